@@ -1,0 +1,440 @@
+"""Intake that never loses a lead.
+
+1. ``intake_receive`` stores the submission raw (payload, source, time, idempotency key) and
+   commits, before anything can fail.
+2. ``intake_process`` / ``process_records`` turn stored records into Person + Lead + Touch +
+   timeline in one transaction per batch. A record is processed exactly once: processing
+   locks it, and a record already processed returns its stored response.
+3. ``intake_retry_sweep`` (a periodic job) picks up records a crash left unprocessed.
+
+All entry points (API, form, CSV import, demo) go through here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+
+from leadrefinery.common.clock import now
+
+from . import domain, pipeline
+from .actors import Actor
+from .models import (
+    Account,
+    Campaign,
+    Consent,
+    IntakeRecord,
+    Lead,
+    LeadEvent,
+    Person,
+    Queue,
+    Source,
+    StageDefinition,
+    Touch,
+    WebForm,
+)
+from .normalize import normalize_inquiry
+
+log = logging.getLogger(__name__)
+
+OUTCOME_NEW = "new_lead"
+OUTCOME_ATTACHED = "attached_to_open_lead"
+
+
+class IdempotencyConflict(Exception):
+    """The same idempotency key was used with a different body."""
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def intake_receive(
+    *,
+    channel: str,
+    payload: dict[str, Any],
+    source: Source,
+    campaign: Campaign | None = None,
+    form: WebForm | None = None,
+    idempotency_scope: str = "",
+    idempotency_key: str | None = None,
+    submitted_by=None,
+    ip: str | None = None,
+    user_agent: str = "",
+    at: datetime | None = None,
+) -> tuple[IntakeRecord, bool]:
+    """Store a submission raw. Returns (record, created); a replayed key returns the original.
+
+    Raises IdempotencyConflict when the key was used before with a different body.
+    """
+    digest = payload_hash(payload)
+    fields = dict(
+        channel=channel,
+        received_at=at or now(),
+        payload=payload,
+        payload_hash=digest,
+        source=source,
+        campaign=campaign,
+        form=form,
+        idempotency_scope=idempotency_scope if idempotency_key else "",
+        idempotency_key=idempotency_key or None,
+        submitted_by=submitted_by,
+        ip=ip,
+        user_agent=(user_agent or "")[:300],
+    )
+    if not idempotency_key:
+        return IntakeRecord.objects.create(**fields), True
+    try:
+        with transaction.atomic():
+            return IntakeRecord.objects.create(**fields), True
+    except IntegrityError:
+        existing = IntakeRecord.objects.filter(
+            idempotency_scope=idempotency_scope, idempotency_key=idempotency_key
+        ).first()
+        if existing is None:  # pragma: no cover - the row that conflicted must exist
+            raise
+        if existing.payload_hash != digest:
+            raise IdempotencyConflict(idempotency_key) from None
+        return existing, False
+
+
+def intake_process(record: IntakeRecord, *, actor: Actor | None = None) -> IntakeRecord:
+    """Process one stored record (or return it unchanged if already done)."""
+    process_records([record.pk], actor=actor or Actor.system(f"intake:{record.channel}"))
+    return IntakeRecord.objects.get(pk=record.pk)
+
+
+@dataclass
+class _Pending:
+    record: IntakeRecord
+    person: dict[str, str]
+    lead: dict[str, str]
+    received_at: datetime
+    consent: bool
+    warnings: tuple[str, ...]
+
+
+def _stage_defaults() -> dict[str, tuple[str, int]]:
+    return {
+        d.code: (d.default_next_action, d.default_due_minutes)
+        for d in StageDefinition.objects.only("code", "default_next_action", "default_due_minutes")
+    }
+
+
+def _lock_match_keys(keys: list[str]) -> None:
+    """Serialize concurrent intakes of the same person on PostgreSQL (SQLite already
+    serializes writers with IMMEDIATE transactions)."""
+    if connection.vendor != "postgresql" or not keys:
+        return
+    with connection.cursor() as cur:
+        for key in sorted(set(keys)):
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+
+
+@transaction.atomic
+def process_records(
+    record_ids: list[int], *, actor: Actor, at: datetime | None = None
+) -> list[IntakeRecord]:
+    """Process stored records in one transaction with a constant number of queries per batch."""
+    at = at or now()
+    records = list(
+        IntakeRecord.objects.select_for_update()
+        .filter(
+            pk__in=record_ids, status__in=[IntakeRecord.Status.RECEIVED, IntakeRecord.Status.FAILED]
+        )
+        .select_related("form")
+        .order_by("pk")
+    )
+    if not records:
+        return []
+    default_country = settings.REFINERY_DEFAULT_COUNTRY
+    pending: list[_Pending] = []
+    for record in records:
+        record.attempts += 1
+        record.processed_at = at
+        result = normalize_inquiry(record.payload, default_country=default_country)
+        if result.clean is None:
+            record.status = IntakeRecord.Status.REJECTED
+            record.errors = [{"field": e.field, "message": e.message} for e in result.errors]
+            record.response = {"inquiry_id": record.pk, "errors": record.errors}
+            continue
+        clean = result.clean
+        lead_fields = dict(clean.lead)
+        if not lead_fields["product_interest"] and record.form and record.form.product_interest:
+            lead_fields["product_interest"] = record.form.product_interest
+        pending.append(
+            _Pending(
+                record=record,
+                person=clean.person,
+                lead=lead_fields,
+                received_at=clean.received_at or record.received_at,
+                consent=clean.consent,
+                warnings=clean.warnings,
+            )
+        )
+    _lock_match_keys([p.person["email"] or p.person["phone"] for p in pending])
+    _materialize(pending, actor=actor, at=at)
+    IntakeRecord.objects.bulk_update(
+        records, ["status", "errors", "response", "person", "lead", "processed_at", "attempts"]
+    )
+    return records
+
+
+def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None:
+    if not pending:
+        return
+    # --- People: match on exact normalized email, then phone (pipeline plug point) ----
+    emails = {p.person["email"] for p in pending if p.person["email"]}
+    phones = {p.person["phone"] for p in pending if p.person["phone"]}
+    by_email: dict[str, Person] = {}
+    by_phone: dict[str, Person] = {}
+    if emails:
+        for person in Person.objects.filter(email__in=emails, merged_into__isnull=True).order_by(
+            "pk"
+        ):
+            by_email.setdefault(person.email, person)
+    if phones:
+        for person in Person.objects.filter(phone__in=phones, merged_into__isnull=True).order_by(
+            "pk"
+        ):
+            by_phone.setdefault(person.phone, person)
+
+    # --- Accounts by folded company name ----------------------------------------------
+    keys = {
+        pipeline.account_key(p.person["company_name"]) for p in pending if p.person["company_name"]
+    }
+    keys.discard("")
+    accounts = {a.name_key: a for a in Account.objects.filter(name_key__in=keys)} if keys else {}
+    new_accounts = []
+    for p in pending:
+        key = pipeline.account_key(p.person["company_name"])
+        if key and key not in accounts:
+            account = Account(
+                name=p.person["company_name"],
+                name_key=key,
+                country=p.person["country"],
+                created_at=at,
+            )
+            accounts[key] = account
+            new_accounts.append(account)
+    Account.objects.bulk_create(new_accounts)
+
+    persons: list[Person] = []
+    new_people: list[Person] = []
+    enriched: dict[int, Person] = {}
+    for p in pending:
+        match = by_email.get(p.person["email"]) if p.person["email"] else None
+        if match is None and p.person["phone"]:
+            match = by_phone.get(p.person["phone"])
+        key = pipeline.account_key(p.person["company_name"])
+        if match is None:
+            match = Person(
+                **p.person, account=accounts.get(key) if key else None, created_at=at, updated_at=at
+            )
+            new_people.append(match)
+        elif match.pk is not None:
+            # Fill in what we did not know; never overwrite what we did.
+            changed = False
+            for name, value in p.person.items():
+                if value and not getattr(match, name):
+                    setattr(match, name, value)
+                    changed = True
+            if match.account_id is None and key:
+                match.account = accounts[key]
+                changed = True
+            if changed:
+                match.updated_at = at
+                enriched[match.pk] = match
+        if match.email:
+            by_email.setdefault(match.email, match)
+        if match.phone:
+            by_phone.setdefault(match.phone, match)
+        persons.append(match)
+    Person.objects.bulk_create(new_people)
+    if enriched:
+        Person.objects.bulk_update(
+            list(enriched.values()), [*pending[0].person.keys(), "account", "updated_at"]
+        )
+
+    # --- Leads: one open lead per person and product line ----------------------------
+    new_ids = {n.pk for n in new_people}
+    person_ids = [person.pk for person in persons if person.pk not in new_ids]
+    open_leads: dict[tuple[int, str], Lead] = {}
+    if person_ids:
+        for lead in Lead.objects.filter(
+            person_id__in=person_ids, stage__in=list(domain.OPEN_STAGES)
+        ).order_by("pk"):
+            open_leads.setdefault((lead.person_id, lead.product_interest), lead)
+    stage_defaults = _stage_defaults()
+    queues = {q.slug: q for q in Queue.objects.all()}
+    new_leads: list[Lead] = []
+    routes: dict[int, pipeline.RouteChoice] = {}
+    lead_for: list[Lead] = []
+    attached: list[bool] = []
+    for p, person in zip(pending, persons, strict=True):
+        lead_key = (person.pk, p.lead["product_interest"])
+        existing = open_leads.get(lead_key)
+        if existing is not None:
+            lead_for.append(existing)
+            attached.append(True)
+            continue
+        stage = pipeline.initial_stage(p.lead)
+        choice = pipeline.route(p.lead, p.person)
+        action, minutes = stage_defaults.get(stage, ("Review the lead", 60))
+        lead = Lead(
+            person=person,
+            account=person.account,
+            stage=stage,
+            owner_queue=queues.get(choice.queue_slug) if choice.queue_slug else None,
+            owner_user_id=choice.user_id,
+            next_action=action,
+            next_action_due_at=at + timedelta(minutes=minutes),
+            source_id=p.record.source_id,
+            campaign_id=p.record.campaign_id,
+            received_at=p.received_at,
+            created_at=at,
+            updated_at=at,
+            stage_changed_at=at,
+            assigned_at=at,
+            last_touch_at=p.received_at,
+            import_batch_id=p.record.import_batch_id,
+            **p.lead,
+        )
+        if lead.owner_queue is None and lead.owner_user_id is None:
+            lead.owner_queue = queues["unassigned"]
+        open_leads[lead_key] = lead
+        new_leads.append(lead)
+        routes[id(lead)] = choice
+        lead_for.append(lead)
+        attached.append(False)
+    Lead.objects.bulk_create(new_leads)
+
+    # --- Touches, consents, timeline, record results ---------------------------------
+    touches: list[Touch] = []
+    events: list[LeadEvent] = []
+    consents: list[Consent] = []
+    touch_channel: dict[str, str] = {
+        IntakeRecord.Channel.FORM: Touch.Channel.FORM,
+        IntakeRecord.Channel.API: Touch.Channel.API,
+        IntakeRecord.Channel.IMPORT: Touch.Channel.IMPORT,
+    }
+    for p, person, lead, was_attached in zip(pending, persons, lead_for, attached, strict=True):
+        record = p.record
+        touches.append(
+            Touch(
+                person=person,
+                lead=lead,
+                channel=touch_channel.get(record.channel, Touch.Channel.OTHER),
+                direction=Touch.Direction.INBOUND,
+                occurred_at=p.received_at,
+                note=p.lead["message"][:2000],
+                intake=record,
+                import_batch_id=record.import_batch_id,
+            )
+        )
+        common = dict(lead=lead, occurred_at=at, actor=actor.user, actor_label=actor.label)
+        source_name = record.source.name
+        if was_attached:
+            events.append(
+                LeadEvent(
+                    kind=LeadEvent.Kind.INQUIRY,
+                    note="Another inquiry from the same person for the same product line",
+                    data={"intake_id": record.pk, "source": source_name},
+                    **common,
+                )
+            )
+        else:
+            events.append(
+                LeadEvent(
+                    kind=LeadEvent.Kind.CREATED,
+                    to_stage=lead.stage,
+                    note=f"New inquiry via {record.get_channel_display().lower()} ({source_name})",
+                    data={"intake_id": record.pk, "warnings": list(p.warnings)},
+                    **common,
+                )
+            )
+            events.append(
+                LeadEvent(
+                    kind=LeadEvent.Kind.ASSIGNED,
+                    data={"to": lead.owner_label, "trace": {"steps": list(routes[id(lead)].trace)}},
+                    **common,
+                )
+            )
+        if p.consent:
+            consents.append(
+                Consent(
+                    person=person,
+                    channel="email",
+                    basis=Consent.Basis.OPT_IN,
+                    source=f"{record.channel}:{source_name}",
+                    wording=(record.form.consent_wording if record.form else "")[:1000],
+                    ip=record.ip,
+                    recorded_at=p.received_at,
+                )
+            )
+        record.status = IntakeRecord.Status.PROCESSED
+        record.errors = []
+        record.person = person
+        record.lead = lead
+        record.response = {
+            "inquiry_id": record.pk,
+            "lead_id": lead.pk,
+            "person_id": person.pk,
+            "outcome": OUTCOME_ATTACHED if was_attached else OUTCOME_NEW,
+            "warnings": list(p.warnings),
+        }
+    Touch.objects.bulk_create(touches)
+    LeadEvent.objects.bulk_create(events)
+    Consent.objects.bulk_create(consents)
+    attached_leads = {lead.pk: lead for lead, was in zip(lead_for, attached, strict=True) if was}
+    if attached_leads:
+        for lead in attached_leads.values():
+            lead.last_touch_at = max(filter(None, [lead.last_touch_at, at]))
+            lead.updated_at = at
+        Lead.objects.bulk_update(list(attached_leads.values()), ["last_touch_at", "updated_at"])
+
+
+def intake_retry_sweep(*, older_than_seconds: int | None = None, limit: int = 500) -> int:
+    """Process records left unprocessed by a crash. Idempotent; safe to run concurrently."""
+    age = (
+        settings.REFINERY_INTAKE_RETRY_AFTER_SECONDS
+        if older_than_seconds is None
+        else older_than_seconds
+    )
+    cutoff = now() - timedelta(seconds=age)
+    done = 0
+    while True:
+        ids = list(
+            IntakeRecord.objects.filter(
+                status__in=[IntakeRecord.Status.RECEIVED, IntakeRecord.Status.FAILED],
+                received_at__lte=cutoff,
+                attempts__lt=10,
+            )
+            .order_by("received_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return done
+        try:
+            done += len(process_records(ids, actor=Actor.system("intake-retry")))
+        except Exception:  # one poisoned record must not stop the others
+            log.exception("intake retry failed for a batch; retrying one by one")
+            for pk in ids:
+                try:
+                    done += len(process_records([pk], actor=Actor.system("intake-retry")))
+                except Exception:
+                    log.exception("intake record %s failed again", pk)
+                    IntakeRecord.objects.filter(pk=pk).update(
+                        status=IntakeRecord.Status.FAILED, attempts=F("attempts") + 1
+                    )
+        if len(ids) < limit:
+            return done

@@ -1,0 +1,261 @@
+"""Turn a raw inquiry (a dict of strings) into clean fields, or into per-field errors.
+
+The same rules hold for the API, the public form and the CSV import: an inquiry is refused
+when a given email or phone is invalid, or when it has neither a valid email nor a valid
+phone. Pure: no database, no clock.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import phonenumbers
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+
+# Canonical intake field names and their maximum lengths (matching the model columns).
+PERSON_FIELDS: dict[str, int] = {
+    "email": 254,
+    "phone": 32,
+    "first_name": 120,
+    "last_name": 120,
+    "title": 200,
+    "company": 200,
+    "website": 300,
+    "country": 64,
+    "region": 120,
+    "city": 120,
+    "postcode": 32,
+    "street": 300,
+    "language": 16,
+}
+LEAD_FIELDS: dict[str, int] = {
+    "product_interest": 120,
+    "message": 5000,
+    "need": 300,
+    "budget": 120,
+    "authority": 120,
+    "timeline": 120,
+    "utm_source": 200,
+    "utm_medium": 200,
+    "utm_campaign": 200,
+    "utm_term": 200,
+    "utm_content": 200,
+}
+EXTRA_FIELDS = ("name", "received_at", "consent")
+INTAKE_FIELDS: tuple[str, ...] = (*PERSON_FIELDS, *LEAD_FIELDS, *EXTRA_FIELDS)
+
+_COUNTRY_ALIASES = {
+    "usa": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "united states of america": "US",
+    "america": "US",
+    "uk": "GB",
+    "u.k.": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "great britain": "GB",
+    "russia": "RU",
+    "south korea": "KR",
+    "korea": "KR",
+    "czech republic": "CZ",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "uae": "AE",
+    "vietnam": "VN",
+    "iran": "IR",
+    "taiwan": "TW",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "syria": "SY",
+    "laos": "LA",
+    "moldova": "MD",
+}
+_TRUE = {"1", "true", "yes", "y", "on", "checked", "opt-in", "opt_in"}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CleanInquiry:
+    person: dict[str, str]
+    lead: dict[str, str]
+    received_at: datetime | None = None
+    consent: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class NormalizeResult:
+    clean: CleanInquiry | None
+    errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.clean is not None
+
+
+@functools.lru_cache(maxsize=2048)
+def country_code(value: str) -> str | None:
+    """ISO alpha-2 for a country code, alpha-3, or name; None when unknown."""
+    text = value.strip()
+    if not text:
+        return None
+    alias = _COUNTRY_ALIASES.get(text.lower())
+    if alias:
+        return alias
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        return None
+
+
+@functools.lru_cache(maxsize=65536)
+def normalize_email(value: str) -> str:
+    """Lower-cased, syntax-checked address. Raises ValueError with a readable message."""
+    try:
+        info = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return str(info.normalized).lower()
+
+
+def normalize_phone(value: str, country: str | None, default_country: str) -> str:
+    """E.164 form. Raises ValueError with a readable message."""
+    region = country or default_country
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number ({exc._msg})") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            f"not a valid phone number for {phonenumbers.region_code_for_number(number) or region}"
+        )
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _parse_time(value: str) -> datetime:
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    for candidate in (text, text.replace(" ", "T", 1)):
+        try:
+            parsed = datetime.fromisoformat(candidate)
+            break
+        except ValueError:
+            continue
+    else:
+        for fmt in ("%m/%d/%Y %H:%M", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d"):
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError("not a date/time (use ISO 8601, e.g. 2026-03-01T09:30:00Z)")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(raw: dict[str, Any], name: str) -> str:
+    value = raw.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        raise TypeError(name)
+    return " ".join(value.split()) if name != "message" else value.strip()
+
+
+def normalize_inquiry(raw: dict[str, Any], *, default_country: str = "US") -> NormalizeResult:
+    errors: list[FieldError] = []
+    warnings: list[str] = []
+    values: dict[str, str] = {}
+    for name in INTAKE_FIELDS:
+        try:
+            values[name] = _text(raw, name)
+        except TypeError:
+            errors.append(FieldError(name, "must be text"))
+            values[name] = ""
+    for name, limit in {**PERSON_FIELDS, **LEAD_FIELDS}.items():
+        if len(values[name]) > limit:
+            errors.append(
+                FieldError(name, f"is too long ({len(values[name])} characters, at most {limit})")
+            )
+
+    if values["name"] and not (values["first_name"] or values["last_name"]):
+        first, _, last = values["name"].rpartition(" ")
+        values["first_name"], values["last_name"] = (first, last) if first else (last, "")
+
+    country = ""
+    if values["country"]:
+        code = country_code(values["country"])
+        if code is None:
+            warnings.append(f"country '{values['country']}' not recognised; left empty")
+        else:
+            country = code
+
+    email = ""
+    if values["email"]:
+        try:
+            email = normalize_email(values["email"])
+        except ValueError as exc:
+            errors.append(
+                FieldError("email", f"'{values['email']}' is not a valid email address: {exc}")
+            )
+    phone = ""
+    if values["phone"]:
+        try:
+            phone = normalize_phone(values["phone"], country or None, default_country)
+        except ValueError as exc:
+            errors.append(FieldError("phone", f"'{values['phone']}' is {exc}"))
+    if not values["email"] and not values["phone"]:
+        errors.append(FieldError("email", "an email address or a phone number is required"))
+
+    received_at = None
+    if values["received_at"]:
+        try:
+            received_at = _parse_time(values["received_at"])
+        except ValueError as exc:
+            errors.append(FieldError("received_at", str(exc)))
+
+    if errors:
+        return NormalizeResult(clean=None, errors=errors)
+    website = values["website"]
+    if website and "://" not in website:
+        website = "https://" + website
+    person = {
+        "email": email,
+        "phone": phone,
+        "first_name": values["first_name"],
+        "last_name": values["last_name"],
+        "title": values["title"],
+        "company_name": values["company"],
+        "website": website,
+        "country": country,
+        "region": values["region"],
+        "city": values["city"],
+        "postcode": values["postcode"],
+        "street": values["street"],
+        "language": values["language"],
+    }
+    lead = {name: values[name] for name in LEAD_FIELDS}
+    return NormalizeResult(
+        clean=CleanInquiry(
+            person=person,
+            lead=lead,
+            received_at=received_at,
+            consent=values["consent"].lower() in _TRUE,
+            warnings=tuple(warnings),
+        )
+    )

@@ -1,0 +1,334 @@
+"""Named writes on leads: transitions, dispositions, recycling, assignment, touches, notes.
+
+Every service is keyword-only, atomic, and writes a timeline event with actor and reason.
+Intake lives in intake.py; CSV import in importing.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from leadrefinery.common.clock import now
+
+from . import domain
+from .actors import Actor
+from .models import DispositionReason, Lead, LeadEvent, Queue, StageDefinition, Touch
+
+MARKETING_QUEUE = "marketing"
+UNASSIGNED_QUEUE = "unassigned"
+
+
+class ServiceError(Exception):
+    """A refused write, with a message fit to show the user."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, errors: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.errors = errors or (message,)
+
+
+class TransitionRefused(ServiceError):
+    pass
+
+
+def persistence_rule() -> domain.PersistenceRule:
+    return domain.PersistenceRule(
+        min_touches=settings.REFINERY_PERSISTENCE_MIN_TOUCHES,
+        min_days=settings.REFINERY_PERSISTENCE_MIN_DAYS,
+    )
+
+
+def reason_facts(reason: DispositionReason) -> domain.ReasonFacts:
+    return domain.ReasonFacts(
+        code=reason.code,
+        stage=domain.Stage(reason.stage),
+        needs_persistence=reason.needs_persistence,
+        active=reason.active,
+    )
+
+
+def lead_facts(lead: Lead) -> domain.LeadFacts:
+    return domain.LeadFacts(
+        stage=domain.Stage(lead.stage),
+        sales_touches=lead.sales_touch_count,
+        first_sales_touch_at=lead.first_sales_touch_at,
+    )
+
+
+def default_next_action(stage: domain.Stage, at: datetime) -> tuple[str, datetime]:
+    definition = StageDefinition.objects.filter(code=stage).first()
+    if definition is None or not definition.default_next_action:
+        return "Review the lead", at + timedelta(hours=1)
+    return definition.default_next_action, at + timedelta(minutes=definition.default_due_minutes)
+
+
+def queue_by_slug(slug: str) -> Queue:
+    try:
+        return Queue.objects.get(slug=slug)
+    except Queue.DoesNotExist:
+        raise ServiceError(f"the '{slug}' queue is missing; run `refinery migrate`") from None
+
+
+def event_record(
+    *,
+    lead: Lead,
+    kind: str,
+    actor: Actor,
+    at: datetime,
+    from_stage: str = "",
+    to_stage: str = "",
+    reason: str = "",
+    note: str = "",
+    data: dict | None = None,
+) -> LeadEvent:
+    return LeadEvent.objects.create(
+        lead=lead,
+        kind=kind,
+        occurred_at=at,
+        actor=actor.user,
+        actor_label=actor.label,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        reason=reason,
+        note=note,
+        data=data or {},
+    )
+
+
+def _locked(lead: Lead) -> Lead:
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+@transaction.atomic
+def lead_transition(
+    *,
+    lead: Lead,
+    to_stage: str,
+    actor: Actor,
+    reason_code: str | None = None,
+    note: str = "",
+    next_action: str | None = None,
+    next_action_due_at: datetime | None = None,
+    at: datetime | None = None,
+) -> Lead:
+    """Move a lead to another stage, enforcing the lifecycle rules. Raises TransitionRefused."""
+    at = at or now()
+    lead = _locked(lead)
+    try:
+        target = domain.Stage(to_stage)
+    except ValueError:
+        raise TransitionRefused(f"unknown stage '{to_stage}'", field="stage") from None
+    reason = None
+    if reason_code:
+        reason = DispositionReason.objects.filter(code=reason_code).first()
+        if reason is None:
+            raise TransitionRefused(f"unknown reason code '{reason_code}'", field="reason")
+        if reason.system_only and actor.user is not None:
+            raise TransitionRefused(
+                f"reason '{reason_code}' is set by the system only", field="reason"
+            )
+    decision = domain.decide_transition(
+        lead_facts(lead),
+        target,
+        reason=reason_facts(reason) if reason else None,
+        at=at,
+        rule=persistence_rule(),
+    )
+    if not decision.allowed:
+        raise TransitionRefused(
+            decision.message, field="reason" if reason_code else "stage", errors=decision.errors
+        )
+
+    from_stage = lead.stage
+    lead.stage = target
+    lead.stage_changed_at = at
+    lead.updated_at = at
+    if target.is_open:
+        if decision.needs_owner_change:
+            lead.owner_user = None
+            lead.owner_queue = queue_by_slug(MARKETING_QUEUE)
+            lead.assigned_at = at
+        default_action, default_due = default_next_action(target, at)
+        lead.next_action = next_action or default_action
+        lead.next_action_due_at = next_action_due_at or default_due
+    else:
+        lead.disposition = reason
+        lead.disposition_note = note
+        lead.disposed_at = at
+        lead.next_action = ""
+        lead.next_action_due_at = None
+    lead.save()
+    event_record(
+        lead=lead,
+        kind=LeadEvent.Kind.STAGE_CHANGED if target.is_open else LeadEvent.Kind.DISPOSED,
+        actor=actor,
+        at=at,
+        from_stage=from_stage,
+        to_stage=target,
+        reason=reason.code if reason else "",
+        note=note,
+        data={"why": list(decision.reasons), "owner": lead.owner_label},
+    )
+    return lead
+
+
+def lead_dispose(
+    *, lead: Lead, reason_code: str, actor: Actor, note: str = "", at: datetime | None = None
+) -> Lead:
+    """Close a lead with a recorded outcome; the reason code decides won, lost or disqualified."""
+    reason = DispositionReason.objects.filter(code=reason_code).first()
+    if reason is None:
+        raise TransitionRefused(f"unknown reason code '{reason_code}'", field="reason")
+    if domain.Stage(reason.stage).is_open:
+        raise TransitionRefused(f"'{reason_code}' is not a closing reason", field="reason")
+    return lead_transition(
+        lead=lead, to_stage=reason.stage, reason_code=reason_code, actor=actor, note=note, at=at
+    )
+
+
+def lead_recycle(
+    *, lead: Lead, reason_code: str, actor: Actor, note: str = "", at: datetime | None = None
+) -> Lead:
+    """Hand a lead back from sales to marketing nurture, with a reason."""
+    return lead_transition(
+        lead=lead,
+        to_stage=domain.Stage.NURTURE,
+        reason_code=reason_code,
+        actor=actor,
+        note=note,
+        at=at,
+    )
+
+
+@transaction.atomic
+def lead_assign(
+    *,
+    lead: Lead,
+    actor: Actor,
+    owner_user=None,
+    owner_queue: Queue | None = None,
+    note: str = "",
+    trace: dict | None = None,
+    at: datetime | None = None,
+) -> Lead:
+    """Give a lead exactly one owner (a user or a queue), recording why."""
+    if (owner_user is None) == (owner_queue is None):
+        raise ServiceError("choose exactly one owner: a user or a queue", field="owner")
+    if owner_user is not None and not owner_user.is_active:
+        raise ServiceError(f"{owner_user} is inactive and cannot own leads", field="owner")
+    at = at or now()
+    lead = _locked(lead)
+    if not domain.Stage(lead.stage).is_open:
+        raise ServiceError("a closed lead cannot be reassigned", field="owner")
+    before = lead.owner_label
+    lead.owner_user = owner_user
+    lead.owner_queue = owner_queue
+    lead.assigned_at = at
+    lead.updated_at = at
+    lead.save(update_fields=["owner_user", "owner_queue", "assigned_at", "updated_at"])
+    event_record(
+        lead=lead,
+        kind=LeadEvent.Kind.ASSIGNED,
+        actor=actor,
+        at=at,
+        note=note,
+        data={"from": before, "to": lead.owner_label, "trace": trace or {}},
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_set_next_action(
+    *, lead: Lead, action: str, due_at: datetime, actor: Actor, at: datetime | None = None
+) -> Lead:
+    at = at or now()
+    action = action.strip()
+    if not action:
+        raise ServiceError("describe the next action", field="next_action")
+    lead = _locked(lead)
+    if not domain.Stage(lead.stage).is_open:
+        raise ServiceError("a closed lead has no next action", field="next_action")
+    lead.next_action = action[:200]
+    lead.next_action_due_at = due_at
+    lead.updated_at = at
+    lead.save(update_fields=["next_action", "next_action_due_at", "updated_at"])
+    event_record(
+        lead=lead,
+        kind=LeadEvent.Kind.NEXT_ACTION,
+        actor=actor,
+        at=at,
+        note=lead.next_action,
+        data={"due_at": due_at.isoformat()},
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_note_add(*, lead: Lead, note: str, actor: Actor, at: datetime | None = None) -> LeadEvent:
+    note = note.strip()
+    if not note:
+        raise ServiceError("the note is empty", field="note")
+    return event_record(lead=lead, kind=LeadEvent.Kind.NOTE, actor=actor, at=at or now(), note=note)
+
+
+@transaction.atomic
+def touch_log(
+    *,
+    lead: Lead,
+    channel: str,
+    actor: Actor,
+    direction: str = Touch.Direction.OUTBOUND,
+    outcome: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> Touch:
+    """Record an interaction. Outbound touches by a user count toward the persistence rule."""
+    at = at or now()
+    if channel not in Touch.Channel.values:
+        raise ServiceError(f"unknown channel '{channel}'", field="channel")
+    if direction not in Touch.Direction.values:
+        raise ServiceError(f"unknown direction '{direction}'", field="direction")
+    if outcome and outcome not in Touch.Outcome.values:
+        raise ServiceError(f"unknown outcome '{outcome}'", field="outcome")
+    lead = _locked(lead)
+    if lead.stage == domain.Stage.MERGED:
+        raise ServiceError(
+            "this lead was merged; log the touch on the surviving lead", field="lead"
+        )
+    is_sales = direction == Touch.Direction.OUTBOUND and actor.user is not None
+    touch = Touch.objects.create(
+        person_id=lead.person_id,
+        lead=lead,
+        channel=channel,
+        direction=direction,
+        outcome=outcome,
+        is_sales=is_sales,
+        actor=actor.user,
+        occurred_at=at,
+        note=note,
+    )
+    fields = ["last_touch_at", "updated_at"]
+    lead.last_touch_at = at
+    lead.updated_at = at
+    if is_sales:
+        lead.sales_touch_count += 1
+        fields.append("sales_touch_count")
+        if lead.first_sales_touch_at is None or at < lead.first_sales_touch_at:
+            lead.first_sales_touch_at = at
+            fields.append("first_sales_touch_at")
+    lead.save(update_fields=fields)
+    event_record(
+        lead=lead,
+        kind=LeadEvent.Kind.TOUCH,
+        actor=actor,
+        at=at,
+        note=note,
+        data={"touch_id": touch.pk, "channel": channel, "direction": direction, "outcome": outcome},
+    )
+    return touch

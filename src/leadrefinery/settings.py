@@ -1,0 +1,222 @@
+"""Settings, all driven by the environment.
+
+REFINERY_HOME      data folder (default ./var): SQLite database, secret key, uploads.
+DATABASE_URL       use this database (PostgreSQL) instead of SQLite.
+REFINERY_SECRET_KEY  secret key; generated once into REFINERY_HOME when absent.
+REFINERY_ENV       "production" turns on HTTPS-only cookies, HSTS and friends.
+REFINERY_DEBUG     "1" for Django debug pages (never in production).
+REFINERY_ALLOWED_HOSTS  comma-separated host names (default 127.0.0.1,localhost).
+See docs/configuration.md for the full list.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REFINERY_HOME = Path(os.environ.get("REFINERY_HOME", "var")).resolve()
+REFINERY_HOME.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = REFINERY_HOME / "uploads"
+
+
+def _secret_key() -> str:
+    given = os.environ.get("REFINERY_SECRET_KEY") or os.environ.get("DJANGO_SECRET_KEY")
+    if given:
+        return given
+    key_file = REFINERY_HOME / "secret_key"
+    if not key_file.exists():
+        # Written once, readable by the owner only; every process then shares it.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(64))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+PRODUCTION = os.environ.get("REFINERY_ENV", "").lower() == "production"
+DEBUG = _env_bool("REFINERY_DEBUG", False) and not PRODUCTION
+ALLOWED_HOSTS = _env_list("REFINERY_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
+CSRF_TRUSTED_ORIGINS = _env_list("REFINERY_CSRF_TRUSTED_ORIGINS", "")
+SITE_URL = os.environ.get("REFINERY_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "template_partials",
+    "django_q",
+    "leadrefinery.common",
+    "leadrefinery.accounts",
+    "leadrefinery.leads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "leadrefinery.urls"
+WSGI_APPLICATION = "leadrefinery.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/leads/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# --- Database -----------------------------------------------------------------
+# SQLite by default: WAL so readers never block the writer, IMMEDIATE transactions so
+# that two writers queue on the busy timeout instead of failing with "database is locked"
+# halfway through, and a long busy timeout for the worker and web server sharing one file.
+SQLITE_PATH = REFINERY_HOME / "refinery.sqlite3"
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=600, conn_health_checks=True
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(SQLITE_PATH),
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=30000;"
+                    "PRAGMA cache_size=-65536;"
+                ),
+            },
+            # Tests use a real file (not :memory:) so threads and subprocesses share it.
+            "TEST": {"NAME": str(REFINERY_HOME / "test-refinery.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Time, language -------------------------------------------------------------
+USE_TZ = True
+TIME_ZONE = os.environ.get("REFINERY_TIME_ZONE", "UTC")
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+
+# --- Static files -----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = REFINERY_HOME / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Security -------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = _env_bool("REFINERY_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("REFINERY_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # The health check is polled over plain HTTP by load balancers.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+# --- Email ------------------------------------------------------------------------
+EMAIL_HOST = os.environ.get("REFINERY_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("REFINERY_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("REFINERY_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("REFINERY_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("REFINERY_SMTP_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("REFINERY_FROM_EMAIL", "Lead Refinery <refinery@localhost>")
+
+# --- Background work (django-q2, ORM broker on the same database) -------------------
+Q_CLUSTER = {
+    "name": "refinery",
+    "orm": "default",
+    "workers": int(os.environ.get("REFINERY_WORKERS", "2")),
+    "timeout": 300,
+    "retry": 360,
+    "max_attempts": 3,
+    "catch_up": False,
+    "poll": 1,
+    "ack_failures": True,
+    "save_limit": 1000,
+    "label": "Background jobs",
+}
+
+# --- Product rules (defaults; the rules themselves are data in the database) ------
+# "Lost: no response" needs at least this many sales touches spread over this many days.
+REFINERY_PERSISTENCE_MIN_TOUCHES = int(os.environ.get("REFINERY_PERSISTENCE_MIN_TOUCHES", "6"))
+REFINERY_PERSISTENCE_MIN_DAYS = int(os.environ.get("REFINERY_PERSISTENCE_MIN_DAYS", "14"))
+# Public forms: submissions per IP address per hour before 429.
+REFINERY_FORM_RATE_LIMIT_PER_HOUR = int(os.environ.get("REFINERY_FORM_RATE_LIMIT_PER_HOUR", "30"))
+# Intake records still unprocessed after this many seconds are retried by the sweep.
+REFINERY_INTAKE_RETRY_AFTER_SECONDS = int(
+    os.environ.get("REFINERY_INTAKE_RETRY_AFTER_SECONDS", "60")
+)
+# Default country for phone numbers written without +country code.
+REFINERY_DEFAULT_COUNTRY = os.environ.get("REFINERY_DEFAULT_COUNTRY", "US")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("REFINERY_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

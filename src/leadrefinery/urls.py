@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from leadrefinery.api import api
+from leadrefinery.common.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/leads/", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("f/", include("leadrefinery.leads.urls_public")),
+    path("", include("leadrefinery.leads.urls")),
+]
