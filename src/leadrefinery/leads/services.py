@@ -116,8 +116,12 @@ def lead_transition(
     next_action: str | None = None,
     next_action_due_at: datetime | None = None,
     at: datetime | None = None,
+    allow_system_reason: bool = False,
 ) -> Lead:
-    """Move a lead to another stage, enforcing the lifecycle rules. Raises TransitionRefused."""
+    """Move a lead to another stage, enforcing the lifecycle rules. Raises TransitionRefused.
+
+    ``allow_system_reason`` lets system services (import undo) use reasons never offered to users.
+    """
     at = at or now()
     lead = _locked(lead)
     try:
@@ -129,7 +133,7 @@ def lead_transition(
         reason = DispositionReason.objects.filter(code=reason_code).first()
         if reason is None:
             raise TransitionRefused(f"unknown reason code '{reason_code}'", field="reason")
-        if reason.system_only and actor.user is not None:
+        if reason.system_only and not allow_system_reason:
             raise TransitionRefused(
                 f"reason '{reason_code}' is set by the system only", field="reason"
             )
