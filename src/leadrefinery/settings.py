@@ -148,6 +148,9 @@ USE_I18N = True
 # --- Static files -----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = REFINERY_HOME / "static"
+STATIC_ROOT.mkdir(
+    exist_ok=True
+)  # whitenoise serves from finders; collectstatic fills this for production
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

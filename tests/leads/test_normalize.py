@@ -1,0 +1,52 @@
+"""Normalization is pure and total: any input gives clean fields or field errors, never an exception."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadrefinery.leads.normalize import INTAKE_FIELDS, normalize_inquiry
+
+
+def test_variants_of_the_same_contact_normalize_alike():
+    a = normalize_inquiry({"email": "JOHN.Smith@Example.com", "phone": "+1 (415) 555-0100"}).clean
+    b = normalize_inquiry(
+        {"email": "john.smith@example.com ", "phone": "415.555.0100", "country": "US"}
+    ).clean
+    assert a is not None and b is not None
+    assert (a.person["email"], a.person["phone"]) == (b.person["email"], b.person["phone"])
+
+
+def test_country_names_and_codes():
+    for given_value, code in [
+        ("Germany", "DE"),
+        ("DEU", "DE"),
+        ("de", "DE"),
+        ("UK", "GB"),
+        ("USA", "US"),
+    ]:
+        clean = normalize_inquiry({"email": "a@example.com", "country": given_value}).clean
+        assert clean is not None and clean.person["country"] == code, given_value
+
+
+def test_phone_uses_the_country_for_national_numbers():
+    clean = normalize_inquiry({"phone": "030 901820", "country": "Germany"}).clean
+    assert clean is not None and clean.person["phone"] == "+4930901820"
+
+
+def test_too_long_fields_are_errors_not_truncations():
+    result = normalize_inquiry({"email": "a@example.com", "company": "x" * 201})
+    assert result.clean is None and result.errors[0].field == "company"
+
+
+text_values = st.one_of(
+    st.text(max_size=60), st.integers(), st.booleans(), st.none(), st.lists(st.text(), max_size=2)
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.sampled_from(INTAKE_FIELDS), text_values, max_size=8))
+def test_any_input_gives_clean_fields_or_field_errors(raw):
+    result = normalize_inquiry(raw)
+    if result.clean is None:
+        assert result.errors and all(e.field in INTAKE_FIELDS and e.message for e in result.errors)
+    else:
+        assert result.clean.person["email"] or result.clean.person["phone"]
