@@ -32,6 +32,7 @@ OVERVIEW = [
         "Verify the lead invariants; exit non-zero on any violation "
         "(refinery check --deploy runs Django's deployment checks).",
     ),
+    ("export-leads", "Export the leads a user may see as CSV: refinery export-leads --user NAME."),
     ("intake-retry", "Process intake records left unprocessed (the worker also does this)."),
 ]
 

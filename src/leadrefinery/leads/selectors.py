@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from . import domain
 from .models import Lead, LeadEvent
@@ -56,3 +57,62 @@ def lead_snapshots(chunk_size: int = 2000) -> Iterator[domain.LeadSnapshot]:
 def invariant_violations() -> Iterator[domain.Violation]:
     for snapshot in lead_snapshots():
         yield from domain.invariant_violations(snapshot)
+
+
+def leads_filtered(
+    qs: QuerySet[Lead],
+    *,
+    stages: list[str] | None = None,
+    owner: str | None = None,
+    source: str | None = None,
+    q: str | None = None,
+    received_after: datetime | None = None,
+    received_before: datetime | None = None,
+    user=None,
+) -> QuerySet[Lead]:
+    """Apply the lead list filters shared by the UI, the API and the CSV export.
+
+    ``stages``: stage codes, or "open" / "closed"; ``owner``: a username, "me" (needs ``user``),
+    or "queue:<slug>"; ``source``: a source name; ``q``: text in name, email or company.
+    Unknown values simply match nothing; they never raise.
+    """
+    if stages:
+        wanted: set[str] = set()
+        for stage in stages:
+            if stage == "open":
+                wanted |= {s.value for s in domain.OPEN_STAGES}
+            elif stage == "closed":
+                wanted |= {s.value for s in domain.TERMINAL}
+            elif stage != "all":
+                wanted.add(stage)
+        if "all" not in stages:
+            qs = qs.filter(stage__in=sorted(wanted))
+    if owner:
+        if owner.startswith("queue:"):
+            qs = qs.filter(owner_queue__slug=owner.removeprefix("queue:"))
+        elif owner == "me" and user is not None:
+            qs = qs.filter(owner_user=user)
+        else:
+            qs = qs.filter(owner_user__username=owner)
+    if source:
+        qs = qs.filter(source__name=source)
+    if q:
+        text = q.strip()
+        qs = qs.filter(
+            Q(person__email__icontains=text)
+            | Q(person__first_name__icontains=text)
+            | Q(person__last_name__icontains=text)
+            | Q(person__company_name__icontains=text)
+        )
+    if received_after:
+        qs = qs.filter(received_at__gte=received_after)
+    if received_before:
+        qs = qs.filter(received_at__lt=received_before)
+    return qs
+
+
+def leads_for_listing(qs: QuerySet[Lead]) -> QuerySet[Lead]:
+    """The joins every lead list needs, so a page costs a fixed number of queries."""
+    return qs.select_related(
+        "person", "account", "owner_user", "owner_queue", "source", "campaign", "disposition"
+    )

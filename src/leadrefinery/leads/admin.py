@@ -1,0 +1,135 @@
+"""Django admin: the reference data (stages, reasons, queues, sources, forms) is edited here.
+
+Leads, touches, timeline events and intake records are read-only in the admin: every change to a
+lead goes through the services so that the timeline records who, when and why.
+"""
+
+from django.contrib import admin
+
+from .models import (
+    Account,
+    Campaign,
+    DispositionReason,
+    ImportBatch,
+    IntakeRecord,
+    Lead,
+    LeadEvent,
+    Person,
+    Queue,
+    Source,
+    StageDefinition,
+    WebForm,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StageDefinition)
+class StageDefinitionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "order", "default_next_action", "default_due_minutes"]
+    readonly_fields = ["code"]
+
+    def has_add_permission(self, request):
+        return False  # the stages are the state machine's; their wording and defaults are editable
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DispositionReason)
+class DispositionReasonAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "stage", "needs_persistence", "active", "system_only", "order"]
+    list_filter = ["stage", "active"]
+    list_editable = ["active", "order"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: closed leads keep pointing at their reason
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code", "stage", "system_only"] if obj else ["system_only"]
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "team"]
+    filter_horizontal = ["members"]
+
+
+class CampaignInline(admin.TabularInline):
+    model = Campaign
+    extra = 0
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "channel", "cost", "starts_on", "ends_on"]
+    list_filter = ["channel"]
+    inlines = [CampaignInline]
+
+
+@admin.register(WebForm)
+class WebFormAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "source", "campaign", "active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "domain", "industry", "employee_band", "country", "owner"]
+    search_fields = ["name", "domain"]
+
+
+@admin.register(Person)
+class PersonAdmin(ReadOnlyAdmin):
+    list_display = ["display_name", "email", "phone", "company_name", "country", "created_at"]
+    search_fields = ["email", "phone", "last_name", "company_name"]
+
+
+@admin.register(Lead)
+class LeadAdmin(ReadOnlyAdmin):
+    list_display = ["id", "person", "stage", "owner_user", "owner_queue", "source", "received_at"]
+    list_filter = ["stage", "source"]
+    list_select_related = ["person", "owner_user", "owner_queue", "source"]
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "lead_id",
+        "kind",
+        "actor_label",
+        "from_stage",
+        "to_stage",
+        "reason",
+        "occurred_at",
+    ]
+    list_filter = ["kind"]
+
+
+@admin.register(IntakeRecord)
+class IntakeRecordAdmin(ReadOnlyAdmin):
+    list_display = ["id", "channel", "status", "source", "received_at", "lead_id"]
+    list_filter = ["channel", "status"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "filename",
+        "source",
+        "total_rows",
+        "imported_rows",
+        "rejected_rows",
+        "created_at",
+        "undone_at",
+    ]

@@ -1,0 +1,73 @@
+"""CSV export of leads. What a user may export is exactly what they may see (visible_to)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .models import Lead
+from .selectors import leads_for_listing
+
+COLUMNS: list[tuple[str, Any]] = [
+    ("lead_id", lambda lead: lead.pk),
+    ("stage", lambda lead: lead.stage),
+    ("first_name", lambda lead: lead.person.first_name),
+    ("last_name", lambda lead: lead.person.last_name),
+    ("email", lambda lead: lead.person.email),
+    ("phone", lambda lead: lead.person.phone),
+    ("company", lambda lead: lead.account.name if lead.account else lead.person.company_name),
+    ("title", lambda lead: lead.person.title),
+    ("country", lambda lead: lead.person.country),
+    (
+        "owner",
+        lambda lead: (
+            lead.owner_user.username
+            if lead.owner_user
+            else f"queue:{lead.owner_queue.slug}"
+            if lead.owner_queue
+            else ""
+        ),
+    ),
+    ("next_action", lambda lead: lead.next_action),
+    (
+        "next_action_due_at",
+        lambda lead: lead.next_action_due_at.isoformat() if lead.next_action_due_at else "",
+    ),
+    ("source", lambda lead: lead.source.name),
+    ("campaign", lambda lead: lead.campaign.name if lead.campaign else ""),
+    ("product_interest", lambda lead: lead.product_interest),
+    ("utm_source", lambda lead: lead.utm_source),
+    ("utm_medium", lambda lead: lead.utm_medium),
+    ("utm_campaign", lambda lead: lead.utm_campaign),
+    ("disposition", lambda lead: lead.disposition_id or ""),
+    ("sales_touches", lambda lead: lead.sales_touch_count),
+    ("received_at", lambda lead: lead.received_at.isoformat()),
+    ("disposed_at", lambda lead: lead.disposed_at.isoformat() if lead.disposed_at else ""),
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: Any) -> Any:
+    # Spreadsheets execute cells starting with these characters as formulas.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def rows(leads: QuerySet[Lead], chunk_size: int = 2000) -> Iterator[list[Any]]:
+    yield [name for name, _ in COLUMNS]
+    for lead in leads_for_listing(leads).order_by("pk").iterator(chunk_size=chunk_size):
+        yield [_cell(get(lead)) for _, get in COLUMNS]
+
+
+def csv_lines(leads: QuerySet[Lead]) -> Iterable[str]:
+    """CSV text line by line, for a streaming HTTP response or a file."""
+    writer = csv.writer(_Echo())
+    return (writer.writerow(row) for row in rows(leads))
