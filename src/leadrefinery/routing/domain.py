@@ -1,0 +1,303 @@
+"""Routing as pure functions: which rule matches a lead, and which rep of a team gets it.
+
+No ORM, no clock: the service passes the lead's fields, the rules, the candidates with their
+counters and availability, the time, and a random generator; the result says who and why.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Op(StrEnum):
+    EQUALS = "equals"
+    NOT_EQUALS = "not_equals"
+    IN = "in"
+    NOT_IN = "not_in"
+    RANGE = "range"
+    CONTAINS = "contains"
+    IS_EMPTY = "is_empty"
+    IS_NOT_EMPTY = "is_not_empty"
+
+
+class Method(StrEnum):
+    ROUND_ROBIN = "round_robin"
+    WEIGHTED = "weighted"
+    FEWEST_OPEN = "fewest_open"
+
+
+class TargetKind(StrEnum):
+    USER = "user"
+    TEAM = "team"
+    QUEUE = "queue"
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: Op
+    value: Any = None
+
+    def validate(self) -> list[str]:
+        errors = []
+        if not self.field:
+            errors.append("a condition needs a field")
+        if self.op in (Op.IN, Op.NOT_IN) and not (isinstance(self.value, list) and self.value):
+            errors.append(f"'{self.op}' needs a non-empty list of values")
+        if self.op == Op.RANGE:
+            ok = isinstance(self.value, list | tuple) and len(self.value) == 2
+            if not ok or all(v is None for v in self.value):
+                errors.append("'range' needs [min, max] (either may be null)")
+            else:
+                try:
+                    [float(v) for v in self.value if v is not None]
+                except (TypeError, ValueError):
+                    errors.append("'range' bounds must be numbers")
+        if self.op in (Op.EQUALS, Op.NOT_EQUALS, Op.CONTAINS) and self.value in (None, ""):
+            errors.append(f"'{self.op}' needs a value")
+        return errors
+
+    def matches(self, fields: Mapping[str, Any]) -> bool:
+        raw = fields.get(self.field)
+        text = "" if raw is None else str(raw).strip()
+        folded = text.casefold()
+        if self.op == Op.IS_EMPTY:
+            return not text
+        if self.op == Op.IS_NOT_EMPTY:
+            return bool(text)
+        if self.op == Op.EQUALS:
+            return folded == str(self.value).strip().casefold()
+        if self.op == Op.NOT_EQUALS:
+            return folded != str(self.value).strip().casefold()
+        if self.op == Op.IN:
+            return folded in {str(v).strip().casefold() for v in self.value}
+        if self.op == Op.NOT_IN:
+            return folded not in {str(v).strip().casefold() for v in self.value}
+        if self.op == Op.CONTAINS:
+            return str(self.value).strip().casefold() in folded
+        if self.op == Op.RANGE:
+            try:
+                number = float(text)
+            except ValueError:
+                return False
+            low, high = self.value
+            return (low is None or number >= float(low)) and (high is None or number <= float(high))
+        return False
+
+    def describe(self) -> str:
+        if self.op in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
+            return f"{self.field} {self.op.replace('_', ' ')}"
+        return f"{self.field} {self.op.replace('_', ' ')} {self.value!r}"
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: TargetKind
+    id: int
+    name: str = ""
+    method: Method = Method.ROUND_ROBIN
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    name: str
+    conditions: tuple[Condition, ...]
+    target: Target
+    account_owner_first: bool = False
+    is_fallback: bool = False
+
+    def matches(self, fields: Mapping[str, Any]) -> bool:
+        return all(c.matches(fields) for c in self.conditions)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A rep as routing sees them at one moment."""
+
+    user_id: int
+    name: str
+    active: bool = True
+    away_until: datetime | None = None
+    in_working_hours: bool = True
+    weight: int = 1
+    open_leads: int = 0
+    assigned_today: int = 0
+    rotation_count: int = 0  # assignments received through this team's rotation
+    max_open: int | None = None
+    max_per_day: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: TargetKind | None
+    id: int | None
+    name: str
+    rule_id: int | None
+    steps: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+    tie_break: str = ""
+
+    @property
+    def assigned(self) -> bool:
+        return self.kind is not None
+
+    def as_trace(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "steps": list(self.steps),
+            "skipped": [{"name": n, "why": w} for n, w in self.skipped],
+            "tie_break": self.tie_break,
+            "owner": self.name,
+        }
+
+
+@dataclass
+class _Trace:
+    steps: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def unavailable_reason(
+    candidate: Candidate, at: datetime, *, require_working_hours: bool
+) -> str | None:
+    if not candidate.active:
+        return "inactive"
+    if candidate.away_until is not None and candidate.away_until > at:
+        return f"away until {candidate.away_until:%Y-%m-%d %H:%M} UTC"
+    if require_working_hours and not candidate.in_working_hours:
+        return "outside working hours"
+    if candidate.max_open is not None and candidate.open_leads >= candidate.max_open:
+        return f"at open-lead cap ({candidate.open_leads}/{candidate.max_open})"
+    if candidate.max_per_day is not None and candidate.assigned_today >= candidate.max_per_day:
+        return f"at daily cap ({candidate.assigned_today}/{candidate.max_per_day})"
+    return None
+
+
+def distribute(
+    method: Method, eligible: Sequence[Candidate], rng: random.Random
+) -> tuple[Candidate, str]:
+    """Pick one of ``eligible`` (non-empty) by ``method``; ties are broken at random, never by
+    seniority or creation order. Returns (candidate, tie-break description)."""
+    if method == Method.WEIGHTED:
+        # Smooth weighted rotation: the rep furthest behind their share goes next.
+        def key(c: Candidate) -> float:
+            return (c.rotation_count + 1) / max(c.weight, 1)
+
+        label = "lowest (assignments + 1) / weight"
+    elif method == Method.FEWEST_OPEN:
+
+        def key(c: Candidate) -> float:
+            return c.open_leads
+
+        label = "fewest open leads"
+    else:
+
+        def key(c: Candidate) -> float:
+            return c.rotation_count
+
+        label = "fewest assignments in this rotation"
+    best = min(key(c) for c in eligible)
+    tied = [c for c in eligible if key(c) == best]
+    chosen = rng.choice(sorted(tied, key=lambda c: c.user_id))
+    note = f"{label}: {chosen.name}"
+    if len(tied) > 1:
+        note += f" (random pick among {len(tied)} tied: {', '.join(sorted(c.name for c in tied))})"
+    return chosen, note
+
+
+def choose_owner(
+    fields: Mapping[str, Any],
+    rules: Sequence[Rule],
+    *,
+    team_candidates: Mapping[int, Sequence[Candidate]],
+    users: Mapping[int, Candidate],
+    account_owner: Candidate | None,
+    at: datetime,
+    rng: random.Random,
+    require_working_hours: bool = False,
+) -> Decision:
+    """First matching rule wins; if its target has nobody available, the next rule is tried."""
+    trace = _Trace()
+    for rule in rules:
+        if not rule.matches(fields):
+            if rule.conditions:
+                failed = next(c for c in rule.conditions if not c.matches(fields))
+                trace.steps.append(f"rule '{rule.name}': no match ({failed.describe()} is false)")
+            continue
+        trace.steps.append(f"rule '{rule.name}': match")
+        if rule.account_owner_first and account_owner is not None:
+            why = unavailable_reason(account_owner, at, require_working_hours=require_working_hours)
+            if why is None:
+                trace.steps.append(f"account owner first: {account_owner.name}")
+                return Decision(
+                    TargetKind.USER,
+                    account_owner.user_id,
+                    account_owner.name,
+                    rule.id,
+                    tuple(trace.steps),
+                    tuple(trace.skipped),
+                )
+            trace.skipped.append((account_owner.name, f"account owner {why}"))
+        target = rule.target
+        if target.kind == TargetKind.QUEUE:
+            trace.steps.append(f"to queue {target.name}")
+            return Decision(
+                TargetKind.QUEUE,
+                target.id,
+                target.name,
+                rule.id,
+                tuple(trace.steps),
+                tuple(trace.skipped),
+            )
+        if target.kind == TargetKind.USER:
+            candidate = users.get(target.id)
+            why = (
+                "unknown user"
+                if candidate is None
+                else unavailable_reason(candidate, at, require_working_hours=require_working_hours)
+            )
+            if candidate is not None and why is None:
+                trace.steps.append(f"to {candidate.name}")
+                return Decision(
+                    TargetKind.USER,
+                    candidate.user_id,
+                    candidate.name,
+                    rule.id,
+                    tuple(trace.steps),
+                    tuple(trace.skipped),
+                )
+            trace.skipped.append((target.name or str(target.id), str(why)))
+            trace.steps.append(f"rule '{rule.name}': its rep is unavailable; trying the next rule")
+            continue
+        members = list(team_candidates.get(target.id, ()))
+        eligible = []
+        for member in members:
+            why = unavailable_reason(member, at, require_working_hours=require_working_hours)
+            if why is None:
+                eligible.append(member)
+            else:
+                trace.skipped.append((member.name, why))
+        if not eligible:
+            trace.steps.append(f"team {target.name}: nobody available; trying the next rule")
+            continue
+        chosen, note = distribute(target.method, eligible, rng)
+        trace.steps.append(
+            f"team {target.name} by {target.method.replace('_', ' ')}: {chosen.name}"
+        )
+        return Decision(
+            TargetKind.USER,
+            chosen.user_id,
+            chosen.name,
+            rule.id,
+            tuple(trace.steps),
+            tuple(trace.skipped),
+            note,
+        )
+    trace.steps.append("no rule could place the lead")
+    return Decision(None, None, "", None, tuple(trace.steps), tuple(trace.skipped))
