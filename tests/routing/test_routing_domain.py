@@ -175,3 +175,21 @@ def test_conditions_never_raise(op, value, field_value):
     condition = Condition("f", op, value)
     if not condition.validate():
         assert condition.matches({"f": field_value}) in (True, False)
+
+
+def test_out_of_hours_is_a_soft_skip_when_the_whole_team_is_off():
+    members = [Candidate(1, "asleep", in_working_hours=False), Candidate(2, "gone", active=False)]
+    rule = Rule(1, "all", (), Target(TargetKind.TEAM, 10, "East"))
+    d = choose_owner(
+        {},
+        [rule],
+        team_candidates={10: members},
+        users={},
+        account_owner=None,
+        at=AT,
+        rng=random.Random(1),
+        require_working_hours=True,
+    )
+    assert d.name == "asleep"
+    assert "nobody in working hours" in " ".join(d.steps)
+    assert ("gone", "inactive") in d.skipped

@@ -276,13 +276,28 @@ def choose_owner(
             trace.steps.append(f"rule '{rule.name}': its rep is unavailable; trying the next rule")
             continue
         members = list(team_candidates.get(target.id, ()))
-        eligible = []
+        eligible = [
+            m for m in members if unavailable_reason(m, at, require_working_hours=True) is None
+        ]
+        if not eligible and require_working_hours:
+            # Out of hours is a soft skip: at night the whole team is out of hours, and the
+            # SLA clock counts business hours anyway, so any available rep beats a queue.
+            eligible = [
+                m for m in members if unavailable_reason(m, at, require_working_hours=False) is None
+            ]
+            if eligible:
+                trace.steps.append(
+                    f"team {target.name}: nobody in working hours; choosing among available reps"
+                )
+        elif not require_working_hours:
+            eligible = [
+                m for m in members if unavailable_reason(m, at, require_working_hours=False) is None
+            ]
+        chosen_ids = {m.user_id for m in eligible}
         for member in members:
-            why = unavailable_reason(member, at, require_working_hours=require_working_hours)
-            if why is None:
-                eligible.append(member)
-            else:
-                trace.skipped.append((member.name, why))
+            if member.user_id not in chosen_ids:
+                why = unavailable_reason(member, at, require_working_hours=require_working_hours)
+                trace.skipped.append((member.name, why or "outside working hours"))
         if not eligible:
             trace.steps.append(f"team {target.name}: nobody available; trying the next rule")
             continue
