@@ -135,9 +135,13 @@ def _lock_match_keys(keys: list[str]) -> None:
     serializes writers with IMMEDIATE transactions)."""
     if connection.vendor != "postgresql" or not keys:
         return
+    # One query for the whole batch; unnest keeps the sorted order, so two batches always
+    # take their common locks in the same order and cannot deadlock.
     with connection.cursor() as cur:
-        for key in sorted(set(keys)):
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+        cur.execute(
+            "SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM unnest(%s::text[]) AS k",
+            [sorted(set(keys))],
+        )
 
 
 @transaction.atomic
@@ -146,12 +150,14 @@ def process_records(
 ) -> list[IntakeRecord]:
     """Process stored records in one transaction with a constant number of queries per batch."""
     at = at or now()
+    # Lock only the records ("of self"): PostgreSQL refuses FOR UPDATE on the nullable side
+    # of the outer join to the form, and locking the shared Source row would serialize all intake.
     records = list(
-        IntakeRecord.objects.select_for_update()
+        IntakeRecord.objects.select_for_update(of=("self",))
         .filter(
             pk__in=record_ids, status__in=[IntakeRecord.Status.RECEIVED, IntakeRecord.Status.FAILED]
         )
-        .select_related("form")
+        .select_related("form", "source")
         .order_by("pk")
     )
     if not records:
@@ -183,10 +189,32 @@ def process_records(
         )
     _lock_match_keys([p.person["email"] or p.person["phone"] for p in pending])
     _materialize(pending, actor=actor, at=at)
-    IntakeRecord.objects.bulk_update(
+    _update_rows(
         records, ["status", "errors", "response", "person", "lead", "processed_at", "attempts"]
     )
     return records
+
+
+def _update_rows(objs: list[Any], field_names: list[str]) -> None:
+    """Save ``field_names`` of many rows with one executemany of a plain UPDATE.
+
+    Same effect as ``bulk_update``, which builds a CASE expression per field and row whose
+    compilation cost more than all the rest of processing a batch (measured on a CSV import).
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    meta = model._meta
+    fields = [meta.get_field(name) for name in field_names]
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} = %s"
+    params = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
+        for obj in objs
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None:
@@ -261,9 +289,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         persons.append(match)
     Person.objects.bulk_create(new_people)
     if enriched:
-        Person.objects.bulk_update(
-            list(enriched.values()), [*pending[0].person.keys(), "account", "updated_at"]
-        )
+        _update_rows(list(enriched.values()), [*pending[0].person.keys(), "account", "updated_at"])
 
     # --- Leads: one open lead per person and product line ----------------------------
     new_ids = {n.pk for n in new_people}
@@ -400,7 +426,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         for lead in attached_leads.values():
             lead.last_touch_at = max(filter(None, [lead.last_touch_at, at]))
             lead.updated_at = at
-        Lead.objects.bulk_update(list(attached_leads.values()), ["last_touch_at", "updated_at"])
+        _update_rows(list(attached_leads.values()), ["last_touch_at", "updated_at"])
 
 
 def intake_retry_sweep(*, older_than_seconds: int | None = None, limit: int = 500) -> int:

@@ -1,0 +1,769 @@
+"""CSV import of leads, and the undo of an import batch.
+
+``import_csv`` reads a CSV file (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; ``,`` ``;`` tab
+or ``|`` delimited; quoted fields may hold newlines), maps its headers to intake fields
+(import_mapping.py) and feeds the rows through the same intake as the API and the web form:
+for each chunk the raw rows are stored as IntakeRecords and committed, then
+``intake.process_records`` turns them into people, leads and touches in one transaction.
+A row is rejected, with its row number, column and message, when a given email or phone is
+invalid or when it has neither; the other rows import. A dry run writes nothing at all.
+
+``import_batch_undo`` reverts one batch. Nothing is deleted: the still-open leads the batch
+created are disqualified with the system reason ``import_undone``, the touches it added to
+leads that existed before are voided, and leads someone has worked since are kept and listed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from leadrefinery.common.clock import now
+
+from . import domain
+from .actors import Actor
+from .import_mapping import HeaderMapping, accepted_headers, map_headers
+from .intake import OUTCOME_ATTACHED, payload_hash, process_records
+from .models import (
+    Campaign,
+    DispositionReason,
+    ImportBatch,
+    IntakeRecord,
+    Lead,
+    LeadEvent,
+    Person,
+    Source,
+    Touch,
+)
+from .normalize import normalize_inquiry
+from .services import ServiceError, lead_facts, persistence_rule, reason_facts
+
+UNDO_REASON = "import_undone"
+_DELIMITERS = ",;\t|"
+_QUERY_CHUNK = 500  # keys per IN (...) query: well under SQLite's variable limit
+
+
+class ImportFailed(ServiceError):
+    """The import could not run, or stopped. ``batch_id`` is set when rows were stored."""
+
+    def __init__(self, message: str, *, field: str | None = None, batch_id: str | None = None):
+        super().__init__(message, field=field)
+        self.batch_id = batch_id
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as a spreadsheet shows it: the header is row 1, the first data row is 2
+    column: str  # the CSV header that held the bad value
+    message: str
+
+
+@dataclass
+class ImportReport:
+    batch_id: str | None
+    dry_run: bool
+    total_rows: int
+    imported: int  # rows that became (or in a dry run would become) part of a lead
+    new_leads: int
+    attached: int  # rows added to a lead that was already open
+    rejected: int
+    errors: list[RowError]
+    mapping: dict[str, str]  # CSV header -> intake field
+    unmapped: list[str]  # headers kept only in the raw record
+    notes: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    # The original cells of every rejected row, for the error file.
+    rejected_rows: dict[int, list[str]] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class CsvPreview:
+    """What a file looks like before anything is imported (the UI wizard shows this)."""
+
+    mapping: HeaderMapping
+    total_rows: int
+    delimiter: str
+    encoding: str
+    name: str
+
+
+# --- Reading the file ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    name: str
+    encoding: str
+    delimiter: str
+    open: Callable[[], IO[str]]
+
+
+def _detect_encoding(path: Path) -> str:
+    """UTF-8 (a BOM is dropped) when the whole file decodes as such, else Windows-1252,
+    which is what spreadsheet programs on Windows write by default."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        if head.startswith(b"PK\x03\x04"):
+            raise ImportFailed(
+                f"{path.name} is a spreadsheet workbook, not a CSV file; save it as CSV first",
+                field="file",
+            )
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"  # Excel's "Unicode Text"
+        fh.seek(0)
+        try:
+            while block := fh.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig"
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _first_line(stream: IO[str]) -> str:
+    for line in stream:
+        if line.strip():
+            return line
+    return ""
+
+
+def _sniff_delimiter(line: str) -> str:
+    """The delimiter is the candidate that occurs most often in the header line, outside
+    quotes. (csv.Sniffer guesses from the body, which quoted multi-line cells confuse.)"""
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _open_source(file: str | Path | TextIO | IO[Any]) -> _Source:
+    if isinstance(file, str | Path):
+        path = Path(file)
+        if not path.is_file():
+            raise ImportFailed(f"file not found: {path}", field="file")
+        encoding = _detect_encoding(path)
+
+        def opener() -> IO[str]:
+            return path.open(encoding=encoding, errors="replace", newline="")
+
+        name = path.name
+    else:
+        data = file.read()
+        if isinstance(data, bytes):
+            text, encoding = _decode(data)
+        else:
+            text, encoding = data.removeprefix("\ufeff"), "text"
+
+        def opener() -> IO[str]:
+            return io.StringIO(text, newline="")
+
+        name = str(getattr(file, "name", "") or "upload.csv")
+    with opener() as stream:
+        delimiter = _sniff_delimiter(_first_line(stream))
+    return _Source(name=Path(name).name, encoding=encoding, delimiter=delimiter, open=opener)
+
+
+def _is_blank(row: list[str]) -> bool:
+    return not any(cell.strip() for cell in row)
+
+
+def _records(source: _Source) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) for every CSV record, blank ones included, so that numbers match
+    what a spreadsheet shows even when a quoted cell spans several lines."""
+    with source.open() as stream:
+        reader = csv.reader(stream, delimiter=source.delimiter)
+        number = 0
+        try:
+            for number, row in enumerate(reader, start=1):
+                yield number, row
+        except csv.Error as exc:
+            raise ImportFailed(
+                f"cannot read {source.name} as CSV near row {number + 1}: {exc}", field="file"
+            ) from None
+
+
+def _header_and_rows(
+    source: _Source,
+) -> tuple[HeaderMapping, list[str], Iterator[tuple[int, list[str]]]]:
+    records = _records(source)
+    for _, row in records:
+        if not _is_blank(row):
+            header = [cell.strip() for cell in row]
+            header[0] = header[0].removeprefix("\ufeff").strip()
+            break
+    else:
+        raise ImportFailed(f"{source.name} is empty: no header row found", field="file")
+    rows = ((number, row) for number, row in records if not _is_blank(row))
+    return map_headers(header), header, rows
+
+
+def inspect_csv(file: str | Path | TextIO | IO[Any]) -> CsvPreview:
+    """Read the whole file once: header mapping and row count. Writes nothing.
+
+    Raises ImportFailed for a missing or unreadable file, or one without an email or phone
+    column.
+    """
+    source = _open_source(file)
+    mapping, _, rows = _header_and_rows(source)
+    _require_contact_column(mapping)
+    total = sum(1 for _ in rows)
+    return CsvPreview(
+        mapping=mapping,
+        total_rows=total,
+        delimiter=source.delimiter,
+        encoding=source.encoding,
+        name=source.name,
+    )
+
+
+def _require_contact_column(mapping: HeaderMapping) -> None:
+    if mapping.has_contact_column:
+        return
+    found = ", ".join(f"'{h}'" for h in mapping.headers) or "none"
+    raise ImportFailed(
+        "no email or phone column found, so no row could be imported. Headers found: "
+        f"{found}. Name a column e.g. {', '.join(repr(h) for h in accepted_headers('email')[:3])}"
+        f" or {', '.join(repr(h) for h in accepted_headers('phone')[:3])}.",
+        field="file",
+    )
+
+
+def _chunks(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+# --- Import --------------------------------------------------------------------------
+
+
+def import_csv(
+    file: str | Path | TextIO,
+    *,
+    source_name: str,
+    campaign_name: str | None = None,
+    dry_run: bool = False,
+    actor: Actor,
+    chunk_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import a CSV file of inquiries; see the module docstring.
+
+    ``progress`` is called after each chunk with the number of rows the chunk held.
+    Raises ImportFailed (nothing written) for a missing or unreadable file, or one without an
+    email or phone column; a failure after rows were stored carries the ``batch_id``.
+    """
+    source_name = (source_name or "").strip()
+    if not source_name:
+        raise ImportFailed(
+            "name the source of these leads (e.g. 'Trade show 2026')", field="source"
+        )
+    campaign_name = (campaign_name or "").strip() or None
+    for value, model, what in (
+        (source_name, Source, "source"),
+        (campaign_name, Campaign, "campaign"),
+    ):
+        limit = model._meta.get_field("name").max_length or 0
+        if value and len(value) > limit:
+            raise ImportFailed(
+                f"the {what} name is too long (at most {limit} characters)", field=what
+            )
+    chunk_size = max(1, chunk_size)
+    csv_source = _open_source(file)
+    # A first pass finds unreadable files before anything is written.
+    mapping, header, rows = _header_and_rows(csv_source)
+    _require_contact_column(mapping)
+    total = sum(1 for _ in rows)
+    notes = list(mapping.notes)
+    if csv_source.encoding == "cp1252":
+        notes.append("the file is not UTF-8; it was read as Windows-1252")
+    report = ImportReport(
+        batch_id=None,
+        dry_run=dry_run,
+        total_rows=total,
+        imported=0,
+        new_leads=0,
+        attached=0,
+        rejected=0,
+        errors=[],
+        mapping=mapping.mapping,
+        unmapped=mapping.unmapped_headers,
+        notes=notes,
+        header=header,
+    )
+    _, _, rows = _header_and_rows(csv_source)
+    chunks = _chunks(rows, chunk_size)
+    if dry_run:
+        _dry_run(chunks, mapping, report, progress)
+    else:
+        _import(
+            chunks, mapping, report, csv_source.name, source_name, campaign_name, actor, progress
+        )
+    return report
+
+
+def _reject(
+    report: ImportReport,
+    mapping: HeaderMapping,
+    number: int,
+    row: list[str],
+    errors: Iterable[tuple[str, str]],
+) -> None:
+    report.rejected += 1
+    report.rejected_rows[number] = row
+    for name, message in errors:
+        report.errors.append(RowError(number, mapping.column_for(name, row), message))
+
+
+def _dry_run(
+    chunks: Iterator[list],
+    mapping: HeaderMapping,
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    default_country = settings.REFINERY_DEFAULT_COUNTRY
+    good: list[tuple[str, str, str]] = []
+    for chunk in chunks:
+        for number, row in chunk:
+            result = normalize_inquiry(mapping.payload(row), default_country=default_country)
+            if result.clean is None:
+                _reject(report, mapping, number, row, ((e.field, e.message) for e in result.errors))
+            else:
+                person, lead = result.clean.person, result.clean.lead
+                good.append((person["email"], person["phone"], lead["product_interest"]))
+        if progress:
+            progress(len(chunk))
+    report.imported = len(good)
+    report.new_leads, report.attached = _predict_outcomes(good)
+
+
+def _in_chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    items = sorted(values)
+    for start in range(0, len(items), _QUERY_CHUNK):
+        yield items[start : start + _QUERY_CHUNK]
+
+
+def _predict_outcomes(good: list[tuple[str, str, str]]) -> tuple[int, int]:
+    """(new leads, attached) the import would make: the intake's exact email-then-phone
+    match against the database and within the file, one open lead per product line."""
+    in_db_email: dict[str, int] = {}
+    in_db_phone: dict[str, int] = {}
+    for email_chunk in _in_chunks({e for e, _, _ in good if e}):
+        for pk, email in (
+            Person.objects.filter(email__in=email_chunk, merged_into__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "email")
+        ):
+            in_db_email.setdefault(email, pk)
+    for phone_chunk in _in_chunks({p for _, p, _ in good if p}):
+        for pk, phone in (
+            Person.objects.filter(phone__in=phone_chunk, merged_into__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "phone")
+        ):
+            in_db_phone.setdefault(phone, pk)
+    known = sorted({*in_db_email.values(), *in_db_phone.values()})
+    # A person is a database id, or ("row", n) for one the file itself would create.
+    open_keys: set[tuple[object, str]] = set()
+    for start in range(0, len(known), _QUERY_CHUNK):
+        open_keys.update(
+            Lead.objects.filter(
+                person_id__in=known[start : start + _QUERY_CHUNK],
+                stage__in=list(domain.OPEN_STAGES),
+            ).values_list("person_id", "product_interest")
+        )
+    by_email: dict[str, object] = dict(in_db_email)
+    by_phone: dict[str, object] = dict(in_db_phone)
+    new = attached = 0
+    for index, (email, phone, product) in enumerate(good):
+        person = by_email.get(email) if email else None
+        if person is None and phone:
+            person = by_phone.get(phone)
+        if person is None:
+            person = ("row", index)
+        if email:
+            by_email.setdefault(email, person)
+        if phone:
+            by_phone.setdefault(phone, person)
+        if (person, product) in open_keys:
+            attached += 1
+        else:
+            new += 1
+            open_keys.add((person, product))
+    return new, attached
+
+
+def _source_and_campaign(
+    source_name: str, campaign_name: str | None
+) -> tuple[Source, Campaign | None]:
+    source = Source.objects.filter(name__iexact=source_name).first()
+    if source is None:
+        source, _ = Source.objects.get_or_create(
+            name=source_name, defaults={"channel": Source.Channel.LIST_PURCHASE}
+        )
+    campaign = None
+    if campaign_name:
+        campaign = Campaign.objects.filter(source=source, name__iexact=campaign_name).first()
+        if campaign is None:
+            campaign, _ = Campaign.objects.get_or_create(source=source, name=campaign_name)
+    return source, campaign
+
+
+def _import(
+    chunks: Iterator[list],
+    mapping: HeaderMapping,
+    report: ImportReport,
+    filename: str,
+    source_name: str,
+    campaign_name: str | None,
+    actor: Actor,
+    progress: Callable[[int], None] | None,
+) -> None:
+    source, campaign = _source_and_campaign(source_name, campaign_name)
+    batch = ImportBatch.objects.create(
+        id=ImportBatch.new_id(),
+        filename=filename[:300],
+        source=source,
+        campaign=campaign,
+        created_by=actor.user,
+        created_at=now(),
+        total_rows=report.total_rows,
+        mapping={"columns": report.mapping, "unmapped": report.unmapped, "notes": report.notes},
+    )
+    report.batch_id = batch.pk
+    last_row = 0
+    try:
+        for chunk in chunks:
+            _import_chunk(chunk, mapping, report, batch, source, campaign, actor)
+            last_row = chunk[-1][0]
+            if progress:
+                progress(len(chunk))
+    except (Exception, KeyboardInterrupt) as exc:
+        stopped = "was interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {exc}"
+        raise ImportFailed(
+            f"the import {stopped} after row {last_row}. Rows stored before that are in batch "
+            f"{batch.pk} (stored rows not yet processed are picked up by the retry job); "
+            f"`refinery import-undo {batch.pk}` reverts the batch.",
+            batch_id=batch.pk,
+        ) from exc
+    finally:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            imported_rows=report.imported, rejected_rows=report.rejected
+        )
+    ImportBatch.objects.filter(pk=batch.pk).update(finished_at=now())
+
+
+def _import_chunk(
+    chunk: list[tuple[int, list[str]]],
+    mapping: HeaderMapping,
+    report: ImportReport,
+    batch: ImportBatch,
+    source: Source,
+    campaign: Campaign | None,
+    actor: Actor,
+) -> None:
+    if ImportBatch.objects.filter(pk=batch.pk, undone_at__isnull=False).exists():
+        raise ImportFailed(f"batch {batch.pk} was undone while it was importing")
+    at = now()
+    records = []
+    for number, row in chunk:
+        payload = mapping.payload(row)
+        records.append(
+            IntakeRecord(
+                channel=IntakeRecord.Channel.IMPORT,
+                received_at=at,
+                payload=payload,
+                payload_hash=payload_hash(payload),
+                source=source,
+                campaign=campaign,
+                submitted_by=actor.user,
+                import_batch=batch,
+                row_number=number,
+            )
+        )
+    # Stored and committed first: whatever happens next, no row is lost.
+    with transaction.atomic():
+        IntakeRecord.objects.bulk_create(records)
+    done = {r.pk: r for r in process_records([r.pk for r in records], actor=actor)}
+    missing = [r.pk for r in records if r.pk not in done]
+    if missing:  # processed meanwhile by the retry job: read the outcome it stored
+        done.update((r.pk, r) for r in IntakeRecord.objects.filter(pk__in=missing))
+    for (number, row), stored in zip(chunk, records, strict=True):
+        record = done[stored.pk]
+        if record.status == IntakeRecord.Status.PROCESSED:
+            report.imported += 1
+            if (record.response or {}).get("outcome") == OUTCOME_ATTACHED:
+                report.attached += 1
+            else:
+                report.new_leads += 1
+        elif record.status == IntakeRecord.Status.REJECTED:
+            errors = record.errors or [{"field": "", "message": "rejected"}]
+            _reject(report, mapping, number, row, ((e["field"], e["message"]) for e in errors))
+
+
+def write_error_csv(report: ImportReport, out: TextIO) -> int:
+    """Write every rejected row: ``row``, ``column``, ``error``, then its original cells under
+    the original headers, so it can be fixed and imported again. Returns the rows written."""
+    writer = csv.writer(out)
+    writer.writerow(["row", "column", "error", *report.header])
+    by_row: dict[int, list[RowError]] = defaultdict(list)
+    for error in report.errors:
+        by_row[error.row].append(error)
+    for number in sorted(by_row):
+        errors = by_row[number]
+        columns = list(dict.fromkeys(e.column for e in errors if e.column))
+        writer.writerow(
+            [
+                number,
+                "; ".join(columns),
+                "; ".join(e.message for e in errors),
+                *report.rejected_rows.get(number, []),
+            ]
+        )
+    return len(by_row)
+
+
+# --- Undo ----------------------------------------------------------------------------
+
+
+@dataclass
+class UndoReport:
+    batch_id: str
+    leads_closed: int
+    touches_voided: int
+    kept: list[tuple[int, str]]  # (lead id, why it was kept open)
+    records_cancelled: int = 0  # stored rows not yet processed, now never to be processed
+
+
+def import_batch_undo(*, batch_id: str, actor: Actor) -> UndoReport:
+    """Revert one import batch (see the module docstring). Refused for an unknown batch or
+    one already undone; all or nothing."""
+    at = now()
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().filter(pk=batch_id.strip()).first()
+        if batch is None:
+            raise ServiceError(f"there is no import batch '{batch_id}'", field="batch")
+        if batch.undone_at is not None:
+            who = f" by {batch.undone_by}" if batch.undone_by_id else ""
+            raise ServiceError(
+                f"import batch {batch.pk} was already undone on "
+                f"{batch.undone_at:%Y-%m-%d %H:%M} UTC{who}; nothing was changed",
+                field="batch",
+            )
+        reason = DispositionReason.objects.filter(code=UNDO_REASON).first()
+        if reason is None:
+            raise ServiceError(f"the '{UNDO_REASON}' reason is missing; run `refinery migrate`")
+        batch.undone_at = at
+        batch.undone_by = actor.user
+        batch.save(update_fields=["undone_at", "undone_by"])
+        # Rows stored but not processed yet (an interrupted import) must never become leads.
+        cancelled = IntakeRecord.objects.filter(
+            import_batch=batch,
+            status__in=[IntakeRecord.Status.RECEIVED, IntakeRecord.Status.FAILED],
+        ).update(
+            status=IntakeRecord.Status.REJECTED,
+            errors=[{"field": "", "message": f"import batch {batch.pk} was undone"}],
+            processed_at=at,
+        )
+        report = UndoReport(
+            batch_id=batch.pk,
+            leads_closed=0,
+            touches_voided=0,
+            kept=[],
+            records_cancelled=cancelled,
+        )
+        lead_ids = list(
+            Lead.objects.filter(import_batch=batch).order_by("pk").values_list("pk", flat=True)
+        )
+        for start in range(0, len(lead_ids), _QUERY_CHUNK):
+            _close_created_leads(
+                lead_ids[start : start + _QUERY_CHUNK], batch, reason, actor, at, report
+            )
+        _void_touches_on_existing_leads(batch, actor, at, report)
+    return report
+
+
+def _work_since_import(leads: list[Lead], batch: ImportBatch) -> dict[int, str]:
+    """Why each lead counts as worked since the import (absent when it was not)."""
+    lead_ids = [lead.pk for lead in leads]
+    created_at = {lead.pk: lead.created_at for lead in leads}
+    why: dict[int, str] = {}
+    for lead_id, channel, is_sales in (
+        Touch.objects.filter(lead_id__in=lead_ids, voided_at__isnull=True)
+        .exclude(import_batch=batch)
+        .order_by("pk")
+        .values_list("lead_id", "channel", "is_sales")
+    ):
+        label = Touch.Channel(channel).label.lower() if channel in Touch.Channel else channel
+        why.setdefault(
+            lead_id,
+            f"a sales touch ({label}) was logged since the import"
+            if is_sales
+            else f"another inquiry arrived since the import ({label})",
+        )
+    # The intake writes its events ("created", "assigned", and whatever later pipeline steps
+    # add) at the lead's creation time, and an "inquiry" event for a duplicate row of the same
+    # batch (its touch is checked above). Any other event is work done since the import.
+    seen_creation: dict[int, set[str]] = defaultdict(set)
+    labels = dict(LeadEvent.Kind.choices)
+    for lead_id, kind, to_stage, actor_label, occurred_at in (
+        LeadEvent.objects.filter(lead_id__in=lead_ids)
+        .order_by("lead_id", "occurred_at", "pk")
+        .values_list("lead_id", "kind", "to_stage", "actor_label", "occurred_at")
+    ):
+        intake_kinds = seen_creation[lead_id]
+        if kind in (LeadEvent.Kind.CREATED, LeadEvent.Kind.ASSIGNED) and kind not in intake_kinds:
+            intake_kinds.add(kind)
+            continue
+        if kind == LeadEvent.Kind.INQUIRY or occurred_at <= created_at[lead_id]:
+            continue
+        if lead_id not in why:
+            what = str(labels.get(kind, kind)).lower()
+            if to_stage:
+                what = f"{what} to {to_stage.replace('_', ' ')}"
+            why[lead_id] = f"worked since the import: {what} by {actor_label}"
+    return why
+
+
+def _close_created_leads(
+    lead_ids: list[int],
+    batch: ImportBatch,
+    reason: DispositionReason,
+    actor: Actor,
+    at: datetime,
+    report: UndoReport,
+) -> None:
+    leads = list(
+        Lead.objects.select_for_update(of=("self",))
+        .filter(pk__in=lead_ids)
+        .order_by("pk")
+        .only("pk", "stage", "sales_touch_count", "first_sales_touch_at", "created_at")
+    )
+    worked = _work_since_import(leads, batch)
+    rule, facts = persistence_rule(), reason_facts(reason)
+    note = f"Import batch {batch.pk} ({batch.filename}) undone"
+    close: list[int] = []
+    events: list[LeadEvent] = []
+    for lead in leads:
+        stage = domain.Stage(lead.stage)
+        if not stage.is_open:
+            report.kept.append((lead.pk, f"already closed ({stage.label.lower()})"))
+            continue
+        if lead.sales_touch_count:
+            report.kept.append(
+                (lead.pk, f"worked since the import: {lead.sales_touch_count} sales touch(es)")
+            )
+            continue
+        if lead.pk in worked:
+            report.kept.append((lead.pk, worked[lead.pk]))
+            continue
+        decision = domain.decide_transition(
+            lead_facts(lead), domain.Stage.DISQUALIFIED, reason=facts, at=at, rule=rule
+        )
+        if not decision.allowed:
+            report.kept.append((lead.pk, decision.message))
+            continue
+        close.append(lead.pk)
+        events.append(
+            LeadEvent(
+                lead_id=lead.pk,
+                kind=LeadEvent.Kind.IMPORT_UNDONE,
+                occurred_at=at,
+                actor=actor.user,
+                actor_label=actor.label,
+                from_stage=lead.stage,
+                to_stage=domain.Stage.DISQUALIFIED,
+                reason=reason.code,
+                note=note,
+                data={"batch": batch.pk, "why": list(decision.reasons)},
+            )
+        )
+    if close:
+        Lead.objects.filter(pk__in=close).update(
+            stage=domain.Stage.DISQUALIFIED,
+            disposition=reason,
+            disposition_note=note,
+            disposed_at=at,
+            next_action="",
+            next_action_due_at=None,
+            stage_changed_at=at,
+            updated_at=at,
+        )
+        LeadEvent.objects.bulk_create(events)
+    report.leads_closed += len(close)
+
+
+def _void_touches_on_existing_leads(
+    batch: ImportBatch, actor: Actor, at: datetime, report: UndoReport
+) -> None:
+    """Touches the batch added to leads it did not create: voided, with a timeline note."""
+    rows = list(
+        Touch.objects.filter(import_batch=batch, voided_at__isnull=True, lead__isnull=False)
+        .exclude(lead__import_batch=batch)
+        .values_list("pk", "lead_id")
+    )
+    if not rows:
+        return
+    per_lead: dict[int, int] = defaultdict(int)
+    for _, lead_id in rows:
+        per_lead[lead_id] += 1
+    touch_ids = [pk for pk, _ in rows]
+    lead_ids = sorted(per_lead)
+    for start in range(0, len(touch_ids), _QUERY_CHUNK):
+        Touch.objects.filter(pk__in=touch_ids[start : start + _QUERY_CHUNK]).update(voided_at=at)
+    latest = (
+        Touch.objects.filter(lead=OuterRef("pk"), voided_at__isnull=True)
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    for start in range(0, len(lead_ids), _QUERY_CHUNK):
+        ids = lead_ids[start : start + _QUERY_CHUNK]
+        list(Lead.objects.select_for_update(of=("self",)).filter(pk__in=ids).values_list("pk"))
+        # The last touch is again the latest one that still counts.
+        Lead.objects.filter(pk__in=ids).update(
+            last_touch_at=Coalesce(Subquery(latest), F("last_touch_at")), updated_at=at
+        )
+    LeadEvent.objects.bulk_create(
+        LeadEvent(
+            lead_id=lead_id,
+            kind=LeadEvent.Kind.IMPORT_UNDONE,
+            occurred_at=at,
+            actor=actor.user,
+            actor_label=actor.label,
+            note=(
+                f"Import batch {batch.pk} ({batch.filename}) undone: its {count} row(s) for "
+                "this lead no longer count"
+            ),
+            data={"batch": batch.pk, "voided_touches": count},
+        )
+        for lead_id, count in per_lead.items()
+    )
+    report.touches_voided += len(touch_ids)

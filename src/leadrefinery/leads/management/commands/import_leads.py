@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from leadrefinery.accounts.models import User
+from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.importing import (
+    ImportFailed,
+    ImportReport,
+    import_csv,
+    inspect_csv,
+    write_error_csv,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Import leads from a CSV file (run as `refinery import FILE --source NAME`). Headers are "
+        "mapped automatically, including Salesforce, HubSpot and Mautic exports; UTF-8 or "
+        "Windows-1252, comma or semicolon separated. A row is rejected when a given email or "
+        "phone is invalid, or when it has neither; every rejected row is reported with its row "
+        "number, column and message while the good rows import. Prints a batch id at the end: "
+        "`refinery import-undo BATCH` reverts exactly that import. Exits non-zero only when the "
+        "file cannot be imported at all."
+    )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # Show the name users type: `refinery import`, not the module name.
+        if subcommand == "import_leads" and prog_name.endswith("refinery"):
+            subcommand = "import"
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the CSV file; the first non-empty row holds the headers")
+        parser.add_argument(
+            "--source",
+            required=True,
+            metavar="NAME",
+            help="where these leads came from (e.g. 'Expo 2026'); created if new",
+        )
+        parser.add_argument(
+            "--campaign", metavar="NAME", help="campaign of that source; created if new"
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check every row and show what would happen; writes nothing to the database",
+        )
+        parser.add_argument(
+            "--errors",
+            metavar="OUT.csv",
+            help="write the rejected rows here, with row, column and error columns, to fix and "
+            "import again",
+        )
+        parser.add_argument(
+            "--user",
+            metavar="NAME",
+            help="record this user as the one who imported (default: the system)",
+        )
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=500,
+            help="rows stored and processed per transaction (default 500)",
+        )
+        parser.add_argument(
+            "--show-errors",
+            type=int,
+            default=20,
+            metavar="N",
+            help="how many rejected rows to print (default 20; --errors writes them all)",
+        )
+        parser.add_argument(
+            "--no-progress", action="store_true", help="do not show the progress bar"
+        )
+
+    def handle(self, *args, **o):
+        actor = Actor.system("import")
+        if o["user"]:
+            user = User.objects.filter(username=o["user"]).first()
+            if user is None:
+                raise CommandError(f"no user named '{o['user']}'")
+            actor = Actor.of(user)
+        with contextlib.ExitStack() as stack:
+            errors_out = None
+            if o["errors"]:
+                try:  # fail before importing rather than after
+                    errors_out = stack.enter_context(
+                        Path(o["errors"]).open("w", newline="", encoding="utf-8")
+                    )
+                except OSError as exc:
+                    raise CommandError(
+                        f"cannot write the error file {o['errors']}: {exc}"
+                    ) from None
+            report = self._run(actor, o)
+            if errors_out is not None:
+                written = write_error_csv(report, errors_out)
+                self.stdout.write(f"Rejected rows written to {o['errors']} ({written} rows).")
+
+    def _run(self, actor: Actor, o) -> ImportReport:
+        try:
+            preview = inspect_csv(o["file"])
+        except ImportFailed as exc:
+            raise CommandError(exc.message) from None
+        mapping = preview.mapping
+        self.stdout.write(f"{preview.name}: {preview.total_rows} rows.")
+        if mapping.flavor:
+            self.stdout.write(f"Recognised a {mapping.flavor.capitalize()} export.")
+        self.stdout.write("Columns:")
+        for header, name in mapping.mapping.items():
+            self.stdout.write(f"  {header} -> {name}")
+        if mapping.unmapped_headers:
+            self.stdout.write(
+                "Not mapped (kept with each raw row): " + ", ".join(mapping.unmapped_headers)
+            )
+        for note in mapping.notes:
+            self.stdout.write(f"Note: {note}")
+        bar = tqdm(
+            total=preview.total_rows,
+            unit=" rows",
+            file=sys.stderr,
+            disable=True if o["no_progress"] else None,  # None: off when not a terminal
+            desc="Checking" if o["dry_run"] else "Importing",
+        )
+        try:
+            report = import_csv(
+                o["file"],
+                source_name=o["source"],
+                campaign_name=o["campaign"],
+                dry_run=o["dry_run"],
+                actor=actor,
+                chunk_size=o["chunk_size"],
+                progress=bar.update,
+            )
+        except ImportFailed as exc:
+            raise CommandError(exc.message) from None
+        finally:
+            bar.close()
+        self._summary(report, o["show_errors"], o["errors"])
+        return report
+
+    def _summary(self, report: ImportReport, show: int, errors_file: str | None) -> None:
+        w = self.stdout.write
+        if report.dry_run:
+            w(
+                f"Dry run, nothing was written. Of {report.total_rows} rows, {report.imported} "
+                f"would import ({report.new_leads} new leads, {report.attached} added to open "
+                f"leads) and {report.rejected} would be rejected."
+            )
+        else:
+            w(
+                self.style.SUCCESS(
+                    f"Imported {report.imported} of {report.total_rows} rows: "
+                    f"{report.new_leads} new leads, {report.attached} added to open leads, "
+                    f"{report.rejected} rejected."
+                )
+            )
+        if report.errors:
+            w("Rejected rows (row, column: problem):")
+            for error in report.errors[: max(0, show)]:
+                column = f", {error.column}" if error.column else ""
+                w(f"  row {error.row}{column}: {error.message}")
+            hidden = len(report.errors) - max(0, show)
+            if hidden > 0:
+                more = "" if errors_file else " (use --errors OUT.csv to get them all)"
+                w(f"  ... and {hidden} more{more}")
+        if report.batch_id:
+            w(f"Batch id: {report.batch_id}")
+            w(f"To revert this import: refinery import-undo {report.batch_id}")

@@ -1,0 +1,37 @@
+"""The import's database work grows with the number of chunks, not the number of rows."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.importing import import_csv
+from leadrefinery.leads.models import Lead, Source
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries_for(tmp_path, rows: int, tag: str, area: int) -> tuple[int, int]:
+    """(INSERT statements, other statements) of importing ``rows`` rows in one chunk."""
+    lines = ["Email,Company,Phone"]
+    lines += [
+        f"{tag}{i}@example.org,{tag} Company {i},+1 {area} 555 01{i:02d}" for i in range(rows)
+    ]
+    lines.append("broken@,Nobody,")  # one rejected row in each file
+    path = tmp_path / f"{tag}.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with CaptureQueriesContext(connection) as ctx:
+        report = import_csv(path, source_name="Expo", actor=Actor.system("import"), chunk_size=1000)
+    assert (report.new_leads, report.rejected) == (rows, 1)
+    inserts = sum(1 for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("INSERT"))
+    return inserts, len(ctx.captured_queries) - inserts
+
+
+def test_ten_rows_and_eighty_rows_in_one_chunk_cost_the_same_queries(tmp_path):
+    Source.objects.create(name="Expo")
+    small_inserts, small_other = _queries_for(tmp_path, 10, "a", 212)
+    large_inserts, large_other = _queries_for(tmp_path, 80, "b", 415)
+    assert large_other == small_other
+    # Inserts are batched (SQLite caps the parameters of one statement, so a few more batches).
+    assert small_inserts <= large_inserts <= small_inserts + 10
+    assert Lead.objects.count() == 90
