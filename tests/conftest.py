@@ -6,6 +6,7 @@ set) and real HTTP (pytest-django's live_server).
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -40,6 +41,36 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct-horse-battery"
+
+
+_DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Every test with a database starts with the seeded reference data (stages, reasons,
+    queues, the contact form). Transactional tests flush all tables when they finish, which
+    would leave later tests in the same worker without it; re-seed (idempotent) when missing."""
+    if request.node.get_closest_marker("django_db") is None and not (
+        _DB_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+
+    from leadrefinery.leads.models import Queue
+
+    if not Queue.objects.filter(slug="unassigned").exists():
+        seed = importlib.import_module(
+            "leadrefinery.leads.migrations.0002_seed_reference_data"
+        ).seed
+        seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

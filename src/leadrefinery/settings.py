@@ -148,6 +148,8 @@ USE_I18N = True
 # --- Static files -----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = REFINERY_HOME / "static"
+# The vendored CSS/JS live in the package, not in any one app: the finders need this.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT.mkdir(
     exist_ok=True
 )  # whitenoise serves from finders; collectstatic fills this for production
@@ -208,6 +210,9 @@ REFINERY_PERSISTENCE_MIN_TOUCHES = int(os.environ.get("REFINERY_PERSISTENCE_MIN_
 REFINERY_PERSISTENCE_MIN_DAYS = int(os.environ.get("REFINERY_PERSISTENCE_MIN_DAYS", "14"))
 # Public forms: submissions per IP address per hour before 429.
 REFINERY_FORM_RATE_LIMIT_PER_HOUR = int(os.environ.get("REFINERY_FORM_RATE_LIMIT_PER_HOUR", "30"))
+# Behind N reverse proxies, the client address is the Nth from the right of X-Forwarded-For
+# (0 = use REMOTE_ADDR; never trust the header without a proxy that overwrites it).
+REFINERY_TRUSTED_PROXY_COUNT = int(os.environ.get("REFINERY_TRUSTED_PROXY_COUNT", "0"))
 # Intake records still unprocessed after this many seconds are retried by the sweep.
 REFINERY_INTAKE_RETRY_AFTER_SECONDS = int(
     os.environ.get("REFINERY_INTAKE_RETRY_AFTER_SECONDS", "60")

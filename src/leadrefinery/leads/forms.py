@@ -1,0 +1,386 @@
+"""Forms of the staff UI: the lead-list filters and the actions on a lead.
+
+Forms parse and validate input; the lifecycle rules live in the services, which the action
+forms call in ``submit()`` (one service each). A refused service call comes back as
+``ServiceError`` and the view shows its message on the form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from leadrefinery.accounts.models import Role, User
+
+from . import domain, services
+from .actors import Actor
+from .models import DispositionReason, Lead, Queue, Source, Touch
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+OPEN = "open"
+ALL = "all"
+ME = "me"
+PAGE_SIZE = 50
+
+
+def stage_label(code: str) -> str:
+    try:
+        return domain.Stage(code).label
+    except ValueError:
+        return code
+
+
+def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+# --- The lead list ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What the owner and source filters offer to one user (three small queries)."""
+
+    queues: list[Queue]
+    users: list[User]
+    sources: list[Source]
+
+    @classmethod
+    def for_user(cls, user: User) -> FilterOptions:
+        queues = Queue.objects.order_by("name")
+        if user.role == Role.REP and not user.is_superuser:
+            # A rep sees only their own leads and their queues, so other owners would
+            # always give an empty list.
+            queues = queues.filter(members=user)
+            people: list[User] = []
+        else:
+            people = list(
+                User.objects.filter(is_active=True, role__in=[Role.REP, Role.MANAGER]).order_by(
+                    "first_name", "last_name", "username"
+                )
+            )
+        return cls(queues=list(queues), users=people, sources=list(Source.objects.order_by("name")))
+
+
+class LeadFilterForm(forms.Form):
+    """Filters of /leads/. Invalid values are ignored rather than refused: it is a search."""
+
+    stage = forms.ChoiceField(required=False, label="Stage")
+    owner = forms.ChoiceField(required=False, label="Owner")
+    source = forms.ChoiceField(required=False, label="Source")
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name, email or company", "autocomplete": "off"}
+        ),
+    )
+
+    def __init__(self, data: Any, *, user: User, options: FilterOptions) -> None:
+        super().__init__(data)
+        self.user = user
+        _set_choices(
+            self,
+            "stage",
+            [
+                (OPEN, "Open leads"),
+                (ALL, "All leads"),
+                *[(s.value, s.label) for s in domain.Stage],
+            ],
+        )
+        owner_choices: list[Any] = [("", "Anyone"), (ME, "Me")]
+        if options.queues:
+            owner_choices.append(("Queues", [(f"q{q.pk}", q.name) for q in options.queues]))
+        if options.users:
+            owner_choices.append(("People", [(f"u{u.pk}", str(u)) for u in options.users]))
+        _set_choices(self, "owner", owner_choices)
+        _set_choices(
+            self, "source", [("", "Any source")] + [(str(s.pk), s.name) for s in options.sources]
+        )
+        self.full_clean()
+
+    def value(self, name: str) -> str:
+        return str(self.cleaned_data.get(name) or "")
+
+    @property
+    def stage_value(self) -> str:
+        return self.value("stage") or OPEN
+
+    def filter(self, leads: QuerySet[Lead]) -> QuerySet[Lead]:
+        stage = self.stage_value
+        if stage == OPEN:
+            leads = leads.filter(stage__in=[s.value for s in domain.OPEN_STAGES])
+        elif stage != ALL:
+            leads = leads.filter(stage=stage)
+        owner = self.value("owner")
+        if owner == ME:
+            leads = leads.filter(owner_user=self.user)
+        elif owner.startswith("q"):
+            leads = leads.filter(owner_queue_id=int(owner[1:]))
+        elif owner.startswith("u"):
+            leads = leads.filter(owner_user_id=int(owner[1:]))
+        if self.value("source"):
+            leads = leads.filter(source_id=int(self.value("source")))
+        # Every word must match one of the fields: "pat acme" finds Pat at Acme.
+        for word in self.value("q").split()[:5]:
+            leads = leads.filter(
+                Q(person__first_name__icontains=word)
+                | Q(person__last_name__icontains=word)
+                | Q(person__email__icontains=word)
+                | Q(person__company_name__icontains=word)
+                | Q(account__name__icontains=word)
+            )
+        return leads.select_related(
+            "person", "account", "owner_user", "owner_queue", "source"
+        ).order_by("-received_at", "-id")
+
+
+# --- Actions on one lead ------------------------------------------------------------------
+
+
+def stage_targets(lead: Lead) -> list[domain.Stage]:
+    """Where a user may move this lead by hand (merging has its own service)."""
+    allowed = domain.TRANSITIONS[domain.Stage(lead.stage)]
+    return [s for s in domain.Stage if s in allowed and s != domain.Stage.MERGED]
+
+
+def reason_required(lead: Lead, target: domain.Stage) -> bool:
+    return target in domain.NEEDS_REASON or domain.is_recycle(domain.Stage(lead.stage), target)
+
+
+def offered_reasons(stages: list[domain.Stage]) -> list[DispositionReason]:
+    return list(
+        DispositionReason.objects.filter(
+            stage__in=[s.value for s in stages], active=True, system_only=False
+        ).order_by("stage", "order", "label")
+    )
+
+
+def reason_choices(
+    lead: Lead, targets: list[domain.Stage], reasons: list[DispositionReason]
+) -> list[Any]:
+    """One group per target stage; a single target gives a flat list."""
+    groups: list[Any] = []
+    for target in targets:
+        codes = [(r.code, r.label) for r in reasons if r.stage == target.value]
+        if codes:
+            groups.append((target.label, codes))
+    if len(targets) == 1:
+        flat = groups[0][1] if groups else []
+        first = "Choose a reason" if reason_required(lead, targets[0]) else "No reason"
+        return [("", first), *flat]
+    return [("", "Choose a reason"), *groups]
+
+
+class ActionForm(forms.Form):
+    """A form posted from the lead page; ``submit`` calls one service and says what it did."""
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.lead = lead
+        self.user = user
+
+    # Service field names that differ from this form's field names.
+    service_fields: dict[str, str] = {}
+
+    def submit(self, *, actor: Actor) -> str:
+        raise NotImplementedError
+
+    def add_service_error(self, exc: services.ServiceError) -> None:
+        """Show a refusal next to the field it is about (or above the form)."""
+        field = self.service_fields.get(exc.field or "", exc.field)
+        self.add_error(field if field in self.fields else None, exc.message)
+
+
+class StageForm(ActionForm):
+    service_fields = {"stage": "to_stage"}
+    to_stage = forms.ChoiceField(label="Move to")
+    reason = forms.ChoiceField(
+        required=False,
+        label="Reason",
+        help_text="Needed to close a lead, or to hand it back from sales to marketing.",
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why? (optional)"}),
+    )
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, lead=lead, user=user, **kwargs)
+        targets = stage_targets(lead)
+        _set_choices(
+            self, "to_stage", [("", "Choose a stage")] + [(s.value, s.label) for s in targets]
+        )
+        self.targets = targets
+        self.reasons = offered_reasons(targets)
+        _set_choices(self, "reason", reason_choices(lead, targets, self.reasons))
+        # With htmx, choosing a stage swaps in the reasons for that stage only.
+        self.fields["to_stage"].widget.attrs.update(
+            {
+                "hx-get": reverse("lead-reasons", args=[lead.pk]),
+                "hx-target": "#reason-field",
+                "hx-swap": "outerHTML",
+            }
+        )
+
+    def narrow_reasons(self, to_stage: str | None) -> None:
+        """Offer only the reasons of ``to_stage`` (for display; validation accepts all)."""
+        chosen = [s for s in self.targets if s.value == to_stage]
+        if not chosen:
+            return
+        _set_choices(self, "reason", reason_choices(self.lead, chosen, self.reasons))
+        needed = reason_required(self.lead, chosen[0])
+        label = "Reason (required)" if needed else "Reason (optional)"
+        self.fields["reason"].label = label
+        # The bound field copied the label when validation first used it.
+        self["reason"].label = label
+
+    def submit(self, *, actor: Actor) -> str:
+        data = self.cleaned_data
+        lead = services.lead_transition(
+            lead=self.lead,
+            to_stage=data["to_stage"],
+            reason_code=data["reason"] or None,
+            note=data["note"],
+            actor=actor,
+        )
+        return f"Moved to {stage_label(lead.stage)}."
+
+
+class TouchForm(ActionForm):
+    CHANNELS = [
+        Touch.Channel.CALL,
+        Touch.Channel.EMAIL,
+        Touch.Channel.MEETING,
+        Touch.Channel.SOCIAL,
+        Touch.Channel.OTHER,
+    ]
+    channel = forms.ChoiceField(choices=[(c.value, c.label) for c in CHANNELS], label="Channel")
+    direction = forms.ChoiceField(
+        choices=[
+            (Touch.Direction.OUTBOUND.value, "We reached out"),
+            (Touch.Direction.INBOUND.value, "They reached us"),
+        ],
+        label="Direction",
+    )
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "None"), *Touch.Outcome.choices], label="Outcome"
+    )
+    note = forms.CharField(
+        required=False, max_length=2000, label="Note", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def submit(self, *, actor: Actor) -> str:
+        data = self.cleaned_data
+        touch = services.touch_log(
+            lead=self.lead,
+            channel=data["channel"],
+            direction=data["direction"],
+            outcome=data["outcome"],
+            note=data["note"],
+            actor=actor,
+        )
+        return f"{touch.get_channel_display()} logged."
+
+
+class NoteForm(ActionForm):
+    note = forms.CharField(max_length=5000, label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def submit(self, *, actor: Actor) -> str:
+        services.lead_note_add(lead=self.lead, note=self.cleaned_data["note"], actor=actor)
+        return "Note added."
+
+
+class NextActionForm(ActionForm):
+    service_fields = {"next_action": "action"}
+    action = forms.CharField(max_length=200, label="What")
+    # Entered and shown in the user's own time zone (the view activates it).
+    due_at = forms.DateTimeField(
+        label="Due",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {"action": lead.next_action, "due_at": lead.next_action_due_at}
+        )
+        super().__init__(*args, lead=lead, user=user, **kwargs)
+
+    def submit(self, *, actor: Actor) -> str:
+        data = self.cleaned_data
+        services.lead_set_next_action(
+            lead=self.lead, action=data["action"], due_at=data["due_at"], actor=actor
+        )
+        return "Next action set."
+
+
+def can_assign(user: User | AnonymousUser) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.role in (Role.MANAGER, Role.ADMIN))
+    )
+
+
+def assignable_users(user: User) -> QuerySet[User]:
+    """Admins assign to anyone active; managers within the teams they manage or belong to."""
+    people = User.objects.filter(is_active=True, role__in=[Role.REP, Role.MANAGER])
+    if not (user.is_superuser or user.role == Role.ADMIN):
+        team_ids = set(user.managed_teams.values_list("pk", flat=True))
+        if user.team_id:
+            team_ids.add(user.team_id)
+        people = people.filter(Q(team_id__in=team_ids) | Q(pk=user.pk))
+    return people.order_by("first_name", "last_name", "username")
+
+
+class AssignForm(ActionForm):
+    owner = forms.ChoiceField(label="New owner")
+    note = forms.CharField(required=False, max_length=500, label="Note")
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, lead=lead, user=user, **kwargs)
+        people = assignable_users(user) if isinstance(user, User) else User.objects.none()
+        self._people = {f"u{u.pk}": u for u in people}
+        self._queues = {f"q{q.pk}": q for q in Queue.objects.order_by("name")}
+        _set_choices(
+            self,
+            "owner",
+            [
+                ("", "Choose a person or a queue"),
+                ("People", [(key, str(u)) for key, u in self._people.items()]),
+                ("Queues", [(key, q.name) for key, q in self._queues.items()]),
+            ],
+        )
+
+    def submit(self, *, actor: Actor) -> str:
+        key = self.cleaned_data["owner"]
+        lead = services.lead_assign(
+            lead=self.lead,
+            owner_user=self._people.get(key),
+            owner_queue=self._queues.get(key),
+            note=self.cleaned_data["note"],
+            actor=actor,
+            trace={"steps": [f"assigned by hand by {actor.label}"]},
+        )
+        return f"Assigned to {lead.owner_label}."
+
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    "stage": StageForm,
+    "touch": TouchForm,
+    "note": NoteForm,
+    "next-action": NextActionForm,
+    "assign": AssignForm,
+}

@@ -1,0 +1,249 @@
+"""Public web forms: screening bots, the per-IP rate limit, and handing inquiries to intake.
+
+A public form is embedded on other sites, so it cannot rely on CSRF cookies. It is
+protected instead by:
+
+- a honeypot input that people never see (bots fill every field);
+- a signed time-trap token issued when the form is rendered: a submission without a valid
+  token, or sent faster than the form's ``min_fill_seconds``, is a bot;
+- a limit of intake records per client IP address per hour.
+
+Screened-out submissions create nothing and get the same answer as a real one, so that bots
+learn nothing.
+
+The client IP is ``REMOTE_ADDR``. ``X-Forwarded-For`` is not trusted by default, because any
+client can send it. Behind reverse proxies, ``REMOTE_ADDR`` is the proxy's address and every
+visitor would share one limit: set ``REFINERY_TRUSTED_PROXY_COUNT`` to the number of proxies
+in front of the app, and the address the outermost of them saw (that many entries from the
+right of ``X-Forwarded-For``, which each proxy appends to) is used instead.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, QueryDict
+
+from leadrefinery.common.clock import now
+
+from .intake import intake_process, intake_receive
+from .models import IntakeRecord, WebForm
+
+log = logging.getLogger(__name__)
+
+HONEYPOT_FIELD = "website_confirm"
+TOKEN_FIELD = "refinery_started"
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# A page left open longer than this gets a fresh token and a polite request to resend,
+# so that a harvested token cannot be replayed forever.
+TOKEN_MAX_AGE = timedelta(days=7)
+FIELD_TYPES = {"text", "email", "tel", "url", "number", "textarea", "checkbox", "select"}
+
+
+class _FormClockSigner(signing.TimestampSigner):
+    """A TimestampSigner on the project clock, in milliseconds (fill times are seconds)."""
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(now().timestamp() * 1000))
+
+    def issued_at(self, token: str) -> datetime:
+        """When the token was issued. Raises signing.BadSignature when forged or garbled."""
+        value = signing.Signer.unsign(self, token)
+        _, stamp = value.rsplit(self.sep, 1)
+        try:
+            millis = signing.b62_decode(stamp)
+        except (ValueError, IndexError):
+            raise signing.BadSignature("bad timestamp") from None
+        return datetime.fromtimestamp(millis / 1000, tz=now().tzinfo)
+
+
+def _signer(form: WebForm) -> _FormClockSigner:
+    # The salt binds a token to its form: one form's token is worthless on another.
+    return _FormClockSigner(salt=f"leadrefinery.public-form:{form.slug}")
+
+
+def issue_token(form: WebForm) -> str:
+    return _signer(form).sign("started")
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Whether a submission looks human. ``discard`` names why it does not."""
+
+    discard: str = ""
+    expired: bool = False
+
+
+def screen(form: WebForm, data: QueryDict) -> Screening:
+    if data.get(HONEYPOT_FIELD, "").strip():
+        return Screening(discard="honeypot filled")
+    token = data.get(TOKEN_FIELD, "")
+    if not token:
+        return Screening(discard="time-trap token missing")
+    try:
+        issued = _signer(form).issued_at(token)
+    except signing.BadSignature:
+        return Screening(discard="time-trap token forged")
+    elapsed = now() - issued
+    if elapsed < timedelta(seconds=form.min_fill_seconds):
+        return Screening(discard=f"sent {elapsed.total_seconds():.1f}s after loading")
+    if elapsed > TOKEN_MAX_AGE:
+        return Screening(expired=True)
+    return Screening()
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address (see the module docstring about proxies); None when invalid."""
+    raw = request.META.get("REMOTE_ADDR", "")
+    proxies = int(getattr(settings, "REFINERY_TRUSTED_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            # Entries left of this one were written by the client and prove nothing.
+            raw = hops[-proxies]
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
+
+
+def rate_limit(form: WebForm) -> int:
+    return form.rate_limit_per_hour or settings.REFINERY_FORM_RATE_LIMIT_PER_HOUR
+
+
+def over_rate_limit(form: WebForm, ip: str | None) -> bool:
+    """True when this IP already sent ``rate_limit(form)`` inquiries in the last hour.
+
+    Counts every intake record from the address (any form, the API too), with the
+    (ip, received_at) index.
+    """
+    if ip is None:
+        return False
+    since = now() - timedelta(hours=1)
+    recent = IntakeRecord.objects.filter(ip=ip, received_at__gte=since)
+    return recent.count() >= rate_limit(form)
+
+
+# --- Fields ------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldView:
+    """One declared field, ready for the template (value kept, error attached)."""
+
+    name: str
+    label: str
+    type: str
+    required: bool
+    value: str = ""
+    error: str = ""
+    options: list[str] = field(default_factory=list)
+
+    @property
+    def checked(self) -> bool:
+        return bool(self.value)
+
+
+def declared_fields(form: WebForm) -> list[FieldView]:
+    """The form's field definitions (data), made safe: unknown types render as text."""
+    out: list[FieldView] = []
+    seen: set[str] = set()
+    for spec in form.fields or []:
+        name = str(spec.get("name", "")).strip()
+        if not name or name in seen or name in (HONEYPOT_FIELD, TOKEN_FIELD):
+            continue
+        seen.add(name)
+        kind = str(spec.get("type", "text"))
+        label = str(spec.get("label") or name.replace("_", " ").capitalize())
+        if name == "consent" and form.consent_wording:
+            # The person agrees to exactly this wording; intake records it with the consent.
+            label = form.consent_wording
+        out.append(
+            FieldView(
+                name=name,
+                label=label,
+                type=kind if kind in FIELD_TYPES else "text",
+                required=bool(spec.get("required")),
+                options=[str(o) for o in spec.get("options", [])],
+            )
+        )
+    return out
+
+
+def submitted_values(fields: list[FieldView], data: QueryDict) -> dict[str, str]:
+    """The declared fields and UTM parameters that were filled in; nothing else is taken."""
+    values: dict[str, str] = {}
+    for f in fields:
+        raw = data.get(f.name, "")
+        value = raw if f.type == "textarea" else " ".join(raw.split())
+        if f.type == "checkbox":
+            value = "yes" if raw else ""
+        if value:
+            values[f.name] = value[:5000]
+    for name in UTM_FIELDS:
+        utm = data.get(name, "").strip()
+        if utm:
+            values[name] = utm[:200]
+    return values
+
+
+def fill(fields: list[FieldView], values: dict[str, str], errors: dict[str, str]) -> None:
+    for f in fields:
+        f.value = values.get(f.name, "")
+        f.error = errors.get(f.name, "")
+
+
+def missing_required(fields: list[FieldView], values: dict[str, str]) -> dict[str, str]:
+    """The browser checks ``required`` too; this catches old browsers and scripts."""
+    return {f.name: "Please fill this in." for f in fields if f.required and not values.get(f.name)}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    record: IntakeRecord
+    errors: dict[str, str]
+    other_errors: list[str]
+
+    @property
+    def accepted(self) -> bool:
+        return self.record.status != IntakeRecord.Status.REJECTED
+
+
+def form_submit(
+    *, form: WebForm, values: dict[str, Any], ip: str | None, user_agent: str
+) -> Submitted:
+    """Store the submission raw, then process it. The first step never loses it: if
+    processing fails, the stored record is picked up by the intake retry sweep."""
+    record, _ = intake_receive(
+        channel=IntakeRecord.Channel.FORM,
+        payload=values,
+        source=form.source,
+        campaign=form.campaign,
+        form=form,
+        ip=ip,
+        user_agent=user_agent,
+    )
+    try:
+        record = intake_process(record)
+    except Exception:
+        log.exception(
+            "public form %s: intake record %s stored, processing failed", form.slug, record.pk
+        )
+        return Submitted(record=record, errors={}, other_errors=[])
+    declared = {f["name"] for f in form.fields or [] if isinstance(f, dict)}
+    errors: dict[str, str] = {}
+    other: list[str] = []
+    for error in record.errors or []:
+        name, message = error.get("field", ""), error.get("message", "")
+        if name in declared and name not in errors:
+            errors[name] = message
+        else:
+            other.append(message)
+    return Submitted(record=record, errors=errors, other_errors=other)

@@ -1,0 +1,366 @@
+"""The staff UI: lead list, lead detail with its timeline and actions, the forms page.
+
+Views parse, call one selector or service, and render. Every read goes through
+``visible_to``/``access_lead``, so a lead someone may not see is a 404, never a hint.
+Pages work without JavaScript; with htmx, filters and actions swap template partials.
+"""
+
+from __future__ import annotations
+
+import math
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from leadrefinery.accounts.access import access_lead, visible_to
+from leadrefinery.accounts.models import User
+from leadrefinery.common.clock import now
+
+from . import domain, services
+from .actors import Actor
+from .forms import (
+    ACTION_FORMS,
+    PAGE_SIZE,
+    AssignForm,
+    FilterOptions,
+    LeadFilterForm,
+    NextActionForm,
+    NoteForm,
+    StageForm,
+    TouchForm,
+    can_assign,
+    stage_label,
+)
+from .models import DispositionReason, Lead, LeadEvent, StageDefinition, WebForm
+
+View = Callable[..., HttpResponse]
+
+
+def member_view(view: View) -> View:
+    """Logged-in users only, with times shown and entered in the user's own time zone."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            zone = zoneinfo.ZoneInfo(getattr(request.user, "time_zone", "") or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
+        with timezone.override(zone):
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _user(request: HttpRequest) -> User:
+    # member_view has already turned anonymous visitors away.
+    return cast(User, request.user)
+
+
+def _htmx_target(request: HttpRequest) -> str | None:
+    """The element an htmx request wants to replace (None for a full page load)."""
+    if request.headers.get("HX-Request") != "true" or request.headers.get(
+        "HX-History-Restore-Request"
+    ):
+        return None
+    return request.headers.get("HX-Target") or ""
+
+
+def _definitions() -> dict[str, str]:
+    return dict(StageDefinition.objects.values_list("code", "definition"))
+
+
+# --- Lead list ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    lead: Lead
+    stage: str
+    stage_definition: str
+    overdue: bool
+
+    @property
+    def company(self) -> str:
+        return company_of(self.lead)
+
+
+def company_of(lead: Lead) -> str:
+    """What the person wrote, else the matched account's name."""
+    return lead.person.company_name or (lead.account.name if lead.account else "")
+
+
+@member_view
+@require_GET
+def lead_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    filters = LeadFilterForm(request.GET, user=user, options=FilterOptions.for_user(user))
+    leads = filters.filter(visible_to(user))
+    page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
+    definitions = _definitions()
+    at = now()
+    rows = [
+        LeadRow(
+            lead=lead,
+            stage=stage_label(lead.stage),
+            stage_definition=definitions.get(lead.stage, ""),
+            overdue=bool(lead.next_action_due_at and lead.next_action_due_at < at),
+        )
+        for lead in page.object_list
+    ]
+    context = {"filters": filters, "page": page, "rows": rows}
+    template = "leads/lead_list.html"
+    if _htmx_target(request) == "lead-table":
+        template += "#lead-table"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- Lead detail ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    event: LeadEvent
+    title: str
+    who: str
+    stage_change: str
+    reason: str
+    details: str
+
+
+def _event_title(event: LeadEvent) -> str:
+    if event.kind == LeadEvent.Kind.CREATED:
+        return "Lead created"
+    if event.kind == LeadEvent.Kind.DISPOSED:
+        return "Closed"
+    return event.get_kind_display()
+
+
+def _event_details(event: LeadEvent) -> str:
+    data = event.data or {}
+    if event.kind == LeadEvent.Kind.ASSIGNED and data.get("to"):
+        before = data.get("from")
+        return f"{before} → {data['to']}" if before else f"Owner: {data['to']}"
+    if event.kind == LeadEvent.Kind.TOUCH:
+        parts = [str(data.get(k, "")).replace("_", " ") for k in ("direction", "channel")]
+        if data.get("outcome"):
+            parts.append(f"({str(data['outcome']).replace('_', ' ')})")
+        return " ".join(p for p in parts if p)
+    if event.kind == LeadEvent.Kind.NEXT_ACTION and data.get("due_at"):
+        due = datetime.fromisoformat(data["due_at"])
+        return "due " + timezone.localtime(due).strftime("%b %d, %H:%M")
+    return ""
+
+
+def _system_label(label: str) -> str:
+    # "system:intake:form" reads as "System (intake:form)" to a sales person.
+    return f"System ({label.removeprefix('system:')})" if label.startswith("system:") else label
+
+
+def timeline(lead: Lead) -> list[TimelineItem]:
+    reasons = dict(DispositionReason.objects.values_list("code", "label"))
+    items = []
+    for event in lead.events.select_related("actor").order_by("-occurred_at", "-id"):
+        change = ""
+        if event.to_stage and event.from_stage:
+            change = f"{stage_label(event.from_stage)} → {stage_label(event.to_stage)}"
+        elif event.to_stage:
+            change = f"Stage: {stage_label(event.to_stage)}"
+        items.append(
+            TimelineItem(
+                event=event,
+                title=_event_title(event),
+                who=str(event.actor) if event.actor else _system_label(event.actor_label),
+                stage_change=change,
+                reason=reasons.get(event.reason, event.reason),
+                details=_event_details(event),
+            )
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class Persistence:
+    """Progress toward the persistence rule, in words a rep can act on."""
+
+    touches: int
+    min_touches: int
+    days: int
+    min_days: int
+    touches_left: int
+    days_left: int
+
+    @property
+    def met(self) -> bool:
+        return self.touches_left == 0 and self.days_left == 0
+
+    @property
+    def summary(self) -> str:
+        progress = (
+            f"{self.touches} of {self.min_touches} touches, {self.days} of {self.min_days} days"
+        )
+        if self.met:
+            return f"{progress}: 'No response' may be recorded."
+        needed = []
+        if self.touches_left:
+            needed.append(f"{self.touches_left} touch{'es' if self.touches_left != 1 else ''}")
+        if self.days_left:
+            needed.append(f"{self.days_left} day{'s' if self.days_left != 1 else ''}")
+        return f"{progress}: 'No response' is available in {' and '.join(needed)}."
+
+
+def persistence(lead: Lead, at: datetime) -> Persistence:
+    rule = services.persistence_rule()
+    touches_left, days_left = rule.remaining(
+        touches=lead.sales_touch_count, first_touch_at=lead.first_sales_touch_at, at=at
+    )
+    days = 0
+    if lead.first_sales_touch_at:
+        days = int((at - lead.first_sales_touch_at).total_seconds() // 86400)
+    return Persistence(
+        touches=lead.sales_touch_count,
+        min_touches=rule.min_touches,
+        days=days,
+        min_days=rule.min_days,
+        touches_left=touches_left,
+        days_left=math.ceil(days_left),
+    )
+
+
+def _lead(user: Any, pk: int) -> Lead:
+    lead = access_lead(user, pk)
+    # One query for everything the page shows about the lead itself.
+    return Lead.objects.select_related(
+        "person", "account", "owner_user", "owner_queue", "source", "campaign", "disposition"
+    ).get(pk=lead.pk)
+
+
+def _render_detail(
+    request: HttpRequest,
+    lead: Lead,
+    *,
+    failed: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    at = now()
+    bound = failed or {}
+
+    def form(name: str, cls: type) -> Any:
+        return bound.get(name) or cls(lead=lead, user=user)
+
+    is_open = domain.Stage(lead.stage).is_open
+    context = {
+        "lead": lead,
+        "person": lead.person,
+        "company": company_of(lead),
+        "stage": stage_label(lead.stage),
+        "stage_definition": _definitions().get(lead.stage, ""),
+        "is_open": is_open,
+        "overdue": bool(lead.next_action_due_at and lead.next_action_due_at < at),
+        "persistence": persistence(lead, at) if domain.Stage(lead.stage).is_sales else None,
+        "timeline": timeline(lead),
+        "touches": list(lead.touches.select_related("actor").order_by("-occurred_at", "-id")),
+        "stage_form": form("stage", StageForm) if is_open else None,
+        "touch_form": form("touch", TouchForm) if lead.stage != domain.Stage.MERGED else None,
+        "note_form": form("note", NoteForm),
+        "next_action_form": form("next-action", NextActionForm) if is_open else None,
+        "assign_form": form("assign", AssignForm) if is_open and can_assign(user) else None,
+    }
+    template = "leads/lead_detail.html"
+    if _htmx_target(request) == "lead-main":
+        template += "#lead-main"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@member_view
+@require_GET
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _lead(request.user, pk))
+
+
+@member_view
+@require_POST
+def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One action form posted: parse it, call its service, then show the lead again."""
+    form_class = ACTION_FORMS.get(action)
+    if form_class is None:
+        raise Http404("No such action")
+    lead = _lead(request.user, pk)
+    if form_class is AssignForm and not can_assign(request.user):
+        raise PermissionDenied("Only managers and admins assign leads.")
+    form = form_class(request.POST, lead=lead, user=request.user)
+    if form.is_valid():
+        try:
+            message = form.submit(actor=Actor.of(_user(request)))
+        except services.ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, message)
+            return _after_action(request, pk)
+    if isinstance(form, StageForm):
+        # Validation accepted any offered reason (the service explains a mismatch);
+        # the form shown again offers those of the chosen stage.
+        form.narrow_reasons(request.POST.get("to_stage"))
+    return _render_detail(request, lead, failed={action: form}, status=400)
+
+
+def _after_action(request: HttpRequest, pk: int) -> HttpResponse:
+    # A recycle or a reassignment can take the lead out of this user's sight.
+    still_visible = visible_to(_user(request)).filter(pk=pk).exists()
+    if not still_visible:
+        messages.info(request, "The lead now belongs to someone you do not see; it left your list.")
+    target = reverse("lead-detail", args=[pk]) if still_visible else reverse("lead-list")
+    if _htmx_target(request) is not None:
+        if still_visible:
+            return _render_detail(request, _lead(request.user, pk))
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+@member_view
+@require_GET
+def lead_reasons(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reason select for one target stage (htmx swaps it in when the stage changes)."""
+    form = StageForm(lead=_lead(request.user, pk), user=request.user)
+    form.narrow_reasons(request.GET.get("to_stage"))
+    return render(request, "leads/lead_detail.html#reason-select", {"stage_form": form})
+
+
+# --- Forms page -----------------------------------------------------------------------------
+
+
+@member_view
+@require_GET
+def form_list(request: HttpRequest) -> HttpResponse:
+    forms = list(WebForm.objects.select_related("source", "campaign").order_by("name"))
+    return render(
+        request,
+        "leads/form_list.html",
+        {
+            "forms": forms,
+            "site_url": settings.SITE_URL,
+            "default_rate_limit": settings.REFINERY_FORM_RATE_LIMIT_PER_HOUR,
+        },
+    )
