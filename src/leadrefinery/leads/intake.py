@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.db import insert_rows
 
 from . import domain, pipeline
 from .actors import Actor
@@ -254,7 +255,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             )
             accounts[key] = account
             new_accounts.append(account)
-    Account.objects.bulk_create(new_accounts)
+    insert_rows(Account, new_accounts)
 
     persons: list[Person] = []
     new_people: list[Person] = []
@@ -287,7 +288,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         if match.phone:
             by_phone.setdefault(match.phone, match)
         persons.append(match)
-    Person.objects.bulk_create(new_people)
+    insert_rows(Person, new_people)
     if enriched:
         _update_rows(list(enriched.values()), [*pending[0].person.keys(), "account", "updated_at"])
 
@@ -342,7 +343,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         routes[id(lead)] = choice
         lead_for.append(lead)
         attached.append(False)
-    Lead.objects.bulk_create(new_leads)
+    insert_rows(Lead, new_leads)
 
     # --- Touches, consents, timeline, record results ---------------------------------
     touches: list[Touch] = []
@@ -418,9 +419,9 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             "outcome": OUTCOME_ATTACHED if was_attached else OUTCOME_NEW,
             "warnings": list(p.warnings),
         }
-    Touch.objects.bulk_create(touches)
-    LeadEvent.objects.bulk_create(events)
-    Consent.objects.bulk_create(consents)
+    insert_rows(Touch, touches)
+    insert_rows(LeadEvent, events)
+    insert_rows(Consent, consents)
     attached_leads = {lead.pk: lead for lead, was in zip(lead_for, attached, strict=True) if was}
     if attached_leads:
         for lead in attached_leads.values():

@@ -1,0 +1,78 @@
+"""A lean bulk insert for the intake hot path.
+
+Django's ``bulk_create`` compiles one SQL parameter per field and row through the full field
+machinery; on a CSV import that compilation was half of all the time spent (measured with
+cProfile: 209k prepare_value calls for 2,000 rows). ``insert_rows`` writes the same rows with
+one multi-row ``INSERT ... RETURNING id`` per batch and sets the primary keys on the objects,
+adapting values with a per-field converter chosen once per column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, models
+
+# Stay well under SQLite's bound-variable limit (32,766 since 3.32) and PostgreSQL's 65,535.
+_MAX_PARAMS = 30000
+
+
+def _converter(field: models.Field) -> Callable[[Any], Any]:
+    vendor = connection.vendor
+    if isinstance(field, models.JSONField):
+        return lambda v: None if v is None else json.dumps(v, cls=field.encoder)
+    if isinstance(field, models.DateTimeField) and vendor == "sqlite":
+        # Django stores aware datetimes in SQLite as naive UTC text.
+        def to_text(v: datetime | None) -> str | None:
+            if v is None:
+                return None
+            return v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+        return to_text
+    if isinstance(
+        field,
+        models.DecimalField | models.DateField | models.UUIDField | models.GenericIPAddressField,
+    ):
+        return lambda v: field.get_db_prep_save(v, connection)
+    return lambda v: v
+
+
+def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """INSERT ``objs`` (all fields but the auto primary key) and set their primary keys.
+
+    Skips signals, ``save()`` and ``pre_save`` (no auto_now fields on the models it serves);
+    callers set every value explicitly.
+    """
+    if not objs:
+        return
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    fields = [f for f in meta.concrete_fields if f is not pk]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(meta.db_table)
+    convert = [(f.attname, _converter(f)) for f in fields]
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_batch = max(1, _MAX_PARAMS // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), per_batch):
+            batch = objs[start : start + per_batch]
+            params: list[Any] = []
+            for obj in batch:
+                values = obj.__dict__
+                params.extend(conv(values[name]) for name, conv in convert)
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(batch))} "
+                f"RETURNING {connection.ops.quote_name(pk.column)}"
+            )
+            cursor.execute(sql, params)
+            ids = [row[0] for row in cursor.fetchall()]
+            # Rows come back in input order on SQLite and PostgreSQL; Django's own bulk_create
+            # relies on the same behaviour of both backends.
+            for obj, new_id in zip(batch, ids, strict=True):
+                setattr(obj, pk.attname, new_id)
+                obj._state.adding = False
+                obj._state.db = connection.alias

@@ -1,0 +1,86 @@
+"""insert_rows writes exactly what the ORM would have written."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from leadrefinery.common.db import insert_rows
+from leadrefinery.leads.models import IntakeRecord, LeadEvent, Source
+
+pytestmark = pytest.mark.django_db
+
+
+def test_values_round_trip_through_the_orm(make_lead):
+    lead = make_lead()
+    at = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
+    events = [
+        LeadEvent(
+            lead=lead,
+            kind="note",
+            occurred_at=at + timedelta(minutes=i),
+            actor=None,
+            actor_label="system:test",
+            note=f"note {i} with ünïcode and 'quotes'",
+            data={"i": i, "nested": {"list": [1, "two", None]}},
+        )
+        for i in range(3)
+    ]
+    insert_rows(LeadEvent, events)
+    assert all(e.pk for e in events)
+    for event in events:
+        stored = LeadEvent.objects.get(pk=event.pk)
+        assert (stored.occurred_at, stored.note, stored.data, stored.lead_id) == (
+            event.occurred_at,
+            event.note,
+            event.data,
+            lead.pk,
+        )
+    assert [e.pk for e in events] == sorted(e.pk for e in events)
+
+
+def test_decimal_ip_and_null_fields():
+    source = Source(
+        name="Expo", channel="trade_show", cost=Decimal("1234.50"), starts_on=None, ends_on=None
+    )
+    insert_rows(Source, [source])
+    assert Source.objects.get(pk=source.pk).cost == Decimal("1234.50")
+    record = IntakeRecord(
+        channel="api",
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+        payload={"email": "a@example.com"},
+        payload_hash="x",
+        source=source,
+        ip="2001:db8::1",
+        idempotency_key=None,
+    )
+    insert_rows(IntakeRecord, [record])
+    stored = IntakeRecord.objects.get(pk=record.pk)
+    assert (stored.ip, stored.idempotency_key, stored.payload) == (
+        "2001:db8::1",
+        None,
+        {"email": "a@example.com"},
+    )
+
+
+def test_many_rows_span_several_statements(make_lead):
+    lead = make_lead()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [
+        LeadEvent(
+            lead=lead,
+            kind="note",
+            occurred_at=at,
+            actor=None,
+            actor_label="t",
+            note=str(i),
+            data={},
+        )
+        for i in range(3500)
+    ]
+    insert_rows(LeadEvent, events)
+    assert LeadEvent.objects.filter(lead=lead, kind="note").count() == 3500
+    assert {e.note for e in LeadEvent.objects.filter(pk__in=[events[0].pk, events[-1].pk])} == {
+        "0",
+        "3499",
+    }
