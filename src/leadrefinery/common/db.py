@@ -1,4 +1,4 @@
-"""A lean bulk insert for the intake hot path.
+"""Lean bulk writes for the intake hot path.
 
 Django's ``bulk_create`` compiles one SQL parameter per field and row through the full field
 machinery; on a CSV import that compilation was half of all the time spent (measured with
@@ -76,3 +76,24 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None
                 setattr(obj, pk.attname, new_id)
                 obj._state.adding = False
                 obj._state.db = connection.alias
+
+
+def update_rows(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
+    """Save ``field_names`` of many rows with one executemany of a plain UPDATE.
+
+    Same effect as ``bulk_update``, which builds a CASE expression per field and row whose
+    compilation cost more than the rest of processing a batch (measured on a CSV import).
+    """
+    if not objs:
+        return
+    meta = type(objs[0])._meta
+    pk = meta.pk
+    assert pk is not None
+    fields = [meta.get_field(name) for name in field_names]
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
+    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(pk.column)} = %s"
+    convert = [(f.attname, _converter(f)) for f in fields]  # type: ignore[union-attr,arg-type]
+    params = [[conv(obj.__dict__[name]) for name, conv in convert] + [obj.pk] for obj in objs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)

@@ -32,6 +32,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.db import insert_rows
 
 from . import domain
 from .actors import Actor
@@ -511,7 +512,7 @@ def _import_chunk(
         )
     # Stored and committed first: whatever happens next, no row is lost.
     with transaction.atomic():
-        IntakeRecord.objects.bulk_create(records)
+        insert_rows(IntakeRecord, records)
     done = {r.pk: r for r in process_records([r.pk for r in records], actor=actor)}
     missing = [r.pk for r in records if r.pk not in done]
     if missing:  # processed meanwhile by the retry job: read the outcome it stored

@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows
+from leadrefinery.common.db import insert_rows, update_rows
 
 from . import domain, pipeline
 from .actors import Actor
@@ -190,32 +190,10 @@ def process_records(
         )
     _lock_match_keys([p.person["email"] or p.person["phone"] for p in pending])
     _materialize(pending, actor=actor, at=at)
-    _update_rows(
+    update_rows(
         records, ["status", "errors", "response", "person", "lead", "processed_at", "attempts"]
     )
     return records
-
-
-def _update_rows(objs: list[Any], field_names: list[str]) -> None:
-    """Save ``field_names`` of many rows with one executemany of a plain UPDATE.
-
-    Same effect as ``bulk_update``, which builds a CASE expression per field and row whose
-    compilation cost more than all the rest of processing a batch (measured on a CSV import).
-    """
-    if not objs:
-        return
-    model = type(objs[0])
-    meta = model._meta
-    fields = [meta.get_field(name) for name in field_names]
-    qn = connection.ops.quote_name
-    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} = %s"
-    params = [
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
-        for obj in objs
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None:
@@ -290,7 +268,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         persons.append(match)
     insert_rows(Person, new_people)
     if enriched:
-        _update_rows(list(enriched.values()), [*pending[0].person.keys(), "account", "updated_at"])
+        update_rows(list(enriched.values()), [*pending[0].person.keys(), "account", "updated_at"])
 
     # --- Leads: one open lead per person and product line ----------------------------
     new_ids = {n.pk for n in new_people}
@@ -427,7 +405,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         for lead in attached_leads.values():
             lead.last_touch_at = max(filter(None, [lead.last_touch_at, at]))
             lead.updated_at = at
-        _update_rows(list(attached_leads.values()), ["last_touch_at", "updated_at"])
+        update_rows(list(attached_leads.values()), ["last_touch_at", "updated_at"])
 
 
 def intake_retry_sweep(*, older_than_seconds: int | None = None, limit: int = 500) -> int:
