@@ -52,7 +52,7 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None
     pk = meta.pk
     assert pk is not None
     fields = [f for f in meta.concrete_fields if f is not pk]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     table = connection.ops.quote_name(meta.db_table)
     convert = [(f.attname, _converter(f)) for f in fields]
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -66,7 +66,7 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None
                 params.extend(conv(values[name]) for name, conv in convert)
             sql = (
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(batch))} "
-                f"RETURNING {connection.ops.quote_name(pk.column)}"
+                f"RETURNING {connection.ops.quote_name(str(pk.column))}"
             )
             cursor.execute(sql, params)
             ids = [row[0] for row in cursor.fetchall()]
@@ -90,10 +90,12 @@ def update_rows(objs: Sequence[models.Model], field_names: Sequence[str]) -> Non
     pk = meta.pk
     assert pk is not None
     fields = [meta.get_field(name) for name in field_names]
+    concrete = [f for f in fields if isinstance(f, models.Field)]
+    assert len(concrete) == len(fields), "update_rows writes concrete fields only"
     qn = connection.ops.quote_name
-    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
-    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(pk.column)} = %s"
-    convert = [(f.attname, _converter(f)) for f in fields]  # type: ignore[union-attr,arg-type]
+    assignments = ", ".join(f"{qn(str(f.column))} = %s" for f in concrete)
+    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(str(pk.column))} = %s"
+    convert = [(f.attname, _converter(f)) for f in concrete]
     params = [[conv(obj.__dict__[name]) for name, conv in convert] + [obj.pk] for obj in objs]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
