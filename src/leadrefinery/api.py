@@ -1,11 +1,91 @@
-"""The REST API (django-ninja): /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
+"""The REST API (django-ninja): /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
 
+Every error is JSON. Bad input answers 4xx, never 500:
+- 400 ``{"detail": "..."}`` when the body is not JSON; 413 when it is too large;
+- 401 / 403 / 404 / 409 ``{"detail": "..."}``;
+- 422 ``{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}`` for field errors, both
+  the schema's own and the intake rules' (see docs/api.md).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
+
+from leadrefinery.leads.api import router as leads_router
+from leadrefinery.leads.schemas import InquiryIn
+
+log = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Lead Refinery API",
     version="1",
     description="Intake inquiries and read leads. Authenticate with `Authorization: Bearer <token>` "
-    "(create one with `refinery token create --user NAME`).",
+    '(create one with `refinery token create --user NAME`). Errors are JSON: `{"detail": '
+    '"..."}`, or for field errors (422) `{"detail": [{"loc": [...], "msg": "...", "type": '
+    '"..."}]}`.',
     urls_namespace="api",
 )
+
+
+def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic's errors in our documented shape, with friendlier words for unknown fields."""
+    out = []
+    for error in errors:
+        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+        msg = str(error.get("msg", "invalid value"))
+        kind = str(error.get("type", "value_error"))
+        if kind == "extra_forbidden" and loc[:2] == ["body", "payload"] and len(loc) == 3:
+            name = str(loc[-1])
+            close = difflib.get_close_matches(name, list(InquiryIn.model_fields), n=1)
+            msg = f"unknown field '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
+        elif msg.startswith("Value error, "):
+            msg = msg.removeprefix("Value error, ")
+        out.append({"loc": loc, "msg": msg, "type": kind})
+    return out
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": _field_errors(exc.errors), "inquiry_id": None}, status=422
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, {"detail": "The request body is too large."}, status=413)
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # Django answers these with 400 outside the API; inside it they must not become a 500.
+    return api.create_response(request, {"detail": "Bad request."}, status=400)
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Still a 500 (a bug), but as JSON and logged with the traceback.
+    log.error("API error on %s %s", request.method, request.path, exc_info=exc)
+    return api.create_response(
+        request, {"detail": "Internal error; it has been logged."}, status=500
+    )
+
+
+api.add_router("/", leads_router)

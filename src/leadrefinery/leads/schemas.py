@@ -1,0 +1,360 @@
+"""Request and response shapes of the leads API (they are also its OpenAPI schema)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+)
+
+from . import domain
+from .normalize import LEAD_FIELDS, PERSON_FIELDS
+
+
+def _clean_text(value: str) -> str:
+    # Text that the databases cannot store must be refused here, as a field error: PostgreSQL
+    # rejects NUL characters and no driver can encode lone UTF-16 surrogates.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+_ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_only(value: Any) -> Any:
+    # Pydantic would also read numbers ("0.5", 1700000000) as Unix times; the schema promises
+    # an ISO 8601 date-time, so anything else is a field error rather than a surprise date.
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE_TIME.match(value):
+        return value
+    raise ValueError("must be an ISO 8601 date-time, e.g. 2026-03-01T09:30:00Z")
+
+
+def _storable_time(value: datetime) -> datetime:
+    # A naive time is read as UTC (as the intake does); a time that cannot be expressed in
+    # UTC (year 1 with a positive offset, year 9999 with a negative one) is refused.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+def _clamped_time(value: datetime) -> datetime:
+    # As a filter bound, a time beyond what UTC can express simply means "before (or after)
+    # everything": clamp it instead of refusing a well-formed date-time.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year < 5000 else datetime.max).replace(tzinfo=UTC)
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+Time = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_storable_time)]
+# Optional query parameters and headers cannot be null on the wire, so their published schema
+# is the plain type (pydantic would add "or null" for an optional field).
+FilterTime = Annotated[
+    Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_clamped_time)] | None,
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+IdempotencyKey = Annotated[
+    Text | None, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255})
+]
+
+
+# --- POST /inquiries ------------------------------------------------------------------
+
+
+class InquiryIn(Schema):
+    """An inquiry. Give at least a valid email or phone. Unknown fields are refused (422)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "jane.doe@example.com",
+                    "first_name": "Jane",
+                    "last_name": "Doe",
+                    "company": "Acme Tools",
+                    "phone": "+1 415 555 2671",
+                    "country": "US",
+                    "product_interest": "Presses",
+                    "message": "Please send a quote for two presses.",
+                    "utm_source": "newsletter",
+                    "utm_campaign": "spring",
+                    "consent": True,
+                }
+            ]
+        },
+    )
+
+    email: Text | None = Field(None, max_length=PERSON_FIELDS["email"])
+    phone: Text | None = Field(None, max_length=PERSON_FIELDS["phone"])
+    first_name: Text | None = Field(None, max_length=PERSON_FIELDS["first_name"])
+    last_name: Text | None = Field(None, max_length=PERSON_FIELDS["last_name"])
+    title: Text | None = Field(None, max_length=PERSON_FIELDS["title"])
+    company: Text | None = Field(None, max_length=PERSON_FIELDS["company"])
+    website: Text | None = Field(None, max_length=PERSON_FIELDS["website"])
+    country: Text | None = Field(None, max_length=PERSON_FIELDS["country"])
+    region: Text | None = Field(None, max_length=PERSON_FIELDS["region"])
+    city: Text | None = Field(None, max_length=PERSON_FIELDS["city"])
+    postcode: Text | None = Field(None, max_length=PERSON_FIELDS["postcode"])
+    street: Text | None = Field(None, max_length=PERSON_FIELDS["street"])
+    language: Text | None = Field(None, max_length=PERSON_FIELDS["language"])
+    product_interest: Text | None = Field(None, max_length=LEAD_FIELDS["product_interest"])
+    message: Text | None = Field(None, max_length=LEAD_FIELDS["message"])
+    need: Text | None = Field(None, max_length=LEAD_FIELDS["need"])
+    budget: Text | None = Field(None, max_length=LEAD_FIELDS["budget"])
+    authority: Text | None = Field(None, max_length=LEAD_FIELDS["authority"])
+    timeline: Text | None = Field(None, max_length=LEAD_FIELDS["timeline"])
+    utm_source: Text | None = Field(None, max_length=LEAD_FIELDS["utm_source"])
+    utm_medium: Text | None = Field(None, max_length=LEAD_FIELDS["utm_medium"])
+    utm_campaign: Text | None = Field(None, max_length=LEAD_FIELDS["utm_campaign"])
+    utm_term: Text | None = Field(None, max_length=LEAD_FIELDS["utm_term"])
+    utm_content: Text | None = Field(None, max_length=LEAD_FIELDS["utm_content"])
+    name: Text | None = Field(
+        None, max_length=240, description="full name, split when first/last are absent"
+    )
+    consent: StrictBool = Field(
+        False, description="true when the person opted in to email (recorded as consent)"
+    )
+    received_at: Time | None = Field(
+        None, description="when the inquiry was made (ISO 8601); default: now"
+    )
+    source: Text | None = Field(
+        None, max_length=120, description="name of an existing Source; default 'API'"
+    )
+    campaign: Text | None = Field(
+        None, max_length=200, description="name of an existing Campaign of that source"
+    )
+
+
+class InquiryAccepted(Schema):
+    inquiry_id: int = Field(description="the stored intake record")
+    lead_id: int
+    person_id: int
+    outcome: str = Field(description="new_lead, or attached_to_open_lead for a repeat inquiry")
+    warnings: list[str]
+
+
+class InquiryQueued(Schema):
+    inquiry_id: int
+    status: str = Field(
+        description="'received' or 'failed': stored, and processed by the retry sweep shortly"
+    )
+
+
+class Message(Schema):
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    loc: list[str | int] = Field(description='where: e.g. ["body", "payload", "email"]')
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[FieldErrorOut]
+    inquiry_id: int | None = Field(
+        None, description="set when the inquiry was stored and then refused by the intake rules"
+    )
+
+
+# --- GET /leads -------------------------------------------------------------------------
+
+_STAGE_WORDS = {"open", "closed", *(s.value for s in domain.Stage)}
+_ONE_STAGE = "(" + "|".join(sorted(_STAGE_WORDS)) + ")"
+# The schema states the accepted spellings (for clients and fuzzers); the validator below
+# gives the friendlier message naming the unknown ones.
+StageWords = Annotated[
+    str,
+    WithJsonSchema({"type": "string", "pattern": rf"^ *{_ONE_STAGE} *(, *{_ONE_STAGE} *)*$"}),
+]
+MAX_ID = 2**63 - 1  # the largest 64-bit primary key; larger numbers cannot be looked up
+
+
+class LeadFilters(Schema):
+    """Filters combine with AND. Text that cannot occur in stored data matches nothing."""
+
+    stage: list[StageWords] = Field(
+        default_factory=list,
+        description="stage code(s), repeated or comma-separated; 'open' or 'closed' for groups",
+    )
+    owner: str = Field("", max_length=200, description="a username, or 'queue:<slug>'")
+    source: str = Field("", max_length=120, description="a Source name")
+    received_after: FilterTime = Field(None, description="received at or after (ISO 8601)")
+    received_before: FilterTime = Field(None, description="received before (ISO 8601)")
+    q: str = Field("", max_length=200, description="words found in the name, email or company")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000_000)
+
+    @field_validator("stage", mode="after")
+    @classmethod
+    def _known_stages(cls, value: list[str]) -> list[str]:
+        codes = [code.strip(" ") for item in value for code in item.split(",")]
+        unknown = [code for code in codes if code not in _STAGE_WORDS]
+        if unknown:
+            raise ValueError(
+                f"unknown stage {', '.join(repr(u) for u in unknown)}; "
+                f"use {', '.join(sorted(_STAGE_WORDS))}"
+            )
+        return codes
+
+
+class Owner(Schema):
+    type: str = Field(description="'user' or 'queue'")
+    id: int
+    name: str
+    username: str | None = Field(None, description="for a user")
+    slug: str | None = Field(None, description="for a queue")
+
+
+class PersonBrief(Schema):
+    id: int
+    name: str
+    email: str
+    phone: str
+    company: str
+
+
+class LeadItem(Schema):
+    id: int
+    stage: str
+    stage_label: str
+    is_open: bool
+    person: PersonBrief
+    owner: Owner | None
+    source: str
+    campaign: str | None
+    product_interest: str
+    next_action: str
+    next_action_due_at: datetime | None
+    disposition: str | None = Field(description="reason code of the outcome, when closed")
+    received_at: datetime
+    updated_at: datetime
+
+
+class LeadPage(Schema):
+    count: int = Field(description="leads matching the filters")
+    items: list[LeadItem]
+    next_offset: int | None = Field(description="offset of the next page; null on the last")
+
+
+# --- GET /leads/{id} -------------------------------------------------------------------
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    title: str
+    company: str
+    website: str
+    country: str
+    region: str
+    city: str
+    postcode: str
+    street: str
+    language: str
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    domain: str
+    country: str
+
+
+class Utm(Schema):
+    source: str
+    medium: str
+    campaign: str
+    term: str
+    content: str
+
+
+class Qualification(Schema):
+    need: str
+    budget: str
+    authority: str
+    timeline: str
+
+
+class DispositionOut(Schema):
+    code: str
+    label: str
+    note: str
+    at: datetime | None
+
+
+class EventOut(Schema):
+    kind: str
+    at: datetime
+    actor: str = Field(description="username, or system:<component>")
+    from_stage: str
+    to_stage: str
+    reason: str
+    note: str
+    data: dict[str, Any]
+
+
+class TouchOut(Schema):
+    id: int
+    channel: str
+    direction: str
+    outcome: str
+    is_sales: bool
+    at: datetime
+    actor: str | None
+    note: str
+    voided: bool
+
+
+class LeadDetail(Schema):
+    id: int
+    stage: str
+    stage_label: str
+    is_open: bool
+    person: PersonOut
+    account: AccountOut | None
+    owner: Owner | None
+    next_action: str
+    next_action_due_at: datetime | None
+    source: str
+    campaign: str | None
+    utm: Utm
+    product_interest: str
+    message: str
+    qualification: Qualification
+    disposition: DispositionOut | None
+    sales_touch_count: int
+    first_sales_touch_at: datetime | None
+    last_touch_at: datetime | None
+    received_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    timeline: list[EventOut] = Field(description="newest first")
+    touches: list[TouchOut] = Field(description="newest first")
