@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -29,6 +30,12 @@ hypothesis_settings.load_profile("refinery")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
 # test itself between browser steps are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# The live test server accepts connections in one thread with Django's listen backlog of 10;
+# 50 simultaneous clients overflow it and the kernel resets the surplus connections before
+# the application ever sees them. Production servers (gunicorn) use a backlog of 2048. Set at
+# import, before pytest-django starts its session-wide live server.
+WSGIServer.request_queue_size = 128
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "template_partials",
     "django_q",
+    "ninja",  # serves Swagger UI's files for /api/v1/docs from the package, not a CDN
     "leadrefinery.common",
     "leadrefinery.accounts",
     "leadrefinery.leads",

@@ -19,6 +19,7 @@ from leadrefinery.accounts.models import Role, User
 from . import domain, services
 from .actors import Actor
 from .models import DispositionReason, Lead, Queue, Source, Touch
+from .selectors import leads_filtered, leads_for_listing
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -116,31 +117,19 @@ class LeadFilterForm(forms.Form):
         return self.value("stage") or OPEN
 
     def filter(self, leads: QuerySet[Lead]) -> QuerySet[Lead]:
-        stage = self.stage_value
-        if stage == OPEN:
-            leads = leads.filter(stage__in=[s.value for s in domain.OPEN_STAGES])
-        elif stage != ALL:
-            leads = leads.filter(stage=stage)
+        # Owner choices are "me", "q<queue id>" or "u<user id>"; anything else filters nothing.
         owner = self.value("owner")
-        if owner == ME:
-            leads = leads.filter(owner_user=self.user)
-        elif owner.startswith("q"):
-            leads = leads.filter(owner_queue_id=int(owner[1:]))
-        elif owner.startswith("u"):
-            leads = leads.filter(owner_user_id=int(owner[1:]))
-        if self.value("source"):
-            leads = leads.filter(source_id=int(self.value("source")))
-        # Every word must match one of the fields: "pat acme" finds Pat at Acme.
-        for word in self.value("q").split()[:5]:
-            leads = leads.filter(
-                Q(person__first_name__icontains=word)
-                | Q(person__last_name__icontains=word)
-                | Q(person__email__icontains=word)
-                | Q(person__company_name__icontains=word)
-                | Q(account__name__icontains=word)
+        owner_id = int(owner[1:]) if owner[:1] in ("q", "u") and owner[1:].isdigit() else None
+        source = self.value("source")
+        return leads_for_listing(
+            leads_filtered(
+                leads,
+                stages=[self.stage_value],
+                owner_user=self.user.pk if owner == ME else owner_id if owner[:1] == "u" else None,
+                owner_queue=owner_id if owner[:1] == "q" else None,
+                source=int(source) if source.isdigit() else None,
+                q=self.value("q"),
             )
-        return leads.select_related(
-            "person", "account", "owner_user", "owner_queue", "source"
         ).order_by("-received_at", "-id")
 
 

@@ -63,52 +63,75 @@ def leads_filtered(
     qs: QuerySet[Lead],
     *,
     stages: list[str] | None = None,
-    owner: str | None = None,
-    source: str | None = None,
+    owner_user: int | str | None = None,
+    owner_queue: int | str | None = None,
+    source: int | str | None = None,
     q: str | None = None,
     received_after: datetime | None = None,
     received_before: datetime | None = None,
-    user=None,
 ) -> QuerySet[Lead]:
-    """Apply the lead list filters shared by the UI, the API and the CSV export.
+    """The lead list filters shared by the UI, the API and the CSV export.
 
-    ``stages``: stage codes, or "open" / "closed"; ``owner``: a username, "me" (needs ``user``),
-    or "queue:<slug>"; ``source``: a source name; ``q``: text in name, email or company.
-    Unknown values simply match nothing; they never raise.
+    ``stages``: stage codes, or "open" / "closed" / "all"; ``owner_user``: a user id or username;
+    ``owner_queue``: a queue id or slug; ``source``: a source id or name; ``q``: every word must
+    match the person's name, email or company. Unknown values match nothing; nothing raises.
     """
-    if stages:
+    texts = [v for v in (owner_user, owner_queue, source, q) if isinstance(v, str)]
+    if any("\x00" in text for text in texts):
+        return qs.none()  # stored text never holds NUL, and PostgreSQL cannot compare it
+    if stages and "all" not in stages:
         wanted: set[str] = set()
         for stage in stages:
             if stage == "open":
                 wanted |= {s.value for s in domain.OPEN_STAGES}
             elif stage == "closed":
                 wanted |= {s.value for s in domain.TERMINAL}
-            elif stage != "all":
+            else:
                 wanted.add(stage)
-        if "all" not in stages:
-            qs = qs.filter(stage__in=sorted(wanted))
-    if owner:
-        if owner.startswith("queue:"):
-            qs = qs.filter(owner_queue__slug=owner.removeprefix("queue:"))
-        elif owner == "me" and user is not None:
-            qs = qs.filter(owner_user=user)
-        else:
-            qs = qs.filter(owner_user__username=owner)
-    if source:
-        qs = qs.filter(source__name=source)
-    if q:
-        text = q.strip()
+        qs = qs.filter(stage__in=sorted(wanted))
+    if owner_user is not None:
         qs = qs.filter(
-            Q(person__email__icontains=text)
-            | Q(person__first_name__icontains=text)
-            | Q(person__last_name__icontains=text)
-            | Q(person__company_name__icontains=text)
+            **{
+                "owner_user_id"
+                if isinstance(owner_user, int)
+                else "owner_user__username": owner_user
+            }
+        )
+    if owner_queue is not None:
+        qs = qs.filter(
+            **{
+                "owner_queue_id"
+                if isinstance(owner_queue, int)
+                else "owner_queue__slug": owner_queue
+            }
+        )
+    if source is not None:
+        qs = qs.filter(**{"source_id" if isinstance(source, int) else "source__name": source})
+    for word in (q or "").split()[:8]:
+        qs = qs.filter(
+            Q(person__first_name__icontains=word)
+            | Q(person__last_name__icontains=word)
+            | Q(person__email__icontains=word)
+            | Q(person__company_name__icontains=word)
+            | Q(account__name__icontains=word)
         )
     if received_after:
         qs = qs.filter(received_at__gte=received_after)
     if received_before:
         qs = qs.filter(received_at__lt=received_before)
     return qs
+
+
+def owner_filter(text: str | None, *, user=None) -> dict[str, int | str]:
+    """Read an owner filter as people type it: "me", "queue:<slug>" or a username."""
+    if not text:
+        return {}
+    if text == "me" and user is not None:
+        return {"owner_user": user.pk}
+    kind, _, slug = text.partition(":")
+    if kind == "queue" and slug:
+        return {"owner_queue": slug}
+    return {"owner_user": text}
 
 
 def leads_for_listing(qs: QuerySet[Lead]) -> QuerySet[Lead]:

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from leadrefinery.accounts.access import visible_to
 from leadrefinery.accounts.models import User
 from leadrefinery.leads.export import csv_lines
-from leadrefinery.leads.selectors import leads_filtered
+from leadrefinery.leads.selectors import leads_filtered, owner_filter
 
 
 class Command(BaseCommand):
@@ -27,8 +27,13 @@ class Command(BaseCommand):
         user = User.objects.filter(username=o["user"]).first()
         if user is None:
             raise CommandError(f"no user named {o['user']!r}")
+        owner = owner_filter(o["owner"], user=user)
         leads = leads_filtered(
-            visible_to(user), stages=o["stage"], owner=o["owner"], source=o["source"], user=user
+            visible_to(user),
+            stages=o["stage"],
+            owner_user=owner.get("owner_user"),
+            owner_queue=owner.get("owner_queue"),
+            source=o["source"],
         )
         out = open(o["output"], "w", newline="", encoding="utf-8") if o["output"] else sys.stdout  # noqa: SIM115
         count = -1
