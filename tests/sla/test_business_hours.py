@@ -131,7 +131,11 @@ def test_adding_then_measuring_gives_back_the_duration(zone, start, minutes):
 def test_escalation_ladder_in_business_hours():
     from leadrefinery.sla.domain import Step, Terms, start_clock
 
-    terms = Terms(first_touch=timedelta(hours=1), accept=timedelta(hours=4), reassign_after=timedelta(minutes=30))
+    terms = Terms(
+        first_touch=timedelta(hours=1),
+        accept=timedelta(hours=4),
+        reassign_after=timedelta(minutes=30),
+    )
     friday = local("America/New_York", 2026, 3, 6, 16, 40)
     clock = start_clock(terms, NY, friday)
     assert clock.ladder == (
@@ -139,5 +143,8 @@ def test_escalation_ladder_in_business_hours():
         (Step.BREACHED, local("America/New_York", 2026, 3, 9, 9, 40)),
         (Step.REASSIGNED, local("America/New_York", 2026, 3, 9, 10, 10)),
     )
-    assert clock.next_after(Step.REMINDED) == (Step.BREACHED, local("America/New_York", 2026, 3, 9, 9, 40))
+    assert clock.next_after(Step.REMINDED) == (
+        Step.BREACHED,
+        local("America/New_York", 2026, 3, 9, 9, 40),
+    )
     assert clock.next_after(Step.REASSIGNED) is None

@@ -23,7 +23,9 @@ class Step(IntEnum):
 
     @property
     def label(self) -> str:
-        return {0: "clock started", 1: "owner reminded", 2: "SLA breached", 3: "reassigned"}[self.value]
+        return {0: "clock started", 1: "owner reminded", 2: "SLA breached", 3: "reassigned"}[
+            self.value
+        ]
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,12 @@ def start_clock(terms: Terms, calendar: BusinessCalendar, at: datetime) -> Clock
         (Step.BREACHED, first_touch_due),
     ]
     if terms.reassign_after is not None:
-        ladder.append((Step.REASSIGNED, add_business_time(cal, first_touch_due, terms.reassign_after)))
-    return Clock(started_at=at, first_touch_due=first_touch_due, accept_due=accept_due, ladder=tuple(ladder))
+        ladder.append(
+            (Step.REASSIGNED, add_business_time(cal, first_touch_due, terms.reassign_after))
+        )
+    return Clock(
+        started_at=at, first_touch_due=first_touch_due, accept_due=accept_due, ladder=tuple(ladder)
+    )
 
 
 def speed_to_lead(received_at: datetime, first_touch_at: datetime) -> timedelta:
@@ -68,6 +74,8 @@ def speed_to_lead(received_at: datetime, first_touch_at: datetime) -> timedelta:
     return max(timedelta(0), first_touch_at - received_at)
 
 
-def business_speed_to_lead(calendar: BusinessCalendar, received_at: datetime, first_touch_at: datetime) -> timedelta:
+def business_speed_to_lead(
+    calendar: BusinessCalendar, received_at: datetime, first_touch_at: datetime
+) -> timedelta:
     """The same, in the owner's working time (what the rep is held to)."""
     return business_time_between(calendar, received_at, first_touch_at)
