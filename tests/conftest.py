@@ -50,6 +50,12 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct-horse-battery"
 
 
+# Data migrations whose seed functions are idempotent, in dependency order.
+SEED_MIGRATIONS = (
+    "leadrefinery.leads.migrations.0002_seed_reference_data",
+    "leadrefinery.routing.migrations.0002_fallback_rule",
+    "leadrefinery.sla.migrations.0002_default_policies",
+)
 _DB_FIXTURES = {
     "db",
     "transactional_db",
@@ -74,10 +80,8 @@ def _reference_data(request):
     from leadrefinery.leads.models import Queue
 
     if not Queue.objects.filter(slug="unassigned").exists():
-        seed = importlib.import_module(
-            "leadrefinery.leads.migrations.0002_seed_reference_data"
-        ).seed
-        seed(apps, None)
+        for module in SEED_MIGRATIONS:
+            importlib.import_module(module).seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "leadrefinery.common",
     "leadrefinery.accounts",
     "leadrefinery.leads",
+    "leadrefinery.routing",
+    "leadrefinery.sla",
+    "leadrefinery.notifications",
 ]
 
 MIDDLEWARE = [

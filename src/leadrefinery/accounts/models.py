@@ -37,6 +37,23 @@ class User(AbstractUser):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     time_zone = models.CharField(max_length=64, default="UTC")
+    # Routing: availability, share and caps (see routing/README.md).
+    away_until = models.DateTimeField(
+        null=True, blank=True, help_text="skipped by routing until then"
+    )
+    routing_weight = models.PositiveSmallIntegerField(
+        default=1, help_text="share in weighted distribution"
+    )
+    max_open_leads = models.PositiveIntegerField(null=True, blank=True, help_text="blank = no cap")
+    max_leads_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="blank = no cap"
+    )
+    working_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='weekday (0=Monday) -> [["09:00", "17:00"], ...] in the user\'s time zone; '
+        "empty = Monday to Friday 09:00-17:00",
+    )
 
     class Meta:
         ordering = ["username"]

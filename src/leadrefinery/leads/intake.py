@@ -25,6 +25,10 @@ from django.db.models import F
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, update_rows
+from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
+from leadrefinery.routing import domain as routing_domain
+from leadrefinery.routing.services import Router
+from leadrefinery.sla.services import active_policies, sla_apply_start
 
 from . import domain, pipeline
 from .actors import Actor
@@ -280,9 +284,12 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         ).order_by("pk"):
             open_leads.setdefault((lead.person_id, lead.product_interest), lead)
     stage_defaults = _stage_defaults()
-    queues = {q.slug: q for q in Queue.objects.all()}
+    queues = {q.pk: q for q in Queue.objects.all()}
+    unassigned = next(q for q in queues.values() if q.slug == "unassigned")
+    router = Router(at=at)
+    policies: list | None = None
     new_leads: list[Lead] = []
-    routes: dict[int, pipeline.RouteChoice] = {}
+    routes: dict[int, routing_domain.Decision] = {}
     lead_for: list[Lead] = []
     attached: list[bool] = []
     for p, person in zip(pending, persons, strict=True):
@@ -292,33 +299,63 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             lead_for.append(existing)
             attached.append(True)
             continue
+        record = p.record
+        person_account: Account | None = person.account
+        decision = router.choose(
+            routing_domain.routing_fields(
+                p.lead,
+                p.person,
+                source=record.source.name,
+                campaign=record.campaign.name if record.campaign else "",
+                account={
+                    "name": account.name,
+                    "industry": account.industry,
+                    "employee_band": account.employee_band,
+                }
+                if person_account
+                else None,
+                extra=record.payload.get("extra")
+                if isinstance(record.payload.get("extra"), dict)
+                else None,
+            ),
+            account_owner_id=person_account.owner_id if person_account else None,
+        )
         stage = pipeline.initial_stage(p.lead)
-        choice = pipeline.route(p.lead, p.person)
+        if decision.kind == routing_domain.TargetKind.USER and stage == domain.Stage.INQUIRY:
+            stage = domain.Stage.SALES_READY  # handed to a rep: the speed-to-lead clock runs
         action, minutes = stage_defaults.get(stage, ("Review the lead", 60))
         lead = Lead(
             person=person,
-            account=person.account,
+            account=person_account,
             stage=stage,
-            owner_queue=queues.get(choice.queue_slug) if choice.queue_slug else None,
-            owner_user_id=choice.user_id,
             next_action=action,
             next_action_due_at=at + timedelta(minutes=minutes),
-            source_id=p.record.source_id,
-            campaign_id=p.record.campaign_id,
+            source=record.source,
+            campaign=record.campaign,
             received_at=p.received_at,
             created_at=at,
             updated_at=at,
             stage_changed_at=at,
             assigned_at=at,
             last_touch_at=p.received_at,
-            import_batch_id=p.record.import_batch_id,
+            import_batch_id=record.import_batch_id,
             **p.lead,
         )
-        if lead.owner_queue is None and lead.owner_user_id is None:
-            lead.owner_queue = queues["unassigned"]
+        if decision.kind == routing_domain.TargetKind.USER and decision.id is not None:
+            lead.owner_user = router.user(decision.id)
+            router.record(decision, router.team_of(decision))
+            if policies is None:
+                policies = active_policies()
+            sla_apply_start(lead, calendar=router.calendar(decision.id), policies=policies, at=at)
+            if lead.sla_first_touch_due_at is not None:
+                lead.next_action_due_at = lead.sla_first_touch_due_at
+        elif decision.kind == routing_domain.TargetKind.QUEUE and decision.id in queues:
+            lead.owner_queue = queues[decision.id]
+        else:
+            lead.owner_queue = unassigned
         open_leads[lead_key] = lead
         new_leads.append(lead)
-        routes[id(lead)] = choice
+        routes[id(lead)] = decision
         lead_for.append(lead)
         attached.append(False)
     insert_rows(Lead, new_leads)
@@ -370,7 +407,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             events.append(
                 LeadEvent(
                     kind=LeadEvent.Kind.ASSIGNED,
-                    data={"to": lead.owner_label, "trace": {"steps": list(routes[id(lead)].trace)}},
+                    data={"to": lead.owner_label, "trace": routes[id(lead)].as_trace()},
                     **common,
                 )
             )
@@ -400,12 +437,41 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
     insert_rows(Touch, touches)
     insert_rows(LeadEvent, events)
     insert_rows(Consent, consents)
+    router.save()
+    _notify_new_leads(
+        new_leads,
+        pending_by_lead={id(lead): p for p, lead in zip(pending, lead_for, strict=True)},
+        at=at,
+    )
     attached_leads = {lead.pk: lead for lead, was in zip(lead_for, attached, strict=True) if was}
     if attached_leads:
         for lead in attached_leads.values():
             lead.last_touch_at = max(filter(None, [lead.last_touch_at, at]))
             lead.updated_at = at
         update_rows(list(attached_leads.values()), ["last_touch_at", "updated_at"])
+
+
+def _notify_new_leads(
+    leads: list[Lead], *, pending_by_lead: dict[int, _Pending], at: datetime
+) -> None:
+    """Queue 'lead.assigned' for every new lead, in this transaction (sent after commit by the
+    outbox). Reps get an email for live inquiries; a CSV import notifies webhooks only, so a
+    list of 2,000 rows does not become 2,000 emails."""
+    if not leads:
+        return
+    endpoints = active_endpoints()
+    messages = []
+    for lead in leads:
+        live = pending_by_lead[id(lead)].record.channel != IntakeRecord.Channel.IMPORT
+        messages += build_messages(
+            event="lead.assigned",
+            lead=lead,
+            fact="created",
+            recipients=None if live else [],
+            endpoints=endpoints,
+            at=at,
+        )
+    enqueue(messages)
 
 
 def intake_retry_sweep(*, older_than_seconds: int | None = None, limit: int = 500) -> int:

@@ -370,6 +370,29 @@ class Lead(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    temperature = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=[("hot", "Hot"), ("warm", "Warm"), ("cool", "Cool"), ("cold", "Cold")],
+        help_text="from fit and engagement (scoring); blank until scored",
+    )
+    # Speed-to-lead SLA (sla/): the clock runs from hand-off to a rep until the first sales
+    # touch; sla_due_at is when the next escalation step falls due (the sweep's index).
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sla_started_at = models.DateTimeField(null=True, blank=True)
+    sla_first_touch_due_at = models.DateTimeField(null=True, blank=True)
+    sla_accept_due_at = models.DateTimeField(null=True, blank=True)
+    sla_step = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="last escalation step done"
+    )
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    speed_to_lead_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="first sales touch minus inquiry time"
+    )
     sales_touch_count = models.PositiveIntegerField(default=0)
     first_sales_touch_at = models.DateTimeField(null=True, blank=True)
     last_touch_at = models.DateTimeField(null=True, blank=True)
@@ -397,6 +420,7 @@ class Lead(models.Model):
             models.Index(fields=["owner_user", "stage"], name="lead_owner_user_stage"),
             models.Index(fields=["owner_queue", "stage"], name="lead_owner_queue_stage"),
             models.Index(fields=["next_action_due_at"], name="lead_next_action_due"),
+            models.Index(fields=["sla_due_at"], name="lead_sla_due"),
             models.Index(fields=["person", "stage"], name="lead_person_stage"),
         ]
 

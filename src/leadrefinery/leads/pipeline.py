@@ -7,25 +7,18 @@ replaces one function here, and nothing else in intake changes:
   matching and the review queue);
 - ``account_key``: how a company name becomes an Account key (dedupe adds cleanco);
 - ``initial_stage``: where a new lead starts (scoring makes hand-raisers sales-ready);
-- ``route``: who owns a new lead (routing rules replace the default queue).
+- routing: ``routing.services.Router`` places each new lead by the routing rules (data) and
+  ``sla.services`` starts the speed-to-lead clock when the owner is a rep.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from . import domain
 
 _PUNCT = re.compile(r"[^\w\s]")
-
-
-@dataclass(frozen=True)
-class RouteChoice:
-    queue_slug: str | None = None
-    user_id: int | None = None
-    trace: tuple[str, ...] = ()
 
 
 def account_key(company_name: str) -> str:
@@ -36,10 +29,3 @@ def account_key(company_name: str) -> str:
 
 def initial_stage(lead_fields: dict[str, str]) -> domain.Stage:
     return domain.Stage.INQUIRY
-
-
-def route(lead_fields: dict[str, str], person_fields: dict[str, str]) -> RouteChoice:
-    """Until routing rules exist, every new lead waits in the unassigned queue."""
-    return RouteChoice(
-        queue_slug="unassigned", trace=("no routing rules yet: default queue 'unassigned'",)
-    )

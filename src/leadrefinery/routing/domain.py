@@ -316,3 +316,47 @@ def choose_owner(
         )
     trace.steps.append("no rule could place the lead")
     return Decision(None, None, "", None, tuple(trace.steps), tuple(trace.skipped))
+
+
+def routing_fields(
+    lead: Mapping[str, Any],
+    person: Mapping[str, Any],
+    *,
+    source: str,
+    campaign: str = "",
+    account: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The flat field map routing conditions test, for new and existing leads alike.
+
+    Custom fields of the original payload (``extra``) come first so that a payload key can
+    never shadow a real field."""
+    fields: dict[str, Any] = {
+        k: v for k, v in (extra or {}).items() if isinstance(v, str | int | float)
+    }
+    account = account or {}
+    email = str(person.get("email") or "")
+    fields.update(
+        {
+            "country": person.get("country", ""),
+            "region": person.get("region", ""),
+            "city": person.get("city", ""),
+            "postcode": person.get("postcode", ""),
+            "language": person.get("language", ""),
+            "title": person.get("title", ""),
+            "company": account.get("name") or person.get("company_name", ""),
+            "industry": account.get("industry", ""),
+            "employee_band": account.get("employee_band", ""),
+            "email_domain": email.rpartition("@")[2],
+            "source": source,
+            "campaign": campaign,
+            "product_interest": lead.get("product_interest", ""),
+            "temperature": lead.get("temperature", ""),
+            "utm_source": lead.get("utm_source", ""),
+            "utm_medium": lead.get("utm_medium", ""),
+            "utm_campaign": lead.get("utm_campaign", ""),
+            "budget": lead.get("budget", ""),
+            "timeline": lead.get("timeline", ""),
+        }
+    )
+    return fields
