@@ -65,3 +65,31 @@ def test_round_robin_through_intake_alternates_between_reps(users, submit_inquir
         for i in range(10)
     ]
     assert sorted(owners.count(u.pk) for u in (users.rep, users.rep2)) == [5, 5]
+
+
+def test_rules_see_the_persons_own_account_in_a_batch_with_new_accounts(users, submit_inquiry):
+    """A person at a known company is routed on that company, even when the same batch creates
+    other accounts (a regression: the last new account of the batch leaked into routing)."""
+    from leadrefinery.leads.actors import Actor
+    from leadrefinery.leads.intake import intake_receive, process_records
+    from leadrefinery.leads.models import Source
+
+    users.manager.is_active = False
+    users.manager.save()
+    team_rule(users.rep.team, conditions=[{"field": "company", "op": "contains", "value": "acme"}])
+    submit_inquiry(email="first@acme.example", company="Acme Corp")  # creates the account
+    source = Source.objects.get(name="API")
+    known = intake_receive(
+        channel="api",
+        payload={"email": "second@acme.example", "company": "Acme Corp"},
+        source=source,
+    )[0]
+    fresh = intake_receive(
+        channel="api", payload={"email": "x@zenith.example", "company": "Zenith Ltd"}, source=source
+    )[0]
+    process_records([fresh.pk, known.pk], actor=Actor.system("test"))
+    known.refresh_from_db()
+    fresh.refresh_from_db()
+    assert known.status == fresh.status == "processed"
+    assert Lead.objects.get(pk=known.lead_id).owner_user is not None
+    assert Lead.objects.get(pk=fresh.lead_id).owner_queue.slug == "unassigned"

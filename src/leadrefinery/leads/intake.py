@@ -308,9 +308,9 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
                 source=record.source.name,
                 campaign=record.campaign.name if record.campaign else "",
                 account={
-                    "name": account.name,
-                    "industry": account.industry,
-                    "employee_band": account.employee_band,
+                    "name": person_account.name,
+                    "industry": person_account.industry,
+                    "employee_band": person_account.employee_band,
                 }
                 if person_account
                 else None,
