@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from leadrefinery.common.clock import now
+from leadrefinery.sla.services import CLOCK_FIELDS, sla_apply_first_touch, sla_restart
 
 from . import domain
 from .actors import Actor
@@ -231,11 +232,25 @@ def lead_assign(
     if not domain.Stage(lead.stage).is_open:
         raise ServiceError("a closed lead cannot be reassigned", field="owner")
     before = lead.owner_label
+    previous_user_id = lead.owner_user_id
     lead.owner_user = owner_user
     lead.owner_queue = owner_queue
     lead.assigned_at = at
     lead.updated_at = at
-    lead.save(update_fields=["owner_user", "owner_queue", "assigned_at", "updated_at"])
+    fields = ["owner_user", "owner_queue", "assigned_at", "updated_at"]
+    if owner_user is not None:
+        # A new rep gets their own speed-to-lead clock, in their business hours; a lead that
+        # sales already touched keeps its measured speed-to-lead and gets no clock.
+        if lead.first_sales_touch_at is None and owner_user.pk != previous_user_id:
+            sla_restart(lead, owner=owner_user, at=at)
+            fields += CLOCK_FIELDS
+            if lead.sla_first_touch_due_at is not None:
+                lead.next_action_due_at = lead.sla_first_touch_due_at
+                fields.append("next_action_due_at")
+    elif lead.sla_due_at is not None:
+        lead.sla_due_at = None  # a queue has no speed-to-lead clock; nobody to escalate to
+        fields.append("sla_due_at")
+    lead.save(update_fields=fields)
     event_record(
         lead=lead,
         kind=LeadEvent.Kind.ASSIGNED,
@@ -325,7 +340,8 @@ def touch_log(
         fields.append("sales_touch_count")
         if lead.first_sales_touch_at is None or at < lead.first_sales_touch_at:
             lead.first_sales_touch_at = at
-            fields.append("first_sales_touch_at")
+            sla_apply_first_touch(lead, at=at)  # stops the clock, stores speed-to-lead
+            fields += ["first_sales_touch_at", "speed_to_lead_seconds", "sla_due_at"]
     lead.save(update_fields=fields)
     event_record(
         lead=lead,
