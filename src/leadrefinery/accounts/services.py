@@ -12,7 +12,7 @@ from leadrefinery.common.clock import now
 
 from .models import ApiToken, Role, Team, User
 
-ALL_SCOPES = ("leads:read", "leads:write", "inquiries:write")
+ALL_SCOPES = ("leads:read", "leads:write", "inquiries:write", "routing:admin")
 
 
 @dataclass(frozen=True)

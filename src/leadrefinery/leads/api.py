@@ -236,7 +236,7 @@ def _stage(lead: Lead) -> dict[str, Any]:
     return {"stage": stage.value, "stage_label": stage.label, "is_open": stage.is_open}
 
 
-def _item(lead: Lead) -> dict[str, Any]:
+def lead_item(lead: Lead) -> dict[str, Any]:
     person = lead.person
     return {
         "id": lead.pk,
@@ -287,7 +287,7 @@ def lead_list(request: HttpRequest, filters: Query[LeadFilters]) -> Any:
     following = filters.offset + filters.limit
     return {
         "count": count,
-        "items": [_item(lead) for lead in page],
+        "items": [lead_item(lead) for lead in page],
         "next_offset": following if following < count else None,
     }
 
@@ -300,7 +300,7 @@ def _detail(lead: Lead) -> dict[str, Any]:
     account = lead.account
     disposition = lead.disposition
     return {
-        **_item(lead),
+        **lead_item(lead),
         "person": {
             "id": person.pk,
             "name": person.display_name,

@@ -30,6 +30,11 @@ from django.views.decorators.http import require_GET, require_POST
 from leadrefinery.accounts.access import access_lead, visible_to
 from leadrefinery.accounts.models import User
 from leadrefinery.common.clock import now
+from leadrefinery.routing.selectors import (
+    Countdown,
+    first_contact_countdown,
+    latest_assignment_trace,
+)
 
 from . import domain, services
 from .actors import Actor
@@ -94,6 +99,7 @@ class LeadRow:
     stage: str
     stage_definition: str
     overdue: bool
+    sla: Countdown | None = None  # first-contact countdown while the SLA clock runs
 
     @property
     def company(self) -> str:
@@ -120,10 +126,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             stage=stage_label(lead.stage),
             stage_definition=definitions.get(lead.stage, ""),
             overdue=bool(lead.next_action_due_at and lead.next_action_due_at < at),
+            sla=first_contact_countdown(lead, at),
         )
         for lead in page.object_list
     ]
-    context = {"filters": filters, "page": page, "rows": rows}
+    context = {"filters": filters, "page": page, "rows": rows, "at": at}
     template = "leads/lead_list.html"
     if _htmx_target(request) == "lead-table":
         template += "#lead-table"
@@ -276,6 +283,9 @@ def _render_detail(
         "is_open": is_open,
         "overdue": bool(lead.next_action_due_at and lead.next_action_due_at < at),
         "persistence": persistence(lead, at) if domain.Stage(lead.stage).is_sales else None,
+        "sla": first_contact_countdown(lead, at) if is_open else None,
+        "why_owner": latest_assignment_trace(lead),
+        "at": at,
         "timeline": timeline(lead),
         "touches": list(lead.touches.select_related("actor").order_by("-occurred_at", "-id")),
         "stage_form": form("stage", StageForm) if is_open else None,

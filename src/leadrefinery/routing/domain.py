@@ -131,6 +131,7 @@ class Candidate:
     rotation_count: int = 0  # assignments received through this team's rotation
     max_open: int | None = None
     max_per_day: int | None = None
+    excluded: str = ""  # a reason this rep must not get this lead (e.g. "missed the SLA")
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ class _Trace:
 def unavailable_reason(
     candidate: Candidate, at: datetime, *, require_working_hours: bool
 ) -> str | None:
+    if candidate.excluded:
+        return candidate.excluded
     if not candidate.active:
         return "inactive"
     if candidate.away_until is not None and candidate.away_until > at:
@@ -296,7 +299,8 @@ def choose_owner(
         chosen_ids = {m.user_id for m in eligible}
         for member in members:
             if member.user_id not in chosen_ids:
-                why = unavailable_reason(member, at, require_working_hours=require_working_hours)
+                # A hard reason (inactive, away, a cap) explains a skip better than the hours.
+                why = unavailable_reason(member, at, require_working_hours=False)
                 trace.skipped.append((member.name, why or "outside working hours"))
         if not eligible:
             trace.steps.append(f"team {target.name}: nobody available; trying the next rule")

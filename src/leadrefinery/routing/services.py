@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from leadrefinery.accounts.models import User
+from leadrefinery.accounts.models import Role, User
 from leadrefinery.common.clock import now
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
@@ -49,14 +51,22 @@ def user_calendar(user: User, holidays: frozenset | None = None) -> BusinessCale
 
 
 def holidays_for(team_id: int | None, at: datetime) -> frozenset:
-    qs = Holiday.objects.filter(
-        date__gte=at.date() - timedelta(days=7), date__lte=at.date() + timedelta(days=400)
-    )
-    return frozenset(qs.filter(team__isnull=True).values_list("date", flat=True)) | (
-        frozenset(qs.filter(team_id=team_id).values_list("date", flat=True))
-        if team_id
-        else frozenset()
-    )
+    return holidays_by_team([team_id], at)[team_id]
+
+
+def holidays_by_team(team_ids: Iterable[int | None], at: datetime) -> dict[int | None, frozenset]:
+    """Holidays around ``at`` for each team (global ones included), in one query."""
+    wanted = set(team_ids)
+    rows = Holiday.objects.filter(
+        Q(team__isnull=True) | Q(team_id__in=[t for t in wanted if t is not None]),
+        date__gte=at.date() - timedelta(days=7),
+        date__lte=at.date() + timedelta(days=400),
+    ).values_list("team_id", "date")
+    common = frozenset(day for team, day in rows if team is None)
+    return {
+        team: common | frozenset(day for t, day in rows if t is not None and t == team)
+        for team in wanted
+    }
 
 
 def rule_to_domain(rule: RoutingRule) -> domain.Rule:
@@ -108,9 +118,13 @@ class Router:
         self._rules = [rule_to_domain(r) for r in rules]
         team_ids = {r.target_team_id for r in rules if r.target_team_id}
         user_ids = {r.target_user_id for r in rules if r.target_user_id}
-        users = list(
-            User.objects.filter(team_id__in=team_ids) | User.objects.filter(pk__in=user_ids)
-        )
+        # A team rule hands leads to the team's reps only: managers belong to their team for
+        # visibility, not to its rotation. A rule naming one user may name anyone.
+        members = list(User.objects.filter(team_id__in=team_ids, role=Role.REP))
+        named = [
+            u for u in User.objects.filter(pk__in=user_ids) if u.pk not in {m.pk for m in members}
+        ]
+        users = members + named
         self._load_users(users)
         # Lock the counters of the teams we route to: two concurrent intakes take turns, so the
         # rotation stays fair (SQLite already serializes writers).
@@ -123,8 +137,8 @@ class Router:
             self._rotation[(counter.team_id, counter.user_id)] = counter.rotation_count
             if counter.day == today:
                 self._today[counter.user_id] += counter.day_count
-        for user in users:
-            if user.team_id in team_ids:
+        for user in members:
+            if user.team_id is not None:
                 self._team_members.setdefault(user.team_id, []).append(user.pk)
 
     def _load_users(self, users: list[User]) -> None:
@@ -133,16 +147,27 @@ class Router:
             return
         for u in new:
             self._users[u.pk] = u
-        open_counts = (
-            Lead.objects.filter(
-                owner_user__in=[u.pk for u in new], stage__in=list(lead_domain.OPEN_STAGES)
+        # Open-lead counts cost an index scan per rep (thousands of leads each at scale), so
+        # they are read only for reps whose rule needs them: an open-lead cap, or a
+        # fewest-open team.
+        fewest_open_teams = {
+            r.target.id
+            for r in self._rules or ()
+            if r.target.kind == domain.TargetKind.TEAM
+            and r.target.method == domain.Method.FEWEST_OPEN
+        }
+        counted = [
+            u.pk for u in new if u.max_open_leads is not None or u.team_id in fewest_open_teams
+        ]
+        if counted:
+            open_counts = (
+                Lead.objects.filter(owner_user__in=counted, stage__in=list(lead_domain.OPEN_STAGES))
+                .values("owner_user")
+                .annotate(n=Count("id"))
             )
-            .values("owner_user")
-            .annotate(n=Count("id"))
-        )
-        for row in open_counts:
-            self._open[row["owner_user"]] = row["n"]
-        holidays = {team_id: holidays_for(team_id, self.at) for team_id in {u.team_id for u in new}}
+            for row in open_counts:
+                self._open[row["owner_user"]] = row["n"]
+        holidays = holidays_by_team({u.team_id for u in new}, self.at)
         for u in new:
             self._calendars[u.pk] = user_calendar(u, holidays[u.team_id])
             self._candidates[u.pk] = domain.Candidate(
@@ -156,15 +181,15 @@ class Router:
                 max_per_day=u.max_leads_per_day,
             )
 
-    def _candidate(self, user_id: int, team_id: int | None = None) -> domain.Candidate:
-        base = self._candidates[user_id]
-        return domain.Candidate(
-            **{
-                **base.__dict__,
-                "open_leads": self._open[user_id],
-                "assigned_today": self._today[user_id],
-                "rotation_count": self._rotation[(team_id, user_id)] if team_id else 0,
-            }
+    def _candidate(
+        self, user_id: int, team_id: int | None = None, exclude: Mapping[int, str] | None = None
+    ) -> domain.Candidate:
+        return replace(
+            self._candidates[user_id],
+            open_leads=self._open[user_id],
+            assigned_today=self._today[user_id],
+            rotation_count=self._rotation[(team_id, user_id)] if team_id else 0,
+            excluded=(exclude or {}).get(user_id, ""),
         )
 
     def user(self, user_id: int) -> User:
@@ -175,8 +200,14 @@ class Router:
 
     # --- choosing ------------------------------------------------------------------
     def choose(
-        self, fields: Mapping[str, Any], *, account_owner_id: int | None = None
+        self,
+        fields: Mapping[str, Any],
+        *,
+        account_owner_id: int | None = None,
+        exclude: Mapping[int, str] | None = None,
     ) -> domain.Decision:
+        """Who gets a lead with ``fields``. ``exclude`` maps user ids to a reason they may not
+        have it (e.g. the rep who missed the SLA); the trace shows that reason."""
         self._load()
         assert self._rules is not None
         owner = None
@@ -184,13 +215,15 @@ class Router:
             if account_owner_id not in self._users:
                 self._load_users(list(User.objects.filter(pk=account_owner_id)))
             owner = (
-                self._candidate(account_owner_id) if account_owner_id in self._candidates else None
+                self._candidate(account_owner_id, exclude=exclude)
+                if account_owner_id in self._candidates
+                else None
             )
         teams = {
-            team_id: [self._candidate(uid, team_id) for uid in members]
+            team_id: [self._candidate(uid, team_id, exclude) for uid in members]
             for team_id, members in self._team_members.items()
         }
-        users = {uid: self._candidate(uid) for uid in self._candidates}
+        users = {uid: self._candidate(uid, exclude=exclude) for uid in self._candidates}
         decision = domain.choose_owner(
             fields,
             self._rules,
@@ -326,7 +359,7 @@ def rep_deactivate(*, user: User, actor: Actor, reason: str = "") -> int:
             if decision.kind == domain.TargetKind.USER and decision.id is not None:
                 lead_assign(
                     lead=lead,
-                    owner_user=User.objects.get(pk=decision.id),
+                    owner_user=router.user(decision.id),
                     actor=actor,
                     trace=trace,
                     at=at,
@@ -353,3 +386,197 @@ def rep_deactivate(*, user: User, actor: Actor, reason: str = "") -> int:
                 )
         router.save()
     return len(leads)
+
+
+# --- Editing the rules, the reps' availability and the SLA policies ---------------------------
+
+
+class ConfigRefused(Exception):
+    """A refused configuration write; ``errors`` maps field names to messages for the user."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+def _validated(obj: Any) -> None:
+    try:
+        obj.full_clean(exclude=["created_at", "updated_at"])
+    except ValidationError as exc:
+        raise ConfigRefused({k: [str(m) for m in v] for k, v in exc.message_dict.items()}) from exc
+
+
+def can_edit_routing(user: User) -> bool:
+    """Admins and managers edit routing rules and SLA policies."""
+    return bool(user.is_active and (user.is_admin_role or user.role == Role.MANAGER))
+
+
+_RULE_FIELDS = (
+    "name",
+    "order",
+    "active",
+    "conditions",
+    "target_kind",
+    "target_user",
+    "target_team",
+    "target_queue",
+    "method",
+    "account_owner_first",
+)
+
+
+@transaction.atomic
+def routing_rule_save(
+    *, rule: RoutingRule | None = None, changes: Mapping[str, Any], at: datetime | None = None
+) -> RoutingRule:
+    """Create (``rule`` None) or change a routing rule; validated by ``RoutingRule.clean``.
+
+    The fallback rule keeps no conditions and cannot be switched off: without it a lead that
+    matches nothing would have no owner."""
+    at = at or now()
+    unknown = set(changes) - set(_RULE_FIELDS)
+    if unknown:
+        raise ConfigRefused({k: ["cannot be set"] for k in sorted(unknown)})
+    if rule is None:
+        rule = RoutingRule(created_at=at)
+    for key, value in changes.items():
+        setattr(rule, key, value)
+    # Only the slot of the chosen target kind is kept, so switching a rule from a team to a
+    # queue does not leave the old team behind.
+    for kind in ("user", "team", "queue"):
+        if kind != rule.target_kind:
+            setattr(rule, f"target_{kind}", None)
+    if rule.target_kind != RoutingRule.TargetKind.TEAM:
+        rule.method = domain.Method.ROUND_ROBIN
+    if rule.is_fallback and not rule.active:
+        raise ConfigRefused({"active": ["the fallback rule cannot be switched off"]})
+    rule.updated_at = at
+    _validated(rule)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def routing_rule_deactivate(*, rule: RoutingRule, at: datetime | None = None) -> RoutingRule:
+    """Rules are switched off rather than deleted, so old traces still name a real rule."""
+    if rule.is_fallback:
+        raise ConfigRefused({"rule": ["the fallback rule cannot be deleted or switched off"]})
+    rule.active = False
+    rule.updated_at = at or now()
+    rule.save(update_fields=["active", "updated_at"])
+    return rule
+
+
+AVAILABILITY_SELF = frozenset({"away_until", "working_hours", "time_zone"})
+AVAILABILITY_ALL = AVAILABILITY_SELF | {"routing_weight", "max_open_leads", "max_leads_per_day"}
+
+
+def can_edit_availability(editor: User, user: User, fields: set[str] | frozenset[str]) -> bool:
+    """Admins edit anyone; managers the members of their teams; a rep their own away date,
+    hours and time zone (not their weight or caps)."""
+    if not editor.is_active:
+        return False
+    if editor.is_admin_role:
+        return True
+    if editor.role == Role.MANAGER:
+        if editor.pk == user.pk:
+            return True
+        team_ids = set(editor.managed_teams.values_list("pk", flat=True))
+        if editor.team_id:
+            team_ids.add(editor.team_id)
+        return user.team_id in team_ids
+    return editor.pk == user.pk and set(fields) <= AVAILABILITY_SELF
+
+
+def _working_hours_errors(value: Any) -> list[str]:
+    if not isinstance(value, dict):
+        return ['must map weekdays "0" (Monday) to "6" to [["09:00", "17:00"], ...]']
+    errors = []
+    for day, windows in value.items():
+        if str(day) not in {str(d) for d in range(7)}:
+            errors.append(f"unknown weekday {day!r}: use 0 (Monday) to 6 (Sunday)")
+            continue
+        if not isinstance(windows, list):
+            errors.append(f"day {day}: a list of [start, end] pairs")
+            continue
+        for window in windows:
+            try:
+                start, end = (time.fromisoformat(str(t)) for t in window)
+            except (TypeError, ValueError):
+                errors.append(f'day {day}: {window!r} is not a ["HH:MM", "HH:MM"] pair')
+                continue
+            if start >= end:
+                errors.append(f"day {day}: {window[0]}-{window[1]} ends before it starts")
+    return errors
+
+
+@transaction.atomic
+def availability_set(*, user: User, editor: User, changes: Mapping[str, Any]) -> User:
+    """Set a rep's away date, working hours, time zone, weight or caps."""
+    import zoneinfo
+
+    from django.core.exceptions import PermissionDenied
+
+    unknown = set(changes) - AVAILABILITY_ALL
+    if unknown:
+        raise ConfigRefused({k: ["cannot be set here"] for k in sorted(unknown)})
+    if not can_edit_availability(editor, user, set(changes)):
+        raise PermissionDenied(
+            "Reps set their own away date, hours and time zone; managers set those of their "
+            "team; admins anyone's."
+        )
+    errors: dict[str, list[str]] = {}
+    if "working_hours" in changes:
+        if changes["working_hours"] is None:
+            changes = {**changes, "working_hours": {}}
+        messages = _working_hours_errors(changes["working_hours"])
+        if messages:
+            errors["working_hours"] = messages
+    if "time_zone" in changes:
+        try:
+            zoneinfo.ZoneInfo(str(changes["time_zone"]))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = [f"unknown time zone {changes['time_zone']!r}"]
+    if "routing_weight" in changes and not (
+        isinstance(changes["routing_weight"], int) and 1 <= changes["routing_weight"] <= 100
+    ):
+        errors["routing_weight"] = ["a whole number from 1 to 100"]
+    for cap in ("max_open_leads", "max_leads_per_day"):
+        value = changes.get(cap)
+        if value is not None and not (isinstance(value, int) and value >= 0):
+            errors[cap] = ["a whole number, or empty for no cap"]
+    if errors:
+        raise ConfigRefused(errors)
+    for key, value in changes.items():
+        setattr(user, key, value)
+    user.save(update_fields=list(changes) or None)
+    return user
+
+
+@transaction.atomic
+def sla_policy_save(*, policy: Any = None, changes: Mapping[str, Any]) -> Any:
+    """Create or change an SLA policy; validated by ``SlaPolicy.clean``."""
+    from leadrefinery.sla.models import SlaPolicy
+
+    allowed = {
+        "name",
+        "order",
+        "active",
+        "temperature",
+        "source",
+        "first_touch_minutes",
+        "accept_minutes",
+        "business_hours",
+        "remind_at_percent",
+        "notify_manager_at_breach",
+        "reassign_after_minutes",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ConfigRefused({k: ["cannot be set"] for k in sorted(unknown)})
+    policy = policy or SlaPolicy()
+    for key, value in changes.items():
+        setattr(policy, key, value)
+    _validated(policy)
+    policy.save()
+    return policy

@@ -1,0 +1,226 @@
+"""Reads for the routing pages and API: the rules in words, and each team's reps as routing
+sees them right now (available or not, and why)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q
+
+from leadrefinery.accounts.models import Role, Team, User
+from leadrefinery.leads import domain as lead_domain
+from leadrefinery.sla.business_hours import is_working_time
+
+from . import domain
+from .models import RoutingCounter, RoutingRule
+from .services import holidays_for, user_calendar
+
+
+def rule_conditions_in_words(rule: RoutingRule) -> list[str]:
+    words = []
+    for raw in rule.conditions or []:
+        try:
+            condition = domain.Condition(
+                str(raw.get("field") or ""), domain.Op(str(raw.get("op"))), raw.get("value")
+            )
+        except (AttributeError, ValueError):
+            words.append(f"(invalid condition {raw!r})")
+            continue
+        words.append(_condition_words(condition))
+    return words
+
+
+def _condition_words(c: domain.Condition) -> str:
+    field = c.field.replace("_", " ")
+    if c.op == domain.Op.IS_EMPTY:
+        return f"{field} is empty"
+    if c.op == domain.Op.IS_NOT_EMPTY:
+        return f"{field} is not empty"
+    if c.op in (domain.Op.IN, domain.Op.NOT_IN):
+        values = ", ".join(str(v) for v in c.value or [])
+        return f"{field} {'is one of' if c.op == domain.Op.IN else 'is none of'} {values}"
+    if c.op == domain.Op.RANGE:
+        low, high = [*(c.value or []), None, None][:2]
+        if low is not None and high is not None:
+            return f"{field} between {low} and {high}"
+        return f"{field} at least {low}" if low is not None else f"{field} at most {high}"
+    verb = {
+        domain.Op.EQUALS: "is",
+        domain.Op.NOT_EQUALS: "is not",
+        domain.Op.CONTAINS: "contains",
+    }[c.op]
+    return f"{field} {verb} {c.value}"
+
+
+def rule_target_label(rule: RoutingRule) -> str:
+    if rule.target_kind == RoutingRule.TargetKind.TEAM:
+        method = rule.get_method_display().lower()
+        label = f"team {rule.target_team} by {method}"
+    elif rule.target_kind == RoutingRule.TargetKind.USER:
+        label = f"rep {rule.target_user.username if rule.target_user else '?'}"
+    else:
+        label = f"queue {rule.target_queue}"
+    if rule.account_owner_first:
+        label = f"the account owner first, else {label}"
+    return label
+
+
+def rules_in_order() -> list[RoutingRule]:
+    return list(
+        RoutingRule.objects.select_related("target_user", "target_team", "target_queue").order_by(
+            "is_fallback", "order", "id"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    user: User
+    available: bool
+    why_not: str
+    in_working_hours: bool
+    open_leads: int
+    assigned_today: int
+
+    @property
+    def status(self) -> str:
+        if not self.user.is_active:
+            return "inactive"
+        return "available" if self.available else "unavailable"
+
+    def as_dict(self) -> dict[str, Any]:
+        u = self.user
+        return {
+            "username": u.username,
+            "name": str(u),
+            "role": u.role,
+            "active": u.is_active,
+            "status": self.status,
+            "unavailable_reason": self.why_not or None,
+            "away_until": u.away_until,
+            "in_working_hours": self.in_working_hours,
+            "time_zone": u.time_zone,
+            "working_hours": u.working_hours or {},
+            "routing_weight": u.routing_weight,
+            "max_open_leads": u.max_open_leads,
+            "max_leads_per_day": u.max_leads_per_day,
+            "open_leads": self.open_leads,
+            "assigned_today": self.assigned_today,
+        }
+
+
+@dataclass(frozen=True)
+class TeamStatus:
+    team: Team
+    members: list[MemberStatus]
+
+
+def teams_with_availability(at: datetime, *, team_ids: set[int] | None = None) -> list[TeamStatus]:
+    """Every team's reps as routing sees them at ``at``; a fixed number of queries."""
+    teams = Team.objects.select_related("manager").order_by("name")
+    if team_ids is not None:
+        teams = teams.filter(pk__in=team_ids)
+    team_list = list(teams)
+    members = list(
+        User.objects.filter(team__in=team_list, role=Role.REP).annotate(
+            open_leads=Count(
+                "owned_leads", filter=Q(owned_leads__stage__in=lead_domain.OPEN_STAGES)
+            )
+        )
+    )
+    today = {
+        c.user_id: c.day_count
+        for c in RoutingCounter.objects.filter(user__in=members, day=at.date())
+    }
+    holidays = {t.pk: holidays_for(t.pk, at) for t in team_list}
+    out = []
+    for team in team_list:
+        rows = []
+        for user in (m for m in members if m.team_id == team.pk):
+            in_hours = is_working_time(user_calendar(user, holidays[team.pk]), at)
+            candidate = domain.Candidate(
+                user_id=user.pk,
+                name=user.username,
+                active=user.is_active,
+                away_until=user.away_until,
+                in_working_hours=in_hours,
+                open_leads=user.open_leads,  # type: ignore[attr-defined]
+                assigned_today=today.get(user.pk, 0),
+                max_open=user.max_open_leads,
+                max_per_day=user.max_leads_per_day,
+            )
+            why = domain.unavailable_reason(candidate, at, require_working_hours=True) or ""
+            rows.append(
+                MemberStatus(
+                    user=user,
+                    available=not why,
+                    why_not=why,
+                    in_working_hours=in_hours,
+                    open_leads=candidate.open_leads,
+                    assigned_today=candidate.assigned_today,
+                )
+            )
+        out.append(TeamStatus(team=team, members=rows))
+    return out
+
+
+def managed_team_ids(user: User) -> set[int] | None:
+    """Teams whose reps ``user`` may manage: all (None) for admins."""
+    if user.is_admin_role:
+        return None
+    ids = set(user.managed_teams.values_list("pk", flat=True))
+    if user.team_id:
+        ids.add(user.team_id)
+    return ids
+
+
+# --- On the lead: "why this owner" and the first-contact countdown ------------------------------
+
+
+def latest_assignment_trace(lead: Any) -> dict[str, Any] | None:
+    """The trace of the lead's latest assignment (None for leads assigned without one)."""
+    from leadrefinery.leads.models import LeadEvent
+
+    event = lead.events.filter(kind=LeadEvent.Kind.ASSIGNED).order_by("-occurred_at", "-id").first()
+    if event is None or not isinstance(event.data, dict):
+        return None
+    trace = event.data.get("trace")
+    if not isinstance(trace, dict) or not (trace.get("steps") or trace.get("because")):
+        return None
+    return {**trace, "at": event.occurred_at, "by": event.actor_label}
+
+
+def duration_words(seconds: float) -> str:
+    """23 min, 2 h 5 min, 3 d 4 h (the countdown script in static/routing/countdown.js says
+    the same)."""
+    minutes = int(abs(seconds) // 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@dataclass(frozen=True)
+class Countdown:
+    due_at: datetime
+    overdue: bool
+    text: str
+
+
+def first_contact_countdown(lead: Any, at: datetime) -> Countdown | None:
+    """For a lead whose SLA clock runs (``sla_due_at`` set): time left to the first sales
+    touch, or how late it is."""
+    due = getattr(lead, "sla_first_touch_due_at", None)
+    if lead.sla_due_at is None or due is None:
+        return None
+    left = (due - at).total_seconds()
+    if left >= 0:
+        return Countdown(due, False, f"First contact due in {duration_words(left)}")
+    return Countdown(due, True, f"First contact overdue by {duration_words(left)}")

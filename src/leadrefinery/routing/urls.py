@@ -1,0 +1,19 @@
+"""Routing pages: /routing/ (rules, test a lead) and /routing/team/ (availability)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("routing/", views.rule_list, name="routing-rules"),
+    path("routing/new/", views.rule_edit, name="routing-rule-new"),
+    path("routing/<int:pk>/", views.rule_edit, name="routing-rule-edit"),
+    path("routing/<int:pk>/deactivate/", views.rule_deactivate, name="routing-rule-deactivate"),
+    path("routing/team/", views.team, name="routing-team"),
+    path(
+        "routing/team/<str:username>/availability/",
+        views.availability,
+        name="routing-availability",
+    ),
+    path("routing/team/<str:username>/deactivate/", views.deactivate, name="routing-deactivate"),
+]
