@@ -23,10 +23,49 @@ from leadrefinery.leads.schemas import InquiryIn
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+_ERROR = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"detail": {"anyOf": [{"type": "string"}, {"type": "array"}]}},
+                "required": ["detail"],
+            }
+        }
+    }
+}
+_COMMON_ERRORS = {
+    400: "The body is not valid JSON.",
+    401: "No token, or not a valid one.",
+    403: "The token lacks the scope, or the user the right, for this.",
+    404: "No such object, or not visible to this user.",
+    422: "Field errors.",
+}
+
+
+class RefineryAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        """Every operation documents the errors every operation can give (one place, so a new
+        endpoint cannot forget one): 401, 403 and 422 always, 400 with a body, 404 with ids."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path, methods in schema["paths"].items():
+            for method, operation in methods.items():
+                responses = operation.setdefault("responses", {})
+                for code, text in _COMMON_ERRORS.items():
+                    if code == 400 and method not in ("post", "put", "patch"):
+                        continue
+                    if code == 404 and "{" not in path:
+                        continue
+                    if code not in responses and str(code) not in responses:
+                        responses[code] = {"description": text, **_ERROR}
+        return schema
+
+
+api = RefineryAPI(
     title="Lead Refinery API",
     version="1",
-    description="Intake inquiries and read leads. Authenticate with `Authorization: Bearer <token>` "
+    description="Intake inquiries, read leads, and manage routing, SLA policies and webhooks. "
+    "Authenticate with `Authorization: Bearer <token>` "
     '(create one with `refinery token create --user NAME`). Errors are JSON: `{"detail": '
     '"..."}`, or for field errors (422) `{"detail": [{"loc": [...], "msg": "...", "type": '
     '"..."}]}`.',
@@ -89,3 +128,6 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_router("/", leads_router)
+api.add_router("/", "leadrefinery.routing.api_queue.router")
+api.add_router("/", "leadrefinery.routing.api.router")
+api.add_router("/", "leadrefinery.notifications.api.router")

@@ -32,7 +32,9 @@ OVERVIEW = [
         "Verify the lead invariants; exit non-zero on any violation "
         "(refinery check --deploy runs Django's deployment checks).",
     ),
+    ("deactivate-rep", "Deactivate a rep and reassign all their open leads through the rules."),
     ("export-leads", "Export the leads a user may see as CSV: refinery export-leads --user NAME."),
+    ("outbox-send", "Send queued emails and webhooks now (the worker also does this)."),
     ("intake-retry", "Process intake records left unprocessed (the worker also does this)."),
 ]
 

@@ -11,5 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("f/", include("leadrefinery.leads.urls_public")),
+    path("", include("leadrefinery.routing.urls_queue")),
+    path("", include("leadrefinery.notifications.urls")),
+    path("", include("leadrefinery.routing.urls")),
     path("", include("leadrefinery.leads.urls")),
 ]

@@ -24,6 +24,18 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         minutes=1,
         description="Process intake records that a crash left unprocessed.",
     ),
+    PeriodicJob(
+        name="sla-sweep",
+        func="leadrefinery.sla.sweep.sla_sweep",
+        minutes=1,
+        description="Walk due leads up the SLA ladder: remind the owner, breach, reassign.",
+    ),
+    PeriodicJob(
+        name="outbox-send",
+        func="leadrefinery.notifications.dispatch.outbox_dispatch",
+        minutes=1,
+        description="Send queued emails and webhooks; retry failures with backoff.",
+    ),
 )
 
 
