@@ -27,7 +27,7 @@ from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, update_rows
 from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
 from leadrefinery.routing import domain as routing_domain
-from leadrefinery.routing.services import Router
+from leadrefinery.routing.services import Router, account_routing_fields
 from leadrefinery.sla.services import active_policies, sla_apply_start
 
 from . import domain, pipeline
@@ -307,13 +307,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
                 p.person,
                 source=record.source.name,
                 campaign=record.campaign.name if record.campaign else "",
-                account={
-                    "name": person_account.name,
-                    "industry": person_account.industry,
-                    "employee_band": person_account.employee_band,
-                }
-                if person_account
-                else None,
+                account=account_routing_fields(person_account),
                 extra=record.payload.get("extra")
                 if isinstance(record.payload.get("extra"), dict)
                 else None,

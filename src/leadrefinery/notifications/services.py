@@ -66,45 +66,39 @@ def build_messages(
         owner = lead.owner_user
         recipients = [owner.email] if owner is not None and owner.email else []
     name = payload["lead"]["name"]
+    fresh: dict[str, Any] = {
+        "event": event,
+        "lead": lead,
+        "payload": payload,
+        "status": OutboxMessage.Status.PENDING,
+        "attempts": 0,
+        "next_attempt_at": at,
+        "claimed_at": None,
+        "sent_at": None,
+        "last_error": "",
+        "created_at": at,
+    }
     rows = [
         OutboxMessage(
             kind=OutboxMessage.Kind.EMAIL,
-            event=event,
             dedupe_key=f"{event}:{lead.pk}:{fact}:mail:{address}"[:200],
-            lead=lead,
             recipient=address,
             endpoint=None,
             subject=SUBJECTS.get(event, event).format(name=name)[:300],
             body=_email_body(event, payload),
-            payload=payload,
-            status=OutboxMessage.Status.PENDING,
-            attempts=0,
-            next_attempt_at=at,
-            claimed_at=None,
-            sent_at=None,
-            last_error="",
-            created_at=at,
+            **fresh,
         )
         for address in recipients
     ]
     rows += [
         OutboxMessage(
             kind=OutboxMessage.Kind.WEBHOOK,
-            event=event,
             dedupe_key=f"{event}:{lead.pk}:{fact}:hook:{endpoint.pk}"[:200],
-            lead=lead,
             recipient="",
             endpoint=endpoint,
             subject="",
             body="",
-            payload=payload,
-            status=OutboxMessage.Status.PENDING,
-            attempts=0,
-            next_attempt_at=at,
-            claimed_at=None,
-            sent_at=None,
-            last_error="",
-            created_at=at,
+            **fresh,
         )
         for endpoint in endpoints
         if endpoint.wants(event)

@@ -22,7 +22,7 @@ from leadrefinery.accounts.models import Role, User
 from leadrefinery.common.clock import now
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.models import Lead, Queue
+from leadrefinery.leads.models import Account, Lead, Queue
 from leadrefinery.sla.business_hours import BusinessCalendar, is_working_time
 from leadrefinery.sla.models import Holiday
 
@@ -307,14 +307,19 @@ def lead_routing_fields(lead: Lead) -> dict[str, Any]:
         },
         source=lead.source.name,
         campaign=lead.campaign.name if lead.campaign else "",
-        account={
-            "name": account.name,
-            "industry": account.industry,
-            "employee_band": account.employee_band,
-        }
-        if account
-        else None,
+        account=account_routing_fields(account),
     )
+
+
+def account_routing_fields(account: Account | None) -> dict[str, str] | None:
+    """The account fields routing conditions may test (None without an account)."""
+    if account is None:
+        return None
+    return {
+        "name": account.name,
+        "industry": account.industry,
+        "employee_band": account.employee_band,
+    }
 
 
 def routing_preview(
