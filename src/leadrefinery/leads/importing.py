@@ -40,10 +40,10 @@ from .models import (
     ImportBatch,
     IntakeRecord,
     Lead,
-    Person,
     Source,
 )
 from .normalize import normalize_inquiry
+from .selectors import people_by_contact
 from .services import ServiceError
 
 _DELIMITERS = ",;\t|"
@@ -368,22 +368,11 @@ def _in_chunks(values: Iterable[str]) -> Iterator[list[str]]:
 def _predict_outcomes(good: list[tuple[str, str, str]]) -> tuple[int, int]:
     """(new leads, attached) the import would make: the intake's exact email-then-phone
     match against the database and within the file, one open lead per product line."""
-    in_db_email: dict[str, int] = {}
-    in_db_phone: dict[str, int] = {}
-    for email_chunk in _in_chunks({e for e, _, _ in good if e}):
-        for pk, email in (
-            Person.objects.filter(email__in=email_chunk, merged_into__isnull=True)
-            .order_by("pk")
-            .values_list("pk", "email")
-        ):
-            in_db_email.setdefault(email, pk)
-    for phone_chunk in _in_chunks({p for _, p, _ in good if p}):
-        for pk, phone in (
-            Person.objects.filter(phone__in=phone_chunk, merged_into__isnull=True)
-            .order_by("pk")
-            .values_list("pk", "phone")
-        ):
-            in_db_phone.setdefault(phone, pk)
+    people_email, people_phone = people_by_contact(
+        (e for e, _, _ in good), (p for _, p, _ in good), fields=("pk",)
+    )
+    in_db_email = {key: person.pk for key, person in people_email.items()}
+    in_db_phone = {key: person.pk for key, person in people_phone.items()}
     known = sorted({*in_db_email.values(), *in_db_phone.values()})
     # A person is a database id, or ("row", n) for one the file itself would create.
     open_keys: set[tuple[object, str]] = set()

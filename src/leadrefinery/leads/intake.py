@@ -47,6 +47,7 @@ from .models import (
     WebForm,
 )
 from .normalize import normalize_inquiry
+from .selectors import people_by_contact
 
 log = logging.getLogger(__name__)
 
@@ -204,20 +205,9 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
     if not pending:
         return
     # --- People: match on exact normalized email, then phone (pipeline plug point) ----
-    emails = {p.person["email"] for p in pending if p.person["email"]}
-    phones = {p.person["phone"] for p in pending if p.person["phone"]}
-    by_email: dict[str, Person] = {}
-    by_phone: dict[str, Person] = {}
-    if emails:
-        for person in Person.objects.filter(email__in=emails, merged_into__isnull=True).order_by(
-            "pk"
-        ):
-            by_email.setdefault(person.email, person)
-    if phones:
-        for person in Person.objects.filter(phone__in=phones, merged_into__isnull=True).order_by(
-            "pk"
-        ):
-            by_phone.setdefault(person.phone, person)
+    by_email, by_phone = people_by_contact(
+        (p.person["email"] for p in pending), (p.person["phone"] for p in pending)
+    )
 
     # --- Accounts by folded company name ----------------------------------------------
     keys = {

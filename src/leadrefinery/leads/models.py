@@ -45,8 +45,8 @@ class Account(models.Model):
 class Person(models.Model):
     """A human we know. Contact fields are stored normalized (see normalize.py)."""
 
-    email = models.CharField(max_length=254, blank=True, db_index=True)
-    phone = models.CharField(max_length=32, blank=True, db_index=True, help_text="E.164")
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164")
     first_name = models.CharField(max_length=120, blank=True)
     last_name = models.CharField(max_length=120, blank=True)
     title = models.CharField(max_length=200, blank=True)
@@ -69,6 +69,13 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        # Partial indexes: many people have no phone (or no email), and an index whose
+        # statistics are dominated by '' made SQLite's planner scan the whole table for
+        # every match (found by bench/routing.py at 1M people). Queries say "!= ''" to use them.
+        indexes = [
+            models.Index(fields=["email"], name="person_email_key", condition=~Q(email="")),
+            models.Index(fields=["phone"], name="person_phone_key", condition=~Q(phone="")),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from . import domain
-from .models import Lead, LeadEvent
+from .models import Lead, LeadEvent, Person
 
 
 def lead_snapshots(chunk_size: int = 2000) -> Iterator[domain.LeadSnapshot]:
@@ -139,3 +139,26 @@ def leads_for_listing(qs: QuerySet[Lead]) -> QuerySet[Lead]:
     return qs.select_related(
         "person", "account", "owner_user", "owner_queue", "source", "campaign", "disposition"
     )
+
+
+def people_by_contact(
+    emails: Iterable[str], phones: Iterable[str], *, fields: tuple[str, ...] | None = None
+) -> tuple[dict[str, Person], dict[str, Person]]:
+    """The oldest unmerged Person for each normalized email and each E.164 phone.
+
+    Asks by key alone ("!= ''" lets the planner use the partial indexes) and drops merged
+    people here: a merged_into condition can tempt SQLite into the foreign-key index."""
+    by_email: dict[str, Person] = {}
+    by_phone: dict[str, Person] = {}
+    for key, values, out in (("email", emails, by_email), ("phone", phones, by_phone)):
+        wanted = sorted({v for v in values if v})
+        for start in range(0, len(wanted), 500):
+            qs = Person.objects.filter(**{f"{key}__in": wanted[start : start + 500]}).exclude(
+                **{key: ""}
+            )
+            if fields:
+                qs = qs.only(*fields, key, "merged_into")
+            for person in qs.order_by("pk"):
+                if person.merged_into_id is None:
+                    out.setdefault(getattr(person, key), person)
+    return by_email, by_phone
