@@ -34,7 +34,7 @@ def post(url: str, secret: str, key: str, body: dict, start: threading.Barrier):
         return error.code, json.loads(error.read())
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_replays_create_one_lead(live_server, users, token_for):
     secret = token_for(users.admin, ["inquiries:write"])
     body = {"email": "rush@example.com", "first_name": "Rush", "company": "Hurry Ltd"}
@@ -59,7 +59,7 @@ def test_fifty_concurrent_replays_create_one_lead(live_server, users, token_for)
     assert reply["inquiry_id"] == IntakeRecord.objects.get().pk
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_distinct_keys_for_one_person_make_one_open_lead(
     live_server, users, token_for
 ):

@@ -110,7 +110,7 @@ def bearer(users, token_for, make_lead):
 
 
 # reset_sequences: the leads made below get ids 1..3, so the documented example id is real.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True, reset_sequences=True)
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
 @schema.parametrize()
 @settings(
     max_examples=30,

@@ -207,7 +207,8 @@ def test_serve_answers_http_runs_the_worker_and_sigterm_stops_everything(site, t
             "the worker process",
         )
         _wait_for(lambda: "Q Cluster" in log.read_text(), 30, "the worker to start its cluster")
-        assert f"running at {base}/" in log.read_text()
+        # serve prints its URL once its own health poll succeeds, which may come after ours.
+        _wait_for(lambda: f"running at {base}/" in log.read_text(), 30, "serve to report its URL")
 
         assert _stop(proc) == 0
         _wait_for(lambda: not _processes_of(home), 20, "every child process to exit")

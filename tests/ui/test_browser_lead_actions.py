@@ -10,7 +10,7 @@ from leadrefinery.leads.services import lead_assign, lead_transition
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -9,7 +9,7 @@ from leadrefinery.leads.models import IntakeRecord, Lead, WebForm
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -27,7 +27,7 @@ from leadrefinery.leads.services import (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         not os.environ.get("REFINERY_WRITE_SCREENSHOT"),
         reason="set REFINERY_WRITE_SCREENSHOT=1 to write docs/screenshot.png",
