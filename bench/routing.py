@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import database_version, install, machine, percentile, table
-from intake import GUNICORN_THREADS, WARMUP_REQUESTS, bench_http
+from intake import GUNICORN_THREADS, WARMUP_REQUESTS, _ms, bench_http
 
 TARGET_P99_MS = 50.0
 TARGET_P99_RATIO = 10.0
@@ -179,10 +179,6 @@ def assigned_share(since: datetime) -> tuple[int, int]:
 
     made = Lead.objects.filter(created_at__gte=since)
     return made.filter(owner_user__isnull=False).count(), made.count()
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,3 @@ def access_lead(user: User, lead_id: int) -> Lead:
     if lead is None:
         raise Http404("No such lead")
     return lead
-
-
-def can_manage_rules(user: User) -> bool:
-    return bool(user.is_superuser or user.role == Role.ADMIN)

@@ -7,11 +7,9 @@ Pure domain code never calls it: the services pass the time in.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-_state = threading.local()
 _global_override: list[datetime] = []
 
 

@@ -3,8 +3,8 @@
 Intake (intake.py) calls these in order for every clean inquiry. Each later capability
 replaces one function here, and nothing else in intake changes:
 
-- ``person_key``/matching: exact normalized email, then phone (the dedupe issue adds fuzzy
-  matching and the review queue);
+- matching: ``selectors.people_by_contact`` finds people by exact normalized email, then
+  phone (the dedupe issue adds fuzzy matching and the review queue);
 - ``account_key``: how a company name becomes an Account key (dedupe adds cleanco);
 - ``initial_stage``: where a new lead starts (scoring makes hand-raisers sales-ready);
 - routing: ``routing.services.Router`` places each new lead by the routing rules (data) and
