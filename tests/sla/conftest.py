@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -83,17 +82,6 @@ def world(db):
 
 
 @pytest.fixture
-def inquiry(submit_inquiry) -> Callable[..., Lead]:
-    """inquiry(**payload) -> the Lead created by the real intake (an API inquiry by default)."""
-    counter = {"n": 0}
-
-    def make(**payload: Any) -> Lead:
-        counter["n"] += 1
-        payload.setdefault("email", f"buyer{counter['n']}@example.com")
-        payload.setdefault("first_name", "Pat")
-        payload.setdefault("last_name", f"Buyer{counter['n']}")
-        record = submit_inquiry(**payload)
-        assert record.status == "processed", record.errors
-        return Lead.objects.get(pk=record.lead_id)
-
-    return make
+def inquiry(make_lead) -> Callable[..., Lead]:
+    """inquiry(**payload) -> the Lead created by the real intake (the shared make_lead)."""
+    return make_lead
