@@ -458,6 +458,9 @@ class Touch(models.Model):
         MEETING = "meeting", "Meeting"
         SOCIAL = "social", "Social"
         VISIT = "visit", "Page visit"
+        EMAIL_OPEN = "email_open", "Email opened"
+        EMAIL_CLICK = "email_click", "Email link clicked"
+        EVENT = "event", "Tracked event (webinar, download, sign-up)"
         OTHER = "other", "Other"
 
     class Direction(models.TextChoices):
@@ -473,6 +476,9 @@ class Touch(models.Model):
         BOUNCED = "bounced", "Bounced"
         REPLIED = "replied", "Replied"
         MEETING_BOOKED = "meeting_booked", "Meeting booked"
+        OPENED = "opened", "Opened"
+        CLICKED = "clicked", "Clicked"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="touches")
     lead = models.ForeignKey(
@@ -521,6 +527,14 @@ class LeadEvent(models.Model):
         DISPOSED = "disposed", "Disposed"
         MERGED = "merged", "Merged"
         IMPORT_UNDONE = "import_undone", "Import undone"
+        ACCEPTED = "accepted", "Accepted by the owner"
+        REJECTED = "rejected", "Rejected by the owner"
+        RECYCLED = "recycled", "Recycled to marketing"
+        CADENCE = "cadence", "Cadence"
+        OUTCOME_CHECK = "outcome_check", "Outcome check"
+        SCORE = "score", "Score or temperature changed"
+        NURTURE = "nurture", "Nurture program"
+        DUPLICATE = "duplicate", "Possible duplicate"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
