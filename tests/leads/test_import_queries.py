@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from leadrefinery.common import config
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.importing import import_csv
 from leadrefinery.leads.models import Lead, Source
@@ -20,6 +21,7 @@ def _queries_for(tmp_path, rows: int, tag: str, area: int) -> tuple[int, int]:
     lines.append("broken@,Nobody,")  # one rejected row in each file
     path = tmp_path / f"{tag}.csv"
     path.write_text("\n".join(lines) + "\n")
+    config.clear()  # both imports start with nothing cached, as a fresh process would
     with CaptureQueriesContext(connection) as ctx:
         report = import_csv(path, source_name="Expo", actor=Actor.system("import"), chunk_size=1000)
     assert (report.new_leads, report.rejected) == (rows, 1)

@@ -16,6 +16,7 @@ from ninja import Header, Path, Query, Router, Status
 
 from leadrefinery.accounts.access import access_lead, visible_to
 from leadrefinery.accounts.api_auth import TokenAuth
+from leadrefinery.common import config
 
 from . import domain
 from .actors import Actor
@@ -67,7 +68,9 @@ def _resolve_source(
 ) -> tuple[Source, Campaign | None] | dict[str, Any]:
     """The Source and Campaign named in the body, or a 422 body naming the valid choices."""
     name = source_name or DEFAULT_SOURCE
-    source = Source.objects.filter(name=name).first()
+    source = config.get("leads:sources", lambda: {s.name: s for s in Source.objects.all()}).get(
+        name
+    )
     if source is None:
         names = list(Source.objects.order_by("name").values_list("name", flat=True)[:30])
         return field_error(
@@ -75,7 +78,9 @@ def _resolve_source(
         )
     if not campaign_name:
         return source, None
-    campaign = Campaign.objects.filter(source=source, name=campaign_name).first()
+    campaign = config.get(
+        "leads:campaigns", lambda: {(c.source_id, c.name): c for c in Campaign.objects.all()}
+    ).get((source.pk, campaign_name))
     if campaign is None:
         names = list(source.campaigns.order_by("name").values_list("name", flat=True)[:30])
         return field_error(

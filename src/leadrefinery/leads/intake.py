@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
+from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, update_rows
 from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
@@ -115,8 +116,10 @@ def intake_receive(
 
 def intake_process(record: IntakeRecord, *, actor: Actor | None = None) -> IntakeRecord:
     """Process one stored record (or return it unchanged if already done)."""
-    process_records([record.pk], actor=actor or Actor.system(f"intake:{record.channel}"))
-    return IntakeRecord.objects.get(pk=record.pk)
+    done = process_records([record.pk], actor=actor or Actor.system(f"intake:{record.channel}"))
+    if done:
+        return done[0]
+    return IntakeRecord.objects.get(pk=record.pk)  # processed before, by another request
 
 
 @dataclass
@@ -130,10 +133,19 @@ class _Pending:
 
 
 def _stage_defaults() -> dict[str, tuple[str, int]]:
-    return {
-        d.code: (d.default_next_action, d.default_due_minutes)
-        for d in StageDefinition.objects.only("code", "default_next_action", "default_due_minutes")
-    }
+    return config.get(
+        "leads:stage-defaults",
+        lambda: {
+            d.code: (d.default_next_action, d.default_due_minutes)
+            for d in StageDefinition.objects.only(
+                "code", "default_next_action", "default_due_minutes"
+            )
+        },
+    )
+
+
+def _queues() -> dict[int, Queue]:
+    return config.get("leads:queues", lambda: {q.pk: q for q in Queue.objects.all()})
 
 
 def _lock_match_keys(keys: list[str]) -> None:
@@ -194,7 +206,8 @@ def process_records(
             )
         )
     _lock_match_keys([p.person["email"] or p.person["phone"] for p in pending])
-    _materialize(pending, actor=actor, at=at)
+    with config.pinned():  # one configuration-token read for the whole batch
+        _materialize(pending, actor=actor, at=at)
     update_rows(
         records, ["status", "errors", "response", "person", "lead", "processed_at", "attempts"]
     )
@@ -274,7 +287,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         ).order_by("pk"):
             open_leads.setdefault((lead.person_id, lead.product_interest), lead)
     stage_defaults = _stage_defaults()
-    queues = {q.pk: q for q in Queue.objects.all()}
+    queues = _queues()
     unassigned = next(q for q in queues.values() if q.slug == "unassigned")
     router = Router(at=at)
     policies: list | None = None
@@ -455,7 +468,7 @@ def _notify_new_leads(
             endpoints=endpoints,
             at=at,
         )
-    enqueue(messages)
+    enqueue(messages, new_leads=True)
 
 
 def intake_retry_sweep(*, older_than_seconds: int | None = None, limit: int = 500) -> int:

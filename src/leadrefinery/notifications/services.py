@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
 
@@ -107,19 +108,27 @@ def build_messages(
 
 
 def active_endpoints() -> list[WebhookEndpoint]:
-    return list(WebhookEndpoint.objects.filter(active=True))
+    """Active webhook endpoints (cached per process until the configuration changes)."""
+    return config.get(
+        "notifications:endpoints", lambda: list(WebhookEndpoint.objects.filter(active=True))
+    )
 
 
-def enqueue(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+def enqueue(messages: list[OutboxMessage], *, new_leads: bool = False) -> list[OutboxMessage]:
     """Save the messages whose dedupe key is new; return those. Call inside the transaction of
-    the change that caused them, so they exist exactly when the change does."""
+    the change that caused them, so they exist exactly when the change does.
+
+    ``new_leads`` says every message is about a lead created in this transaction: their keys
+    hold the new lead's id, so none can exist yet and the lookup is skipped."""
     if not messages:
         return []
-    existing = set(
-        OutboxMessage.objects.filter(dedupe_key__in=[m.dedupe_key for m in messages]).values_list(
-            "dedupe_key", flat=True
+    existing: set[str] = set()
+    if not new_leads:
+        existing = set(
+            OutboxMessage.objects.filter(
+                dedupe_key__in=[m.dedupe_key for m in messages]
+            ).values_list("dedupe_key", flat=True)
         )
-    )
     fresh = list({m.dedupe_key: m for m in messages if m.dedupe_key not in existing}.values())
     insert_rows(OutboxMessage, fresh)
     return fresh

@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 
 from leadrefinery.accounts.models import Role, User
+from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
@@ -89,6 +90,54 @@ def rule_to_domain(rule: RoutingRule) -> domain.Rule:
     )
 
 
+@dataclass(frozen=True)
+class _Static:
+    """What routing needs that changes only when the configuration does (cached per process)."""
+
+    rules: tuple[domain.Rule, ...]
+    team_ids: frozenset[int]
+    users: tuple[User, ...]
+    team_members: Mapping[int, tuple[int, ...]]
+
+
+def _load_static() -> _Static:
+    rules = list(
+        RoutingRule.objects.filter(active=True).select_related(
+            "target_user", "target_team", "target_queue"
+        )
+    )
+    team_ids = frozenset(r.target_team_id for r in rules if r.target_team_id)
+    user_ids = {r.target_user_id for r in rules if r.target_user_id}
+    # A team rule hands leads to the team's reps only: managers belong to their team for
+    # visibility, not to its rotation. A rule naming one user may name anyone.
+    members = list(User.objects.filter(team_id__in=team_ids, role=Role.REP).order_by("pk"))
+    member_ids = {m.pk for m in members}
+    named = [u for u in User.objects.filter(pk__in=user_ids) if u.pk not in member_ids]
+    team_members: dict[int, list[int]] = {}
+    for user in members:
+        if user.team_id is not None:
+            team_members.setdefault(user.team_id, []).append(user.pk)
+    return _Static(
+        rules=tuple(rule_to_domain(r) for r in rules),
+        team_ids=team_ids,
+        users=tuple(members + named),
+        team_members={team: tuple(ids) for team, ids in team_members.items()},
+    )
+
+
+def calendars_on(day: date) -> Mapping[int, BusinessCalendar]:
+    """The business calendars of the users routing may choose, with the holidays around
+    ``day`` (cached per process and day)."""
+
+    def load() -> dict[int, BusinessCalendar]:
+        static = config.get("routing:static", _load_static)
+        at = datetime.combine(day, time(12), tzinfo=UTC)
+        holidays = holidays_by_team({u.team_id for u in static.users}, at)
+        return {u.pk: user_calendar(u, holidays[u.team_id]) for u in static.users}
+
+    return config.get(f"routing:calendars:{day.isoformat()}", load)
+
+
 class Router:
     """Routes many leads in one transaction with a constant number of queries."""
 
@@ -110,25 +159,12 @@ class Router:
     def _load(self) -> None:
         if self._rules is not None:
             return
-        rules = list(
-            RoutingRule.objects.filter(active=True).select_related(
-                "target_user", "target_team", "target_queue"
-            )
-        )
-        self._rules = [rule_to_domain(r) for r in rules]
-        team_ids = {r.target_team_id for r in rules if r.target_team_id}
-        user_ids = {r.target_user_id for r in rules if r.target_user_id}
-        # A team rule hands leads to the team's reps only: managers belong to their team for
-        # visibility, not to its rotation. A rule naming one user may name anyone.
-        members = list(User.objects.filter(team_id__in=team_ids, role=Role.REP))
-        named = [
-            u for u in User.objects.filter(pk__in=user_ids) if u.pk not in {m.pk for m in members}
-        ]
-        users = members + named
-        self._load_users(users)
+        static = config.get("routing:static", _load_static)
+        self._rules = list(static.rules)
+        self._load_users(list(static.users))
         # Lock the counters of the teams we route to: two concurrent intakes take turns, so the
         # rotation stays fair (SQLite already serializes writers).
-        counters = RoutingCounter.objects.filter(team_id__in=team_ids)
+        counters = RoutingCounter.objects.filter(team_id__in=static.team_ids)
         if connection.vendor == "postgresql":
             counters = counters.select_for_update()
         today = self.at.date()
@@ -137,9 +173,8 @@ class Router:
             self._rotation[(counter.team_id, counter.user_id)] = counter.rotation_count
             if counter.day == today:
                 self._today[counter.user_id] += counter.day_count
-        for user in members:
-            if user.team_id is not None:
-                self._team_members.setdefault(user.team_id, []).append(user.pk)
+        for team_id, members in static.team_members.items():
+            self._team_members[team_id] = list(members)
 
     def _load_users(self, users: list[User]) -> None:
         new = [u for u in users if u.pk not in self._users]
@@ -167,15 +202,18 @@ class Router:
             )
             for row in open_counts:
                 self._open[row["owner_user"]] = row["n"]
-        holidays = holidays_by_team({u.team_id for u in new}, self.at)
+        calendars = calendars_on(self.at.date())
         for u in new:
-            self._calendars[u.pk] = user_calendar(u, holidays[u.team_id])
+            calendar = calendars.get(u.pk)
+            if calendar is None:  # a user outside the cached set, e.g. an account owner
+                calendar = user_calendar(u, holidays_by_team([u.team_id], self.at)[u.team_id])
+            self._calendars[u.pk] = calendar
             self._candidates[u.pk] = domain.Candidate(
                 user_id=u.pk,
                 name=u.username,
                 active=u.is_active,
                 away_until=u.away_until,
-                in_working_hours=is_working_time(self._calendars[u.pk], self.at),
+                in_working_hours=is_working_time(calendar, self.at),
                 weight=u.routing_weight,
                 max_open=u.max_open_leads,
                 max_per_day=u.max_leads_per_day,
@@ -342,6 +380,7 @@ def rep_deactivate(*, user: User, actor: Actor, reason: str = "") -> int:
     at = now()
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
+        config.bump()  # update() sends no signal; routing must stop choosing this rep now
         user.is_active = False
         router = Router(at=at)
         leads = list(

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from leadrefinery.accounts.models import User
+from leadrefinery.common import config
 
 from . import domain
 from .business_hours import BusinessCalendar
@@ -74,7 +75,10 @@ def sla_apply_start(
 
 
 def active_policies() -> list[SlaPolicy]:
-    return list(SlaPolicy.objects.filter(active=True).order_by("order", "id"))
+    """The active policies in order (cached per process until the configuration changes)."""
+    return config.get(
+        "sla:policies", lambda: list(SlaPolicy.objects.filter(active=True).order_by("order", "id"))
+    )
 
 
 # The lead columns sla_apply_start writes, for save(update_fields=...).
