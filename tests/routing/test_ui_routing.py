@@ -142,6 +142,34 @@ def test_team_page_shows_availability_and_a_rep_marks_themselves_away(users, log
     assert other.status_code == 404
 
 
+def test_a_rep_sets_working_hours_in_words_and_routing_skips_them_outside(users, login_as):
+    from leadrefinery.common.clock import frozen
+    from leadrefinery.routing.services import routing_preview
+
+    ron = login_as(users.rep)
+    token = csrf(ron, "/routing/team/")
+    url = f"/routing/team/{users.rep.username}/availability/"
+    field = f"u{users.rep.pk}-working_hours"
+    bad = ron.post(url, {"csrfmiddlewaretoken": token, field: "Funday 9-5\nMon 17:00-09:00"})
+    page = bad.content.decode()
+    assert "line 1: start with a day such as Mon" in page
+    assert "line 2: 17:00-09:00 ends before it starts" in page
+    users.rep.refresh_from_db()
+    assert users.rep.working_hours == {}
+    ron.post(url, {"csrfmiddlewaretoken": token, field: "Mon-Thu 08:00-12:00, 13:00-16:00"})
+    users.rep.refresh_from_db()
+    assert users.rep.working_hours["0"] == [["08:00", "12:00"], ["13:00", "16:00"]]
+    assert "4" not in users.rep.working_hours  # Friday off
+    assert "Mon 08:00-12:00, 13:00-16:00" in ron.get("/routing/team/").content.decode()
+    east_rule(users)
+    friday_10am = datetime(2026, 3, 6, 10, tzinfo=UTC)
+    with frozen(friday_10am):
+        decision = routing_preview(fields={"country": "US"})
+    skipped = {s["name"]: s["why"] for s in decision.as_trace()["skipped"]}
+    assert "working hours" in skipped["ron"]
+    assert "rita" not in skipped  # default hours: Friday 10:00 is a working time
+
+
 def test_a_manager_sets_weight_and_caps_of_their_team(users, login_as):
     maria = login_as(users.manager)
     token = csrf(maria, "/routing/team/")

@@ -4,6 +4,7 @@ rep's availability. Forms parse; the services validate and save."""
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 from typing import Any
 
 from django import forms
@@ -220,8 +221,63 @@ class PreviewForm(forms.Form):
         return fields
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def working_hours_text(value: dict[str, list[list[str]]] | None) -> str:
+    """{"0": [["09:00", "17:00"]]} as the lines the form shows: "Mon 09:00-17:00"."""
+    lines = []
+    for day in range(7):
+        windows = (value or {}).get(str(day))
+        if windows:
+            lines.append(f"{WEEKDAYS[day]} " + ", ".join(f"{a}-{b}" for a, b in windows))
+    return "\n".join(lines)
+
+
+def parse_working_hours(text: str) -> dict[str, list[list[str]]]:
+    """The form's lines back to the stored shape; every line's mistake is reported.
+
+    "Mon 09:00-12:00, 13:00-17:00" or "Mon-Fri 09:00-17:00"; days not listed are days off;
+    an empty text means the default, Monday to Friday 09:00-17:00."""
+    result: dict[str, list[list[str]]] = {}
+    errors = []
+    names = {name.lower(): i for i, name in enumerate(WEEKDAYS)}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        days_part, _, hours_part = line.partition(" ")
+        first, _, last = days_part.lower().partition("-")
+        if first not in names or (last and last not in names):
+            errors.append(
+                f"line {number}: start with a day such as Mon, or a range such as Mon-Fri"
+            )
+            continue
+        days = range(names[first], (names[last] if last else names[first]) + 1)
+        windows = []
+        for window in filter(None, (w.strip() for w in hours_part.split(","))):
+            start, _, end = window.partition("-")
+            try:
+                a, b = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+            except ValueError:
+                errors.append(f"line {number}: {window!r} is not HH:MM-HH:MM")
+                continue
+            if a >= b:
+                errors.append(f"line {number}: {window} ends before it starts")
+                continue
+            windows.append([a.strftime("%H:%M"), b.strftime("%H:%M")])
+        if not windows and not any(e.startswith(f"line {number}:") for e in errors):
+            errors.append(f"line {number}: give the hours, e.g. {WEEKDAYS[days[0]]} 09:00-17:00")
+        for day in days:
+            result.setdefault(str(day), []).extend(windows)
+    if errors:
+        raise forms.ValidationError(errors)
+    return result
+
+
 class AvailabilityForm(forms.Form):
-    """Away until a date for everyone; weight and caps for managers and admins."""
+    """Away until a date, working hours and time zone for everyone; weight and caps for managers
+    and admins."""
 
     away_until = forms.DateTimeField(
         required=False,
@@ -230,6 +286,13 @@ class AvailabilityForm(forms.Form):
         help_text="empty = available; times in your time zone",
     )
     time_zone = forms.CharField(max_length=64, required=False, label="Time zone")
+    working_hours = forms.CharField(
+        required=False,
+        label="Working hours",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Mon-Fri 09:00-17:00"}),
+        help_text="one line per day or range of days, e.g. Mon-Thu 08:00-12:00, 13:00-17:00; "
+        "days not listed are days off; empty = Mon-Fri 09:00-17:00",
+    )
     routing_weight = forms.IntegerField(min_value=1, max_value=100, label="Weight", required=False)
     max_open_leads = forms.IntegerField(min_value=0, required=False, label="Max open leads")
     max_leads_per_day = forms.IntegerField(min_value=0, required=False, label="Max new leads a day")
@@ -242,6 +305,7 @@ class AvailabilityForm(forms.Form):
             {
                 "away_until": timezone.localtime(member.away_until) if member.away_until else None,
                 "time_zone": member.time_zone,
+                "working_hours": working_hours_text(member.working_hours),
                 "routing_weight": member.routing_weight,
                 "max_open_leads": member.max_open_leads,
                 "max_leads_per_day": member.max_leads_per_day,
@@ -262,8 +326,13 @@ class AvailabilityForm(forms.Form):
             raise forms.ValidationError(f"unknown time zone {value!r}") from None
         return value
 
+    def clean_working_hours(self) -> dict[str, list[list[str]]]:
+        return parse_working_hours(self.cleaned_data["working_hours"])
+
     def save(self) -> bool:
         changes = {k: v for k, v in self.cleaned_data.items()}
+        if self.add_prefix("working_hours") not in self.data:
+            changes.pop("working_hours", None)  # not on the posted form: leave the hours alone
         if "routing_weight" in changes and changes["routing_weight"] is None:
             changes.pop("routing_weight")
         try:
