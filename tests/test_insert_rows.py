@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from leadrefinery.common.db import insert_rows
+from leadrefinery.common.db import insert_rows, update_rows
 from leadrefinery.leads.models import IntakeRecord, LeadEvent, Source
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +79,29 @@ def test_many_rows_span_several_statements(make_lead):
         for i in range(3500)
     ]
     insert_rows(LeadEvent, events)
-    assert LeadEvent.objects.filter(lead=lead, kind="note").count() == 3500
-    assert {e.note for e in LeadEvent.objects.filter(pk__in=[events[0].pk, events[-1].pk])} == {
-        "0",
-        "3499",
-    }
+    stored = dict(LeadEvent.objects.filter(lead=lead, kind="note").values_list("pk", "note"))
+    # Every object got the id of its own row, in input order.
+    assert stored == {e.pk: e.note for e in events}
+
+
+def test_update_rows_writes_json_nulls_and_times_of_many_rows(make_lead):
+    lead = make_lead()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [
+        LeadEvent(lead=lead, kind="note", occurred_at=at, actor_label="t", note=str(i), data={})
+        for i in range(1200)
+    ]
+    insert_rows(LeadEvent, events)
+    for i, event in enumerate(events):
+        event.note = f"it's {i}"
+        event.data = {"n": i, "why": None} if i % 2 else []
+        event.occurred_at = at + timedelta(seconds=i)
+    update_rows(events, ["note", "data", "occurred_at"])
+    stored = {e.pk: e for e in LeadEvent.objects.filter(lead=lead, kind="note")}
+    for i, event in enumerate(events):
+        row = stored[event.pk]
+        assert (row.note, row.data, row.occurred_at) == (
+            f"it's {i}",
+            {"n": i, "why": None} if i % 2 else [],
+            at + timedelta(seconds=i),
+        )
