@@ -1,0 +1,381 @@
+"""Pure matching: blocking on stored keys, then a score with its reasons for each pair.
+
+No ORM, no clock. A record is a :class:`Record` (built from a Person's fields and keys). The
+score is a Fellegi-Sunter style sum of log2 evidence weights, one per field comparison, turned
+into a probability-like number in [0, 1]; every weight that counted is kept as a reason.
+
+Field comparisons use rapidfuzz: Jaro-Winkler for names, token ratios for company and street.
+Thresholds are settings (``REFINERY_DEDUPE_AUTO`` / ``REFINERY_DEDUPE_REVIEW``) passed in by
+the callers: above ``auto`` an inquiry attaches to the existing Person; between ``review`` and
+``auto`` a possible duplicate goes to the review queue; below, nothing happens.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from . import keys
+
+# The fields a reviewer compares and may choose per field when merging.
+COMPARED_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "company_name",
+    "website",
+    "street",
+    "postcode",
+    "city",
+    "region",
+    "country",
+)
+
+PRIOR = -9.0  # log2 odds that two records taken from one block are the same human
+
+
+class Verdict(StrEnum):
+    AUTO = "auto"  # the same person: attach
+    REVIEW = "review"  # possibly the same: a human decides
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Record:
+    """What matching needs to know about one person (raw fields for display, keys to compare)."""
+
+    id: int | None
+    email: str = ""
+    phone: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    company_name: str = ""
+    street: str = ""
+    city: str = ""
+    email_key: str = ""
+    domain_key: str = ""
+    company_key: str = ""
+    first_name_key: str = ""
+    last_name_key: str = ""
+    postcode_key: str = ""
+    street_number_key: str = ""
+
+    @classmethod
+    def of(cls, fields: Mapping[str, object], *, id: int | None = None) -> Record:
+        """From Person attribute names; keys are computed when not given."""
+
+        def text(name: str) -> str:
+            value = fields.get(name)
+            return value if isinstance(value, str) else ""
+
+        given = {name: text(name) for name in keys.KEY_FIELDS}
+        if not any(given.values()):
+            given = keys.person_keys({name: text(name) for name in _RAW})
+        return cls(id=id, **{name: text(name) for name in _RAW if name in _RECORD_RAW}, **given)
+
+    @property
+    def role_email(self) -> bool:
+        return bool(self.email_key) and keys.is_role_address(self.email_key)
+
+
+_RAW = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "company_name",
+    "street",
+    "city",
+    "website",
+    "postcode",
+)
+_RECORD_RAW = {"email", "phone", "first_name", "last_name", "company_name", "street", "city"}
+
+
+@dataclass(frozen=True)
+class Block:
+    """A blocking rule: records that share the values of these key columns are compared."""
+
+    name: str
+    columns: tuple[str, ...]
+
+    def key(self, record: Record) -> tuple[str, ...] | None:
+        values = tuple(getattr(record, c) for c in self.columns)
+        if not all(values):
+            return None
+        if self.name == "email" and record.role_email:
+            return None  # a shared mailbox is no reason to compare
+        return values
+
+
+# Every block is one index read in the database (see models.Person.Meta.indexes).
+BLOCKS = (
+    Block("email", ("email_key",)),
+    Block("phone", ("phone",)),
+    Block("name", ("last_name_key", "first_name_key")),
+    Block("company", ("company_key", "last_name_key")),
+    Block("address", ("postcode_key", "street_number_key")),
+    Block("name_postcode", ("first_name_key", "postcode_key")),
+    Block("surname_postcode", ("last_name_key", "postcode_key")),
+)
+
+
+def block_keys(record: Record) -> list[tuple[str, tuple[str, ...]]]:
+    out = []
+    for block in BLOCKS:
+        key = block.key(record)
+        if key is not None:
+            out.append((block.name, key))
+    return out
+
+
+@dataclass(frozen=True)
+class Match:
+    score: float
+    weight: float
+    reasons: tuple[str, ...]
+    differing: tuple[str, ...] = field(default=())
+
+    def verdict(self, *, auto: float, review: float) -> Verdict:
+        if self.score >= auto:
+            return Verdict.AUTO
+        if self.score >= review:
+            return Verdict.REVIEW
+        return Verdict.NONE
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def company_similar(a: str, b: str) -> bool:
+    """Two company keys name the same company: equal, or a token ratio of at least 0.9 with
+    the same numbers ('Acme Systems' / 'Acme System', never 'Company 1' / 'Company 12')."""
+    if a == b:
+        return True
+    if _DIGITS.findall(a) != _DIGITS.findall(b):
+        return False
+    return fuzz.token_sort_ratio(a, b) >= 90
+
+
+def _phone_near(a: str, b: str) -> bool:
+    """Same length and one edit or one swap of neighbouring digits apart (a typo)."""
+    if len(a) != len(b) or len(a) < 7:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) == 1:
+        return True
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
+
+
+def _name_weight(a: str, b: str, what: str, strong: float, reasons: list[str]) -> float:
+    """Equal names count ``strong``; a typo (Jaro-Winkler >= 0.94) most of it, a likely one
+    (>= 0.88, or one a prefix of the other) less; clearly different names count against."""
+    if not a or not b:
+        return 0.0
+    if a == b:
+        reasons.append(f"+{strong:g} {what} agree")
+        return strong
+    similarity = JaroWinkler.similarity(a, b)
+    prefix = min(len(a), len(b)) > 1 and (a.startswith(b) or b.startswith(a))
+    if similarity >= 0.94 or similarity >= 0.88 or prefix:
+        weight = round(strong * (0.75 if similarity >= 0.94 else 0.4), 2)
+        reasons.append(f"+{weight:g} {what} similar ({a} / {b}, Jaro-Winkler {similarity:.2f})")
+        return weight
+    reasons.append(f"-{strong:g} {what} differ ({a} / {b})")
+    return -strong
+
+
+def _names(a: Record, b: Record, reasons: list[str]) -> float:
+    straight = _name_weight(a.first_name_key, b.first_name_key, "first names", 4.0, [])
+    straight += _name_weight(a.last_name_key, b.last_name_key, "last names", 5.0, [])
+    swapped = _name_weight(a.first_name_key, b.last_name_key, "", 4.0, [])
+    swapped += _name_weight(a.last_name_key, b.first_name_key, "", 5.0, [])
+    if swapped > straight and swapped > 4:
+        reasons.append(f"+{swapped - 1:g} first and last names swapped but agree")
+        return swapped - 1
+    w = _name_weight(a.first_name_key, b.first_name_key, "first names", 4.0, reasons)
+    return w + _name_weight(a.last_name_key, b.last_name_key, "last names", 5.0, reasons)
+
+
+def _address(a: Record, b: Record, reasons: list[str]) -> float:
+    w = 0.0
+    if a.postcode_key and b.postcode_key:
+        if a.postcode_key == b.postcode_key:
+            w += 3
+            reasons.append(f"+3 same postcode ({a.postcode_key})")
+        elif Levenshtein.distance(a.postcode_key, b.postcode_key) == 1:
+            w += 1.5
+            reasons.append("+1.5 postcodes one typo apart")
+        else:
+            w -= 2
+            reasons.append("-2 different postcodes")
+    if a.street_number_key and b.street_number_key:
+        if a.street_number_key == b.street_number_key:
+            w += 2
+            reasons.append("+2 same street number")
+        elif Levenshtein.distance(a.street_number_key, b.street_number_key) == 1:
+            w += 0.5
+            reasons.append("+0.5 street numbers one typo apart")
+        else:
+            w -= 1.5
+            reasons.append("-1.5 different street numbers")
+    if a.street and b.street:
+        ratio = fuzz.token_set_ratio(keys.fold(a.street), keys.fold(b.street)) / 100
+        if ratio >= 0.9:
+            w += 4
+            reasons.append(f"+4 same street (token ratio {ratio:.2f})")
+        elif ratio >= 0.75:
+            w += 2
+            reasons.append(f"+2 similar street (token ratio {ratio:.2f})")
+        elif ratio < 0.5:
+            w -= 1
+            reasons.append("-1 different streets")
+    if a.city and b.city:
+        x, y = keys.fold(a.city), keys.fold(b.city)
+        similarity = 1.0 if x == y else JaroWinkler.similarity(x, y)
+        if similarity >= 0.9:
+            w += 1.5 if x == y else 1
+            reasons.append("+1.5 same city" if x == y else "+1 similar city")
+        elif similarity < 0.8:
+            w -= 1
+            reasons.append("-1 different cities")
+    return w
+
+
+def score(a: Record, b: Record) -> Match:
+    """How likely ``a`` and ``b`` are the same human, with the reason for every weight."""
+    reasons: list[str] = []
+    w = PRIOR
+    # Email: decisive unless it is a shared mailbox.
+    if a.email_key and b.email_key:
+        if a.email_key == b.email_key:
+            if a.role_email:
+                reasons.append(f"0 same shared mailbox {a.email_key} (not evidence)")
+            else:
+                w += 20
+                reasons.append(f"+20 same email ({a.email_key})")
+        elif not (a.role_email or b.role_email):
+            w -= 2
+            reasons.append("-2 different emails")
+    # Phone: E.164, so formatting never differs; a swapped digit is a typo.
+    if a.phone and b.phone:
+        if a.phone == b.phone:
+            w += 14
+            reasons.append(f"+14 same phone ({a.phone})")
+        elif _phone_near(a.phone, b.phone):
+            w += 5
+            reasons.append(f"+5 phones one typo apart ({a.phone} / {b.phone})")
+        else:
+            w -= 3
+            reasons.append("-3 different phones")
+    w += _names(a, b, reasons)
+    # Company: the same name at two companies is two people.
+    if a.company_key and b.company_key:
+        if company_similar(a.company_key, b.company_key):
+            w += 4
+            reasons.append(f"+4 same company ({a.company_key})")
+        elif a.domain_key and a.domain_key == b.domain_key:
+            w += 3
+            reasons.append(f"+3 same web domain ({a.domain_key})")
+        else:
+            w -= 8
+            reasons.append(f"-8 different companies ({a.company_name} / {b.company_name})")
+    elif a.domain_key and a.domain_key == b.domain_key:
+        w += 3
+        reasons.append(f"+3 same web domain ({a.domain_key})")
+    w += _address(a, b, reasons)
+    return Match(score=_probability(w), weight=w, reasons=tuple(reasons), differing=differing(a, b))
+
+
+def _probability(weight: float) -> float:
+    if weight > 60:
+        return 1.0
+    if weight < -60:
+        return 0.0
+    return round(1 / (1 + math.pow(2, -weight)), 4)
+
+
+def differing(a: object, b: object, fields: Iterable[str] = COMPARED_FIELDS) -> tuple[str, ...]:
+    """The fields whose values differ when both are set (what a reviewer looks at first)."""
+    out = []
+    for name in fields:
+        x, y = getattr(a, name, ""), getattr(b, name, "")
+        if x and y and keys.fold(str(x)) != keys.fold(str(y)):
+            out.append(name)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One scored pair: ``left`` and ``right`` are record ids (or positions)."""
+
+    left: int
+    right: int
+    match: Match
+
+
+@dataclass
+class PairSearch:
+    """The outcome of an offline search: the pairs at or above ``review``, and the work done."""
+
+    pairs: list[Candidate]
+    comparisons: int
+    blocks: int
+
+
+def candidate_pairs(
+    records: Iterable[Record], *, max_block: int = 200
+) -> Iterator[tuple[int, int]]:
+    """Each pair of records (by position) sharing at least one block key, once.
+
+    Blocks larger than ``max_block`` are skipped as uninformative (a stop word: 'smith john'
+    in a national list), which keeps the work near n log n and never all pairs."""
+    index: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
+    for position, record in enumerate(records):
+        for key in block_keys(record):
+            index[key].append(position)
+    seen: set[tuple[int, int]] = set()
+    for members in index.values():
+        if len(members) < 2 or len(members) > max_block:
+            continue
+        for i, left in enumerate(members):
+            for right in members[i + 1 :]:
+                pair = (left, right)
+                if pair not in seen:
+                    seen.add(pair)
+                    yield pair
+
+
+def find_duplicates(records: list[Record], *, review: float, max_block: int = 200) -> PairSearch:
+    """Every pair of ``records`` scoring at or above ``review``, by blocking then scoring."""
+    pairs: list[Candidate] = []
+    comparisons = 0
+    for left, right in candidate_pairs(records, max_block=max_block):
+        comparisons += 1
+        match = score(records[left], records[right])
+        if match.score >= review:
+            pairs.append(Candidate(left, right, match))
+    return PairSearch(pairs=pairs, comparisons=comparisons, blocks=len(BLOCKS))
+
+
+def best(candidates: Iterable[tuple[int, Match]]) -> tuple[int, Match] | None:
+    """The strongest candidate (ties: the oldest id)."""
+    top: tuple[int, Match] | None = None
+    for ident, match in candidates:
+        if top is None or (match.weight, -ident) > (top[1].weight, -top[0]):
+            top = (ident, match)
+    return top

@@ -1,0 +1,255 @@
+"""Reads for dedupe: blocking candidates from the database, and the review queue.
+
+``candidates_for`` is the online check: for a batch of records it reads, per block of
+``domain.BLOCKS``, the unmerged people sharing a block key. Each block is one query on its
+partial index, so a batch costs a constant number of queries, whatever its size.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from leadrefinery.accounts.access import visible_to
+from leadrefinery.leads.models import Lead, Person
+
+from . import domain, keys
+from .models import DuplicatePair
+
+# Columns read to score a candidate (and to show it), nothing more.
+MATCH_COLUMNS = (
+    "id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "company_name",
+    "street",
+    "city",
+    "account_id",
+    "merged_into_id",
+    "status",
+    "email_key",
+    "domain_key",
+    "company_key",
+    "first_name_key",
+    "last_name_key",
+    "postcode_key",
+    "street_number_key",
+)
+_CHUNK = 200  # block keys per query
+
+
+def record_of(person: Person) -> domain.Record:
+    values = person.__dict__
+    return domain.Record(
+        id=person.pk,
+        **{name: values.get(name) or "" for name in _RECORD_FIELDS},
+    )
+
+
+_RECORD_FIELDS = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "company_name",
+    "street",
+    "city",
+    *keys.KEY_FIELDS,
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _block_sql(block: domain.Block, count: int) -> str:
+    """One index read: the rows whose block columns equal one of ``count`` key tuples. The
+    "NOT (first = '')" term is the partial index's own condition, so the planner may use it."""
+    table = connection.ops.quote_name(Person._meta.db_table)
+    columns = [f"{table}.{connection.ops.quote_name(c)}" for c in block.columns]
+    if len(columns) == 1:
+        match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
+    else:
+        one = "(" + " AND ".join(f"{c} = %s" for c in columns) + ")"
+        match = "(" + " OR ".join([one] * count) + ")"
+    select = ", ".join(f"{table}.{connection.ops.quote_name(c)}" for c in _SELECT)
+    return f"SELECT {select} FROM {table} WHERE {match} AND NOT ({columns[0]} = '')"
+
+
+# In the model's field order, as Model.from_db expects them.
+_FIELDS = [f for f in Person._meta.concrete_fields if f.attname in set(MATCH_COLUMNS)]
+_ATTNAMES = [f.attname for f in _FIELDS]
+_SELECT = [str(f.column) for f in _FIELDS]
+
+
+def candidates_for(
+    records: Sequence[domain.Record], *, follow_merged: bool = True
+) -> list[tuple[Person, domain.Record]]:
+    """(person, record) for every person sharing a block key with one of ``records``.
+
+    One statement per batch (a UNION of one index read per block), raw SQL because this is
+    the online check's hot path: the ORM's query compilation cost more than the reads.
+    A merged person's keys still match (its old email still reaches its owner), but the
+    person returned is its survivor (``follow_merged``), or it is left out."""
+    wanted: dict[str, set[tuple[str, ...]]] = {}
+    for record in records:
+        for name, key in domain.block_keys(record):
+            wanted.setdefault(name, set()).add(key)
+    if not wanted:
+        return []
+    blocks = {b.name: b for b in domain.BLOCKS}
+    parts: list[str] = []
+    params: list[str] = []
+    for name in sorted(wanted):
+        ordered = sorted(wanted[name])
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            parts.append(_block_sql(blocks[name], len(chunk)))
+            params.extend(value for key in chunk for value in key)
+    found: dict[int, Person] = {}
+    with connection.cursor() as cursor:
+        # Chunks of blocks keep the statement under the databases' parameter limits.
+        for start in range(0, len(parts), 8):
+            cursor.execute(
+                " UNION ".join(parts[start : start + 8]), params_for(parts, params, start)
+            )
+            for row in cursor.fetchall():
+                if row[0] not in found:
+                    found[row[0]] = Person.from_db("default", _ATTNAMES, row)
+    survivors = _survivors([p for p in found.values() if p.merged_into_id]) if follow_merged else {}
+    out = []
+    for person in found.values():
+        if person.merged_into_id is None:
+            out.append((person, record_of(person)))
+        elif person.pk in survivors:
+            out.append((survivors[person.pk], record_of(person)))
+    return out
+
+
+def params_for(parts: list[str], params: list[str], start: int) -> list[str]:
+    """The parameters of parts[start : start + 8] (each part holds its own placeholders)."""
+    before = sum(part.count("%s") for part in parts[:start])
+    count = sum(part.count("%s") for part in parts[start : start + 8])
+    return params[before : before + count]
+
+
+def _survivors(merged: list[Person]) -> dict[int, Person]:
+    """The active person each merged one now lives on as (a merge of a survivor is followed)."""
+    pointer = {p.pk: p.merged_into_id for p in merged}
+    people: dict[int, Person] = {}
+    for _ in range(5):  # chains of merges are short; the loop stops when all are resolved
+        missing = {t for t in pointer.values() if t is not None and t not in people}
+        if not missing:
+            break
+        for person in Person.objects.filter(pk__in=sorted(missing)).only(*MATCH_COLUMNS):
+            people[person.pk] = person
+            if person.merged_into_id is not None:
+                pointer[person.pk] = person.merged_into_id
+    out: dict[int, Person] = {}
+    for pk in [p.pk for p in merged]:
+        target = pointer.get(pk)
+        for _ in range(6):
+            if target is None or target not in people:
+                target = None
+                break
+            if people[target].merged_into_id is None:
+                break
+            target = people[target].merged_into_id
+        if target is not None and target in people:
+            out[pk] = people[target]
+    return out
+
+
+def decided_pairs(person_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """Every stored pair (any status) touching these people: never proposed twice."""
+    ids = sorted(set(person_ids))
+    out: set[tuple[int, int]] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        out.update(
+            DuplicatePair.objects.filter(
+                Q(person_a_id__in=chunk) | Q(person_b_id__in=chunk)
+            ).values_list("person_a_id", "person_b_id")
+        )
+    return out
+
+
+def dismissed(a: int, b: int) -> bool:
+    low, high = sorted((a, b))
+    return DuplicatePair.objects.filter(
+        person_a_id=low, person_b_id=high, status=DuplicatePair.Status.DISMISSED
+    ).exists()
+
+
+def pairs_visible_to(
+    user, *, status: str | None = DuplicatePair.Status.OPEN
+) -> QuerySet[DuplicatePair]:
+    """The pairs ``user`` may review: they may see a lead of each of the two people (after a
+    merge, when every lead is the survivor's: a lead of the survivor)."""
+    qs = DuplicatePair.objects.all()
+    if status:
+        qs = qs.filter(status=status)
+    lead_a = visible_to(user).filter(person_id=OuterRef("person_a_id"))
+    lead_b = visible_to(user).filter(person_id=OuterRef("person_b_id"))
+    lead_survivor = visible_to(user).filter(person_id=OuterRef("survivor_id"))
+    return qs.filter(
+        (Q(Exists(lead_a)) & Q(Exists(lead_b)))
+        | Q(survivor__isnull=False, status=DuplicatePair.Status.MERGED) & Q(Exists(lead_survivor))
+    ).select_related("person_a", "person_b")
+
+
+def pair_visible_to(user, pair_id: int) -> DuplicatePair | None:
+    return pairs_visible_to(user, status=None).filter(pk=pair_id).first()
+
+
+def pairs_for_person(user, person_id: int) -> list[DuplicatePair]:
+    """Open possible duplicates of one person that ``user`` may review (the lead page box)."""
+    return list(
+        pairs_visible_to(user).filter(Q(person_a_id=person_id) | Q(person_b_id=person_id))[:10]
+    )
+
+
+def comparison(pair: DuplicatePair) -> list[dict[str, object]]:
+    """Side by side: one row per compared field, flagged where the two differ."""
+    a, b = pair.person_a, pair.person_b
+    differ = set(domain.differing(a, b))
+    rows = []
+    for name in domain.COMPARED_FIELDS:
+        x, y = getattr(a, name) or "", getattr(b, name) or ""
+        if not x and not y:
+            continue
+        rows.append(
+            {
+                "field": name,
+                "label": str(
+                    getattr(Person._meta.get_field(name), "verbose_name", name)
+                ).capitalize(),
+                "a": x,
+                "b": y,
+                "differs": name in differ or bool(x) != bool(y),
+                "conflict": name in differ,
+            }
+        )
+    return rows
+
+
+def people_leads(person_ids: Iterable[int]) -> dict[int, list[Lead]]:
+    out: dict[int, list[Lead]] = {}
+    for lead in Lead.objects.filter(person_id__in=list(person_ids)).order_by("-received_at"):
+        out.setdefault(lead.person_id, []).append(lead)
+    return out
+
+
+__all__ = [
+    "candidates_for",
+    "comparison",
+    "decided_pairs",
+    "dismissed",
+    "pair_visible_to",
+    "pairs_for_person",
+    "pairs_visible_to",
+    "people_leads",
+    "record_of",
+]

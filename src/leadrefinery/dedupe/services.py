@@ -1,0 +1,763 @@
+"""Writes for dedupe: matching a batch of inquiries, proposing possible duplicates, linking
+people to accounts, merging two people, and remembering "not a duplicate".
+
+Every write is a keyword-only, atomic service that records timeline events (LeadEvent) with
+the actor and the reason. Refusals raise ``ServiceError`` with a message fit to show the user.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from rapidfuzz import fuzz
+
+from leadrefinery.common.clock import now
+from leadrefinery.common.db import insert_rows
+from leadrefinery.leads import domain as lead_domain
+from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.models import Account, Consent, Lead, LeadEvent, Person, Touch
+from leadrefinery.leads.services import ServiceError, event_record
+
+from . import domain, keys, selectors
+from .models import DuplicatePair
+
+# A person's own fields a reviewer may take from either side when merging.
+MERGE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "company_name",
+    "website",
+    "country",
+    "region",
+    "city",
+    "postcode",
+    "street",
+    "language",
+)
+
+
+def thresholds() -> tuple[float, float]:
+    """(auto, review) from the settings."""
+    return settings.REFINERY_DEDUPE_AUTO, settings.REFINERY_DEDUPE_REVIEW
+
+
+# --- Matching a batch of inquiries ----------------------------------------------------------
+
+# A match target: an existing Person, or ("row", n) for a person row n of the batch creates.
+Target = Person | int
+
+
+@dataclass
+class RowMatch:
+    """What matching decided for one inquiry."""
+
+    person: Person | None = None  # attach to this existing person
+    same_as_row: int | None = None  # attach to the person an earlier row creates
+    match: domain.Match | None = None  # why (for the auto decision)
+    review: list[tuple[Target, domain.Match]] = field(default_factory=list)
+
+    @property
+    def creates(self) -> bool:
+        return self.person is None and self.same_as_row is None
+
+
+class Matcher:
+    """Matches rows against the database and against the rows it has seen before (so that
+    duplicates inside one file or one batch follow the same rules). Two queries per block per
+    call, whatever the number of rows."""
+
+    def __init__(self, *, auto: float | None = None, review: float | None = None) -> None:
+        default_auto, default_review = thresholds()
+        self.auto = default_auto if auto is None else auto
+        self.review = default_review if review is None else review
+        self.rows = 0
+        # block key -> [(target, record)], for the rows seen so far
+        self._seen: dict[tuple[str, tuple[str, ...]], list[tuple[Target, domain.Record]]] = (
+            defaultdict(list)
+        )
+
+    def match(self, people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
+        records = [domain.Record.of(p) for p in people]
+        index: dict[tuple[str, tuple[str, ...]], list[tuple[Target, domain.Record]]] = defaultdict(
+            list
+        )
+        for person, record in selectors.candidates_for(records):
+            for key in domain.block_keys(record):
+                index[key].append((person, record))
+        out: list[RowMatch] = []
+        for record in records:
+            row = self.rows
+            self.rows += 1
+            scored: dict[object, tuple[Target, domain.Match]] = {}
+            for key in domain.block_keys(record):
+                for target, other in (*index.get(key, ()), *self._seen.get(key, ())):
+                    ident = ("p", target.pk) if isinstance(target, Person) else ("r", target)
+                    match = domain.score(record, other)
+                    previous = scored.get(ident)
+                    if previous is None or match.weight > previous[1].weight:
+                        scored[ident] = (target, match)
+            result = RowMatch()
+            ranked = sorted(
+                scored.values(),
+                key=lambda tm: (-tm[1].weight, _order(tm[0])),
+            )
+            if ranked and ranked[0][1].score >= self.auto:
+                target, match = ranked[0]
+                result.match = match
+                if isinstance(target, Person):
+                    result.person = target
+                else:
+                    result.same_as_row = target
+                owner: Target = target
+            else:
+                owner = row
+            result.review = (
+                [(t, m) for t, m in ranked if self.review <= m.score and not _same(t, owner)][:5]
+                if result.creates
+                else []
+            )
+            for key in domain.block_keys(record):
+                self._seen[key].append((owner, record))
+            out.append(result)
+        return out
+
+
+def _order(target: Target) -> tuple[int, int]:
+    return (0, target.pk) if isinstance(target, Person) else (1, target)
+
+
+def _same(a: Target, b: Target) -> bool:
+    if isinstance(a, Person) and isinstance(b, Person):
+        return a.pk == b.pk
+    return a == b
+
+
+def match_batch(people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
+    """For each inquiry (Person attribute names): the person it attaches to, or None, and the
+    possible duplicates to review when it creates a new person."""
+    results = Matcher().match(people)
+    # Candidates were read with the match columns only; the people intake attaches to are
+    # read whole (one query), since intake fills in their blanks.
+    ids = {r.person.pk for r in results if r.person is not None}
+    if ids:
+        full = Person.objects.in_bulk(sorted(ids))
+        for result in results:
+            if result.person is not None:
+                result.person = full[result.person.pk]
+    return results
+
+
+def review_pairs(
+    matches: Sequence[RowMatch],
+    persons: Sequence[Person],
+    leads: Sequence[Lead],
+    *,
+    responses: Sequence[dict | None],
+    found_by: Sequence[str],
+    actor: Actor,
+    at: datetime,
+) -> list[LeadEvent]:
+    """Store the possible duplicates of the people a batch created (pairs decided before are
+    never proposed again); return the 'possible duplicate' timeline events for their leads.
+    Each row's ``responses`` dict gets ``dedupe`` (new, attached or review) and, for review,
+    ``possible_duplicates``: the other people's ids."""
+    wanted: list[tuple[int, int, domain.Match, int]] = []
+    for response, result in zip(responses, matches, strict=True):
+        if response is not None:
+            response["dedupe"] = "new" if result.creates else "attached"
+    for row, result in enumerate(matches):
+        for target, match in result.review:
+            other = target.pk if isinstance(target, Person) else persons[target].pk
+            if other != persons[row].pk:
+                wanted.append((persons[row].pk, other, match, row))
+    if not wanted:
+        return []
+    pairs = _propose(wanted, found_by=found_by, at=at)
+    events = []
+    for pair, row in pairs:
+        other = pair.person_a_id if pair.person_b_id == persons[row].pk else pair.person_b_id
+        events.append(
+            LeadEvent(
+                lead=leads[row],
+                kind=LeadEvent.Kind.DUPLICATE,
+                occurred_at=at,
+                actor=actor.user,
+                actor_label=actor.label,
+                note=f"Possible duplicate of person {other} (score {pair.score:.2f}); "
+                "waiting for review",
+                data={"pair_id": pair.pk, "other_person_id": other, "reasons": pair.reasons},
+            )
+        )
+        response = responses[row]
+        if response is not None:
+            response["dedupe"] = "review"
+            response.setdefault("possible_duplicates", []).append(other)
+    return events
+
+
+def _propose(
+    wanted: Sequence[tuple[int, int, domain.Match, int]],
+    *,
+    found_by: Sequence[str] | str,
+    at: datetime,
+) -> list[tuple[DuplicatePair, int]]:
+    decided = selectors.decided_pairs(i for a, b, _, _ in wanted for i in (a, b))
+    new: list[DuplicatePair] = []
+    rows: list[int] = []
+    for a, b, match, row in wanted:
+        low, high = sorted((a, b))
+        if (low, high) in decided:
+            continue
+        decided.add((low, high))
+        new.append(
+            DuplicatePair(
+                person_a_id=low,
+                person_b_id=high,
+                score=match.score,
+                reasons=list(match.reasons),
+                status=DuplicatePair.Status.OPEN,
+                found_by=found_by if isinstance(found_by, str) else found_by[row],
+                created_at=at,
+                decision_note="",
+            )
+        )
+        rows.append(row)
+    insert_rows(DuplicatePair, new)
+    return list(zip(new, rows, strict=True))
+
+
+# --- Lead-to-account matching ---------------------------------------------------------------
+
+
+def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[Account | None]:
+    """The Account of each inquiry: by web domain first (unless the inquiry names another
+    company outright), then by company key (cleanco), then by a fuzzy company name among
+    accounts sharing the key's first letters; else a new Account (inserted here) when a
+    company is named, whose domain is the website's (never an email domain, which may be
+    shared). Three queries per batch."""
+    domains = [keys.domain_key(p.get("website", ""), p.get("email", "")) for p in people]
+    names = [keys.company_key(p.get("company_name", "")) for p in people]
+    by_domain: dict[str, Account] = {}
+    wanted_domains = sorted({d for d in domains if d})
+    if wanted_domains:
+        for known in Account.objects.filter(domain__in=wanted_domains).order_by("pk"):
+            by_domain.setdefault(known.domain, known)
+    by_key: dict[str, Account] = {}
+    wanted_keys = sorted({k for k in names if k})
+    if wanted_keys:
+        for known in Account.objects.filter(name_key__in=wanted_keys).order_by("pk"):
+            by_key.setdefault(known.name_key, known)
+    missing = sorted({k for k in wanted_keys if k not in by_key})
+    fuzzy: list[Account] = []
+    if missing:
+        prefixes = sorted({k[:3] for k in missing})
+        condition = reduce(
+            or_, (Q(name_key__gte=p, name_key__lt=p + "\uffff") for p in prefixes[:200])
+        )
+        fuzzy = list(Account.objects.filter(condition).order_by("pk")[:2000])
+    out: list[Account | None] = []
+    new: list[Account] = []
+    sites = [keys.domain_key(p.get("website", ""), "") for p in people]
+    for person, dom, key, site in zip(people, domains, names, sites, strict=True):
+        account: Account | None = by_domain.get(dom) if dom else None
+        if account is not None and key and not _same_company(key, account.name_key):
+            account = None  # a company named outright wins over a shared domain
+        if account is None and key:
+            account = by_key.get(key)
+            if account is None:
+                account = _fuzzy_account(key, fuzzy)
+            if account is None:
+                account = Account(
+                    name=person.get("company_name", "")[:200],
+                    name_key=key,
+                    # Only a website names the company's domain: an email domain may be
+                    # shared (an agency, a reseller, example.com in every demo).
+                    domain=site if site and site not in by_domain else "",
+                    country=person.get("country", ""),
+                    created_at=at,
+                )
+                new.append(account)
+                fuzzy.append(account)
+            by_key.setdefault(key, account)
+        if account is not None and account.domain:
+            by_domain.setdefault(account.domain, account)
+        out.append(account)
+    insert_rows(Account, new)
+    return out
+
+
+def _same_company(key: str, other: str) -> bool:
+    return not other or domain.company_similar(key, other)
+
+
+def _fuzzy_account(key: str, accounts: Sequence[Account]) -> Account | None:
+    best: tuple[float, Account] | None = None
+    for account in accounts:
+        if not account.name_key or account.name_key[:3] != key[:3]:
+            continue
+        if not domain.company_similar(key, account.name_key):
+            continue
+        ratio = fuzz.token_sort_ratio(key, account.name_key)
+        if best is None or ratio > best[0]:
+            best = (ratio, account)
+    return best[1] if best else None
+
+
+# --- Merge and dismiss ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    survivor: Person
+    loser: Person
+    leads_moved: int
+    leads_merged: int
+    touches_moved: int
+    consents_moved: int
+    consent_withdrawn: bool
+
+
+def _describe(person: Person) -> str:
+    return f"{person.display_name} (person {person.pk})"
+
+
+def person_unmerge(*, person: Person, actor: Actor) -> None:
+    """Always refused: a merge is not undone (the loser stays as provenance)."""
+    if person.merged_into_id is None:
+        raise ServiceError(f"{_describe(person)} was never merged; there is nothing to undo")
+    raise ServiceError(
+        f"{_describe(person)} was merged into person {person.merged_into_id}"
+        f"{' on ' + person.merged_at.strftime('%Y-%m-%d %H:%M') if person.merged_at else ''}; "
+        "a merge cannot be undone. Its leads, touches and consents now belong to the survivor, "
+        "and its own record is kept as provenance."
+    )
+
+
+@transaction.atomic
+def person_merge(
+    *,
+    survivor: Person,
+    loser: Person,
+    actor: Actor,
+    reason: str = "",
+    take_from_loser: Sequence[str] = (),
+    pair: DuplicatePair | None = None,
+    at: datetime | None = None,
+) -> MergeResult:
+    """Merge ``loser`` into ``survivor``: the survivor keeps every touch, lead, consent and
+    timeline event; the most restrictive consent wins; ``take_from_loser`` names the fields
+    whose value the loser's record provides. The loser is kept as ``merged`` with a pointer,
+    who merged it, when and why. Raises ServiceError when either was merged already."""
+    at = at or now()
+    unknown = sorted(set(take_from_loser) - set(MERGE_FIELDS))
+    if unknown:
+        raise ServiceError(f"unknown field(s) to take: {', '.join(unknown)}", field="fields")
+    if survivor.pk == loser.pk:
+        raise ServiceError("a person cannot be merged with itself", field="survivor")
+    locked = {
+        p.pk: p
+        for p in Person.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, loser.pk])
+        .order_by("pk")
+    }
+    survivor, loser = locked[survivor.pk], locked[loser.pk]
+    for person in (loser, survivor):
+        if person.merged_into_id is not None:
+            raise ServiceError(
+                f"{_describe(person)} was already merged into person {person.merged_into_id}; "
+                "merge with the survivor instead",
+                field="survivor" if person is survivor else "loser",
+            )
+    reason = (reason or "").strip()[:300] or "duplicate"
+    # Fields: the survivor's values, blanks filled from the loser, chosen ones taken.
+    changed = []
+    for name in MERGE_FIELDS:
+        mine, theirs = getattr(survivor, name), getattr(loser, name)
+        if theirs and (name in take_from_loser or not mine) and mine != theirs:
+            setattr(survivor, name, theirs)
+            changed.append(name)
+    if survivor.account_id is None and loser.account_id is not None:
+        survivor.account_id = loser.account_id
+        changed.append("account")
+    keys.apply_keys(survivor)
+    survivor.updated_at = at
+    survivor.save()
+
+    # Leads: open leads of a product line the survivor already has open become 'merged'.
+    survivor_open = {
+        lead.product_interest: lead
+        for lead in Lead.objects.filter(
+            person=survivor, stage__in=list(lead_domain.OPEN_STAGES)
+        ).order_by("-pk")
+    }
+    loser_leads = list(Lead.objects.select_for_update().filter(person=loser).order_by("pk"))
+    merged_leads = moved_leads = 0
+    note = f"{_describe(loser)} merged into {_describe(survivor)} by {actor.label}: {reason}"
+    for lead in loser_leads:
+        lead.person = survivor
+        fields = ["person", "updated_at"]
+        lead.updated_at = at
+        keep = survivor_open.get(lead.product_interest)
+        if lead.is_open and keep is not None:
+            from_stage = lead.stage
+            decision = lead_domain.decide_transition(
+                lead_domain.LeadFacts(stage=lead_domain.Stage(lead.stage)),
+                lead_domain.Stage.MERGED,
+                reason=None,
+                at=at,
+                rule=lead_domain.PersistenceRule(),
+                via_merge=True,
+            )
+            if not decision.allowed:  # pragma: no cover - every open stage may merge
+                raise ServiceError(decision.message)
+            lead.stage = lead_domain.Stage.MERGED
+            lead.merged_into = keep
+            lead.stage_changed_at = at
+            lead.disposed_at = at
+            lead.next_action = ""
+            lead.next_action_due_at = None
+            lead.sla_due_at = None
+            fields += [
+                "stage",
+                "merged_into",
+                "stage_changed_at",
+                "disposed_at",
+                "next_action",
+                "next_action_due_at",
+                "sla_due_at",
+            ]
+            lead.save(update_fields=fields)
+            merged_leads += 1
+            event_record(
+                lead=lead,
+                kind=LeadEvent.Kind.MERGED,
+                actor=actor,
+                at=at,
+                from_stage=from_stage,
+                to_stage=lead_domain.Stage.MERGED,
+                reason="duplicate",
+                note=f"{note}. This lead continues as lead {keep.pk}.",
+                data=_merge_data(survivor, loser, pair, reason, surviving_lead=keep.pk),
+            )
+            event_record(
+                lead=keep,
+                kind=LeadEvent.Kind.MERGED,
+                actor=actor,
+                at=at,
+                note=f"{note}. Lead {lead.pk} (same product line) was merged into this one.",
+                data=_merge_data(survivor, loser, pair, reason, merged_lead=lead.pk),
+            )
+        else:
+            if lead.is_open:
+                survivor_open.setdefault(lead.product_interest, lead)
+            lead.save(update_fields=fields)
+            moved_leads += 1
+            event_record(
+                lead=lead,
+                kind=LeadEvent.Kind.MERGED,
+                actor=actor,
+                at=at,
+                note=f"{note}. This lead now belongs to {_describe(survivor)}.",
+                data=_merge_data(survivor, loser, pair, reason),
+            )
+    # The survivor's own open leads say so too (once per lead).
+    told = {lead.merged_into_id for lead in loser_leads if lead.merged_into_id}
+    for lead in Lead.objects.filter(
+        person=survivor, stage__in=list(lead_domain.OPEN_STAGES)
+    ).exclude(pk__in=[*told, *(lead.pk for lead in loser_leads)]):
+        event_record(
+            lead=lead,
+            kind=LeadEvent.Kind.MERGED,
+            actor=actor,
+            at=at,
+            note=f"{note}.",
+            data=_merge_data(survivor, loser, pair, reason),
+        )
+
+    touches = Touch.objects.filter(person=loser).update(person=survivor)
+    # Consent: a withdrawal on either side wins. Both histories are kept on the survivor;
+    # when the survivor's latest record is not the withdrawal, a new one says so.
+    withdrawn_channels = set(
+        Consent.objects.filter(
+            person_id__in=[loser.pk, survivor.pk], basis=Consent.Basis.WITHDRAWN
+        ).values_list("channel", flat=True)
+    )
+    consents = Consent.objects.filter(person=loser).update(person=survivor)
+    added_withdrawal = False
+    for channel in sorted(withdrawn_channels):
+        latest = (
+            Consent.objects.filter(person=survivor, channel=channel)
+            .order_by("-recorded_at", "-pk")
+            .first()
+        )
+        if latest is None or latest.basis != Consent.Basis.WITHDRAWN:
+            Consent.objects.create(
+                person=survivor,
+                channel=channel,
+                basis=Consent.Basis.WITHDRAWN,
+                source=f"merge of person {loser.pk}: a withdrawal on either record wins",
+                recorded_at=at,
+            )
+            added_withdrawal = True
+
+    loser.status = "merged"
+    loser.merged_into = survivor
+    loser.merged_at = at
+    loser.merged_by = actor.user
+    loser.merge_reason = reason
+    loser.updated_at = at
+    loser.save(
+        update_fields=[
+            "status",
+            "merged_into",
+            "merged_at",
+            "merged_by",
+            "merge_reason",
+            "updated_at",
+        ]
+    )
+    # The pair (if any) records the decision; other open pairs of the loser are closed.
+    low, high = sorted((survivor.pk, loser.pk))
+    DuplicatePair.objects.filter(person_a_id=low, person_b_id=high).update(
+        status=DuplicatePair.Status.MERGED,
+        decided_at=at,
+        decided_by=actor.user,
+        decision_note=reason,
+        survivor=survivor,
+    )
+    DuplicatePair.objects.filter(
+        Q(person_a=loser) | Q(person_b=loser), status=DuplicatePair.Status.OPEN
+    ).update(
+        status=DuplicatePair.Status.CLOSED,
+        decided_at=at,
+        decision_note=f"person {loser.pk} was merged into person {survivor.pk}",
+    )
+    return MergeResult(
+        survivor=survivor,
+        loser=loser,
+        leads_moved=moved_leads,
+        leads_merged=merged_leads,
+        touches_moved=touches,
+        consents_moved=consents,
+        consent_withdrawn=added_withdrawal or bool(withdrawn_channels),
+    )
+
+
+def _merge_data(
+    survivor: Person, loser: Person, pair: DuplicatePair | None, reason: str, **extra: int
+) -> dict[str, object]:
+    return {
+        "survivor_id": survivor.pk,
+        "loser_id": loser.pk,
+        "pair_id": pair.pk if pair else None,
+        "reason": reason,
+        "loser": {
+            "email": loser.email,
+            "phone": loser.phone,
+            "name": f"{loser.first_name} {loser.last_name}".strip(),
+            "company": loser.company_name,
+            "created_at": loser.created_at.isoformat(),
+        },
+        **extra,
+    }
+
+
+def _locked_pair(pair: DuplicatePair) -> DuplicatePair:
+    return (
+        DuplicatePair.objects.select_for_update()
+        .select_related("person_a", "person_b")
+        .get(pk=pair.pk)
+    )
+
+
+def _refuse_decided(pair: DuplicatePair, doing: str) -> None:
+    if pair.status == DuplicatePair.Status.MERGED:
+        raise ServiceError(
+            f"this pair was merged already (person {pair.survivor_id} survived); "
+            f"it cannot be {doing}, and a merge cannot be undone",
+            field="pair",
+        )
+    if pair.status == DuplicatePair.Status.DISMISSED:
+        raise ServiceError(
+            f"this pair was marked 'not a duplicate' by "
+            f"{pair.decided_by or 'the system'}; it cannot be {doing}",
+            field="pair",
+        )
+    if pair.status == DuplicatePair.Status.CLOSED:
+        raise ServiceError(f"this pair is closed: {pair.decision_note}", field="pair")
+
+
+@transaction.atomic
+def duplicate_merge(
+    *,
+    pair: DuplicatePair,
+    actor: Actor,
+    survivor_id: int | None = None,
+    take_from_loser: Sequence[str] = (),
+    reason: str = "",
+    at: datetime | None = None,
+) -> MergeResult:
+    """Merge the two people of a reviewed pair; by default the older one survives."""
+    pair = _locked_pair(pair)
+    _refuse_decided(pair, "merged again")
+    survivor_id = survivor_id or pair.person_a_id
+    if survivor_id not in (pair.person_a_id, pair.person_b_id):
+        raise ServiceError(
+            f"the survivor must be person {pair.person_a_id} or {pair.person_b_id}",
+            field="survivor_id",
+        )
+    survivor, loser = (
+        (pair.person_a, pair.person_b)
+        if survivor_id == pair.person_a_id
+        else (pair.person_b, pair.person_a)
+    )
+    return person_merge(
+        survivor=survivor,
+        loser=loser,
+        actor=actor,
+        reason=reason or f"reviewed as a duplicate (score {pair.score:.2f})",
+        take_from_loser=take_from_loser,
+        pair=pair,
+        at=at,
+    )
+
+
+@transaction.atomic
+def duplicate_dismiss(
+    *, pair: DuplicatePair, actor: Actor, note: str = "", at: datetime | None = None
+) -> DuplicatePair:
+    """'Not a duplicate': remembered, so intake, import and dedupe-scan never propose the pair
+    again. Recorded on the open leads of both people."""
+    at = at or now()
+    pair = _locked_pair(pair)
+    _refuse_decided(pair, "dismissed")
+    pair.status = DuplicatePair.Status.DISMISSED
+    pair.decided_at = at
+    pair.decided_by = actor.user
+    pair.decision_note = (note or "").strip()[:300]
+    pair.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    for lead in Lead.objects.filter(
+        person_id__in=[pair.person_a_id, pair.person_b_id],
+        stage__in=list(lead_domain.OPEN_STAGES),
+    ):
+        other = pair.person_b_id if lead.person_id == pair.person_a_id else pair.person_a_id
+        event_record(
+            lead=lead,
+            kind=LeadEvent.Kind.DUPLICATE,
+            actor=actor,
+            at=at,
+            note=f"Not a duplicate of person {other} (decided by {actor.label})"
+            + (f": {pair.decision_note}" if pair.decision_note else ""),
+            data={"pair_id": pair.pk, "other_person_id": other, "decision": "dismissed"},
+        )
+    return pair
+
+
+# --- dedupe-scan ------------------------------------------------------------------------------
+
+
+@dataclass
+class ScanReport:
+    people: int = 0
+    comparisons: int = 0
+    found: int = 0  # pairs at or above the review threshold
+    proposed: int = 0  # new pairs stored (decided ones are never proposed again)
+    skipped_blocks: int = 0  # block keys too common to be informative
+
+
+def dedupe_scan(
+    *,
+    batch_size: int = 500,
+    max_block: int = 200,
+    progress: Callable[[int], None] | None = None,
+    actor: Actor | None = None,
+    at: datetime | None = None,
+) -> ScanReport:
+    """Find possible duplicates among the people already stored, in primary-key batches.
+
+    Each person is compared only with the people that share a block key and came before it
+    (so each pair once), never with everyone: the work grows with the block sizes, near
+    n log n. Pairs go to the review queue (one transaction per batch)."""
+    at = at or now()
+    actor = actor or Actor.system("dedupe-scan")
+    _, review = thresholds()
+    report = ScanReport()
+    last = 0
+    while True:
+        people = list(
+            Person.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .only(*selectors.MATCH_COLUMNS)[:batch_size]
+        )
+        if not people:
+            return report
+        last = people[-1].pk
+        active = [p for p in people if p.merged_into_id is None]
+        records = {p.pk: selectors.record_of(p) for p in active}
+        candidates = selectors.candidates_for(list(records.values()), follow_merged=False)
+        index: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
+        candidate_records = {p.pk: record for p, record in candidates}
+        for pk, record in candidate_records.items():
+            for key in domain.block_keys(record):
+                index[key].append(pk)
+        wanted: list[tuple[int, int, domain.Match, int]] = []
+        for pk, record in records.items():
+            compared: set[int] = set()
+            for key in domain.block_keys(record):
+                members = index.get(key, [])
+                if len(members) > max_block:
+                    report.skipped_blocks += 1
+                    continue
+                for other in members:
+                    if other >= pk or other in compared:
+                        continue
+                    compared.add(other)
+                    match = domain.score(record, candidate_records[other])
+                    if match.score >= review:
+                        wanted.append((other, pk, match, 0))
+            report.comparisons += len(compared)
+        report.people += len(people)
+        report.found += len(wanted)
+        with transaction.atomic():
+            pairs = _propose(wanted, found_by=DuplicatePair.FoundBy.SCAN, at=at)
+            _scan_events([p for p, _ in pairs], actor=actor, at=at)
+        report.proposed += len(pairs)
+        if progress:
+            progress(len(people))
+
+
+def _scan_events(pairs: Sequence[DuplicatePair], *, actor: Actor, at: datetime) -> None:
+    """A 'possible duplicate' event on the newest open lead of the newer person of each pair."""
+    if not pairs:
+        return
+    latest: dict[int, Lead] = {}
+    for lead in Lead.objects.filter(
+        person_id__in=[p.person_b_id for p in pairs], stage__in=list(lead_domain.OPEN_STAGES)
+    ).order_by("pk"):
+        latest[lead.person_id] = lead
+    events = [
+        LeadEvent(
+            lead=latest[pair.person_b_id],
+            kind=LeadEvent.Kind.DUPLICATE,
+            occurred_at=at,
+            actor=actor.user,
+            actor_label=actor.label,
+            note=f"Possible duplicate of person {pair.person_a_id} (score {pair.score:.2f}); "
+            "waiting for review",
+            data={"pair_id": pair.pk, "other_person_id": pair.person_a_id, "reasons": pair.reasons},
+        )
+        for pair in pairs
+        if pair.person_b_id in latest
+    ]
+    insert_rows(LeadEvent, events)

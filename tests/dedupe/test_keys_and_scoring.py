@@ -1,0 +1,142 @@
+"""Match keys and the pure matcher: realistic variants match, look-alikes do not, and every
+score says why."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadrefinery.dedupe import domain, keys
+from leadrefinery.dedupe.domain import Record, Verdict
+
+AUTO, REVIEW = 0.95, 0.6
+
+
+def verdict(a: dict, b: dict) -> Verdict:
+    return domain.score(Record.of(a), Record.of(b)).verdict(auto=AUTO, review=REVIEW)
+
+
+def test_email_keys_follow_each_providers_rules():
+    assert keys.email_key("JOHN.Smith@Example.com") == "john.smith@example.com"
+    assert keys.email_key("j.o.h.n+crm@googlemail.com") == keys.email_key("john@gmail.com")
+    assert keys.email_key("pat+news@outlook.com") == "pat@outlook.com"
+    # Other providers: dots and +tags may be different mailboxes; left alone.
+    assert keys.email_key("pat.lee+x@acme.com") == "pat.lee+x@acme.com"
+    assert keys.email_key("ÉVA@Example.com") == "éva@example.com"
+
+
+def test_company_name_and_domain_keys():
+    assert keys.company_key("Acme, Inc.") == keys.company_key("ACME Incorporated") == "acme"
+    assert keys.company_key("The Acme Company") == "acme"
+    assert keys.company_key("Müller GmbH") == "muller"
+    assert keys.domain_key("https://www.acme.com/contact", "") == "acme.com"
+    assert keys.domain_key("", "jo@acme.com") == "acme.com"
+    assert keys.domain_key("", "jo@gmail.com") == "", "free mail says nothing about the company"
+
+
+def test_name_and_postal_keys():
+    assert keys.first_name_key("Bob") == keys.first_name_key("ROBERT") == "robert"
+    assert keys.first_name_key("Liz") == "elizabeth"
+    assert keys.last_name_key("O'Brien") == keys.last_name_key("obrien")
+    assert keys.postcode_key("sw1a 1aa") == "SW1A1AA"
+    assert keys.street_number_key("221B Baker Street") == "221"
+
+
+def test_same_email_in_other_case_is_the_same_person():
+    a = {"email": "JOHN.Smith@Example.com", "first_name": "John", "last_name": "Smith"}
+    b = {"email": "john.smith@example.com"}
+    assert verdict(a, b) == Verdict.AUTO
+
+
+def test_bob_and_robert_smith_at_acme_go_to_review_and_a_shared_phone_settles_it():
+    bob = {
+        "email": "bob@acme.com",
+        "first_name": "Bob",
+        "last_name": "Smith",
+        "company_name": "Acme, Inc.",
+    }
+    robert = {
+        "email": "robert.smith@acme.com",
+        "first_name": "Robert",
+        "last_name": "Smith",
+        "company_name": "ACME Incorporated",
+    }
+    match = domain.score(Record.of(bob), Record.of(robert))
+    assert match.verdict(auto=AUTO, review=REVIEW) == Verdict.REVIEW
+    assert "+4 first names agree" in match.reasons
+    assert "+4 same company (acme)" in match.reasons
+    with_phone = domain.score(
+        Record.of({**bob, "phone": "+14155550100"}), Record.of({**robert, "phone": "+14155550010"})
+    )
+    assert with_phone.verdict(auto=AUTO, review=REVIEW) == Verdict.AUTO
+    assert any("one typo apart" in r for r in with_phone.reasons)
+
+
+def test_same_name_at_different_companies_does_not_match():
+    a = {
+        "email": "j.smith@acme.com",
+        "first_name": "John",
+        "last_name": "Smith",
+        "company_name": "Acme",
+    }
+    b = {
+        "email": "john@globex.com",
+        "first_name": "John",
+        "last_name": "Smith",
+        "company_name": "Globex",
+    }
+    match = domain.score(Record.of(a), Record.of(b))
+    assert match.verdict(auto=AUTO, review=REVIEW) == Verdict.NONE
+    assert any(r.startswith("-8 different companies") for r in match.reasons)
+
+
+def test_a_shared_role_address_is_not_evidence():
+    a = {"email": "info@acme.com", "first_name": "John", "last_name": "Doe", "company_name": "Acme"}
+    b = {"email": "INFO@acme.com", "first_name": "Jane", "last_name": "Roe", "company_name": "Acme"}
+    assert verdict(a, b) == Verdict.NONE
+    assert verdict({"email": "info@acme.com"}, {"email": "info@acme.com"}) == Verdict.NONE
+    assert domain.block_keys(Record.of({"email": "info@acme.com"})) == []
+
+
+def test_transposed_phone_digits_alone_are_not_enough_but_with_the_name_they_are():
+    assert domain._phone_near("+14155550100", "+14155550010")
+    assert not domain._phone_near("+14155550100", "+14155559999")
+    a = {"phone": "+14155550100", "first_name": "Ann", "last_name": "Lee"}
+    assert (
+        verdict(a, {"phone": "+14155550010", "first_name": "Ann", "last_name": "Lee"})
+        == Verdict.AUTO
+    )
+    assert (
+        verdict(a, {"phone": "+14155550010", "first_name": "Tom", "last_name": "Ito"})
+        == Verdict.NONE
+    )
+
+
+def test_offline_search_uses_blocks_not_all_pairs():
+    people = [
+        Record.of({"email": f"p{i}@example.com", "first_name": f"F{i}", "last_name": f"L{i}"})
+        for i in range(300)
+    ]
+    people.append(Record.of({"email": "p7@example.com", "first_name": "F7"}))
+    found = domain.find_duplicates(people, review=REVIEW)
+    assert [(c.left, c.right) for c in found.pairs] == [(7, 300)]
+    assert found.comparisons < 10, "300 people, one shared key: one comparison, not 45,150"
+
+
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
+
+
+@given(first=names, last=names, company=names, email=names)
+def test_score_is_symmetric_and_a_record_matches_itself(first, last, company, email):
+    a = Record.of(
+        {
+            "email": f"{email}@x.example",
+            "first_name": first,
+            "last_name": last,
+            "company_name": company,
+        }
+    )
+    b = Record.of({"email": f"{email}z@y.example", "first_name": last, "last_name": first})
+    assert domain.score(a, b).score == domain.score(b, a).score
+    assert domain.score(a, a).verdict(auto=AUTO, review=REVIEW) == Verdict.AUTO
+    assert 0.0 <= domain.score(a, b).score <= 1.0

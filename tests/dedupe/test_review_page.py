@@ -1,0 +1,79 @@
+"""The review queue page: side by side, differences marked, reasons shown; merge or keep
+separate in one click (in Chromium), and the lead page points at possible duplicates."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from leadrefinery.dedupe.models import DuplicatePair
+from leadrefinery.leads.models import Lead, Person
+from tests.conftest import PASSWORD
+
+BOB = dict(email="bob@acme.example", first_name="Bob", last_name="Smith", company="Acme, Inc.")
+ROBERT = dict(
+    email="robert.smith@acme.example",
+    first_name="Robert",
+    last_name="Smith",
+    company="ACME Incorporated",
+    title="Buyer",
+)
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.mark.django_db
+def test_the_queue_shows_the_pair_side_by_side_and_the_lead_page_links_to_it(make_lead, users):
+    bob = make_lead(**BOB)
+    make_lead(**ROBERT)
+    html = _logged_in(users.admin).get("/duplicates/").content.decode()
+    assert "1 pair to review" in html
+    assert "<mark>Bob</mark>" in html and "<mark>Robert</mark>" in html, "differences marked"
+    assert "+4 first names agree" in html
+    assert 'href="/duplicates/"' in html  # the nav link
+    lead_page = _logged_in(users.admin).get(f"/leads/{bob.pk}/").content.decode()
+    assert "Possible duplicates" in lead_page and "Robert Smith" in lead_page
+    # A rep who sees neither lead sees no pair.
+    assert "Nothing to review" in _logged_in(users.rep).get("/duplicates/").content.decode()
+
+
+@pytest.mark.django_db
+def test_keep_separate_without_javascript(make_lead, users):
+    make_lead(**BOB)
+    make_lead(**ROBERT)
+    pair = DuplicatePair.objects.get()
+    response = _logged_in(users.manager).post(f"/duplicates/{pair.pk}/dismiss/", follow=True)
+    assert response.status_code == 404, "the manager sees neither unassigned lead"
+    response = _logged_in(users.admin).post(f"/duplicates/{pair.pk}/dismiss/", follow=True)
+    assert "will not be proposed again" in response.content.decode()
+    pair.refresh_from_db()
+    assert pair.status == "dismissed" and pair.decided_by == users.admin
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_reviewer_merges_in_one_click_choosing_a_value(
+    page, live_server, login, users, make_lead
+):
+    from playwright.sync_api import expect
+
+    bob_lead = make_lead(**BOB)
+    make_lead(**ROBERT)
+    login(users.admin)
+    page.get_by_role("link", name="Duplicates").click()
+    card = page.locator("article.duplicate-pair")
+    expect(card).to_contain_text("Score")
+    expect(card.locator("tr.differs[data-field=first_name] mark")).to_have_count(2)
+    card.get_by_label("Keep B's email").check()
+    card.get_by_role("button", name="Merge", exact=True).click()
+    expect(page.locator("article.duplicate-pair")).to_contain_text("Merged Robert Smith")
+    bob = Person.objects.get(pk=bob_lead.person_id)
+    assert bob.email == "robert.smith@acme.example" and bob.title == "Buyer"
+    assert Person.objects.get(first_name="Robert").status == "merged"
+    assert Lead.objects.filter(person=bob).count() == 2
+    page.goto(f"{live_server.url}/duplicates/")
+    expect(page.locator("main")).to_contain_text("Nothing to review")

@@ -1,0 +1,99 @@
+"""`refinery dedupe-scan` finds the duplicates planted among existing people by blocking,
+never by comparing all pairs, and proposes each pair once."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from leadrefinery.common.clock import now
+from leadrefinery.dedupe.keys import person_keys
+from leadrefinery.dedupe.models import DuplicatePair
+from leadrefinery.dedupe.services import dedupe_scan
+from leadrefinery.leads.models import Person
+
+pytestmark = pytest.mark.django_db
+
+FIRST = ["Anna", "Ben", "Carla", "Dev", "Erin", "Femi", "Gus", "Hana", "Ivo", "Jun"]
+LAST = ["Abara", "Baker", "Chen", "Diaz", "Eze", "Fox", "Gray", "Hale", "Ito", "Jones"]
+
+
+def _person(**fields: str) -> Person:
+    at = now()
+    return Person.objects.create(**fields, **person_keys(fields), created_at=at, updated_at=at)
+
+
+@pytest.fixture
+def planted():
+    """200 distinct people (as an old CRM holds them, before intake matched anything), and
+    three duplicates of three of them, each a realistic variant."""
+    for i in range(200):
+        _person(
+            email=f"p{i}@firm{i}.example",
+            first_name=FIRST[i % 10],
+            last_name=f"{LAST[i // 10 % 10]}{i}",
+            company_name=f"Firm {i} Ltd",
+            phone=f"+1415555{i:04d}",
+        )
+    return [
+        _person(email="P7@Firm7.example", first_name="Hana"),  # same email, other case
+        _person(phone="+14155550031", first_name="Ben", last_name="Diaz31"),  # same phone
+        _person(
+            email="b.diaz@firm52.example",
+            first_name="Carla",
+            last_name="Fox52",
+            company_name="FIRM 52 Limited",
+        ),  # same name at the same company, another email
+    ]
+
+
+def test_scan_finds_the_planted_pairs_by_blocking(planted, capsys):
+    call_command("dedupe_scan", "--no-progress", "--batch-size", "64")
+    out = capsys.readouterr().out
+    pairs = {
+        (p.person_a.email.lower() or p.person_a.phone, p.person_b_id)
+        for p in DuplicatePair.objects.select_related("person_a")
+    }
+    assert pairs == {
+        ("p7@firm7.example", planted[0].pk),
+        ("p31@firm31.example", planted[1].pk),
+        ("p52@firm52.example", planted[2].pk),
+    }
+    assert {p.found_by for p in DuplicatePair.objects.all()} == {"scan"}
+    assert "Scanned 203 people" in out and "3 new in the review queue" in out
+    comparisons = int(out.split(" comparisons")[0].rsplit(" ", 1)[-1])
+    assert comparisons < 20, f"{comparisons}: blocking, not 203*202/2 = 20,503 pairs"
+
+
+def test_a_second_scan_proposes_nothing_new(planted):
+    first = dedupe_scan(batch_size=100)
+    second = dedupe_scan(batch_size=100)
+    assert (first.proposed, second.found, second.proposed) == (3, 3, 0)
+    assert DuplicatePair.objects.count() == 3
+
+
+def test_the_migration_backfills_keys_of_people_stored_before_dedupe():
+    import importlib
+
+    from django.apps import apps
+
+    at = now()
+    old = Person.objects.create(
+        email="Bob.Smith+x@GoogleMail.com",
+        first_name="Bob",
+        last_name="Smith",
+        company_name="Acme, Inc.",
+        created_at=at,
+        updated_at=at,
+    )
+    assert old.email_key == ""
+    importlib.import_module("leadrefinery.leads.migrations.0008_backfill_match_keys").backfill(
+        apps, None
+    )
+    old.refresh_from_db()
+    assert (old.email_key, old.first_name_key, old.company_key, old.domain_key) == (
+        "bobsmith@gmail.com",
+        "robert",
+        "acme",
+        "",
+    )
