@@ -1,0 +1,98 @@
+"""The admin's rule editor and settings forms. Conditions are edited as JSON, the same
+shape the API takes; the model validates them on save."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from . import domain
+from .models import ScoringRule, ScoringSettings
+
+FIELDS = (
+    "name",
+    "kind",
+    "event_type",
+    "points",
+    "self_reported",
+    "daily_cap",
+    "half_life_days",
+    "active",
+    "order",
+)
+
+
+class RuleForm(forms.ModelForm):
+    conditions_json = forms.CharField(
+        label="Conditions (all must hold)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='e.g. [{"field": "title", "op": "contains", "value": "director"}]',
+    )
+
+    class Meta:
+        model = ScoringRule
+        fields = FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["conditions_json"] = json.dumps(self.instance.conditions or [])
+
+    def clean_conditions_json(self) -> list[Any]:
+        text = self.cleaned_data.get("conditions_json") or "[]"
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise forms.ValidationError("not valid JSON") from None
+        if not isinstance(value, list):
+            raise forms.ValidationError("a list of conditions")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        data = {f: self.cleaned_data.get(f) for f in FIELDS}
+        data["conditions"] = self.cleaned_data.get("conditions_json") or []
+        data["event_type"] = data["event_type"] or ""
+        return data
+
+    def _post_clean(self) -> None:
+        # The service validates (and saves); the form only parses.
+        pass
+
+
+class SettingsForm(forms.Form):
+    self_reported_weight = forms.FloatField(min_value=0, max_value=1)
+    hand_raiser_hot_days = forms.IntegerField(min_value=0, max_value=3650)
+
+    def __init__(self, *args: Any, row: ScoringSettings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.row = row
+        for grade, minimum in (row.grade_thresholds or {}).items():
+            self.fields[f"grade_{grade}"] = forms.IntegerField(label=f"Grade {grade} from")
+            self.initial[f"grade_{grade}"] = minimum
+        for band, minimum in (row.engagement_bands or {}).items():
+            self.fields[f"band_{band}"] = forms.IntegerField(label=f"Engagement {band} from")
+            self.initial[f"band_{band}"] = minimum
+        choices = [(t, t) for t in domain.TEMPERATURES]
+        for grade in domain.GRADES:
+            for band in domain.BANDS:
+                name = f"cell_{grade}_{band}"
+                self.fields[name] = forms.ChoiceField(choices=choices, label=f"{grade} x {band}")
+                self.initial[name] = (row.matrix or {}).get(grade, {}).get(band, "cold")
+        self.initial["self_reported_weight"] = row.self_reported_weight
+        self.initial["hand_raiser_hot_days"] = row.hand_raiser_hot_days
+
+    def matrix_rows(self) -> list[tuple[str, list[Any]]]:
+        return [(g, [self[f"cell_{g}_{b}"] for b in domain.BANDS]) for g in domain.GRADES]
+
+    def changes(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "grade_thresholds": {g: d[f"grade_{g}"] for g in ("A", "B", "C")},
+            "engagement_bands": {b: d[f"band_{b}"] for b in ("high", "medium", "low")},
+            "matrix": {g: {b: d[f"cell_{g}_{b}"] for b in domain.BANDS} for g in domain.GRADES},
+            "self_reported_weight": d["self_reported_weight"],
+            "hand_raiser_hot_days": d["hand_raiser_hot_days"],
+        }

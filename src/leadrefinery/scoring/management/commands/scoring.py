@@ -1,0 +1,63 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from threadpoolctl import threadpool_limits
+
+from leadrefinery.scoring import rules, services, training
+
+
+class Command(BaseCommand):
+    help = (
+        "Scoring jobs. `refinery scoring train`: learn predictive readiness from closed "
+        "outcomes (won vs lost/disqualified, time-ordered split), print a backtest next to a "
+        "logistic regression and a naive Bayes baseline, and store a calibrated probability "
+        "with its top reasons on every open lead (with too little history it says so and "
+        "changes nothing). `refinery scoring import-history FILE`: load past outcomes from a "
+        "CSV (id, closed_at, outcome, feature columns). `refinery scoring decay`: run the "
+        "decay sweep now (the worker runs it daily). `refinery scoring rescore`: recompute "
+        "the fit of every open lead."
+    )
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        train = sub.add_parser("train", help="train and backtest the readiness model")
+        train.add_argument(
+            "--dry-run", action="store_true", help="print the backtest, store nothing"
+        )
+        history = sub.add_parser("import-history", help="load past outcomes from CSV")
+        history.add_argument("file", help="CSV: id, closed_at, outcome, feature columns")
+        sub.add_parser("decay", help="decay the scores that are due now")
+        sub.add_parser("rescore", help="recompute the fit grade of every open lead")
+
+    def handle(self, *args, **o):
+        action = o["action"]
+        if action == "train":
+            with threadpool_limits(limits=1):  # see training._fit_main
+                self._train(dry_run=o["dry_run"])
+        elif action == "import-history":
+            path = Path(o["file"])
+            if not path.exists():
+                raise CommandError(f"no such file: {path}")
+            result = training.import_history(path.read_text(encoding="utf-8-sig"))
+            if result.errors:
+                for error in result.errors[:50]:
+                    self.stderr.write(error)
+                raise CommandError(f"nothing imported: {len(result.errors)} error(s)")
+            self.stdout.write(
+                f"Imported {result.imported} past outcome(s), replaced {result.updated}."
+            )
+        elif action == "decay":
+            self.stdout.write(f"{services.decay_sweep()} lead score(s) brought up to date.")
+        elif action == "rescore":
+            self.stdout.write(f"{rules.scores_rescore()} lead(s) changed grade or temperature.")
+
+    def _train(self, *, dry_run: bool) -> None:
+        report, trained = training.train()
+        for line in report.lines():
+            self.stdout.write(line)
+        if trained is None or dry_run:
+            return
+        row, scored = training.store(trained, report)
+        self.stdout.write(
+            f"Stored model {row.version}; {scored} open lead(s) have a predicted readiness."
+        )

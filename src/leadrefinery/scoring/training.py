@@ -1,0 +1,523 @@
+"""Predictive readiness: learn P(won) from our own closed-loop outcomes.
+
+``collect()`` gathers examples (closed leads: won = 1, lost or disqualified = 0, plus the
+history imported from CSV) with features known before the outcome: profile fields, fit and
+engagement points, inbound touches by channel. ``train()`` splits them by time (the newest
+quarter is the test set, as the model will be used on leads that come later), fits a gradient
+boosted model calibrated with isotonic regression, and reports AUC, a calibration table and
+lift by decile next to two baselines on the same split: a logistic regression and an
+Odoo-style naive Bayes (per-field value frequencies among won and lost, as Odoo's
+predictive lead scoring does). ``score_open_leads()`` stores the calibrated probability and
+the top reasons on every open lead.
+
+Sales touches are left out on purpose: reps touch the leads they already believe in, so
+they would leak the outcome into the prediction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import pickle
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Count
+
+from leadrefinery.common.clock import now
+from leadrefinery.leads import domain as lead_domain
+from leadrefinery.leads.models import Lead, Touch
+
+from .models import LeadScore, ScoringModel, TrainingExample
+
+MIN_EXAMPLES = 60
+MIN_PER_CLASS = 15
+TEST_SHARE = 0.25
+FREE_MAIL = {"gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "aol.com", "icloud.com"}
+TOUCH_FEATURES: dict[str, str] = {
+    Touch.Channel.VISIT: "visits",
+    Touch.Channel.EMAIL_OPEN: "email_opens",
+    Touch.Channel.EMAIL_CLICK: "email_clicks",
+    Touch.Channel.EVENT: "events",
+    Touch.Channel.FORM: "form_fills",
+}
+NUMERIC = ("fit_points", "engagement", *TOUCH_FEATURES.values())
+CATEGORICAL = (
+    "source",
+    "country",
+    "industry",
+    "employee_band",
+    "product_interest",
+    "email_kind",
+    "title_level",
+)
+WON, LOST = "won", ("lost", "disqualified")
+
+
+@dataclass(frozen=True)
+class Example:
+    key: str
+    closed_at: datetime
+    won: bool
+    features: Mapping[str, Any]
+
+
+def title_level(title: str) -> str:
+    t = title.casefold()
+    for word, level in (
+        ("chief", "c-level"),
+        ("owner", "c-level"),
+        ("vp", "vp"),
+        ("vice", "vp"),
+        ("director", "director"),
+        ("head", "director"),
+        ("manager", "manager"),
+    ):
+        if word in t:
+            return level
+    return "other" if t else "unknown"
+
+
+def email_kind(email: str) -> str:
+    domain = email.rpartition("@")[2]
+    if not domain:
+        return "none"
+    if domain in FREE_MAIL:
+        return "free"
+    if ".edu" in domain:
+        return "student"
+    return "company"
+
+
+def _touch_counts(lead_ids: Sequence[int]) -> dict[int, Counter[str]]:
+    out: dict[int, Counter[str]] = defaultdict(Counter)
+    rows = (
+        Touch.objects.filter(
+            lead_id__in=list(lead_ids),
+            direction=Touch.Direction.INBOUND,
+            channel__in=list(TOUCH_FEATURES),
+            voided_at__isnull=True,
+        )
+        .values("lead_id", "channel")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        out[row["lead_id"]][TOUCH_FEATURES[row["channel"]]] = row["n"]
+    return out
+
+
+def lead_features(lead: Lead, score: LeadScore | None, counts: Mapping[str, int]) -> dict[str, Any]:
+    person, account = lead.person, lead.account
+    features: dict[str, Any] = {
+        "source": lead.source.name,
+        "country": person.country,
+        "industry": account.industry if account else "",
+        "employee_band": account.employee_band if account else "",
+        "product_interest": lead.product_interest,
+        "email_kind": email_kind(person.email),
+        "title_level": title_level(person.title),
+        "fit_points": score.fit_points if score else 0,
+        "engagement": score.engagement if score else 0,
+    }
+    for name in TOUCH_FEATURES.values():
+        features[name] = counts.get(name, 0)
+    return features
+
+
+def _leads(stages: Iterable[str]) -> list[Lead]:
+    return list(
+        Lead.objects.select_related("person", "account", "source", "score")
+        .filter(stage__in=list(stages))
+        .order_by("pk")
+    )
+
+
+def collect() -> list[Example]:
+    """Closed leads and imported history, oldest outcome first."""
+    closed = _leads([WON, *LOST])
+    counts = _touch_counts([lead.pk for lead in closed])
+    examples = [
+        Example(
+            key=f"lead:{lead.pk}",
+            closed_at=lead.disposed_at or lead.stage_changed_at,
+            won=lead.stage == WON,
+            features=lead_features(lead, getattr(lead, "score", None), counts[lead.pk]),
+        )
+        for lead in closed
+    ]
+    examples += [
+        Example(f"import:{t.external_id}", t.closed_at, t.won, dict(t.features))
+        for t in TrainingExample.objects.all()
+    ]
+    examples.sort(key=lambda e: (e.closed_at, e.key))
+    return examples
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    name: str
+    auc: float
+    calibration: list[tuple[float, float, int]]  # (mean predicted, observed rate, count)
+    lift: list[float]  # win rate of each decile (best first) / overall win rate
+
+
+@dataclass
+class Report:
+    enough: bool
+    message: str
+    train_size: int = 0
+    test_size: int = 0
+    split_at: datetime | None = None
+    evaluations: list[Evaluation] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [self.message]
+        if not self.enough:
+            return out
+        out.append(
+            f"Time-ordered split: {self.train_size} outcomes before {self.split_at:%Y-%m-%d} "
+            f"to train, the {self.test_size} after to test."
+        )
+        out.append("")
+        out.append(f"{'model':<34} {'AUC':>6}")
+        for e in self.evaluations:
+            out.append(f"{e.name:<34} {e.auc:6.3f}")
+        for e in self.evaluations:
+            out.append("")
+            out.append(f"Calibration, {e.name} (predicted vs observed win rate):")
+            for predicted, observed, n in e.calibration:
+                out.append(f"  predicted {predicted:5.2f}   observed {observed:5.2f}   ({n} leads)")
+            out.append(f"Lift by decile, {e.name}: " + " ".join(f"{x:.2f}" for x in e.lift))
+        return out
+
+
+def _evaluate(name: str, y: np.ndarray, p: np.ndarray) -> Evaluation:
+    from sklearn.metrics import roc_auc_score
+
+    auc = float(roc_auc_score(y, p))
+    order = np.argsort(-p, kind="stable")
+    bins = np.array_split(order, 5)
+    calibration = [
+        (float(p[b].mean()), float(y[b].mean()), len(b))
+        for b in sorted(bins, key=lambda b: p[b].mean())
+    ]
+    base = float(y.mean()) or 1.0
+    lift = [float(y[d].mean()) / base if len(d) else 0.0 for d in np.array_split(order, 10)]
+    return Evaluation(name, auc, calibration, lift)
+
+
+class Featurizer:
+    """Dict features -> a dense matrix: numbers as they are, categories one-hot."""
+
+    def __init__(self, categorical_only: bool = False) -> None:
+        from sklearn.feature_extraction import DictVectorizer
+
+        self.categorical_only = categorical_only
+        self.vectorizer = DictVectorizer(sparse=False)
+
+    def _rows(self, examples: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        rows = []
+        for features in examples:
+            row: dict[str, Any] = {}
+            for key, value in features.items():
+                if isinstance(value, bool):
+                    value = str(value)
+                if isinstance(value, int | float) and not self.categorical_only:
+                    row[key] = float(value)
+                elif isinstance(value, int | float):
+                    row[key] = _bucket(float(value))  # naive Bayes sees value ranges
+                else:
+                    row[key] = str(value or "(blank)")
+            rows.append(row)
+        return rows
+
+    def fit(self, examples: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return np.asarray(self.vectorizer.fit_transform(self._rows(examples)))
+
+    def transform(self, examples: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return np.asarray(self.vectorizer.transform(self._rows(examples)))
+
+
+def _bucket(value: float) -> str:
+    for limit in (0, 1, 2, 5, 10, 20, 50, 100):
+        if value <= limit:
+            return f"<={limit}"
+    return ">100"
+
+
+@dataclass
+class Trained:
+    featurizer: Featurizer
+    model: Any
+    columns: list[str]
+
+
+def _fit_main(X: np.ndarray, y: np.ndarray) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
+    base = HistGradientBoostingClassifier(
+        max_iter=120, learning_rate=0.1, max_leaf_nodes=15, early_stopping=False, random_state=0
+    )
+    model = CalibratedClassifierCV(base, method="isotonic", cv=3)
+    # One thread: OpenMP's many threads on a small table cost far more than they save, and
+    # the command shares the machine with the web server and the worker.
+    with threadpool_limits(limits=1):
+        model.fit(X, y)
+    return model
+
+
+def _fit_logistic(X: np.ndarray, y: np.ndarray) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
+
+
+def _fit_naive_bayes(X: np.ndarray, y: np.ndarray) -> Any:
+    from sklearn.naive_bayes import BernoulliNB
+
+    return BernoulliNB(alpha=1.0).fit(X, y)
+
+
+def train(examples: Sequence[Example] | None = None) -> tuple[Report, Trained | None]:
+    """Fit and evaluate; with too little history, say so and return no model."""
+    examples = list(collect() if examples is None else examples)
+    won = sum(e.won for e in examples)
+    lost = len(examples) - won
+    cut = int(len(examples) * (1 - TEST_SHARE))
+    train_part, test_part = examples[:cut], examples[cut:]
+    need = (
+        f"at least {MIN_EXAMPLES} closed outcomes with {MIN_PER_CLASS} won and "
+        f"{MIN_PER_CLASS} lost among them, and both outcomes in the newest quarter"
+    )
+    if (
+        len(examples) < MIN_EXAMPLES
+        or min(won, lost) < MIN_PER_CLASS
+        or len({e.won for e in test_part}) < 2
+        or len({e.won for e in train_part}) < 2
+    ):
+        return (
+            Report(
+                False,
+                f"Not enough history to train: {len(examples)} closed outcomes ({won} won, "
+                f"{lost} lost or disqualified); need {need}. Nothing was changed. "
+                "Import past outcomes with `refinery scoring import-history FILE`.",
+            ),
+            None,
+        )
+    y_train = np.array([e.won for e in train_part], dtype=int)
+    y_test = np.array([e.won for e in test_part], dtype=int)
+    full = Featurizer()
+    X_train = full.fit([e.features for e in train_part])
+    X_test = full.transform([e.features for e in test_part])
+    main = _fit_main(X_train, y_train)
+    logistic = _fit_logistic(X_train, y_train)
+    nb_features = Featurizer(categorical_only=True)
+    nb = _fit_naive_bayes(nb_features.fit([e.features for e in train_part]), y_train)
+    evaluations = [
+        _evaluate("readiness model (calibrated GBM)", y_test, main.predict_proba(X_test)[:, 1]),
+        _evaluate("baseline: logistic regression", y_test, logistic.predict_proba(X_test)[:, 1]),
+        _evaluate(
+            "baseline: naive Bayes (Odoo-style)",
+            y_test,
+            nb.predict_proba(nb_features.transform([e.features for e in test_part]))[:, 1],
+        ),
+    ]
+    report = Report(
+        True,
+        f"Trained on our own outcomes: {len(examples)} closed ({won} won, {lost} lost or "
+        "disqualified).",
+        train_size=len(train_part),
+        test_size=len(test_part),
+        split_at=test_part[0].closed_at,
+        evaluations=evaluations,
+    )
+    # The stored model learns from every outcome, the newest included.
+    final = Featurizer()
+    X_all = final.fit([e.features for e in examples])
+    model = _fit_main(X_all, np.array([e.won for e in examples], dtype=int))
+    return report, Trained(final, model, list(final.vectorizer.get_feature_names_out()))
+
+
+# --- using the model ----------------------------------------------------------------------
+
+
+def _reference(examples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The typical lead: the median of each number, the most common value of each category."""
+    keys = {k for e in examples for k in e}
+    out: dict[str, Any] = {}
+    for key in keys:
+        values = [e.get(key) for e in examples if key in e]
+        numbers = [
+            float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)
+        ]
+        if numbers and len(numbers) == len(values):
+            out[key] = float(np.median(numbers))
+        else:
+            out[key] = Counter(str(v) for v in values).most_common(1)[0][0]
+    return out
+
+
+def explain(
+    trained: Trained, rows: Sequence[Mapping[str, Any]], top: int = 3
+) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
+    """Probabilities and, per row, the features that move it most against the typical lead
+    (each feature set to the typical value in turn: the drop or rise it causes)."""
+    X = trained.featurizer.transform(rows)
+    p = trained.model.predict_proba(X)[:, 1]
+    reference = _reference(rows)
+    effects: dict[str, np.ndarray] = {}
+    for key in sorted(reference):
+        changed = [{**r, key: reference[key]} for r in rows]
+        effects[key] = p - trained.model.predict_proba(trained.featurizer.transform(changed))[:, 1]
+    reasons = []
+    for i, row in enumerate(rows):
+        ranked = sorted(effects, key=lambda k: -abs(effects[k][i]))
+        reasons.append(
+            [
+                {
+                    "feature": k,
+                    "value": row.get(k),
+                    "effect": round(float(effects[k][i]), 3),
+                    "text": f"{k} = {row.get(k)!s}: {'+' if effects[k][i] >= 0 else ''}"
+                    f"{effects[k][i] * 100:.0f} points of probability",
+                }
+                for k in ranked[:top]
+                if abs(effects[k][i]) >= 0.005
+            ]
+        )
+    return p, reasons
+
+
+@transaction.atomic
+def store(
+    trained: Trained, report: Report, *, at: datetime | None = None
+) -> tuple[ScoringModel, int]:
+    """Keep the model and score every open lead with it. Returns (model row, leads scored)."""
+    at = at or now()
+    version = at.astimezone(UTC).strftime("m%Y%m%d%H%M%S")
+    main = report.evaluations[0]
+    ScoringModel.objects.filter(active=True).update(active=False)
+    row = ScoringModel.objects.create(
+        version=version,
+        trained_at=at,
+        examples=report.train_size + report.test_size,
+        auc=main.auc,
+        report={"lines": report.lines()},
+        features=trained.columns,
+        blob=pickle.dumps(trained),
+        active=True,
+    )
+    return row, score_open_leads(trained, version=version, at=at)
+
+
+def score_open_leads(trained: Trained, *, version: str, at: datetime, chunk: int = 2000) -> int:
+    from leadrefinery.common.db import update_rows
+
+    leads = _leads(lead_domain.OPEN_STAGES)
+    done = 0
+    for start in range(0, len(leads), chunk):
+        part = [lead for lead in leads[start : start + chunk] if hasattr(lead, "score")]
+        if not part:
+            continue
+        counts = _touch_counts([lead.pk for lead in part])
+        rows = [lead_features(lead, lead.score, counts[lead.pk]) for lead in part]
+        probabilities, reasons = explain(trained, rows)
+        scores = []
+        for lead, probability, why in zip(part, probabilities, reasons, strict=True):
+            score = lead.score
+            score.predicted = round(float(probability), 4)
+            score.predicted_reasons = why
+            score.predicted_at = at
+            score.model_version = version
+            scores.append(score)
+        update_rows(scores, ["predicted", "predicted_reasons", "predicted_at", "model_version"])
+        done += len(scores)
+    return done
+
+
+# --- importing history --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    imported: int
+    updated: int
+    errors: list[str]
+
+
+def _value(raw: str) -> Any:
+    text = raw.strip()
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+@transaction.atomic
+def import_history(text: str, *, at: datetime | None = None) -> ImportResult:
+    """CSV with columns ``id``, ``closed_at`` (ISO date), ``outcome`` (won / lost /
+    disqualified) and any feature columns (the names above, e.g. source, industry,
+    engagement, visits). A row with a known id replaces the earlier import."""
+    at = at or now()
+    reader = csv.DictReader(io.StringIO(text))
+    required = {"id", "closed_at", "outcome"}
+    missing = required - set(reader.fieldnames or [])
+    if missing:
+        return ImportResult(0, 0, [f"missing column(s): {', '.join(sorted(missing))}"])
+    errors: list[str] = []
+    rows: dict[str, TrainingExample] = {}
+    for number, raw in enumerate(reader, start=2):
+        outcome = (raw.get("outcome") or "").strip().lower()
+        if outcome not in (WON, *LOST):
+            errors.append(f"line {number}: outcome must be won, lost or disqualified")
+            continue
+        try:
+            closed = datetime.fromisoformat((raw.get("closed_at") or "").strip())
+        except ValueError:
+            errors.append(f"line {number}: closed_at must be an ISO date, e.g. 2025-06-30")
+            continue
+        if closed.tzinfo is None:
+            closed = closed.replace(tzinfo=UTC)
+        key = (raw.get("id") or "").strip()
+        if not key:
+            errors.append(f"line {number}: id is empty")
+            continue
+        features = {
+            k: _value(v or "")
+            for k, v in raw.items()
+            if k and k not in required and (v or "").strip()
+        }
+        rows[key] = TrainingExample(
+            external_id=key[:120],
+            closed_at=closed,
+            won=outcome == WON,
+            features=features,
+            imported_at=at,
+        )
+    if errors:
+        return ImportResult(0, 0, errors)
+    existing = set(
+        TrainingExample.objects.filter(external_id__in=list(rows)).values_list(
+            "external_id", flat=True
+        )
+    )
+    TrainingExample.objects.bulk_create(
+        rows.values(),
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["external_id"],
+        update_fields=["closed_at", "won", "features", "imported_at"],
+    )
+    return ImportResult(len(rows) - len(existing), len(existing), [])

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TrackingConfig(AppConfig):
+    name = "leadrefinery.tracking"
+    label = "tracking"
+    verbose_name = "Engagement tracking"

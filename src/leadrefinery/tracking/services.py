@@ -1,0 +1,485 @@
+"""Tracking writes: buffer hits, flush them into visits, touches and scores in batches,
+identify a visitor at a form fill, and ingest events from the API idempotently.
+
+The endpoints only call ``hit_record`` (one INSERT) and answer; ``hits_flush`` does the rest
+after the response has gone out (see views.py) and from the ``tracking-flush`` job, claiming
+pending hits so that no hit is processed twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from leadrefinery.common.clock import now
+from leadrefinery.common.db import insert_rows, update_rows
+from leadrefinery.leads import domain as lead_domain
+from leadrefinery.leads.models import Lead, Person, Touch
+from leadrefinery.scoring import domain as scoring_domain
+from leadrefinery.scoring.services import score_events
+
+from .models import Hit, TrackedEvent, Visit, Visitor
+from .signals import email_engaged
+
+log = logging.getLogger(__name__)
+
+EVENT_TOUCH = {
+    Hit.Kind.VISIT: (Touch.Channel.VISIT, ""),
+    Hit.Kind.OPEN: (Touch.Channel.EMAIL_OPEN, Touch.Outcome.OPENED),
+    Hit.Kind.CLICK: (Touch.Channel.EMAIL_CLICK, Touch.Outcome.CLICKED),
+}
+SCORE_EVENT = {
+    Hit.Kind.VISIT: "page_visit",
+    Hit.Kind.OPEN: "email_open",
+    Hit.Kind.CLICK: "email_click",
+}
+
+
+def hit_record(
+    *,
+    kind: str,
+    at: datetime | None = None,
+    visitor_key: str = "",
+    person_id: int | None = None,
+    message_ref: str = "",
+    url: str = "",
+    title: str = "",
+    referrer: str = "",
+) -> Hit:
+    """Buffer one hit: a single INSERT, no transaction of its own, nothing read."""
+    hit = Hit(
+        kind=kind,
+        visitor_key=visitor_key[:64],
+        person_id_signed=person_id,
+        message_ref=message_ref[:120],
+        url=url[:2000],
+        title=title[:200],
+        referrer=referrer[:500],
+        occurred_at=at or now(),
+        processed_at=None,
+    )
+    insert_rows(Hit, [hit])
+    return hit
+
+
+def open_leads_of(person_ids: Iterable[int]) -> dict[int, int]:
+    """Each person's open lead id (the most recent one when there are several), one query."""
+    out: dict[int, int] = {}
+    ids = list(set(person_ids))
+    if not ids:
+        return out
+    rows = (
+        Lead.objects.filter(person_id__in=ids, stage__in=list(lead_domain.OPEN_STAGES))
+        .order_by("person_id", "-received_at", "-pk")
+        .values_list("person_id", "pk")
+    )
+    for person_id, lead_id in rows:
+        out.setdefault(person_id, lead_id)
+    return out
+
+
+def hits_flush(
+    *, limit: int = 1000, at: datetime | None = None, visitor_keys: Iterable[str] | None = None
+) -> int:
+    """Process buffered hits, ``limit`` at a time, until none is pending (only the visits of
+    ``visitor_keys`` when given). Returns how many."""
+    done = 0
+    keys = None if visitor_keys is None else sorted(set(visitor_keys))
+    while True:
+        n = _flush_batch(limit=limit, at=at or now(), visitor_keys=keys)
+        done += n
+        if n < limit:
+            return done
+
+
+@transaction.atomic
+def _flush_batch(*, limit: int, at: datetime, visitor_keys: list[str] | None = None) -> int:
+    pending = Hit.objects.filter(processed_at__isnull=True).order_by("pk")
+    if visitor_keys is not None:
+        pending = pending.filter(kind=Hit.Kind.VISIT, visitor_key__in=visitor_keys)
+    if connection.vendor == "postgresql":
+        pending = pending.select_for_update(skip_locked=True)
+    hits = list(pending[:limit])
+    if not hits:
+        return 0
+    # The claim: only hits still pending are ours (SQLite serializes writers already).
+    Hit.objects.filter(pk__in=[h.pk for h in hits], processed_at__isnull=True).update(
+        processed_at=at
+    )
+    visits = [h for h in hits if h.kind == Hit.Kind.VISIT]
+    emails = [h for h in hits if h.kind in (Hit.Kind.OPEN, Hit.Kind.CLICK)]
+    visitors = _visitors_touch(visits, at)
+    known = set(
+        Person.objects.filter(
+            pk__in={h.person_id_signed for h in emails if h.person_id_signed}
+        ).values_list("pk", flat=True)
+    )
+    emails = [h for h in emails if h.person_id_signed in known]
+    person_of: dict[int, int] = {}
+    for h in visits:
+        v = visitors[h.visitor_key]
+        if v.person_id:
+            person_of[h.pk] = v.person_id
+    for h in emails:
+        person_of[h.pk] = int(h.person_id_signed or 0)
+    leads = open_leads_of(person_of.values())
+    touches: list[Touch] = []
+    touch_of: dict[int, Touch] = {}
+    for h in [*visits, *emails]:
+        person_id = person_of.get(h.pk)
+        if person_id is None:
+            continue
+        channel, outcome = EVENT_TOUCH[Hit.Kind(h.kind)]
+        touch = _touch(person_id, leads.get(person_id), channel, outcome, h.occurred_at, _note(h))
+        touches.append(touch)
+        touch_of[h.pk] = touch
+    insert_rows(Touch, touches)
+    insert_rows(
+        Visit,
+        [
+            Visit(
+                visitor=visitors[h.visitor_key],
+                person_id=person_of.get(h.pk),
+                touch=touch_of.get(h.pk),
+                url=h.url[:500],
+                title=h.title,
+                referrer=h.referrer,
+                occurred_at=h.occurred_at,
+            )
+            for h in visits
+        ],
+    )
+    items = []
+    for h in [*visits, *emails]:
+        found = touch_of.get(h.pk)
+        if found is None or found.lead_id is None:
+            continue
+        items.append(
+            (
+                found.lead_id,
+                scoring_domain.Event(
+                    type=SCORE_EVENT[Hit.Kind(h.kind)],
+                    at=h.occurred_at,
+                    ref=f"touch:{found.pk}",
+                    properties={"url": h.url, "title": h.title, "message_ref": h.message_ref},
+                ),
+            )
+        )
+    score_events(items=items, at=at)
+    _touched(touches, at)
+    for h in emails:
+        answers = email_engaged.send_robust(
+            sender=Hit,
+            person_id=int(h.person_id_signed or 0),
+            message_ref=h.message_ref,
+            kind=h.kind,
+            url=h.url if h.kind == Hit.Kind.CLICK else "",
+            at=h.occurred_at,
+        )
+        for receiver, answer in answers:
+            if isinstance(answer, Exception):  # a listener's bug must not lose the hits
+                log.error("email_engaged receiver %r failed", receiver, exc_info=answer)
+    return len(hits)
+
+
+def _note(h: Hit) -> str:
+    if h.kind == Hit.Kind.VISIT:
+        return f"{h.title} {h.url}".strip()[:2000]
+    if h.kind == Hit.Kind.CLICK:
+        return f"Clicked {h.url} in {h.message_ref}"[:2000]
+    return f"Opened {h.message_ref}"[:2000]
+
+
+def _touch(
+    person_id: int, lead_id: int | None, channel: str, outcome: str, at: datetime, note: str
+) -> Touch:
+    return Touch(
+        person_id=person_id,
+        lead_id=lead_id,
+        channel=channel,
+        direction=Touch.Direction.INBOUND,
+        outcome=outcome,
+        is_sales=False,
+        actor=None,
+        occurred_at=at,
+        note=note,
+        intake=None,
+        import_batch=None,
+        voided_at=None,
+    )
+
+
+def _touched(touches: Sequence[Touch], at: datetime) -> None:
+    """Move each touched lead's last_touch_at forward: one executemany for the batch."""
+    latest: dict[int, datetime] = {}
+    for t in touches:
+        if t.lead_id is not None:
+            latest[t.lead_id] = max(latest.get(t.lead_id, t.occurred_at), t.occurred_at)
+    if not latest:
+        return
+    from leadrefinery.common.db import _converter
+
+    field = Lead._meta.get_field("last_touch_at")
+    conv = _converter(field)  # type: ignore[arg-type]
+    qn = connection.ops.quote_name
+    table, column = qn(Lead._meta.db_table), qn("last_touch_at")
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"UPDATE {table} SET {column} = %s WHERE {qn('id')} = %s "
+            f"AND ({column} IS NULL OR {column} < %s)",
+            [(conv(when), lead_id, conv(when)) for lead_id, when in latest.items()],
+        )
+
+
+def _visitors_touch(visits: Sequence[Hit], at: datetime) -> dict[str, Visitor]:
+    """The Visitor of every visit hit (created when new), last seen updated; two queries."""
+    keys = {h.visitor_key for h in visits}
+    if not keys:
+        return {}
+    found = {v.key: v for v in Visitor.objects.filter(key__in=keys)}
+    new = []
+    for h in visits:
+        v = found.get(h.visitor_key)
+        if v is None:
+            v = Visitor(
+                key=h.visitor_key,
+                person=None,
+                first_seen_at=h.occurred_at,
+                last_seen_at=h.occurred_at,
+                identified_at=None,
+            )
+            found[h.visitor_key] = v
+            new.append(v)
+        else:
+            v.last_seen_at = max(v.last_seen_at, h.occurred_at)
+    insert_rows(Visitor, new)
+    update_rows([v for v in found.values() if v not in new], ["last_seen_at"])
+    return found
+
+
+@transaction.atomic
+def visitors_identify(
+    *, pairs: Sequence[tuple[str, Person, Lead | None]], at: datetime | None = None
+) -> int:
+    """A form filled in by a visitor (their cookie id): the visitor becomes that Person and
+    every anonymous visit becomes a page-visit touch on the person's lead, scored. A visitor
+    already identified as someone else keeps that identity. Returns visits merged."""
+    at = at or now()
+    pairs = [(k, p, lead) for k, p, lead in pairs if k]
+    if not pairs:
+        return 0
+    keys = {k for k, _, _ in pairs}
+    # This visitor's visits still in the buffer belong to the history too (only theirs: a
+    # form fill must not wait for everyone else's hits).
+    hits_flush(at=at, visitor_keys=keys)
+    visitors = {v.key: v for v in Visitor.objects.filter(key__in=keys)}
+    new, changed = [], []
+    target: dict[int, tuple[Person, Lead | None]] = {}
+    for key, person, lead in pairs:
+        v = visitors.get(key)
+        if v is None:
+            v = Visitor(key=key, person=person, first_seen_at=at, last_seen_at=at, identified_at=at)
+            visitors[key] = v
+            new.append(v)
+            continue
+        if v.person_id is None:
+            v.person = person
+            v.identified_at = at
+            changed.append(v)
+        if v.person_id == person.pk:
+            target[v.pk] = (person, lead)
+    insert_rows(Visitor, new)
+    update_rows(changed, ["person", "identified_at"])
+    if not target:
+        return 0
+    visits = list(
+        Visit.objects.filter(visitor_id__in=list(target), touch__isnull=True).order_by(
+            "occurred_at", "pk"
+        )
+    )
+    touches = []
+    for visit in visits:
+        person, lead = target[visit.visitor_id]
+        touches.append(
+            _touch(
+                person.pk,
+                lead.pk if lead is not None else None,
+                Touch.Channel.VISIT,
+                "",
+                visit.occurred_at,
+                f"{visit.title} {visit.url}".strip(),
+            )
+        )
+    insert_rows(Touch, touches)
+    for visit, touch in zip(visits, touches, strict=True):
+        visit.person_id = touch.person_id
+        visit.touch = touch
+    update_rows(visits, ["person", "touch"])
+    score_events(
+        items=[
+            (
+                t.lead_id,
+                scoring_domain.Event(
+                    type="page_visit",
+                    at=v.occurred_at,
+                    ref=f"touch:{t.pk}",
+                    properties={"url": v.url, "title": v.title},
+                ),
+            )
+            for v, t in zip(visits, touches, strict=True)
+            if t.lead_id is not None
+        ],
+        at=at,
+    )
+    return len(visits)
+
+
+def intake_identify(
+    *, records: Sequence[Any], persons: Sequence[Person], leads: Sequence[Lead], at: datetime
+) -> None:
+    """Intake's hook: identify the visitor of every inquiry that carried a visitor id."""
+    pairs = []
+    for record, person, lead in zip(records, persons, leads, strict=True):
+        payload = record.payload if isinstance(record.payload, Mapping) else {}
+        key = payload.get("visitor_id")
+        if isinstance(key, str) and key:
+            pairs.append((key[:64], person, lead))
+    if pairs:
+        visitors_identify(pairs=pairs, at=at)
+
+
+# --- the events API ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventIn:
+    id: str
+    type: str
+    occurred_at: datetime
+    email: str = ""
+    person_id: int | None = None
+    properties: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Ingested:
+    accepted: int
+    duplicates: int
+    unmatched: tuple[str, ...]
+
+
+def _insert_new_events(rows: list[TrackedEvent]) -> set[str]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: the ids this call stored (the others
+    were stored before, by this or a concurrent request). One statement per 500 events."""
+    if not rows:
+        return set()
+    meta = TrackedEvent._meta
+    qn = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    cols = ", ".join(qn(str(f.column)) for f in fields)
+    from leadrefinery.common.db import _converter
+
+    conv = [(f.attname, _converter(f)) for f in fields]
+    stored: set[str] = set()
+    with connection.cursor() as cur:
+        for start in range(0, len(rows), 500):
+            batch = rows[start : start + 500]
+            params: list[Any] = []
+            for row in batch:
+                params.extend(c(row.__dict__[name]) for name, c in conv)
+            one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            cur.execute(
+                f"INSERT INTO {qn(meta.db_table)} ({cols}) VALUES {', '.join([one] * len(batch))} "
+                f"ON CONFLICT ({qn('event_id')}) DO NOTHING RETURNING {qn('id')}, {qn('event_id')}",
+                params,
+            )
+            by_event = {row.event_id: row for row in batch}
+            for pk, event_id in cur.fetchall():
+                by_event[event_id].pk = pk
+                stored.add(event_id)
+    return stored
+
+
+@transaction.atomic
+def events_ingest(*, events: Sequence[EventIn], at: datetime | None = None) -> Ingested:
+    """Store events (idempotent per event id), attach each to its person's open lead as a
+    touch, and score it. Events for unknown people are kept, unmatched."""
+    at = at or now()
+    emails = {e.email.strip().lower() for e in events if e.email}
+    people = {
+        p.email: p.pk
+        for p in Person.objects.filter(email__in=emails, merged_into__isnull=True).only("email")
+    }
+    ids = {e.person_id for e in events if e.person_id}
+    if ids:
+        known_ids = set(Person.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    else:
+        known_ids = set()
+    person_of: dict[str, int | None] = {}
+    for e in events:
+        pid = e.person_id if e.person_id in known_ids else people.get(e.email.strip().lower())
+        person_of[e.id] = pid
+    leads = open_leads_of(p for p in person_of.values() if p)
+    rows = [
+        TrackedEvent(
+            event_id=e.id,
+            type=e.type,
+            email=e.email[:254],
+            person_id=person_of[e.id],
+            lead_id=leads.get(person_of[e.id] or 0),
+            touch=None,
+            occurred_at=e.occurred_at,
+            received_at=at,
+            properties=dict(e.properties or {}),
+        )
+        for e in events
+    ]
+    unique: dict[str, TrackedEvent] = {}
+    for row in rows:
+        unique.setdefault(row.event_id, row)  # the same id twice in one batch counts once
+    stored = _insert_new_events(list(unique.values()))
+    fresh = [row for row in unique.values() if row.event_id in stored and row.person_id]
+    touches = [
+        _touch(
+            int(row.person_id or 0),
+            row.lead_id,
+            Touch.Channel.EVENT,
+            "",
+            row.occurred_at,
+            f"{row.type}: {row.properties.get('name') or row.properties.get('title') or ''}".strip(
+                ": "
+            )[:2000],
+        )
+        for row in fresh
+    ]
+    insert_rows(Touch, touches)
+    for row, touch in zip(fresh, touches, strict=True):
+        row.touch = touch
+    update_rows(fresh, ["touch"])
+    score_events(
+        items=[
+            (
+                row.lead_id,
+                scoring_domain.Event(
+                    type=row.type,
+                    at=row.occurred_at,
+                    ref=f"event:{row.event_id}"[:120],
+                    properties={k: v for k, v in row.properties.items() if k != "type"},
+                ),
+            )
+            for row in fresh
+            if row.lead_id is not None
+        ],
+        at=at,
+    )
+    _touched(touches, at)
+    return Ingested(
+        accepted=len(stored),
+        duplicates=len(events) - len(stored),
+        unmatched=tuple(row.event_id for row in unique.values() if row.person_id is None),
+    )

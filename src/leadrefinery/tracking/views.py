@@ -1,0 +1,191 @@
+"""The public tracking endpoints: the snippet, page-visit collection, the open pixel and the
+click redirect. Each answers after one INSERT into the hit buffer; the ``tracking-flush`` job (and, when
+configured, the web process after the response has been sent: ``FlushAfterResponse``) turns
+the buffer into visits, touches and scores in batches. A forged or damaged token records nothing
+and still gets its pixel (or a 404 for a click): it never raises an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from . import links, services
+from .models import Hit
+
+log = logging.getLogger(__name__)
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+VISITOR_KEY = re.compile(r"[A-Za-z0-9-]{8,64}")
+MAX_BODY = 4096
+
+
+_flush_lock = threading.Lock()
+_last_flush = 0.0
+_timer: threading.Timer | None = None
+
+
+def _flush(from_timer: bool = False) -> None:
+    global _last_flush, _timer
+    with _flush_lock:
+        _last_flush = time.monotonic()
+        if from_timer:
+            _timer = None
+    try:
+        services.hits_flush(limit=1000)
+    except Exception:  # the hits stay buffered; the next flush or the tracking-flush job retries
+        log.exception("tracking: flushing the hit buffer failed")
+    finally:
+        if from_timer:
+            connections.close_all()  # the timer's thread is gone after this
+
+
+def flush_soon() -> None:
+    """With REFINERY_TRACKING_FLUSH_SECONDS >= 0: flush the hit buffer now if this process has
+    not flushed within that interval, else once it is over (a timer), so under load one flush
+    writes the hits of many requests. Negative (the default): the tracking-flush job does it,
+    in the worker, and the web process only buffers (see bench/tracking.py for the cost)."""
+    global _timer
+    interval = float(getattr(settings, "REFINERY_TRACKING_FLUSH_SECONDS", -1.0))
+    if interval < 0:
+        return  # this process only buffers; the tracking-flush job writes the hits
+    with _flush_lock:
+        wait = _last_flush + interval - time.monotonic()
+        if wait > 0:
+            if _timer is None:
+                _timer = threading.Timer(wait, _flush, kwargs={"from_timer": True})
+                _timer.daemon = True
+                _timer.start()
+            return
+    _flush()
+
+
+class FlushAfterResponse(HttpResponse):
+    """An HttpResponse that flushes the hit buffer when the server closes it, i.e. after the
+    bytes went to the client: the visitor never waits for scoring."""
+
+    def close(self) -> None:
+        flush_soon()
+        super().close()
+
+
+class FlushAfterRedirect(HttpResponseRedirect):
+    def close(self) -> None:
+        flush_soon()
+        super().close()
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store, private"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _pixel(*, recorded: bool) -> HttpResponse:
+    cls = FlushAfterResponse if recorded else HttpResponse
+    return _no_store(cls(PIXEL, content_type="image/gif"))
+
+
+@require_GET
+def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
+    found = links.read_open(token)
+    if found is None:
+        return _pixel(recorded=False)
+    services.hit_record(
+        kind=Hit.Kind.OPEN, person_id=found.person_id, message_ref=found.message_ref
+    )
+    return _pixel(recorded=True)
+
+
+@require_GET
+def click(request: HttpRequest, token: str) -> HttpResponse:
+    found = links.read_click(token)
+    if found is None:
+        return _no_store(HttpResponseNotFound("This link is not valid.", content_type="text/plain"))
+    services.hit_record(
+        kind=Hit.Kind.CLICK, person_id=found.person_id, message_ref=found.message_ref, url=found.url
+    )
+    return _no_store(FlushAfterRedirect(found.url))
+
+
+def _tracking_refused(request: HttpRequest) -> bool:
+    """Do Not Track and Global Privacy Control are honoured on the server too."""
+    return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    # The snippet runs on the customer's own site: any origin may post a visit (no cookies of
+    # ours are read or set, so nothing is exposed).
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Content-Type"
+    return response
+
+
+@csrf_exempt
+def collect(request: HttpRequest) -> HttpResponse:
+    """POST /t/v: one page visit, as JSON (sent as text/plain by navigator.sendBeacon)."""
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204))
+    if request.method != "POST":
+        return _cors(HttpResponse(status=405))
+    if _tracking_refused(request) or len(request.body) > MAX_BODY:
+        return _cors(HttpResponse(status=204))
+    data: Any
+    try:
+        data = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _cors(HttpResponse(status=400))
+    if not isinstance(data, dict):
+        return _cors(HttpResponse(status=400))
+    key, url = data.get("vid"), data.get("url")
+    if not isinstance(key, str) or not VISITOR_KEY.fullmatch(key):
+        return _cors(HttpResponse(status=400))
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        return _cors(HttpResponse(status=400))
+    title, ref = data.get("title"), data.get("ref")
+    services.hit_record(
+        kind=Hit.Kind.VISIT,
+        visitor_key=key,
+        url=url[:500],
+        title=title[:200] if isinstance(title, str) else "",
+        referrer=ref[:500] if isinstance(ref, str) else "",
+    )
+    return _cors(FlushAfterResponse(status=204))
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def snippet(request: HttpRequest) -> HttpResponse:
+    """The first-party tracking snippet (see docs/tracking.md)."""
+    path = reverse("tracking-collect")
+    context = {"collect_path": path, "collect_url": settings.SITE_URL + path}
+    return render(
+        request,
+        "tracking/snippet.js",
+        context,
+        content_type="application/javascript; charset=utf-8",
+    )
+
+
+def visitor_id(request: HttpRequest) -> str:
+    """The tracking snippet's visitor id sent with a form: the hidden ``refinery_visitor``
+    input it adds, else its first-party cookie (when the form is on the same site)."""
+    for value in (request.POST.get("refinery_visitor"), request.COOKIES.get("rf_vid")):
+        if isinstance(value, str) and VISITOR_KEY.fullmatch(value):
+            return value
+    return ""
