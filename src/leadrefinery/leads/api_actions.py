@@ -1,0 +1,236 @@
+"""Actions on one lead: log a touch, accept, reject, dispose, recycle.
+
+``POST /api/v1/leads/{id}/touches|accept|reject|dispose|recycle``. Each parses the body, finds
+the lead through ``access_lead`` (404 when the token's user cannot see it), calls one service
+and answers with the lead (or the touch). A refusal by the service (the state machine, the
+persistence rule, a reason that does not fit) answers 422 with the field it is about.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Path, Router, Schema, Status
+from pydantic import ConfigDict, field_validator
+
+from leadrefinery.accounts.access import access_lead
+from leadrefinery.accounts.api_auth import TokenAuth
+
+from . import services
+from .actors import Actor
+from .api import lead_item
+from .models import Lead
+from .schemas import MAX_ID, LeadItem, Message, TouchOut, ValidationErrorOut
+
+router = Router(tags=["leads"])
+
+WRITE = TokenAuth("leads:write")
+ID = Path(..., ge=1, le=MAX_ID, examples=[1])
+ERRORS: dict[int, Any] = {401: Message, 403: Message, 404: Message, 422: ValidationErrorOut}
+
+TouchChannel = Literal[
+    "email", "call", "meeting", "social", "visit", "email_open", "email_click", "event", "other"
+]
+TouchOutcome = Literal[
+    "",
+    "connected",
+    "voicemail",
+    "no_answer",
+    "wrong_number",
+    "sent",
+    "bounced",
+    "replied",
+    "meeting_booked",
+    "opened",
+    "clicked",
+    "unsubscribed",
+]
+Reason = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$", examples=["lost_price"])
+Note = Field("", max_length=2000)
+
+
+def iso_text_only(value: Any) -> Any:
+    # Lax parsing would read a bare number as a Unix timestamp: a typo becoming a date.
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("give an ISO 8601 date and time, e.g. 2026-03-02T09:00:00+01:00")
+    return value
+
+
+class TouchIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    channel: TouchChannel = Field(examples=["call"])
+    direction: Literal["outbound", "inbound"] = "outbound"
+    outcome: TouchOutcome = Field("", examples=["voicemail"])
+    note: str = Note
+    occurred_at: datetime | None = Field(
+        None, description="when it happened (default: now); with a time zone"
+    )
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _iso_text_only(cls, value: Any) -> Any:
+        return iso_text_only(value)
+
+
+class AcceptIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Note
+
+
+class ReasonIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Reason
+    note: str = Note
+
+
+def field_errors(exc: services.ServiceError) -> dict[str, Any]:
+    field = exc.field or "lead"
+    return {
+        "detail": [
+            {"loc": ["body", "payload", field], "msg": msg, "type": "value_error"}
+            for msg in exc.errors
+        ],
+        "inquiry_id": None,
+    }
+
+
+def _lead(request: HttpRequest, lead_id: int) -> Lead:
+    return access_lead(request.auth.user, lead_id)  # type: ignore[attr-defined]
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.of(request.auth.user)  # type: ignore[attr-defined]
+
+
+def _answer(lead: Lead) -> dict[str, Any]:
+    lead = Lead.objects.select_related(
+        "person", "owner_user", "owner_queue", "source", "campaign"
+    ).get(pk=lead.pk)
+    return lead_item(lead)
+
+
+@router.post(
+    "/leads/{lead_id}/touches",
+    auth=WRITE,
+    response={201: TouchOut, **ERRORS},
+    operation_id="lead_touch_create",
+    summary="Log a touch (a call, an email, a reply, a meeting)",
+)
+def lead_touch_create(request: HttpRequest, payload: TouchIn, lead_id: int = ID) -> Status:
+    """Outbound touches by you count toward the persistence rule, and the first one stops the
+    speed-to-lead clock. A reply or a booked meeting stops the lead's cadence; an inbound touch
+    notifies the owner."""
+    if payload.occurred_at is not None and payload.occurred_at.tzinfo is None:
+        return Status(
+            422,
+            field_errors(services.ServiceError("give a time zone", field="occurred_at")),
+        )
+    lead = _lead(request, lead_id)
+    try:
+        touch = services.touch_log(
+            lead=lead,
+            channel=payload.channel,
+            direction=payload.direction,
+            outcome=payload.outcome,
+            note=payload.note,
+            actor=_actor(request),
+            at=payload.occurred_at,
+        )
+    except services.ServiceError as exc:
+        return Status(422, field_errors(exc))
+    return Status(
+        201,
+        {
+            "id": touch.pk,
+            "channel": touch.channel,
+            "direction": touch.direction,
+            "outcome": touch.outcome,
+            "is_sales": touch.is_sales,
+            "at": touch.occurred_at,
+            "actor": touch.actor.username if touch.actor else None,
+            "note": touch.note,
+            "voided": False,
+        },
+    )
+
+
+@router.post(
+    "/leads/{lead_id}/accept",
+    auth=WRITE,
+    response={200: LeadItem, **ERRORS},
+    operation_id="lead_accept",
+    summary="Accept a sales-ready lead (stage Working; the cadence starts)",
+)
+def lead_accept(request: HttpRequest, payload: AcceptIn, lead_id: int = ID) -> Status:
+    from leadrefinery.cadences.services import lead_accept as accept
+
+    lead = _lead(request, lead_id)
+    try:
+        lead = accept(lead=lead, actor=_actor(request), note=payload.note)
+    except services.ServiceError as exc:
+        return Status(422, field_errors(exc))
+    return Status(200, _answer(lead))
+
+
+@router.post(
+    "/leads/{lead_id}/reject",
+    auth=WRITE,
+    response={200: LeadItem, **ERRORS},
+    operation_id="lead_reject",
+    summary="Reject a sales-ready lead: back to routing, or recycled to marketing",
+)
+def lead_reject(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> Status:
+    """``reason``: wrong_territory, wrong_person, no_capacity or duplicate route the lead again
+    without you; a recycle reason (recycle_rejected, recycle_not_ready, ...) hands it to
+    marketing nurture."""
+    from leadrefinery.cadences.services import lead_reject as reject
+
+    lead = _lead(request, lead_id)
+    try:
+        lead = reject(
+            lead=lead, actor=_actor(request), reason_code=payload.reason, note=payload.note
+        )
+    except services.ServiceError as exc:
+        return Status(422, field_errors(exc))
+    return Status(200, _answer(lead))
+
+
+@router.post(
+    "/leads/{lead_id}/dispose",
+    auth=WRITE,
+    response={200: LeadItem, **ERRORS},
+    operation_id="lead_dispose",
+    summary="Close a lead with an outcome reason (won, lost_*, dq_*)",
+)
+def lead_dispose(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> Status:
+    """'No response' (lost_no_response) is refused until the persistence rule is met; the
+    message says how many touches and days remain."""
+    lead = _lead(request, lead_id)
+    try:
+        lead = services.lead_dispose(
+            lead=lead, reason_code=payload.reason, actor=_actor(request), note=payload.note
+        )
+    except services.ServiceError as exc:
+        return Status(422, field_errors(exc))
+    return Status(200, _answer(lead))
+
+
+@router.post(
+    "/leads/{lead_id}/recycle",
+    auth=WRITE,
+    response={200: LeadItem, **ERRORS},
+    operation_id="lead_recycle",
+    summary="Recycle a lead to marketing nurture with a reason (recycle_*)",
+)
+def lead_recycle(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> Status:
+    """The marketing queue owns the lead afterwards, with a next action and due time."""
+    lead = _lead(request, lead_id)
+    try:
+        lead = services.lead_recycle(
+            lead=lead, reason_code=payload.reason, actor=_actor(request), note=payload.note
+        )
+    except services.ServiceError as exc:
+        return Status(422, field_errors(exc))
+    return Status(200, _answer(lead))
