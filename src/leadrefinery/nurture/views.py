@@ -1,0 +1,122 @@
+"""Nurture pages: one-click unsubscribe (public), the bounce webhook (public, shared secret),
+and for staff the programs report, a message preview and the invisible pipeline."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import cast
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from leadrefinery.accounts.models import Role, User
+from leadrefinery.leads.services import ServiceError
+from leadrefinery.leads.views import member_view
+
+from . import selectors, services
+from .models import Message, NurtureSend, Program
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@csrf_exempt  # RFC 8058: the mail client POSTs without a session or a CSRF token
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a page with one button (link scanners fetch URLs; they must not unsubscribe
+    anyone); POST unsubscribes, from the page or from the mail client's one-click button."""
+    send = NurtureSend.objects.select_related("person").filter(token=token[:32]).first()
+    if send is None:
+        return render(request, "nurture/unsubscribe.html", {"unknown": True}, status=404)
+    if request.method == "POST":
+        services.unsubscribe(token=send.token, ip=_client_ip(request))
+        return render(request, "nurture/unsubscribe.html", {"done": True, "send": send})
+    return render(request, "nurture/unsubscribe.html", {"send": send})
+
+
+@csrf_exempt  # called by a mail provider or relay with the shared secret, not a browser
+@require_POST
+def bounce_webhook(request: HttpRequest) -> HttpResponse:
+    """``{"email": "...", "event": "bounced"|"complained"|"unsubscribed", "description": ""}``
+    (or a list of them) with ``Authorization: Bearer <REFINERY_NURTURE_WEBHOOK_SECRET>``."""
+    secret = settings.REFINERY_NURTURE_WEBHOOK_SECRET
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        return JsonResponse({"detail": "unknown or missing secret"}, status=401)
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return JsonResponse({"detail": "the body is not JSON"}, status=400)
+    events = body if isinstance(body, list) else [body]
+    recorded = 0
+    for event in events:
+        if not isinstance(event, dict) or not isinstance(event.get("email"), str):
+            return JsonResponse({"detail": "each event needs an 'email'"}, status=422)
+        try:
+            done = services.bounce_record(
+                address=event["email"],
+                kind=str(event.get("event", "")),
+                source="webhook",
+                note=str(event.get("description", ""))[:500],
+            )
+        except ServiceError as exc:
+            return JsonResponse({"detail": exc.message}, status=422)
+        recorded += done is not None
+    return JsonResponse({"recorded": recorded})
+
+
+def _staff(request: HttpRequest) -> User:
+    user = cast(User, request.user)
+    if not (user.is_superuser or user.role in (Role.ADMIN, Role.MARKETER, Role.MANAGER)):
+        raise PermissionDenied("Nurture programs are for marketers, managers and admins.")
+    return user
+
+
+@member_view
+@require_GET
+def program_list(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    return render(
+        request,
+        "nurture/program_list.html",
+        {"programs": selectors.program_report(), "failed": selectors.failed_sends()},
+    )
+
+
+@member_view
+@require_GET
+def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff(request)
+    program = get_object_or_404(Program, pk=pk)
+    return render(
+        request,
+        "nurture/program_detail.html",
+        {
+            "program": program,
+            "report": selectors.program_report(program_id=program.pk)[0],
+            "failed": selectors.failed_sends(program_id=program.pk),
+        },
+    )
+
+
+@member_view
+@require_GET
+def message_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff(request)
+    message = get_object_or_404(Message, pk=pk)
+    return render(
+        request, "nurture/message_preview.html", {"message": message, **selectors.preview(message)}
+    )
+
+
+@member_view
+@require_GET
+def pipeline(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    return render(request, "nurture/pipeline.html", {"rows": selectors.invisible_pipeline()})
