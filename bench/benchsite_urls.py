@@ -31,4 +31,13 @@ def bare_insert(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True}, status=201)
 
 
-urlpatterns = [path("bench/bare-insert", bare_insert), *project_urlpatterns]
+def bare_json(request: HttpRequest) -> JsonResponse:
+    """The baseline for bench/tracking.py: the same stack answering a GET with no work."""
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    path("bench/bare-insert", bare_insert),
+    path("bench/bare-json", bare_json),
+    *project_urlpatterns,
+]

@@ -55,6 +55,8 @@ SEED_MIGRATIONS = (
     "leadrefinery.leads.migrations.0002_seed_reference_data",
     "leadrefinery.routing.migrations.0002_fallback_rule",
     "leadrefinery.sla.migrations.0002_default_policies",
+    "leadrefinery.cadences.migrations.0002_default_cadence",
+    "leadrefinery.scoring.migrations.0002_default_rules",
 )
 _DB_FIXTURES = {
     "db",
@@ -82,6 +84,13 @@ def _reference_data(request):
     if not Queue.objects.filter(slug="unassigned").exists():
         for module in SEED_MIGRATIONS:
             importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _tracking_flushes_at_once(settings):
+    """Tracking hits are turned into touches right after each response in tests (in production
+    at most once a second per process, batched), so a test can look right after a request."""
+    settings.REFINERY_TRACKING_FLUSH_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

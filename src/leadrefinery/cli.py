@@ -36,6 +36,16 @@ OVERVIEW = [
     ("export-leads", "Export the leads a user may see as CSV: refinery export-leads --user NAME."),
     ("outbox-send", "Send queued emails and webhooks now (the worker also does this)."),
     ("intake-retry", "Process intake records left unprocessed (the worker also does this)."),
+    (
+        "nurture-send",
+        "Enroll leads in nurture programs and send the nurture email due now (the worker also "
+        "does this).",
+    ),
+    ("dedupe-scan", "Find possible duplicate people in batches (blocking) for the review queue."),
+    (
+        "scoring",
+        "Scoring jobs: refinery scoring train | import-history FILE | decay | rescore.",
+    ),
 ]
 
 

@@ -73,6 +73,11 @@ INSTALLED_APPS = [
     "leadrefinery.routing",
     "leadrefinery.sla",
     "leadrefinery.notifications",
+    "leadrefinery.dedupe",
+    "leadrefinery.cadences",
+    "leadrefinery.nurture",
+    "leadrefinery.scoring",
+    "leadrefinery.tracking",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +228,27 @@ REFINERY_INTAKE_RETRY_AFTER_SECONDS = int(
 )
 # Default country for phone numbers written without +country code.
 REFINERY_DEFAULT_COUNTRY = os.environ.get("REFINERY_DEFAULT_COUNTRY", "US")
+# Dedupe (dedupe/domain.py): match score at or above AUTO attaches an inquiry to the existing
+# person; between REVIEW and AUTO a possible duplicate goes to the review queue.
+REFINERY_DEDUPE_AUTO = float(os.environ.get("REFINERY_DEDUPE_AUTO", "0.95"))
+REFINERY_DEDUPE_REVIEW = float(os.environ.get("REFINERY_DEDUPE_REVIEW", "0.25"))
+
+# Nurture email (nurture/, docs/nurture.md). Every message carries the sender's postal address.
+REFINERY_POSTAL_ADDRESS = os.environ.get(
+    "REFINERY_POSTAL_ADDRESS", "Lead Refinery, 1 Example Street, Springfield"
+).replace("\\n", "\n")
+REFINERY_NURTURE_FROM_EMAIL = os.environ.get("REFINERY_NURTURE_FROM_EMAIL", "")
+REFINERY_NURTURE_UNSUBSCRIBE_MAILTO = os.environ.get("REFINERY_NURTURE_UNSUBSCRIBE_MAILTO", "")
+# At most MESSAGES nurture emails per person per DAYS, across all programs.
+REFINERY_NURTURE_CAP = os.environ.get("REFINERY_NURTURE_CAP", "2/7")
+# Shared secret of the bounce/complaint webhook (POST /nurture/bounces); empty = disabled.
+REFINERY_NURTURE_WEBHOOK_SECRET = os.environ.get("REFINERY_NURTURE_WEBHOOK_SECRET", "")
+# Countries (ISO codes) where marketing email needs a recorded consent basis: EU/EEA, UK, CA, AU.
+REFINERY_OPT_IN_COUNTRIES = _env_list(
+    "REFINERY_OPT_IN_COUNTRIES",
+    "AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE,"
+    "IS,LI,NO,GB,CA,AU",
+)
 
 LOGGING = {
     "version": 1,
@@ -232,3 +258,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("REFINERY_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Tracking (tracking/, docs/tracking.md): pixel, click and visit requests only buffer a hit;
+# the worker's tracking-flush job turns hits into touches and scores every minute. 0 or more:
+# each web process also flushes after a response, at most once per this many seconds.
+REFINERY_TRACKING_FLUSH_SECONDS = float(os.environ.get("REFINERY_TRACKING_FLUSH_SECONDS", "-1"))

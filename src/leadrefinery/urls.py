@@ -11,8 +11,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("f/", include("leadrefinery.leads.urls_public")),
+    path("", include("leadrefinery.tracking.urls")),
+    path("", include("leadrefinery.scoring.urls")),
     path("", include("leadrefinery.routing.urls_queue")),
     path("", include("leadrefinery.notifications.urls")),
+    path("", include("leadrefinery.nurture.urls")),
+    path("", include("leadrefinery.cadences.urls")),
     path("", include("leadrefinery.routing.urls")),
+    path("", include("leadrefinery.dedupe.urls")),
     path("", include("leadrefinery.leads.urls")),
 ]

@@ -55,6 +55,18 @@ CONFIG = {
                 "webhook_create",
                 "webhook_update",
                 "queue_pull_next",
+                # Lead actions and cadences: the state machine, the persistence rule and the
+                # cadence rules refuse schema-valid requests that do not fit the lead's state.
+                "lead_touch_create",
+                "lead_accept",
+                "lead_reject",
+                "lead_dispose",
+                "lead_recycle",
+                "cadence_create",
+                "cadence_update",
+                "task_complete",
+                "task_reschedule",
+                "outcome_check_answer",
             )
         ],
     ],

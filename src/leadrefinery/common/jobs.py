@@ -36,6 +36,38 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         minutes=1,
         description="Send queued emails and webhooks; retry failures with backoff.",
     ),
+    PeriodicJob(
+        name="cadence-sweep",
+        func="leadrefinery.cadences.sweep.cadence_sweep",
+        minutes=1,
+        description="Tell owners of overdue cadence steps, end finished cadences (recycle on "
+        "no response), open outcome checks that fall due.",
+    ),
+    PeriodicJob(
+        name="nurture-enroll",
+        func="leadrefinery.nurture.sweep.nurture_enroll",
+        minutes=10,
+        description="Enroll leads that meet a nurture program's entry rules.",
+    ),
+    PeriodicJob(
+        name="nurture-send",
+        func="leadrefinery.nurture.sweep.nurture_send_due",
+        minutes=1,
+        description="Send the nurture emails that are due (claimed per row, retried with "
+        "backoff); take leads that must leave out of their programs.",
+    ),
+    PeriodicJob(
+        name="tracking-flush",
+        func="leadrefinery.tracking.services.hits_flush",
+        minutes=1,
+        description="Turn buffered page visits, email opens and clicks into touches and scores.",
+    ),
+    PeriodicJob(
+        name="scoring-decay",
+        func="leadrefinery.scoring.services.decay_sweep",
+        minutes=1440,
+        description="Decay engagement scores that are due (half-lives) and cool expired hand-raisers.",
+    ),
 )
 
 

@@ -17,6 +17,7 @@ from ninja import Header, Path, Query, Router, Status
 from leadrefinery.accounts.access import access_lead, visible_to
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.common import config
+from leadrefinery.scoring.services import lead_score_summary
 
 from . import domain
 from .actors import Actor
@@ -388,6 +389,7 @@ def _detail(lead: Lead) -> dict[str, Any]:
             }
             for t in lead.touches.select_related("actor").order_by("-occurred_at", "-id")
         ],
+        "score": lead_score_summary(lead),
     }
 
 

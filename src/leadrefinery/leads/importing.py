@@ -30,6 +30,7 @@ from django.db import transaction
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
+from leadrefinery.dedupe.services import Matcher
 
 from . import domain
 from .actors import Actor
@@ -43,7 +44,6 @@ from .models import (
     Source,
 )
 from .normalize import normalize_inquiry
-from .selectors import people_by_contact
 from .services import ServiceError
 
 _DELIMITERS = ",;\t|"
@@ -81,6 +81,11 @@ class ImportReport:
     header: list[str] = field(default_factory=list)
     # The original cells of every rejected row, for the error file.
     rejected_rows: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    # People (dedupe): rows that create a person, attach to a known one (in the database or
+    # earlier in the file), or create one with a possible duplicate for the review queue.
+    people_new: int = 0
+    people_attached: int = 0
+    review: int = 0
 
 
 @dataclass(frozen=True)
@@ -344,15 +349,31 @@ def _dry_run(
     progress: Callable[[int], None] | None,
 ) -> None:
     default_country = settings.REFINERY_DEFAULT_COUNTRY
-    good: list[tuple[str, str, str]] = []
+    good: list[tuple[object, str]] = []
+    matcher = Matcher()  # remembers the file's earlier rows: in-file duplicates, same rules
     for chunk in chunks:
+        people: list[dict[str, str]] = []
+        products: list[str] = []
         for number, row in chunk:
             result = normalize_inquiry(mapping.payload(row), default_country=default_country)
             if result.clean is None:
                 _reject(report, mapping, number, row, ((e.field, e.message) for e in result.errors))
             else:
-                person, lead = result.clean.person, result.clean.lead
-                good.append((person["email"], person["phone"], lead["product_interest"]))
+                people.append(result.clean.person)
+                products.append(result.clean.lead["product_interest"])
+        for found, product in zip(matcher.match(people), products, strict=True):
+            row_id = len(good)
+            if found.person is not None:
+                who: object = found.person.pk
+                report.people_attached += 1
+            elif found.same_as_row is not None:
+                who = good[found.same_as_row][0]
+                report.people_attached += 1
+            else:
+                who = ("row", row_id)
+                report.people_new += 1
+                report.review += bool(found.review)
+            good.append((who, product))
         if progress:
             progress(len(chunk))
     report.imported = len(good)
@@ -365,16 +386,11 @@ def _in_chunks(values: Iterable[str]) -> Iterator[list[str]]:
         yield items[start : start + _QUERY_CHUNK]
 
 
-def _predict_outcomes(good: list[tuple[str, str, str]]) -> tuple[int, int]:
-    """(new leads, attached) the import would make: the intake's exact email-then-phone
-    match against the database and within the file, one open lead per product line."""
-    people_email, people_phone = people_by_contact(
-        (e for e, _, _ in good), (p for _, p, _ in good), fields=("pk",)
-    )
-    in_db_email = {key: person.pk for key, person in people_email.items()}
-    in_db_phone = {key: person.pk for key, person in people_phone.items()}
-    known = sorted({*in_db_email.values(), *in_db_phone.values()})
-    # A person is a database id, or ("row", n) for one the file itself would create.
+def _predict_outcomes(good: list[tuple[object, str]]) -> tuple[int, int]:
+    """(new leads, attached) the import would make, given the person each row resolves to (a
+    database id, or ("row", n) for one the file itself would create): one open lead per
+    person and product line, as intake does."""
+    known = sorted({who for who, _ in good if isinstance(who, int)})
     open_keys: set[tuple[object, str]] = set()
     for start in range(0, len(known), _QUERY_CHUNK):
         open_keys.update(
@@ -383,24 +399,13 @@ def _predict_outcomes(good: list[tuple[str, str, str]]) -> tuple[int, int]:
                 stage__in=list(domain.OPEN_STAGES),
             ).values_list("person_id", "product_interest")
         )
-    by_email: dict[str, object] = dict(in_db_email)
-    by_phone: dict[str, object] = dict(in_db_phone)
     new = attached = 0
-    for index, (email, phone, product) in enumerate(good):
-        person = by_email.get(email) if email else None
-        if person is None and phone:
-            person = by_phone.get(phone)
-        if person is None:
-            person = ("row", index)
-        if email:
-            by_email.setdefault(email, person)
-        if phone:
-            by_phone.setdefault(phone, person)
-        if (person, product) in open_keys:
+    for who, product in good:
+        if (who, product) in open_keys:
             attached += 1
         else:
             new += 1
-            open_keys.add((person, product))
+            open_keys.add((who, product))
     return new, attached
 
 
@@ -503,10 +508,15 @@ def _import_chunk(
         record = done[stored.pk]
         if record.status == IntakeRecord.Status.PROCESSED:
             report.imported += 1
-            if (record.response or {}).get("outcome") == OUTCOME_ATTACHED:
+            response = record.response or {}
+            if response.get("outcome") == OUTCOME_ATTACHED:
                 report.attached += 1
             else:
                 report.new_leads += 1
+            people = response.get("dedupe", "new")
+            report.people_attached += people == "attached"
+            report.people_new += people != "attached"
+            report.review += people == "review"
         elif record.status == IntakeRecord.Status.REJECTED:
             errors = record.errors or [{"field": "", "message": "rejected"}]
             _reject(report, mapping, number, row, ((e["field"], e["message"]) for e in errors))

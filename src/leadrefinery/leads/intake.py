@@ -26,10 +26,14 @@ from django.db.models import F
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, update_rows
+from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
+from leadrefinery.dedupe.services import accounts_for, match_batch, review_pairs
 from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
 from leadrefinery.routing import domain as routing_domain
 from leadrefinery.routing.services import Router, account_routing_fields
+from leadrefinery.scoring.services import intake_scorer
 from leadrefinery.sla.services import active_policies, sla_apply_start
+from leadrefinery.tracking.services import intake_identify
 
 from . import domain, pipeline
 from .actors import Actor
@@ -48,7 +52,6 @@ from .models import (
     WebForm,
 )
 from .normalize import normalize_inquiry
-from .selectors import people_by_contact
 
 log = logging.getLogger(__name__)
 
@@ -217,42 +220,19 @@ def process_records(
 def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None:
     if not pending:
         return
-    # --- People: match on exact normalized email, then phone (pipeline plug point) ----
-    by_email, by_phone = people_by_contact(
-        (p.person["email"] for p in pending), (p.person["phone"] for p in pending)
-    )
-
-    # --- Accounts by folded company name ----------------------------------------------
-    keys = {
-        pipeline.account_key(p.person["company_name"]) for p in pending if p.person["company_name"]
-    }
-    keys.discard("")
-    accounts = {a.name_key: a for a in Account.objects.filter(name_key__in=keys)} if keys else {}
-    new_accounts = []
-    for p in pending:
-        key = pipeline.account_key(p.person["company_name"])
-        if key and key not in accounts:
-            account = Account(
-                name=p.person["company_name"],
-                name_key=key,
-                country=p.person["country"],
-                created_at=at,
-            )
-            accounts[key] = account
-            new_accounts.append(account)
-    insert_rows(Account, new_accounts)
+    # --- People and accounts: dedupe matching (blocking + scoring), then lead-to-account -
+    people = [p.person for p in pending]
+    matches = match_batch(people)
+    row_accounts = accounts_for(people, at=at)
 
     persons: list[Person] = []
     new_people: list[Person] = []
     enriched: dict[int, Person] = {}
-    for p in pending:
-        match = by_email.get(p.person["email"]) if p.person["email"] else None
-        if match is None and p.person["phone"]:
-            match = by_phone.get(p.person["phone"])
-        key = pipeline.account_key(p.person["company_name"])
+    for p, found, account in zip(pending, matches, row_accounts, strict=True):
+        match = found.person if found.same_as_row is None else persons[found.same_as_row]
         if match is None:
             match = Person(
-                **p.person, account=accounts.get(key) if key else None, created_at=at, updated_at=at
+                **p.person, **person_keys(p.person), account=account, created_at=at, updated_at=at
             )
             new_people.append(match)
         elif match.pk is not None:
@@ -262,20 +242,20 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
                 if value and not getattr(match, name):
                     setattr(match, name, value)
                     changed = True
-            if match.account_id is None and key:
-                match.account = accounts[key]
+            if match.account_id is None and account is not None:
+                match.account = account
                 changed = True
             if changed:
+                apply_keys(match)
                 match.updated_at = at
                 enriched[match.pk] = match
-        if match.email:
-            by_email.setdefault(match.email, match)
-        if match.phone:
-            by_phone.setdefault(match.phone, match)
         persons.append(match)
     insert_rows(Person, new_people)
     if enriched:
-        update_rows(list(enriched.values()), [*pending[0].person.keys(), "account", "updated_at"])
+        update_rows(
+            list(enriched.values()),
+            [*pending[0].person.keys(), *KEY_FIELDS, "account", "updated_at"],
+        )
 
     # --- Leads: one open lead per person and product line ----------------------------
     new_ids = {n.pk for n in new_people}
@@ -290,6 +270,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
     queues = _queues()
     unassigned = next(q for q in queues.values() if q.slug == "unassigned")
     router = Router(at=at)
+    scorer = intake_scorer(at=at)  # fit, hand-raisers and temperature, before routing
     policies: list | None = None
     new_leads: list[Lead] = []
     routes: dict[int, routing_domain.Decision] = {}
@@ -304,18 +285,21 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             continue
         record = p.record
         person_account: Account | None = person.account
+        fields = routing_domain.routing_fields(
+            p.lead,
+            p.person,
+            source=record.source.name,
+            campaign=record.campaign.name if record.campaign else "",
+            account=account_routing_fields(person_account),
+            extra=record.payload.get("extra")
+            if isinstance(record.payload.get("extra"), dict)
+            else None,
+        )
+        p.lead["temperature"] = fields["temperature"] = scorer.temperature(
+            record.pk, fields, record.payload
+        )
         decision = router.choose(
-            routing_domain.routing_fields(
-                p.lead,
-                p.person,
-                source=record.source.name,
-                campaign=record.campaign.name if record.campaign else "",
-                account=account_routing_fields(person_account),
-                extra=record.payload.get("extra")
-                if isinstance(record.payload.get("extra"), dict)
-                else None,
-            ),
-            account_owner_id=person_account.owner_id if person_account else None,
+            fields, account_owner_id=person_account.owner_id if person_account else None
         )
         stage = pipeline.initial_stage(p.lead)
         if decision.kind == routing_domain.TargetKind.USER and stage == domain.Stage.INQUIRY:
@@ -431,10 +415,28 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             "outcome": OUTCOME_ATTACHED if was_attached else OUTCOME_NEW,
             "warnings": list(p.warnings),
         }
+    events += review_pairs(
+        matches,
+        persons,
+        lead_for,
+        responses=[p.record.response for p in pending],
+        found_by=["import" if p.record.channel == "import" else "intake" for p in pending],
+        actor=actor,
+        at=at,
+    )
     insert_rows(Touch, touches)
     insert_rows(LeadEvent, events)
     insert_rows(Consent, consents)
     router.save()
+    scored = [
+        (p.record.pk, lead, p.record.channel) for p, lead in zip(pending, lead_for, strict=True)
+    ]
+    scorer.save(
+        new=[s for s, was in zip(scored, attached, strict=True) if not was],
+        attached=[s for s, was in zip(scored, attached, strict=True) if was],
+        actor=actor,
+    )
+    intake_identify(records=[p.record for p in pending], persons=persons, leads=lead_for, at=at)
     _notify_new_leads(
         new_leads,
         pending_by_lead={id(lead): p for p, lead in zip(pending, lead_for, strict=True)},
@@ -446,6 +448,9 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             lead.last_touch_at = max(filter(None, [lead.last_touch_at, at]))
             lead.updated_at = at
         update_rows(list(attached_leads.values()), ["last_touch_at", "updated_at"])
+        from leadrefinery.cadences.hooks import after_inbound_intake  # tells the owners
+
+        after_inbound_intake(leads=list(attached_leads.values()), at=at)
 
 
 def _notify_new_leads(

@@ -64,6 +64,25 @@ class Person(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Match keys (dedupe/keys.py computes them; intake, import and the backfill store them).
+    email_key = models.CharField(max_length=254, blank=True, help_text="provider rules applied")
+    domain_key = models.CharField(max_length=200, blank=True, help_text="web domain")
+    company_key = models.CharField(max_length=200, blank=True, help_text="cleanco basename")
+    first_name_key = models.CharField(max_length=120, blank=True, help_text="nicknames folded")
+    last_name_key = models.CharField(max_length=120, blank=True)
+    postcode_key = models.CharField(max_length=32, blank=True)
+    street_number_key = models.CharField(max_length=16, blank=True)
+    # A merged person is kept, pointing at its survivor (merged_into), with its provenance.
+    status = models.CharField(
+        max_length=8,
+        choices=[("active", "Active"), ("merged", "Merged")],
+        default="active",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    merge_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -72,9 +91,41 @@ class Person(models.Model):
         # Partial indexes: many people have no phone (or no email), and an index whose
         # statistics are dominated by '' made SQLite's planner scan the whole table for
         # every match (found by bench/routing.py at 1M people). Queries say "!= ''" to use them.
+        # The dedupe blocks (dedupe/domain.py: BLOCKS) are one index read each.
         indexes = [
             models.Index(fields=["email"], name="person_email_key", condition=~Q(email="")),
             models.Index(fields=["phone"], name="person_phone_key", condition=~Q(phone="")),
+            models.Index(
+                fields=["email_key"], name="person_block_email", condition=~Q(email_key="")
+            ),
+            models.Index(
+                fields=["last_name_key", "first_name_key"],
+                name="person_block_name",
+                condition=~Q(last_name_key=""),
+            ),
+            models.Index(
+                fields=["company_key", "last_name_key"],
+                name="person_block_company",
+                condition=~Q(company_key=""),
+            ),
+            models.Index(
+                fields=["postcode_key", "street_number_key"],
+                name="person_block_address",
+                condition=~Q(postcode_key=""),
+            ),
+            models.Index(
+                fields=["first_name_key", "postcode_key"],
+                name="person_block_name_postcode",
+                condition=~Q(first_name_key=""),
+            ),
+            models.Index(
+                fields=["domain_key"], name="person_domain_key", condition=~Q(domain_key="")
+            ),
+            models.Index(
+                fields=["last_name_key", "postcode_key"],
+                name="person_block_surname_postcode",
+                condition=~Q(last_name_key=""),
+            ),
         ]
 
     def __str__(self) -> str:

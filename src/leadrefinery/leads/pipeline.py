@@ -3,9 +3,11 @@
 Intake (intake.py) calls these in order for every clean inquiry. Each later capability
 replaces one function here, and nothing else in intake changes:
 
-- matching: ``selectors.people_by_contact`` finds people by exact normalized email, then
-  phone (the dedupe issue adds fuzzy matching and the review queue);
-- ``account_key``: how a company name becomes an Account key (dedupe adds cleanco);
+- matching: ``dedupe.services.match_batch`` finds the person by blocking on stored match keys
+  and scoring the candidates (above ``auto`` attach; between ``review`` and ``auto`` a
+  possible duplicate for the review queue); ``dedupe.services.accounts_for`` links the
+  person to an Account by web domain, then company key, then fuzzy company name;
+- ``account_key``: how a company name becomes an Account key (cleanco, dedupe/keys.py);
 - ``initial_stage``: where a new lead starts (scoring makes hand-raisers sales-ready);
 - routing: ``routing.services.Router`` places each new lead by the routing rules (data) and
   ``sla.services`` starts the speed-to-lead clock when the owner is a rep.
@@ -13,18 +15,15 @@ replaces one function here, and nothing else in intake changes:
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from leadrefinery.dedupe.keys import company_key
 
 from . import domain
 
-_PUNCT = re.compile(r"[^\w\s]")
-
 
 def account_key(company_name: str) -> str:
-    """Case, accents and punctuation folded: 'Acme, Inc.' and 'ACME Inc' share a key."""
-    text = unicodedata.normalize("NFKD", company_name).encode("ascii", "ignore").decode()
-    return " ".join(_PUNCT.sub(" ", text).lower().split())
+    """The cleanco basename, case, accents and punctuation folded: 'Acme, Inc.' and
+    'ACME Incorporated' share the key 'acme' (dedupe/keys.py)."""
+    return company_key(company_name)
 
 
 def initial_stage(lead_fields: dict[str, str]) -> domain.Stage:

@@ -16,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 
+from leadrefinery.scoring.schemas import LeadScoreOut
+
 from . import domain
 from .normalize import LEAD_FIELDS, PERSON_FIELDS
 
@@ -358,3 +360,4 @@ class LeadDetail(Schema):
     updated_at: datetime
     timeline: list[EventOut] = Field(description="newest first")
     touches: list[TouchOut] = Field(description="newest first")
+    score: LeadScoreOut = Field(description="fit, engagement, temperature and their reasons")

@@ -180,6 +180,16 @@ def lead_transition(
         note=note,
         data={"why": list(decision.reasons), "owner": lead.owner_label},
     )
+    # Cadences react in this transaction: start or stop the cadence, schedule outcome checks.
+    from leadrefinery.cadences.hooks import after_transition
+
+    after_transition(
+        lead=lead,
+        from_stage=from_stage,
+        reason_code=reason.code if reason else "",
+        actor=actor,
+        at=at,
+    )
     return lead
 
 
@@ -197,11 +207,16 @@ def lead_dispose(
     )
 
 
+@transaction.atomic
 def lead_recycle(
     *, lead: Lead, reason_code: str, actor: Actor, note: str = "", at: datetime | None = None
 ) -> Lead:
-    """Hand a lead back from sales to marketing nurture, with a reason."""
-    return lead_transition(
+    """Hand a lead back to marketing nurture with a recycle reason: the marketing queue owns it
+    afterwards, with the nurture stage's next action and due time."""
+    reason = DispositionReason.objects.filter(code=reason_code).first()
+    if reason is None or reason.stage != domain.Stage.NURTURE:
+        raise TransitionRefused(f"'{reason_code}' is not a recycle reason", field="reason")
+    lead = lead_transition(
         lead=lead,
         to_stage=domain.Stage.NURTURE,
         reason_code=reason_code,
@@ -209,6 +224,10 @@ def lead_recycle(
         note=note,
         at=at,
     )
+    marketing = queue_by_slug(MARKETING_QUEUE)
+    if lead.owner_queue_id != marketing.pk:  # recycled from qualifying: sales never owned it
+        lead = lead_assign(lead=lead, actor=actor, owner_queue=marketing, note=note, at=at)
+    return lead
 
 
 @transaction.atomic
@@ -351,4 +370,8 @@ def touch_log(
         note=note,
         data={"touch_id": touch.pk, "channel": channel, "direction": direction, "outcome": outcome},
     )
+    # A reply or a booked meeting stops the cadence; an inbound touch tells the owner.
+    from leadrefinery.cadences.hooks import after_touch
+
+    after_touch(lead=lead, touch=touch, actor=actor, at=at)
     return touch

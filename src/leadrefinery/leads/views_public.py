@@ -18,6 +18,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from leadrefinery.tracking.views import visitor_id
+
 from . import public_forms as pf
 from .models import WebForm
 
@@ -104,8 +106,12 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
     missing = pf.missing_required(fields, values)
     if missing:
         return _render_form(request, form, values=values, errors=missing, status=400)
+    visitor = visitor_id(request)  # the tracking snippet's id: merges the visitor's history
     submitted = pf.form_submit(
-        form=form, values=values, ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", "")
+        form=form,
+        values={**values, "visitor_id": visitor} if visitor else values,
+        ip=ip,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     if not submitted.accepted:
         return _render_form(

@@ -205,7 +205,12 @@ def _send_emails(messages: list[OutboxMessage], result: DispatchResult) -> None:
                 body=message.body,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=[message.recipient],
-                headers={"Message-ID": message_id(message), "X-Refinery-Event": message.event},
+                headers={
+                    # Extra headers stored with the row (cadence emails: threading, Reply-To).
+                    **(message.payload or {}).get("headers", {}),
+                    "Message-ID": message_id(message),
+                    "X-Refinery-Event": message.event,
+                },
                 connection=smtp,
             )
             try:

@@ -160,6 +160,11 @@ class Command(BaseCommand):
                     f"{report.rejected} rejected."
                 )
             )
+        w(
+            f"People{' (would be)' if report.dry_run else ''}: {report.people_new} new, "
+            f"{report.people_attached} matched to known people, {report.review} of the new "
+            "with a possible duplicate for review (refinery dedupe-scan / Duplicates page)."
+        )
         if report.errors:
             w("Rejected rows (row, column: problem):")
             for error in report.errors[: max(0, show)]:
