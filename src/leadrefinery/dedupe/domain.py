@@ -12,12 +12,15 @@ the callers: above ``auto`` an inquiry attaches to the existing Person; between 
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -84,7 +87,9 @@ class Record:
 
     @property
     def role_email(self) -> bool:
-        return bool(self.email_key) and keys.is_role_address(self.email_key)
+        # email_key is normalized already (keys.email_key): no need to normalize it again.
+        local = self.email_key.rpartition("@")[0].split("+", 1)[0]
+        return local in keys.ROLE_LOCAL_PARTS
 
 
 _RAW = (
@@ -109,12 +114,18 @@ class Block:
     columns: tuple[str, ...]
 
     def key(self, record: Record) -> tuple[str, ...] | None:
-        values = tuple(getattr(record, c) for c in self.columns)
+        values = self._values(record)
         if not all(values):
             return None
         if self.name == "email" and record.role_email:
             return None  # a shared mailbox is no reason to compare
         return values
+
+    @functools.cached_property
+    def _values(self) -> Callable[[Record], tuple[str, ...]]:
+        # Called for every candidate of every check: one C-level getter, not a generator.
+        get: Any = operator.attrgetter(*self.columns)
+        return (lambda r: (get(r),)) if len(self.columns) == 1 else get
 
 
 # Every block is one index read in the database (see models.Person.Meta.indexes).
@@ -143,7 +154,6 @@ class Match:
     score: float
     weight: float
     reasons: tuple[str, ...]
-    differing: tuple[str, ...] = field(default=())
 
     def verdict(self, *, auto: float, review: float) -> Verdict:
         if self.score >= auto:
@@ -200,15 +210,17 @@ def _name_weight(a: str, b: str, what: str, strong: float, reasons: list[str]) -
 
 
 def _names(a: Record, b: Record, reasons: list[str]) -> float:
-    straight = _name_weight(a.first_name_key, b.first_name_key, "first names", 4.0, [])
-    straight += _name_weight(a.last_name_key, b.last_name_key, "last names", 5.0, [])
-    swapped = _name_weight(a.first_name_key, b.last_name_key, "", 4.0, [])
-    swapped += _name_weight(a.last_name_key, b.first_name_key, "", 5.0, [])
-    if swapped > straight and swapped > 4:
-        reasons.append(f"+{swapped - 1:g} first and last names swapped but agree")
-        return swapped - 1
-    w = _name_weight(a.first_name_key, b.first_name_key, "first names", 4.0, reasons)
-    return w + _name_weight(a.last_name_key, b.last_name_key, "last names", 5.0, reasons)
+    said: list[str] = []
+    straight = _name_weight(a.first_name_key, b.first_name_key, "first names", 4.0, said)
+    straight += _name_weight(a.last_name_key, b.last_name_key, "last names", 5.0, said)
+    if straight < 9:  # both names agreeing is the most there is: no need to try them swapped
+        swapped = _name_weight(a.first_name_key, b.last_name_key, "", 4.0, [])
+        swapped += _name_weight(a.last_name_key, b.first_name_key, "", 5.0, [])
+        if swapped > straight and swapped > 4:
+            reasons.append(f"+{swapped - 1:g} first and last names swapped but agree")
+            return swapped - 1
+    reasons.extend(said)
+    return straight
 
 
 def _address(a: Record, b: Record, reasons: list[str]) -> float:
@@ -298,7 +310,7 @@ def score(a: Record, b: Record) -> Match:
         w += 3
         reasons.append(f"+3 same web domain ({a.domain_key})")
     w += _address(a, b, reasons)
-    return Match(score=_probability(w), weight=w, reasons=tuple(reasons), differing=differing(a, b))
+    return Match(score=_probability(w), weight=w, reasons=tuple(reasons))
 
 
 def _probability(weight: float) -> float:

@@ -82,14 +82,35 @@ def _block_sql(block: domain.Block, count: int) -> str:
 _FIELDS = [f for f in Person._meta.concrete_fields if f.attname in set(MATCH_COLUMNS)]
 _ATTNAMES = [f.attname for f in _FIELDS]
 _SELECT = [str(f.column) for f in _FIELDS]
+_MERGED_INTO = _ATTNAMES.index("merged_into_id")
+_RECORD_COLUMNS = [(name, _ATTNAMES.index(name)) for name in _RECORD_FIELDS]
+
+
+class Stored:
+    """A stored person found by blocking: its id now, the Person object only when asked for.
+    Most candidates are scored and dropped; building a model instance for each cost more
+    than reading its row."""
+
+    __slots__ = ("_person", "_row", "pk")
+
+    def __init__(self, pk: int, *, row: tuple | None = None, person: Person | None = None):
+        self.pk = pk
+        self._row = row
+        self._person = person
+
+    def person(self) -> Person:
+        if self._person is None:
+            assert self._row is not None
+            self._person = Person.from_db("default", _ATTNAMES, self._row)
+        return self._person
 
 
 def candidates_for(
     records: Sequence[domain.Record], *, follow_merged: bool = True
-) -> list[tuple[Person, domain.Record]]:
+) -> list[tuple[Stored, domain.Record]]:
     """(person, record) for every person sharing a block key with one of ``records``.
 
-    One statement per batch (a UNION of one index read per block), raw SQL because this is
+    One statement per batch (a UNION ALL of one index read per block), raw SQL because this is
     the online check's hot path: the ORM's query compilation cost more than the reads.
     A merged person's keys still match (its old email still reaches its owner), but the
     person returned is its survivor (``follow_merged``), or it is left out."""
@@ -108,23 +129,29 @@ def candidates_for(
             chunk = ordered[start : start + _CHUNK]
             parts.append(_block_sql(blocks[name], len(chunk)))
             params.extend(value for key in chunk for value in key)
-    found: dict[int, Person] = {}
+    found: dict[int, tuple] = {}
     with connection.cursor() as cursor:
         # Chunks of blocks keep the statement under the databases' parameter limits.
         for start in range(0, len(parts), 8):
             cursor.execute(
-                " UNION ".join(parts[start : start + 8]), params_for(parts, params, start)
+                # UNION ALL: rows found by several blocks are folded here, without a sort.
+                " UNION ALL ".join(parts[start : start + 8]),
+                params_for(parts, params, start),
             )
             for row in cursor.fetchall():
-                if row[0] not in found:
-                    found[row[0]] = Person.from_db("default", _ATTNAMES, row)
-    survivors = _survivors([p for p in found.values() if p.merged_into_id]) if follow_merged else {}
+                found.setdefault(row[0], row)
+    merged = [
+        Stored(row[0], row=row).person() for row in found.values() if row[_MERGED_INTO] is not None
+    ]
+    survivors = _survivors(merged) if follow_merged else {}
     out = []
-    for person in found.values():
-        if person.merged_into_id is None:
-            out.append((person, record_of(person)))
-        elif person.pk in survivors:
-            out.append((survivors[person.pk], record_of(person)))
+    for pk, row in found.items():
+        record = domain.Record(id=pk, **{name: row[i] or "" for name, i in _RECORD_COLUMNS})
+        if row[_MERGED_INTO] is None:
+            out.append((Stored(pk, row=row), record))
+        elif pk in survivors:
+            survivor = survivors[pk]
+            out.append((Stored(survivor.pk, person=survivor), record))
     return out
 
 

@@ -56,6 +56,8 @@ def thresholds() -> tuple[float, float]:
 
 # A match target: an existing Person, or ("row", n) for a person row n of the batch creates.
 Target = Person | int
+# While matching, an existing person is a selectors.Stored (its Person is made if chosen).
+_Candidate = selectors.Stored | int
 
 
 @dataclass
@@ -83,64 +85,74 @@ class Matcher:
         self.review = default_review if review is None else review
         self.rows = 0
         # block key -> [(target, record)], for the rows seen so far
-        self._seen: dict[tuple[str, tuple[str, ...]], list[tuple[Target, domain.Record]]] = (
+        self._seen: dict[tuple[str, tuple[str, ...]], list[tuple[_Candidate, domain.Record]]] = (
             defaultdict(list)
         )
 
     def match(self, people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
         records = [domain.Record.of(p) for p in people]
-        index: dict[tuple[str, tuple[str, ...]], list[tuple[Target, domain.Record]]] = defaultdict(
-            list
+        index: dict[tuple[str, tuple[str, ...]], list[tuple[_Candidate, domain.Record]]] = (
+            defaultdict(list)
         )
-        for person, record in selectors.candidates_for(records):
-            for key in domain.block_keys(record):
-                index[key].append((person, record))
+        found = selectors.candidates_for(records)
+        # One record (an online check): every candidate shares a block with it, no index.
+        single = len(records) == 1
+        if not single:
+            for stored, record in found:
+                for key in domain.block_keys(record):
+                    index[key].append((stored, record))
         out: list[RowMatch] = []
         for record in records:
             row = self.rows
             self.rows += 1
-            scored: dict[object, tuple[Target, domain.Match]] = {}
+            # A candidate found through several blocks is scored once per distinct record
+            # (a survivor may stand for several merged records: the best of them counts).
+            pairs: dict[tuple[object, int], tuple[_Candidate, domain.Record]] = {}
+            if single:
+                for target, other in found:
+                    pairs.setdefault((_ident(target), id(other)), (target, other))
             for key in domain.block_keys(record):
                 for target, other in (*index.get(key, ()), *self._seen.get(key, ())):
-                    ident = ("p", target.pk) if isinstance(target, Person) else ("r", target)
-                    match = domain.score(record, other)
-                    previous = scored.get(ident)
-                    if previous is None or match.weight > previous[1].weight:
-                        scored[ident] = (target, match)
+                    pairs.setdefault((_ident(target), id(other)), (target, other))
+            scored: dict[object, tuple[_Candidate, domain.Match]] = {}
+            for (ident, _), (target, other) in pairs.items():
+                match = domain.score(record, other)
+                previous = scored.get(ident)
+                if previous is None or match.weight > previous[1].weight:
+                    scored[ident] = (target, match)
             result = RowMatch()
-            ranked = sorted(
-                scored.values(),
-                key=lambda tm: (-tm[1].weight, _order(tm[0])),
-            )
+            ranked = sorted(scored.values(), key=lambda tm: (-tm[1].weight, _order(tm[0])))
+            owner: _Candidate = row
             if ranked and ranked[0][1].score >= self.auto:
-                target, match = ranked[0]
-                result.match = match
-                if isinstance(target, Person):
-                    result.person = target
+                owner, result.match = ranked[0]
+                if isinstance(owner, selectors.Stored):
+                    result.person = owner.person()
                 else:
-                    result.same_as_row = target
-                owner: Target = target
-            else:
-                owner = row
-            result.review = (
-                [(t, m) for t, m in ranked if self.review <= m.score and not _same(t, owner)][:5]
-                if result.creates
-                else []
-            )
+                    result.same_as_row = owner
+            if result.creates:
+                result.review = [
+                    (_target(t), m)
+                    for t, m in ranked
+                    if self.review <= m.score and _ident(t) != _ident(owner)
+                ][:5]
             for key in domain.block_keys(record):
                 self._seen[key].append((owner, record))
             out.append(result)
         return out
 
 
-def _order(target: Target) -> tuple[int, int]:
-    return (0, target.pk) if isinstance(target, Person) else (1, target)
+def _ident(candidate: _Candidate) -> tuple[str, int]:
+    if isinstance(candidate, selectors.Stored):
+        return ("p", candidate.pk)
+    return ("r", candidate)
 
 
-def _same(a: Target, b: Target) -> bool:
-    if isinstance(a, Person) and isinstance(b, Person):
-        return a.pk == b.pk
-    return a == b
+def _order(candidate: _Candidate) -> tuple[int, int]:
+    return (0, candidate.pk) if isinstance(candidate, selectors.Stored) else (1, candidate)
+
+
+def _target(candidate: _Candidate) -> Target:
+    return candidate.person() if isinstance(candidate, selectors.Stored) else candidate
 
 
 def match_batch(people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
