@@ -11,7 +11,7 @@ help:
 	@echo "make demo   - set up everything, load demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   - run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint   - ruff and mypy"
-	@echo "make bench  - run the benchmarks in bench/ (see docs/benchmarks.md)"
+	@echo "make bench  - run every benchmark in bench/ (about half an hour; see docs/benchmarks.md)"
 
 $(BIN)/refinery: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,13 @@ lint: venv
 	$(BIN)/mypy
 
 bench: venv
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/dedupe.py
+	$(BIN)/python bench/cadence_sweep.py
+	$(BIN)/python bench/tracking.py
+	$(BIN)/python bench/nurture.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
