@@ -67,6 +67,21 @@ CONFIG = {
                 "task_complete",
                 "task_reschedule",
                 "outcome_check_answer",
+                # Nurture, scoring and events: unique names, messages that must exist, a real
+                # email address, an event that names its person, caps on engagement rules
+                # only, a temperature matrix with a row for every grade.
+                "nurture_message_create",
+                "nurture_message_update",
+                "nurture_program_create",
+                "nurture_program_update",
+                "nurture_suppression_add",
+                "events_ingest",
+                "scoring_rule_create",
+                "scoring_rule_update",
+                "scoring_rules_preview",
+                "scoring_settings_set",
+                "duplicate_merge",
+                "duplicate_dismiss",
             )
         ],
     ],

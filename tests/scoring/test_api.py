@@ -112,3 +112,17 @@ def test_the_matrix_is_validated(admin_api):
     assert bad.status_code == 422
     ok = put(admin_api, "/scoring-settings", {"hand_raiser_hot_days": 14})
     assert ok.status_code == 200 and ok.json()["hand_raiser_hot_days"] == 14
+
+
+def test_a_null_in_a_change_leaves_the_field_and_clears_only_caps(admin_api):
+    rule = ScoringRule.objects.filter(kind="engagement").exclude(daily_cap=None).first()
+    assert rule is not None and rule.active
+    changed = patch(
+        admin_api,
+        f"/scoring-rules/{rule.pk}",
+        {"active": None, "name": None, "points": 7, "daily_cap": None},
+    )
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert body["active"] is True and body["name"] == rule.name  # null: unchanged
+    assert body["points"] == 7 and body["daily_cap"] is None  # a cap may be cleared

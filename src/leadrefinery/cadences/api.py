@@ -55,7 +55,7 @@ def _config_errors(errors: dict[str, list[str]]) -> dict[str, Any]:
 # --- Cadences -------------------------------------------------------------------------------
 
 
-class StepIn(Schema):
+class CadenceStepIn(Schema):
     model_config = ConfigDict(extra="forbid")
     day: StrictInt = Field(ge=0, le=365, description="days after the cadence starts")
     channel: Literal["call", "email", "social", "task"]
@@ -74,7 +74,7 @@ class StepIn(Schema):
         return value
 
 
-class StepOut(StepIn):
+class CadenceStepOut(CadenceStepIn):
     position: int
 
 
@@ -85,7 +85,7 @@ class CadenceIn(Schema):
     active: StrictBool = True
     is_default: StrictBool = False
     end_wait_days: StrictInt = Field(2, ge=0, le=60)
-    steps: list[StepIn] = Field(min_length=1, max_length=50)
+    steps: list[CadenceStepIn] = Field(min_length=1, max_length=50)
 
 
 class CadenceOut(Schema):
@@ -95,7 +95,7 @@ class CadenceOut(Schema):
     active: bool
     is_default: bool
     end_wait_days: int
-    steps: list[StepOut]
+    steps: list[CadenceStepOut]
     created_at: datetime
     updated_at: datetime
 

@@ -15,7 +15,7 @@ reason; field errors are 422 in the API's usual shape.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -79,22 +79,7 @@ class DuplicateFilters(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-MergeField = Literal[
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "title",
-    "company_name",
-    "website",
-    "country",
-    "region",
-    "city",
-    "postcode",
-    "street",
-    "language",
-]
-assert set(get_args(MergeField)) == set(services.MERGE_FIELDS)
+MergeField = services.MergeField
 
 
 class DuplicateMergeIn(Schema):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
 from operator import or_
+from typing import Literal, get_args
 
 from django.conf import settings
 from django.db import transaction
@@ -29,8 +30,9 @@ from leadrefinery.leads.services import ServiceError, event_record
 from . import domain, keys, selectors
 from .models import DuplicatePair
 
-# A person's own fields a reviewer may take from either side when merging.
-MERGE_FIELDS = (
+# A person's own fields a reviewer may take from either side when merging (the API's schema
+# validates against the same Literal).
+MergeField = Literal[
     "first_name",
     "last_name",
     "email",
@@ -44,7 +46,8 @@ MERGE_FIELDS = (
     "postcode",
     "street",
     "language",
-)
+]
+MERGE_FIELDS: tuple[str, ...] = get_args(MergeField)
 
 
 def thresholds() -> tuple[float, float]:
@@ -109,8 +112,8 @@ class Matcher:
             # (a survivor may stand for several merged records: the best of them counts).
             pairs: dict[tuple[object, int], tuple[_Candidate, domain.Record]] = {}
             if single:
-                for target, other in found:
-                    pairs.setdefault((_ident(target), id(other)), (target, other))
+                for stored, other in found:
+                    pairs.setdefault((_ident(stored), id(other)), (stored, other))
             for key in domain.block_keys(record):
                 for target, other in (*index.get(key, ()), *self._seen.get(key, ())):
                     pairs.setdefault((_ident(target), id(other)), (target, other))

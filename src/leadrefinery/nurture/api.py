@@ -112,7 +112,7 @@ class MessageOut(Schema):
     updated_at: datetime
 
 
-class PreviewOut(Schema):
+class MessagePreviewOut(Schema):
     subject: str
     html: str
     text: str
@@ -197,7 +197,7 @@ def message_update(
 @router.get(
     "/messages/{message_id}/preview",
     auth=READ,
-    response={200: PreviewOut, **ERRORS},
+    response={200: MessagePreviewOut, **ERRORS},
     operation_id="nurture_message_preview",
     summary="The message rendered with sample merge fields (HTML and plain text)",
 )
@@ -211,7 +211,7 @@ EntryRule = Literal["warm", "cool", "recycled", "lost_no_decision", "new_inquiry
 ExitRule = Literal["hot", "won", "unsubscribed", "bounced", "owner_took_back"]
 
 
-class StepIn(Schema):
+class ProgramStepIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     message_id: int = Field(..., ge=1, le=MAX_ID)
@@ -225,7 +225,7 @@ class ProgramIn(Schema):
 
     name: str = Field(..., min_length=1, max_length=120)
     description: str = Field("", max_length=2000)
-    steps: list[StepIn] = Field(..., min_length=1, max_length=100)
+    steps: list[ProgramStepIn] = Field(..., min_length=1, max_length=100)
     interval_days: int = Field(14, ge=1, le=365)
     entry_rules: list[EntryRule] = Field(..., min_length=1)
     exit_rules: list[ExitRule] = Field(default_factory=list, description="empty = all of them")
@@ -244,7 +244,7 @@ class ProgramChange(Schema):
     active: bool
 
 
-class StepOut(Schema):
+class ProgramStepOut(Schema):
     position: int
     message_id: int
     message: str
@@ -272,7 +272,7 @@ class ProgramOut(Schema):
     default_time_zone: str
     population: int = Field(description="leads in the program now")
     enrolled: int = Field(description="leads ever enrolled")
-    steps: list[StepOut]
+    steps: list[ProgramStepOut]
 
 
 def _program(report: dict[str, Any]) -> dict[str, Any]:

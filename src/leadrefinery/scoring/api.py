@@ -29,14 +29,14 @@ ERRORS: dict[int, Any] = {401: Message, 403: Message, 422: ValidationErrorOut}
 ADMINS_ONLY = "Only admins change scoring rules."
 
 
-class ConditionIn(Schema):
+class ScoringConditionIn(Schema):
     model_config = ConfigDict(extra="forbid")
     field: Text = Field(..., min_length=1, max_length=60)
     op: Text = Field(..., min_length=1, max_length=20)
     value: Any = None
 
     @model_validator(mode="after")
-    def _storable(self) -> ConditionIn:
+    def _storable(self) -> ScoringConditionIn:
         text = json.dumps(self.value, ensure_ascii=False)
         if len(text) > 2000:
             raise ValueError("the value is too large")
@@ -49,13 +49,13 @@ class ConditionIn(Schema):
         return self
 
 
-class RuleIn(Schema):
+class ScoringRuleIn(Schema):
     model_config = ConfigDict(extra="forbid")
     name: Text = Field(..., min_length=1, max_length=120)
     kind: Literal["fit", "engagement", "hand_raiser"]
     points: StrictInt = Field(..., ge=-1000, le=1000)
     event_type: Annotated[str, Field(pattern=r"^([a-z][a-z0-9_]{0,39})?$")] = ""
-    conditions: list[ConditionIn] = Field(default_factory=list, max_length=20)
+    conditions: list[ScoringConditionIn] = Field(default_factory=list, max_length=20)
     active: StrictBool = True
     order: StrictInt = Field(100, ge=0, le=100000)
     self_reported: StrictBool = False
@@ -63,12 +63,12 @@ class RuleIn(Schema):
     half_life_days: StrictInt | None = Field(None, ge=1, le=3650)
 
 
-class RulePatch(Schema):
+class ScoringRulePatch(Schema):
     model_config = ConfigDict(extra="forbid")
     name: Text | None = Field(None, min_length=1, max_length=120)
     points: StrictInt | None = Field(None, ge=-1000, le=1000)
     event_type: Annotated[str, Field(pattern=r"^([a-z][a-z0-9_]{0,39})?$")] | None = None
-    conditions: list[ConditionIn] | None = Field(None, max_length=20)
+    conditions: list[ScoringConditionIn] | None = Field(None, max_length=20)
     active: StrictBool | None = None
     order: StrictInt | None = Field(None, ge=0, le=100000)
     self_reported: StrictBool | None = None
@@ -76,7 +76,7 @@ class RulePatch(Schema):
     half_life_days: StrictInt | None = Field(None, ge=1, le=3650)
 
 
-class RuleOut(Schema):
+class ScoringRuleOut(Schema):
     id: int
     name: str
     kind: str
@@ -93,22 +93,22 @@ class RuleOut(Schema):
 
 class SettingsIO(Schema):
     model_config = ConfigDict(extra="forbid")
-    grade_thresholds: dict[str, StrictInt] | None = None
-    engagement_bands: dict[str, StrictInt] | None = None
-    matrix: dict[str, dict[str, str]] | None = None
+    grade_thresholds: dict[str, StrictInt] | None = Field(None, min_length=1)
+    engagement_bands: dict[str, StrictInt] | None = Field(None, min_length=1)
+    matrix: dict[str, dict[str, str]] | None = Field(None, min_length=1)
     self_reported_weight: StrictFloat | StrictInt | None = Field(None, ge=0, le=1)
     hand_raiser_hot_days: StrictInt | None = Field(None, ge=0, le=3650)
 
 
-class PreviewIn(Schema):
+class ScoringPreviewIn(Schema):
     model_config = ConfigDict(extra="forbid")
     rule_id: StrictInt | None = Field(None, ge=1, le=MAX_ID, description="the rule to change")
-    rule: RulePatch | None = Field(None, description="the change (or a new rule, with kind)")
+    rule: ScoringRulePatch | None = Field(None, description="the change (or a new rule, with kind)")
     kind: Literal["fit", "engagement", "hand_raiser"] | None = None
     settings: SettingsIO | None = None
 
 
-class PreviewOut(Schema):
+class ScoringPreviewOut(Schema):
     open_leads: int
     grade_moves: int
     temperature_moves: int
@@ -139,8 +139,17 @@ def _admin(request: HttpRequest) -> bool:
     return bool(user.is_active and user.is_admin_role)
 
 
+# Fields a change may set to null (no cap, no decay); for every other field a null, which
+# the schema allows in a partial change, means "leave as it is".
+_CLEARABLE = frozenset({"daily_cap", "half_life_days"})
+
+
 def _changes(body: Schema) -> dict[str, Any]:
-    data = body.model_dump(exclude_unset=True)
+    data = {
+        name: value
+        for name, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or name in _CLEARABLE
+    }
     if "conditions" in data and data["conditions"] is not None:
         data["conditions"] = [dict(c) for c in data["conditions"]]
     return data
@@ -149,7 +158,7 @@ def _changes(body: Schema) -> dict[str, Any]:
 @router.get(
     "/scoring-rules",
     auth=READ,
-    response={200: list[RuleOut], **ERRORS},
+    response={200: list[ScoringRuleOut], **ERRORS},
     operation_id="scoring_rules_list",
     summary="Scoring rules",
 )
@@ -160,11 +169,11 @@ def rules_list(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post(
     "/scoring-rules",
     auth=ADMIN,
-    response={201: RuleOut, **ERRORS},
+    response={201: ScoringRuleOut, **ERRORS},
     operation_id="scoring_rule_create",
     summary="Add a scoring rule",
 )
-def rule_create(request: HttpRequest, payload: RuleIn) -> Status[Any]:
+def rule_create(request: HttpRequest, payload: ScoringRuleIn) -> Status[Any]:
     if not _admin(request):
         return Status(403, {"detail": ADMINS_ONLY})
     try:
@@ -177,11 +186,11 @@ def rule_create(request: HttpRequest, payload: RuleIn) -> Status[Any]:
 @router.post(
     "/scoring-rules/preview",
     auth=READ,
-    response={200: PreviewOut, 404: Message, **ERRORS},
+    response={200: ScoringPreviewOut, 404: Message, **ERRORS},
     operation_id="scoring_rules_preview",
     summary="How many open leads a change would move (changes nothing)",
 )
-def rules_preview(request: HttpRequest, payload: PreviewIn) -> Status[Any]:
+def rules_preview(request: HttpRequest, payload: ScoringPreviewIn) -> Status[Any]:
     rule = None
     if payload.rule_id is not None:
         rule = ScoringRule.objects.filter(pk=payload.rule_id).first()
@@ -213,12 +222,12 @@ def rules_preview(request: HttpRequest, payload: PreviewIn) -> Status[Any]:
 @router.patch(
     "/scoring-rules/{rule_id}",
     auth=ADMIN,
-    response={200: RuleOut, 404: Message, **ERRORS},
+    response={200: ScoringRuleOut, 404: Message, **ERRORS},
     operation_id="scoring_rule_update",
     summary="Change a scoring rule",
 )
 def rule_update(
-    request: HttpRequest, payload: RulePatch, rule_id: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest, payload: ScoringRulePatch, rule_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Status[Any]:
     if not _admin(request):
         return Status(403, {"detail": ADMINS_ONLY})
