@@ -140,3 +140,28 @@ def test_score_is_symmetric_and_a_record_matches_itself(first, last, company, em
     assert domain.score(a, b).score == domain.score(b, a).score
     assert domain.score(a, a).verdict(auto=AUTO, review=REVIEW) == Verdict.AUTO
     assert 0.0 <= domain.score(a, b).score <= 1.0
+
+
+def test_colleagues_on_one_switchboard_number_are_not_proposed_as_duplicates():
+    from django.conf import settings
+
+    carlos = {
+        "email": "carlos.singh@juniper.example",
+        "phone": "+13125550195",
+        "first_name": "Carlos",
+        "last_name": "Singh",
+        "company_name": "Juniper Building Supply Corp.",
+        "city": "Chicago",
+    }
+    michael = {
+        **carlos,
+        "email": "michael.smith@juniper.example",
+        "first_name": "Michael",
+        "last_name": "Smith",
+    }
+    shared = domain.score(Record.of(carlos), Record.of(michael))
+    assert shared.score < settings.REFINERY_DEDUPE_REVIEW, shared.reasons
+    assert any("shared line" in r for r in shared.reasons)
+    # The same number with the same name is still strong evidence.
+    same = domain.score(Record.of(carlos), Record.of({**carlos, "email": "cs@juniper.example"}))
+    assert same.verdict(auto=AUTO, review=REVIEW) == Verdict.AUTO

@@ -216,3 +216,16 @@ def test_logout_is_a_post(users, client_for):
     assert client.post("/logout/").status_code == 302
     assert client.get("/leads/").status_code == 302
     assert Client().get("/login/").status_code == 200
+
+
+def test_persistence_reads_naturally_past_the_minimum_days():
+    from leadrefinery.leads.views import Persistence
+
+    early = Persistence(
+        touches=2, min_touches=6, days=3, min_days=14, touches_left=4, days_left=11
+    ).summary
+    late = Persistence(
+        touches=2, min_touches=6, days=56, min_days=14, touches_left=4, days_left=0
+    ).summary
+    assert early.startswith("2 of 6 touches, 3 of 14 days")
+    assert late == "2 of 6 touches, 56 days (14 needed): 'No response' is available in 4 touches."

@@ -59,6 +59,7 @@ class DemoReport:
     new_leads: int = 0
     attached: int = 0
     by_stage: dict[str, int] = field(default_factory=dict)
+    nurtured: int = 0  # leads enrolled in the demo's (paused) nurture program
     users: tuple[DemoUser, ...] = DEMO_USERS
     already_loaded: bool = False
 
@@ -88,7 +89,55 @@ def demo_load(*, seed: int = 2026, count: int = 300, days: int = 60) -> DemoRepo
     specs = generate_inquiries(seed=seed, count=count, anchor=anchor, days=days)
     with transaction.atomic():
         world = _World.create(anchor=anchor, days=days)
-        return _Simulation(world, seed=seed, anchor=anchor).run(specs)
+        report = _Simulation(world, seed=seed, anchor=anchor).run(specs)
+        report.nurtured = _nurture_program(world.users[MARKETER])
+        return report
+
+
+DEMO_TIPS = (
+    (
+        "Tip 1: count the cost of a slow pick",
+        "Hello {{ first_name }},\n\nMost warehouses lose a fifth of picking time to walking. "
+        "[Our two-page checklist](https://example.com/pick-paths) shows where to look first.",
+    ),
+    (
+        "Tip 2: slot by velocity, not by SKU",
+        "Hi {{ first_name }},\n\nPut the fastest-moving fifth of your items nearest the "
+        "packing stations: it is the cheapest change with the largest effect.",
+    ),
+    (
+        "Tip 3: measure dock-to-stock",
+        "{{ first_name }}, the time from the dock to a pickable shelf tells you more than any "
+        "other single figure. Write it on the whiteboard every Monday.",
+    ),
+)
+
+
+def _nurture_program(marketer: User) -> int:
+    """The marketer's nurture program, with the leads that meet its entry rules enrolled.
+    It is paused: the demo has no mail server, and a marketer switches it on
+    (PUT /api/v1/programs/{id} with "active": true) once REFINERY_SMTP_HOST points at one."""
+    from leadrefinery.nurture import services as nurture
+    from leadrefinery.nurture.sweep import nurture_enroll
+
+    messages = [
+        nurture.message_create(
+            name=subject, subject=subject, body_markdown=body, created_by=marketer
+        )
+        for subject, body in DEMO_TIPS
+    ]
+    program = nurture.program_create(
+        name="Warehouse tips every two weeks",
+        description="Short, useful tips for leads that are not ready to buy. Paused in the "
+        "demo until a mail server is configured.",
+        steps=[nurture.StepSpec(m.pk) for m in messages],
+        entry_rules=["recycled", "warm", "cool", "lost_no_decision", "new_inquiry"],
+        exit_rules=["hot", "won", "unsubscribed", "bounced", "owner_took_back"],
+        created_by=marketer,
+    )
+    enrolled = nurture_enroll(limit=10_000)
+    type(program).objects.filter(pk=program.pk).update(active=False)
+    return enrolled
 
 
 @dataclass

@@ -44,6 +44,8 @@ COMPARED_FIELDS = (
 )
 
 PRIOR = -9.0  # log2 odds that two records taken from one block are the same human
+# Both first and last names clearly differ (-4 and -5): a shared phone is weak evidence then.
+SHARED_LINE_NAMES = 9.0
 
 
 class Verdict(StrEnum):
@@ -283,9 +285,16 @@ def score(a: Record, b: Record) -> Match:
         elif not (a.role_email or b.role_email):
             w -= 2
             reasons.append("-2 different emails")
+    # Names before the phone: when both names differ, a shared number is a company's
+    # switchboard or a shared desk line more often than the same human.
+    name_reasons: list[str] = []
+    names = _names(a, b, name_reasons)
     # Phone: E.164, so formatting never differs; a swapped digit is a typo.
     if a.phone and b.phone:
-        if a.phone == b.phone:
+        if a.phone == b.phone and names <= -SHARED_LINE_NAMES:
+            w += 4
+            reasons.append(f"+4 same phone ({a.phone}), but both names differ: a shared line?")
+        elif a.phone == b.phone:
             w += 14
             reasons.append(f"+14 same phone ({a.phone})")
         elif _phone_near(a.phone, b.phone):
@@ -294,7 +303,8 @@ def score(a: Record, b: Record) -> Match:
         else:
             w -= 3
             reasons.append("-3 different phones")
-    w += _names(a, b, reasons)
+    w += names
+    reasons.extend(name_reasons)
     # Company: the same name at two companies is two people.
     if a.company_key and b.company_key:
         if company_similar(a.company_key, b.company_key):

@@ -220,9 +220,13 @@ class Persistence:
 
     @property
     def summary(self) -> str:
-        progress = (
-            f"{self.touches} of {self.min_touches} touches, {self.days} of {self.min_days} days"
+        # Days beyond the minimum read as "56 days (14 needed)", never "56 of 14 days".
+        days = (
+            f"{self.days} of {self.min_days} days"
+            if self.days < self.min_days
+            else f"{self.days} day{'s' if self.days != 1 else ''} ({self.min_days} needed)"
         )
+        progress = f"{self.touches} of {self.min_touches} touches, {days}"
         if self.met:
             return f"{progress}: 'No response' may be recorded."
         needed = []

@@ -78,6 +78,10 @@ class Command(BaseCommand):
             if report.by_stage.get(stage)
         )
         self.stdout.write(f"  Leads by stage: {stages}")
+        self.stdout.write(
+            f"  {report.nurtured} leads enrolled in the nurture program 'Warehouse tips every two "
+            "weeks' (paused until a mail server is configured: see docs/nurture.md)"
+        )
 
     def _logins(self, report: DemoReport) -> None:
         roles = dict(Role.choices)
