@@ -13,13 +13,17 @@
    List-Unsubscribe, List-Unsubscribe-Post and a Message-ID derived from the row, so a
    resend of the same row (after a crash) carries the same Message-ID. The lease is renewed
    just before each message; a worker that finds its claim taken over skips the row.
-4. **Record** ``sent`` (only under our claim) and schedule the next step in the same
-   transaction; failures retry with backoff (``domain.backoff``) and end ``dead``; an address
-   the server refuses permanently (5xx) is suppressed as a hard bounce.
+4. **Record** in two steps, only under our claim: the moment the server accepts a message,
+   one UPDATE of its own marks the row ``sent`` (with ``pending_record``); then one
+   transaction writes the touch, the timeline event and the next step. A worker killed
+   between the two leaves a sent row that the next sweep records (``record_pending``) and
+   never sends again. Failures retry with backoff (``domain.backoff``) and end ``dead``; an
+   address the server refuses permanently (5xx) is suppressed as a hard bounce.
 
 The one window we cannot close: a worker killed after the SMTP server accepted a message and
-before our commit. The row is re-sent when its lease ends, with the same Message-ID; mail
-clients show one message. See docs/nurture.md.
+before that first UPDATE commits (a single statement, well under a millisecond). The row is
+re-sent when its lease ends, with the same Message-ID; mail clients show one message. See
+docs/nurture.md.
 """
 
 from __future__ import annotations
@@ -165,6 +169,7 @@ def nurture_dispatch(
     at = at or now()
     result = SendResult()
     _step_cache.clear()
+    record_pending(at, limit, lease)
     token, rows = claim_due(at, limit, lease)
     if not rows:
         return result
@@ -333,22 +338,55 @@ def _send(rows: list[NurtureSend], token: str, lease: timedelta, result: SendRes
 
 
 def _sent(send: NurtureSend, token: str, result: SendResult) -> None:
+    """The server accepted the message: say so at once, in one statement of its own, so that
+    a worker killed now does not send it again; then write what follows from it."""
     stamp = now()
+    won = _mine(send, token).update(
+        status=Status.SENT,
+        pending_record=True,
+        recipient=send.recipient,
+        person_id=send.person.pk,
+        sent_at=stamp,
+        message_id=message_id(send),
+        attempts=F("attempts") + 1,
+        last_error="",
+    )
+    if won:
+        result.sent += 1
+        _record(send, token, stamp)
+
+
+def _pending(at: datetime):  # type: ignore[no-untyped-def]
+    """Sent rows whose worker died before it recorded them (their lease has ended)."""
+    return NurtureSend.objects.filter(status=Status.SENT, pending_record=True, send_after__lte=at)
+
+
+def record_pending(at: datetime, limit: int, lease: timedelta = LEASE) -> int:
+    """Finish the rows a killed worker sent but did not record: the touch, the timeline event
+    and the next step, written once (each row is claimed first), never a second email."""
+    done = 0
+    for pk in list(_pending(at).order_by("send_after", "id").values_list("pk", flat=True)[:limit]):
+        token = uuid.uuid4().hex
+        if not _pending(at).filter(pk=pk).update(claim=token, send_after=at + lease):
+            continue  # another sweep took it
+        send = NurtureSend.objects.select_related(
+            "enrollment__program", "step__message", "lead__person", "person"
+        ).get(pk=pk)
+        done += _record(send, token, send.sent_at or at)
+    return done
+
+
+def _record(send: NurtureSend, token: str, stamp: datetime) -> int:
     with transaction.atomic():
-        won = _mine(send, token).update(
-            status=Status.SENT,
-            claim="",
-            send_after=None,
-            recipient=send.recipient,
-            person_id=send.person.pk,
-            sent_at=stamp,
-            message_id=message_id(send),
-            attempts=F("attempts") + 1,
-            last_error="",
+        won = (
+            NurtureSend.objects.filter(
+                pk=send.pk, claim=token, status=Status.SENT, pending_record=True
+            )
+            .order_by()
+            .update(pending_record=False, claim="", send_after=None)
         )
         if not won:
-            return
-        result.sent += 1
+            return 0
         _schedule_next(send, stamp)
         message = send.step.message
         Touch.objects.create(
@@ -370,6 +408,7 @@ def _sent(send: NurtureSend, token: str, result: SendResult) -> None:
             f"'{send.enrollment.program.name}')",
             data={"send": send.pk, "message": message.pk, "message_id": message_id(send)},
         )
+    return 1
 
 
 def _failed(

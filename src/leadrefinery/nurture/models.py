@@ -173,6 +173,9 @@ class NurtureSend(models.Model):
     recipient = models.CharField(max_length=254, blank=True)
     message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Sent (the SMTP server accepted it) but its touch, timeline event and next step are not
+    # written yet: the short window a killed worker leaves behind, finished by the next sweep.
+    pending_record = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)
     skip_reason = models.CharField(max_length=64, blank=True)
     opens = models.PositiveIntegerField(default=0)
