@@ -72,6 +72,13 @@ def test_printed_demo_logins_work_and_the_leads_span_the_lifecycle():
     assert Source.objects.filter(channel="trade_show", campaigns__cost__gt=0).exists()
     reps = Queue.objects.get(slug="qualifying").members.filter(role="rep")
     assert reps.count() == 3
+    # The marketer's nurture program has members, and is paused (no mail server in a demo).
+    from leadrefinery.nurture.models import Program
+
+    program = Program.objects.get()
+    assert not program.active and program.steps.count() == 3
+    assert program.enrollments.filter(status="active").count() >= 20
+    assert "enrolled in the nurture program" in output
 
     check = StringIO()
     call_command("checkleads", stdout=check)  # raises CommandError on any violation

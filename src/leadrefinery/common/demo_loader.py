@@ -115,8 +115,8 @@ DEMO_TIPS = (
 
 def _nurture_program(marketer: User) -> int:
     """The marketer's nurture program, with the leads that meet its entry rules enrolled.
-    It is paused: the demo has no mail server, and a marketer switches it on
-    (PUT /api/v1/programs/{id} with "active": true) once REFINERY_SMTP_HOST points at one."""
+    It is paused: the demo has no mail server; a marketer switches it on (on the program's
+    page) once REFINERY_SMTP_HOST points at one."""
     from leadrefinery.nurture import services as nurture
     from leadrefinery.nurture.sweep import nurture_enroll
 

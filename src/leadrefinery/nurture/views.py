@@ -10,7 +10,7 @@ from typing import cast
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,6 +19,7 @@ from leadrefinery.leads.services import ServiceError
 from leadrefinery.leads.views import member_view
 
 from . import selectors, services
+from .forms import MessageForm, ProgramForm
 from .models import Message, NurtureSend, Program
 
 
@@ -78,6 +79,21 @@ def _staff(request: HttpRequest) -> User:
     return user
 
 
+def _editor(request: HttpRequest) -> User:
+    user = _staff(request)
+    if not (user.is_superuser or user.role in (Role.ADMIN, Role.MARKETER)):
+        raise PermissionDenied("Marketers and admins write messages and build programs.")
+    return user
+
+
+def _form_errors(form: MessageForm | ProgramForm, exc: ServiceError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    if exc.field == "steps":
+        field = "step_1"
+    for message in exc.errors:
+        form.add_error(field, message)
+
+
 @member_view
 @require_GET
 def program_list(request: HttpRequest) -> HttpResponse:
@@ -85,8 +101,74 @@ def program_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "nurture/program_list.html",
-        {"programs": selectors.program_report(), "failed": selectors.failed_sends()},
+        {
+            "programs": selectors.program_report(),
+            "failed": selectors.failed_sends(),
+            "can_edit": _can_edit(request),
+        },
     )
+
+
+def _can_edit(request: HttpRequest) -> bool:
+    user = cast(User, request.user)
+    return user.is_superuser or user.role in (Role.ADMIN, Role.MARKETER)
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def message_new(request: HttpRequest) -> HttpResponse:
+    user = _editor(request)
+    form = MessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = services.message_create(**form.cleaned_data, created_by=user)
+        except ServiceError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect("nurture-message-preview", message.pk)
+    return render(request, "nurture/message_form.html", {"form": form})
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def program_new(request: HttpRequest) -> HttpResponse:
+    user = _editor(request)
+    form = ProgramForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            program = services.program_create(
+                name=data["name"],
+                description=data["description"],
+                steps=[services.StepSpec(pk) for pk in form.steps()],
+                entry_rules=data["entry_rules"],
+                exit_rules=data["exit_rules"],
+                interval_days=data["interval_days"],
+                window_start=data["window_start"],
+                window_end=data["window_end"],
+                window_weekdays=data["window_weekdays"],
+                active=data["active"],
+                created_by=user,
+            )
+        except ServiceError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect("nurture-program", program.pk)
+    return render(
+        request,
+        "nurture/program_form.html",
+        {"form": form, "has_messages": Message.objects.exists()},
+    )
+
+
+@member_view
+@require_POST
+def program_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pause a program (nothing more is sent; its members stay) or switch it on again."""
+    _editor(request)
+    program = get_object_or_404(Program, pk=pk)
+    services.program_set_active(program=program, active=not program.active)
+    return redirect("nurture-program", program.pk)
 
 
 @member_view
@@ -101,6 +183,7 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "program": program,
             "report": selectors.program_report(program_id=program.pk)[0],
             "failed": selectors.failed_sends(program_id=program.pk),
+            "can_edit": _can_edit(request),
         },
     )
 

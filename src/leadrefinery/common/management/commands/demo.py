@@ -80,7 +80,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Leads by stage: {stages}")
         self.stdout.write(
             f"  {report.nurtured} leads enrolled in the nurture program 'Warehouse tips every two "
-            "weeks' (paused until a mail server is configured: see docs/nurture.md)"
+            "weeks' (paused: switch it on at /nurture/ once REFINERY_SMTP_HOST is set)"
         )
 
     def _logins(self, report: DemoReport) -> None:
