@@ -118,17 +118,6 @@ class MessagePreviewOut(Schema):
     text: str
 
 
-def _message(m: Message) -> dict[str, Any]:
-    return {
-        "id": m.pk,
-        "name": m.name,
-        "subject": m.subject,
-        "body_markdown": m.body_markdown,
-        "created_at": m.created_at,
-        "updated_at": m.updated_at,
-    }
-
-
 @router.get(
     "/messages",
     auth=READ,
@@ -136,8 +125,8 @@ def _message(m: Message) -> dict[str, Any]:
     operation_id="nurture_message_list",
     summary="List the content library",
 )
-def message_list(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_message(m) for m in Message.objects.order_by("name")]
+def message_list(request: HttpRequest) -> list[Message]:
+    return list(Message.objects.order_by("name"))
 
 
 @router.post(
@@ -160,7 +149,7 @@ def message_create(request: HttpRequest, payload: MessageIn) -> Status[Any]:
         )
     except ServiceError as exc:
         return _refused(exc, "body_markdown")
-    return Status(201, _message(message))
+    return Status(201, message)
 
 
 @router.get(
@@ -170,8 +159,8 @@ def message_create(request: HttpRequest, payload: MessageIn) -> Status[Any]:
     operation_id="nurture_message_get",
     summary="Read a message",
 )
-def message_get(request: HttpRequest, message_id: int = ID) -> dict[str, Any]:
-    return _message(get_object_or_404(Message, pk=message_id))
+def message_get(request: HttpRequest, message_id: int = ID) -> Message:
+    return get_object_or_404(Message, pk=message_id)
 
 
 @router.put(
@@ -191,7 +180,7 @@ def message_update(
         )
     except ServiceError as exc:
         return _refused(exc, "body_markdown")
-    return Status(200, _message(message))
+    return Status(200, message)
 
 
 @router.get(
@@ -409,17 +398,6 @@ class SuppressionFilters(Schema):
     reason: Literal["unsubscribed", "hard_bounce", "complaint", "manual"] | None = None
 
 
-def _suppression(s: Suppression) -> dict[str, Any]:
-    return {
-        "id": s.pk,
-        "address": s.address,
-        "reason": s.reason,
-        "source": s.source,
-        "note": s.note,
-        "created_at": s.created_at,
-    }
-
-
 @router.get(
     "/suppressions",
     auth=READ,
@@ -429,13 +407,13 @@ def _suppression(s: Suppression) -> dict[str, Any]:
 )
 def suppression_list(
     request: HttpRequest, filters: Query[SuppressionFilters]
-) -> list[dict[str, Any]]:
+) -> list[Suppression]:
     rows = Suppression.objects.order_by("-created_at", "-id")
     if filters.address and "\x00" not in filters.address:
         rows = rows.filter(address=services.normalize_address(filters.address))
     if filters.reason:
         rows = rows.filter(reason=filters.reason)
-    return [_suppression(s) for s in rows[:500]]
+    return list(rows[:500])
 
 
 @router.post(
@@ -450,7 +428,7 @@ def suppression_add(request: HttpRequest, payload: SuppressionIn) -> Status[Any]
         address=services.normalize_address(payload.address)
     ).first()
     if existed is not None:
-        return Status(200, _suppression(existed))
+        return Status(200, existed)
     try:
         created = services.suppression_add(
             address=payload.address,
@@ -460,4 +438,4 @@ def suppression_add(request: HttpRequest, payload: SuppressionIn) -> Status[Any]
         )
     except ServiceError as exc:
         return _refused(exc, "address")
-    return Status(201, _suppression(created))
+    return Status(201, created)
