@@ -73,6 +73,7 @@ def seed(count: int, rng: random.Random) -> list[str]:
     from leadrefinery.accounts.models import User
     from leadrefinery.accounts.services import user_create
     from leadrefinery.common.demo_data import COMPANY_STEMS, FIRST_NAMES, INDUSTRIES, LAST_NAMES
+    from leadrefinery.dedupe.keys import apply_keys
     from leadrefinery.leads import pipeline
     from leadrefinery.leads.models import (
         Account,
@@ -164,6 +165,8 @@ def seed(count: int, rng: random.Random) -> list[str]:
                         updated_at=received,
                     )
                 )
+            for person in people:
+                apply_keys(person)  # the match keys intake stores, so dedupe finds them
             Person.objects.bulk_create(people, batch_size=2000)
             for person in people:
                 stage = rng.choices(stage_names, stage_weights)[0]

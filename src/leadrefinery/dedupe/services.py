@@ -94,16 +94,13 @@ class Matcher:
 
     def match(self, people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
         records = [domain.Record.of(p) for p in people]
-        index: dict[tuple[str, tuple[str, ...]], list[tuple[_Candidate, domain.Record]]] = (
-            defaultdict(list)
+        candidates = selectors.candidate_index(records)
+        found = candidates.pairs
+        index: Mapping[selectors.BlockKey, Sequence[tuple[_Candidate, domain.Record]]] = (
+            candidates.by_key
         )
-        found = selectors.candidates_for(records)
         # One record (an online check): every candidate shares a block with it, no index.
         single = len(records) == 1
-        if not single:
-            for stored, record in found:
-                for key in domain.block_keys(record):
-                    index[key].append((stored, record))
         out: list[RowMatch] = []
         for record in records:
             row = self.rows
@@ -274,13 +271,16 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
         for known in Account.objects.filter(name_key__in=wanted_keys).order_by("pk"):
             by_key.setdefault(known.name_key, known)
     missing = sorted({k for k in wanted_keys if k not in by_key})
-    fuzzy: list[Account] = []
+    # Fuzzy candidates by the key's first three letters: a name is compared only with the
+    # accounts that could match it.
+    fuzzy: dict[str, list[Account]] = defaultdict(list)
     if missing:
         prefixes = sorted({k[:3] for k in missing})
         condition = reduce(
             or_, (Q(name_key__gte=p, name_key__lt=p + "\uffff") for p in prefixes[:200])
         )
-        fuzzy = list(Account.objects.filter(condition).order_by("pk")[:2000])
+        for known in Account.objects.filter(condition).order_by("pk")[:2000]:
+            fuzzy[known.name_key[:3]].append(known)
     out: list[Account | None] = []
     new: list[Account] = []
     sites = [keys.domain_key(p.get("website", ""), "") for p in people]
@@ -291,7 +291,7 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
         if account is None and key:
             account = by_key.get(key)
             if account is None:
-                account = _fuzzy_account(key, fuzzy)
+                account = _fuzzy_account(key, fuzzy.get(key[:3], ()))
             if account is None:
                 account = Account(
                     name=person.get("company_name", "")[:200],
@@ -303,7 +303,7 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
                     created_at=at,
                 )
                 new.append(account)
-                fuzzy.append(account)
+                fuzzy[key[:3]].append(account)
             by_key.setdefault(key, account)
         if account is not None and account.domain:
             by_domain.setdefault(account.domain, account)
