@@ -1,7 +1,8 @@
 """A per-process cache of configuration, checked against a version token in the database.
 
 Intake reads the same configuration on every request: routing rules, the reps they name with
-their calendars, queues, stage defaults, SLA policies, webhook endpoints, sources. Loading them
+their calendars, queues, stage defaults, SLA policies, webhook endpoints, sources, scoring
+rules and settings. Loading them
 costs a dozen queries and most of the Python time of a request, while they change a few times a
 day. So each process keeps them in memory, keyed by the token of the one ``ConfigVersion`` row,
 and a change to any watched model replaces the token (in the transaction of the change, so other
@@ -41,6 +42,8 @@ WATCHED = (
     "leads.Source",
     "leads.Campaign",
     "leads.DispositionReason",
+    "scoring.ScoringRule",
+    "scoring.ScoringSettings",
 )
 
 _values: dict[str, tuple[str, Any]] = {}

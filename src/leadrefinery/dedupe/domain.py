@@ -54,7 +54,7 @@ class Verdict(StrEnum):
     NONE = "none"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """What matching needs to know about one person (raw fields for display, keys to compare)."""
 

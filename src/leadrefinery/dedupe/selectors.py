@@ -189,10 +189,10 @@ def candidate_index(records: Sequence[domain.Record], *, follow_merged: bool = T
                 " UNION ALL ".join(sql for sql, _ in group),
                 [value for _, params in group for value in params],
             )
-            for ordinal, *values in cursor.fetchall():
-                row = tuple(values)
+            for line in cursor.fetchall():
+                row = line[1:]
                 found.setdefault(row[0], row)
-                hits.append((ordinal, row[0]))
+                hits.append((line[0], row[0]))
     merged = [
         Stored(row[0], row=row).person() for row in found.values() if row[_MERGED_INTO] is not None
     ]

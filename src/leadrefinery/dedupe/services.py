@@ -8,12 +8,12 @@ the actor and the reason. Refusals raise ``ServiceError`` with a message fit to 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
 from operator import or_
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 from django.conf import settings
 from django.db import transaction
@@ -272,15 +272,25 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
             by_key.setdefault(known.name_key, known)
     missing = sorted({k for k in wanted_keys if k not in by_key})
     # Fuzzy candidates by the key's first three letters: a name is compared only with the
-    # accounts that could match it.
-    fuzzy: dict[str, list[Account]] = defaultdict(list)
+    # accounts that could match it. Stored ones are read as (key, id) and only the best
+    # match of each name is loaded: one prefix can hold thousands of accounts.
+    stored_best: dict[str, tuple[float, int]] = {}
+    fuzzy: dict[str, list[Account]] = defaultdict(list)  # accounts this batch creates
     if missing:
         prefixes = sorted({k[:3] for k in missing})
         condition = reduce(
             or_, (Q(name_key__gte=p, name_key__lt=p + "\uffff") for p in prefixes[:200])
         )
-        for known in Account.objects.filter(condition).order_by("pk")[:2000]:
-            fuzzy[known.name_key[:3]].append(known)
+        stored: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for pk, name_key in (
+            Account.objects.filter(condition).order_by("pk").values_list("pk", "name_key")[:2000]
+        ):
+            stored[name_key[:3]].append((name_key, pk))
+        for key in missing:
+            found = _best_fuzzy(key, stored.get(key[:3], ()))
+            if found is not None:
+                stored_best[key] = found
+    loaded = Account.objects.in_bulk(sorted({pk for _, pk in stored_best.values()}))
     out: list[Account | None] = []
     new: list[Account] = []
     sites = [keys.domain_key(p.get("website", ""), "") for p in people]
@@ -291,7 +301,7 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
         if account is None and key:
             account = by_key.get(key)
             if account is None:
-                account = _fuzzy_account(key, fuzzy.get(key[:3], ()))
+                account = _fuzzy_account(key, stored_best.get(key), loaded, fuzzy)
             if account is None:
                 account = Account(
                     name=person.get("company_name", "")[:200],
@@ -316,17 +326,37 @@ def _same_company(key: str, other: str) -> bool:
     return not other or domain.company_similar(key, other)
 
 
-def _fuzzy_account(key: str, accounts: Sequence[Account]) -> Account | None:
-    best: tuple[float, Account] | None = None
-    for account in accounts:
-        if not account.name_key or account.name_key[:3] != key[:3]:
+T = TypeVar("T")
+
+
+def _best_fuzzy(key: str, candidates: Iterable[tuple[str, T]]) -> tuple[float, T] | None:
+    """The (ratio, value) of the candidate key most like ``key`` among similar ones (the
+    first of equals wins), or None."""
+    best: tuple[float, T] | None = None
+    for name_key, value in candidates:
+        if not name_key or name_key[:3] != key[:3]:
             continue
-        if not domain.company_similar(key, account.name_key):
+        if not domain.company_similar(key, name_key):
             continue
-        ratio = fuzz.token_sort_ratio(key, account.name_key)
+        ratio = fuzz.token_sort_ratio(key, name_key)
         if best is None or ratio > best[0]:
-            best = (ratio, account)
-    return best[1] if best else None
+            best = (ratio, value)
+    return best
+
+
+def _fuzzy_account(
+    key: str,
+    stored_best: tuple[float, int] | None,
+    loaded: Mapping[int, Account],
+    created: Mapping[str, Sequence[Account]],
+) -> Account | None:
+    """The best fuzzy match among stored accounts (found beforehand) and the ones this batch
+    created; a stored one wins a tie, as it comes first."""
+    new = _best_fuzzy(key, ((a.name_key, a) for a in created.get(key[:3], ())))
+    stored_wins = stored_best is not None and (new is None or stored_best[0] >= new[0])
+    if stored_best is not None and stored_wins and stored_best[1] in loaded:
+        return loaded[stored_best[1]]
+    return new[1] if new else None
 
 
 # --- Merge and dismiss ----------------------------------------------------------------------

@@ -405,9 +405,7 @@ class SuppressionFilters(Schema):
     operation_id="nurture_suppression_list",
     summary="Addresses never emailed again (latest 500, or filtered)",
 )
-def suppression_list(
-    request: HttpRequest, filters: Query[SuppressionFilters]
-) -> list[Suppression]:
+def suppression_list(request: HttpRequest, filters: Query[SuppressionFilters]) -> list[Suppression]:
     rows = Suppression.objects.order_by("-created_at", "-id")
     if filters.address and "\x00" not in filters.address:
         rows = rows.filter(address=services.normalize_address(filters.address))

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, update_rows
 from leadrefinery.leads import domain as lead_domain
@@ -57,7 +58,12 @@ class Loaded:
 
 
 def load() -> Loaded:
-    """The active rules and the settings: two queries, once per batch."""
+    """The active rules and the settings, from the per-process configuration cache (two
+    queries when a rule or the settings changed since the last load)."""
+    return config.get("scoring:loaded", _load)
+
+
+def _load() -> Loaded:
     rules = tuple(
         r.domain_rule() for r in ScoringRule.objects.filter(active=True).order_by("order", "id")
     )
@@ -142,25 +148,26 @@ class IntakeScorer:
         at = self.at
         scores: list[LeadScore] = []
         logs: list[ScoreLog] = []
+        fresh: dict[int, tuple[Lead, LeadScore]] = {}
         for key, lead, _channel in new:
             result = self._scores.get(key)
             if result is None:
                 continue
             for c in result.fit.contributions:
                 logs.append(_fit_log(lead.pk, c, at, "intake"))
-            scores.append(
-                LeadScore(
-                    lead=lead,
-                    fit_points=result.fit.points,
-                    fit_grade=result.fit.grade,
-                    engagement=0,
-                    temperature=result.temperature.value,
-                    hand_raised_at=None,  # set by score_events, which records it
-                    reasons=_reasons(result.fit, [], result.temperature),
-                    computed_at=at,
-                    decay_due_at=None,
-                )
+            score = LeadScore(
+                lead=lead,
+                fit_points=result.fit.points,
+                fit_grade=result.fit.grade,
+                engagement=0,
+                temperature=result.temperature.value,
+                hand_raised_at=None,  # set by score_events, which records it
+                reasons=_reasons(result.fit, [], result.temperature),
+                computed_at=at,
+                decay_due_at=None,
             )
+            scores.append(score)
+            fresh[lead.pk] = (lead, score)
         insert_rows(LeadScore, scores)
         insert_rows(ScoreLog, logs)
         # The inquiry itself is behaviour: score it like any other event, on new and attached
@@ -182,6 +189,7 @@ class IntakeScorer:
                 at=at,
                 loaded=self.loaded,
                 just_routed={lead.pk for _, lead, _ in new},
+                fresh=fresh,
             )
 
 
@@ -306,12 +314,15 @@ def score_events(
     hand_raised: Iterable[int] = (),
     loaded: Loaded | None = None,
     just_routed: Iterable[int] = (),
+    fresh: Mapping[int, tuple[Lead, LeadScore]] | None = None,
 ) -> list[int]:
     """Score engagement events (lead id, event) in one transaction: awards within the daily
     caps, decay brought up to date, temperature recomputed; a lead that turns hot from a
     marketing stage is handed to sales (``lead_heat_up``). Returns the ids of leads that
     turned hot. A constant number of queries, plus the hand-offs. ``just_routed``: leads that
-    intake routed (hot) in this transaction, which need no second routing."""
+    intake routed (hot) in this transaction, which need no second routing. ``fresh``: leads
+    created in this transaction with the score rows just written for them (no engagement yet),
+    which need not be read back."""
     at = at or now()
     hand_raised = set(hand_raised)
     routed = set(just_routed)
@@ -319,21 +330,32 @@ def score_events(
     if not lead_ids:
         return []
     loaded = loaded or load()
-    # Only what this function reads and writes: a batch of visits can touch thousands of leads.
-    leads = {
-        lead.pk: lead
-        for lead in Lead.objects.filter(pk__in=lead_ids).only(
-            "id", "stage", "temperature", "owner_user_id", "updated_at"
+    fresh = {pk: pair for pk, pair in (fresh or {}).items() if pk in set(lead_ids)}
+    stored = [pk for pk in lead_ids if pk not in fresh]
+    leads = {pk: lead for pk, (lead, _) in fresh.items()}
+    scores = {pk: score for pk, (_, score) in fresh.items()}
+    history: dict[int, list[domain.Past]] = {}
+    earned_all: dict[tuple[int, Any], dict[int, int]] = defaultdict(dict)
+    if stored:
+        # Only what this function reads and writes: a batch of visits can touch thousands
+        # of leads.
+        leads.update(
+            (lead.pk, lead)
+            for lead in Lead.objects.filter(pk__in=stored).only(
+                "id", "stage", "temperature", "owner_user_id", "updated_at"
+            )
         )
-    }
-    scores = _locked_scores(list(leads))
-    unscored = [pk for pk in leads if pk not in scores]
-    if unscored:
-        full = Lead.objects.select_related("person", "account", "source", "campaign")
-        _ensure_scores({lead.pk: lead for lead in full.filter(pk__in=unscored)}, scores, loaded, at)
-    history = _history(leads)
-    days = [e.at for _, e in items] or [at]
-    earned_all = _earned(leads, _day_start(min(days)))
+        read = [pk for pk in stored if pk in leads]
+        scores.update(_locked_scores(read))
+        unscored = [pk for pk in read if pk not in scores]
+        if unscored:
+            full = Lead.objects.select_related("person", "account", "source", "campaign")
+            _ensure_scores(
+                {lead.pk: lead for lead in full.filter(pk__in=unscored)}, scores, loaded, at
+            )
+        history = _history(read)
+        days = [e.at for _, e in items] or [at]
+        earned_all = _earned(read, _day_start(min(days)))
     by_lead: dict[int, list[domain.Event]] = defaultdict(list)
     for lead_id, event in items:
         if lead_id in leads:
