@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -91,6 +91,9 @@ def _block_sql(block: domain.Block, count: int, ordinal: int) -> str:
     if len(columns) == 1:
         match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
         return f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}"
+    if count == 1:
+        match = " AND ".join(f"{c} = %s" for c in columns)
+        return f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}"
     names = ", ".join(f"k{i}" for i in range(len(columns)))
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
@@ -136,6 +139,23 @@ class Stored:
         return self._person
 
 
+def _statements(parts: list[tuple[str, list]]) -> Iterator[list[tuple[str, list]]]:
+    """Reads joined by UNION ALL into statements of up to 8 (which keeps them under the
+    databases' parameter limits). A SQLite read that starts with WITH stands alone, since
+    WITH may only open a statement."""
+    group: list[tuple[str, list]] = []
+    for part in parts:
+        if part[0].startswith("WITH "):
+            yield [part]
+            continue
+        group.append(part)
+        if len(group) == 8:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
 BlockKey = tuple[str, tuple[str, ...]]  # (block name, the key's values)
 Candidate = tuple[Stored, domain.Record]
 
@@ -160,8 +180,8 @@ def candidate_index(records: Sequence[domain.Record], *, follow_merged: bool = T
     """The people sharing a block key with one of ``records``, by the key they share.
 
     One index read per block and chunk of keys, raw SQL because this is the online check's
-    hot path: the ORM's query compilation cost more than the reads. On PostgreSQL the reads
-    go in UNION ALL statements of up to 8, one round trip each. A merged person's keys still
+    hot path: the ORM's query compilation cost more than the reads. The reads go in UNION ALL
+    statements of up to 8 (see ``_statements``). A merged person's keys still
     match (its old email still reaches its owner), but the person returned is its survivor
     (``follow_merged``), or it is left out."""
     wanted: dict[str, set[tuple[str, ...]]] = {}
@@ -180,11 +200,8 @@ def candidate_index(records: Sequence[domain.Record], *, follow_merged: bool = T
             parts.append((_block_sql(block, len(chunk), ordinal), _block_params(block, chunk)))
     found: dict[int, tuple] = {}
     hits: list[tuple[int, int]] = []  # (block ordinal, person id) in the order read
-    per_statement = 8 if connection.vendor == "postgresql" else 1  # SQLite: no round trips
     with connection.cursor() as cursor:
-        # Groups of reads keep a statement under the databases' parameter limits.
-        for start in range(0, len(parts), per_statement):
-            group = parts[start : start + per_statement]
+        for group in _statements(parts):
             cursor.execute(
                 " UNION ALL ".join(sql for sql, _ in group),
                 [value for _, params in group for value in params],

@@ -257,19 +257,21 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
     company outright), then by company key (cleanco), then by a fuzzy company name among
     accounts sharing the key's first letters; else a new Account (inserted here) when a
     company is named, whose domain is the website's (never an email domain, which may be
-    shared). Three queries per batch."""
+    shared). At most three queries per batch."""
     domains = [keys.domain_key(p.get("website", ""), p.get("email", "")) for p in people]
     names = [keys.company_key(p.get("company_name", "")) for p in people]
     by_domain: dict[str, Account] = {}
-    wanted_domains = sorted({d for d in domains if d})
-    if wanted_domains:
-        for known in Account.objects.filter(domain__in=wanted_domains).order_by("pk"):
-            by_domain.setdefault(known.domain, known)
     by_key: dict[str, Account] = {}
+    wanted_domains = sorted({d for d in domains if d})
     wanted_keys = sorted({k for k in names if k})
-    if wanted_keys:
-        for known in Account.objects.filter(name_key__in=wanted_keys).order_by("pk"):
-            by_key.setdefault(known.name_key, known)
+    if wanted_domains or wanted_keys:
+        domain_set, key_set = set(wanted_domains), set(wanted_keys)
+        exact = Account.objects.filter(Q(domain__in=wanted_domains) | Q(name_key__in=wanted_keys))
+        for known in exact.order_by("pk"):
+            if known.domain in domain_set:
+                by_domain.setdefault(known.domain, known)
+            if known.name_key in key_set:
+                by_key.setdefault(known.name_key, known)
     missing = sorted({k for k in wanted_keys if k not in by_key})
     # Fuzzy candidates by the key's first three letters: a name is compared only with the
     # accounts that could match it. Stored ones are read as (key, id) and only the best
