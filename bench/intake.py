@@ -1,7 +1,7 @@
 """Intake benchmark: the JSON API and the CSV import against baselines measured in the same run.
 
-1. Seeds a fresh database with N leads (default 100,000, with their people, accounts,
-   timeline events and touches) by bulk insert.
+1. Seeds a fresh database with N leads (default 100,000, with their people and their match
+   keys, accounts, timeline events and touches) by bulk insert.
 2. Starts the real app under gunicorn and sends sequential requests over one keep-alive HTTP
    connection, alternating between ``POST /api/v1/inquiries`` (a token, an Idempotency-Key,
    the full intake: store raw, normalize, match, create person/lead/touch/timeline) and

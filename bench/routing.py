@@ -1,6 +1,7 @@
 """Routing benchmark: intake-to-assigned latency over HTTP with a large database and 50 reps.
 
-1. Seeds a fresh database with N leads (default 1,000,000) and their people, written with
+1. Seeds a fresh database with N leads (default 1,000,000) and their people (with the match
+   keys intake stores, so dedupe meets them as it would in production), written with
    ``common.db.insert_rows`` (one multi-row INSERT per batch), and a sales org of 50 reps in
    5 teams with routing rules (country -> team, round robin; the seeded fallback to the
    unassigned queue). Stages are spread as in a real pipeline; about 1 lead in 8 is open and
@@ -99,6 +100,7 @@ def seed_leads(count: int, rep_ids: list[int], rng: random.Random) -> list[str]:
 
     from leadrefinery.common.db import insert_rows
     from leadrefinery.common.demo_data import FIRST_NAMES, LAST_NAMES
+    from leadrefinery.dedupe.keys import apply_keys
     from leadrefinery.leads.models import DispositionReason, Lead, Person, Queue, Source
 
     anchor = datetime.now(UTC)
@@ -139,6 +141,7 @@ def seed_leads(count: int, rep_ids: list[int], rng: random.Random) -> list[str]:
                     updated_at=received,
                 )
             )
+            apply_keys(people[-1])  # the match keys intake stores, so dedupe finds them
         for person in people:
             stage = rng.choices(stage_names, stage_weights)[0]
             received = person.created_at

@@ -359,8 +359,15 @@ class PairSearch:
     blocks: int
 
 
+# A block key shared by more people than this is a stop word ('smith john' in a national
+# list): it says nothing about who is who, and comparing all its members would cost more
+# than everything else. Online matching and the offline scan both skip such keys; the other
+# blocks (email, phone, company, postcode) still compare those people.
+MAX_BLOCK = 200
+
+
 def candidate_pairs(
-    records: Iterable[Record], *, max_block: int = 200
+    records: Iterable[Record], *, max_block: int = MAX_BLOCK
 ) -> Iterator[tuple[int, int]]:
     """Each pair of records (by position) sharing at least one block key, once.
 
@@ -382,7 +389,9 @@ def candidate_pairs(
                     yield pair
 
 
-def find_duplicates(records: list[Record], *, review: float, max_block: int = 200) -> PairSearch:
+def find_duplicates(
+    records: list[Record], *, review: float, max_block: int = MAX_BLOCK
+) -> PairSearch:
     """Every pair of ``records`` scoring at or above ``review``, by blocking then scoring."""
     pairs: list[Candidate] = []
     comparisons = 0

@@ -72,28 +72,35 @@ def _block_sql(block: domain.Block, count: int, ordinal: int) -> str:
     row led by ``ordinal`` (which block found it). The "NOT (first = '')" term is the partial
     index's own condition, so the planner may use it.
 
-    PostgreSQL gets one array parameter per column (``count`` is ignored): a list of 200
-    OR-ed column pairs took the planner ten times longer than the unnest join takes to run.
-    SQLite gets the keys as a VALUES list joined to the table, which it reads through the
-    block's index; given the same keys as OR-ed pairs it scanned the whole table."""
+    PostgreSQL gets one array parameter per column (``count`` is ignored) and reads each key
+    through the index in a LATERAL join: a list of 200 OR-ed column pairs took the planner
+    ten times longer than this takes to run. SQLite gets the keys as a VALUES list joined to
+    the table, which it reads through the block's index; given the same keys as OR-ed pairs
+    it scanned the whole table. Reads of one key stop after MAX_BLOCK + 1 rows (so does
+    every key on PostgreSQL); a SQLite batch read returns all rows, and the stop words are
+    dropped after."""
     quote = connection.ops.quote_name
     table = quote(Person._meta.db_table)
     columns = [f"{table}.{quote(c)}" for c in block.columns]
-    select = ", ".join([str(ordinal), *(f"{table}.{quote(c)}" for c in _SELECT)])
+    select = ", ".join([f"{ordinal} AS block_ordinal", *(f"{table}.{quote(c)}" for c in _SELECT)])
     nonempty = f"NOT ({columns[0]} = '')"
     if connection.vendor == "postgresql":
+        # One index read per key, each stopped after MAX_BLOCK + 1 rows (a stop word).
         arrays = ", ".join(["%s::text[]"] * len(columns))
-        if len(columns) == 1:
-            match = f"{columns[0]} = ANY({arrays})"
-        else:
-            match = f"({', '.join(columns)}) IN (SELECT * FROM unnest({arrays}))"
-        return f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}"
+        names = ", ".join(f"k{i}" for i in range(len(columns)))
+        on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
+        return (
+            f"SELECT p.* FROM unnest({arrays}) AS k({names}) CROSS JOIN LATERAL "
+            f"(SELECT {select} FROM {table} WHERE {on} AND {nonempty} "
+            f"LIMIT {domain.MAX_BLOCK + 1}) AS p"
+        )
     if len(columns) == 1:
         match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
-        return f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}"
+        sql = f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}"
+        return _limited(sql) if count == 1 else sql
     if count == 1:
         match = " AND ".join(f"{c} = %s" for c in columns)
-        return f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}"
+        return _limited(f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}")
     names = ", ".join(f"k{i}" for i in range(len(columns)))
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
@@ -102,6 +109,12 @@ def _block_sql(block: domain.Block, count: int, ordinal: int) -> str:
         f"WITH k({names}) AS (VALUES {', '.join([row] * count)}) "
         f"SELECT {select} FROM k CROSS JOIN {table} ON {on} WHERE {nonempty}"
     )
+
+
+def _limited(sql: str) -> str:
+    """A read of one key stops after MAX_BLOCK + 1 rows: more than MAX_BLOCK is a stop word,
+    whatever the rest holds. (Wrapped, so that it can stand inside a UNION ALL.)"""
+    return f"SELECT * FROM ({sql} LIMIT {domain.MAX_BLOCK + 1}) AS one_key"
 
 
 def _block_params(block: domain.Block, chunk: list[tuple[str, ...]]) -> list:
@@ -198,8 +211,8 @@ def candidate_index(records: Sequence[domain.Record], *, follow_merged: bool = T
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
             parts.append((_block_sql(block, len(chunk), ordinal), _block_params(block, chunk)))
-    found: dict[int, tuple] = {}
-    hits: list[tuple[int, int]] = []  # (block ordinal, person id) in the order read
+    rows: dict[int, tuple] = {}
+    members: dict[BlockKey, list[int]] = defaultdict(list)  # block key -> person ids
     with connection.cursor() as cursor:
         for group in _statements(parts):
             cursor.execute(
@@ -208,8 +221,15 @@ def candidate_index(records: Sequence[domain.Record], *, follow_merged: bool = T
             )
             for line in cursor.fetchall():
                 row = line[1:]
-                found.setdefault(row[0], row)
-                hits.append((line[0], row[0]))
+                rows.setdefault(row[0], row)
+                key = getters[line[0]](row)
+                members[(blocks[line[0]].name, key if isinstance(key, tuple) else (key,))].append(
+                    row[0]
+                )
+    # Stop words are dropped; a person they found stays a candidate through another block.
+    members = {key: ids for key, ids in members.items() if len(ids) <= domain.MAX_BLOCK}
+    kept = {pk for ids in members.values() for pk in ids}
+    found = {pk: row for pk, row in rows.items() if pk in kept}
     merged = [
         Stored(row[0], row=row).person() for row in found.values() if row[_MERGED_INTO] is not None
     ]
@@ -222,12 +242,9 @@ def candidate_index(records: Sequence[domain.Record], *, follow_merged: bool = T
         elif pk in survivors:
             survivor = survivors[pk]
             pairs[pk] = (Stored(survivor.pk, person=survivor), record)
-    by_key: dict[BlockKey, list[Candidate]] = defaultdict(list)
-    for ordinal, pk in hits:
-        pair = pairs.get(pk)
-        if pair is not None:
-            key = getters[ordinal](found[pk])
-            by_key[(blocks[ordinal].name, key if isinstance(key, tuple) else (key,))].append(pair)
+    by_key: dict[BlockKey, list[Candidate]] = {
+        key: [pairs[pk] for pk in ids if pk in pairs] for key, ids in members.items()
+    }
     return Candidates(list(pairs.values()), by_key)
 
 

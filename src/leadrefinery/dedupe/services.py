@@ -726,7 +726,7 @@ class ScanReport:
 def dedupe_scan(
     *,
     batch_size: int = 500,
-    max_block: int = 200,
+    max_block: int = domain.MAX_BLOCK,
     progress: Callable[[int], None] | None = None,
     actor: Actor | None = None,
     at: datetime | None = None,
