@@ -1,8 +1,9 @@
 """Reads for dedupe: blocking candidates from the database, and the review queue.
 
 ``candidates_for`` is the online check: for a batch of records it reads, per block of
-``domain.BLOCKS``, the unmerged people sharing a block key. Each block is one query on its
-partial index, so a batch costs a constant number of queries, whatever its size.
+``domain.BLOCKS``, the unmerged people sharing a block key. Each block and chunk of 200 keys
+is one read of its partial index, so a batch costs a few statements, whatever its size. A key
+shared by more than ``domain.MAX_BLOCK`` people is a stop word and is dropped.
 """
 
 from __future__ import annotations
