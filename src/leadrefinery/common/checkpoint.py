@@ -3,7 +3,8 @@
 In WAL mode SQLite appends every commit to the ``-wal`` file and, by default, the commit that
 takes the file past 1,000 pages copies all of it back into the database before it returns.
 On a busy site that is one request in fifty or so, and that request waits several
-milliseconds longer than the others (the benchmark's p99 commit was 7 ms, its p50 0.2 ms).
+milliseconds longer than the others (over 200 API intakes against 100,000 people, the p99
+commit took 7 ms and the p50 0.2 ms).
 
 ``start()`` runs a daemon thread in the web server's process that asks for a PASSIVE
 checkpoint every ``REFINERY_SQLITE_CHECKPOINT_SECONDS`` (default 1) on a connection of its
