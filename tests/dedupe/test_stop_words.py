@@ -8,8 +8,8 @@ import pytest
 
 from leadrefinery.common.clock import now
 from leadrefinery.dedupe.domain import MAX_BLOCK
-from leadrefinery.dedupe.models import DuplicatePair
 from leadrefinery.dedupe.keys import apply_keys
+from leadrefinery.dedupe.models import DuplicatePair
 from leadrefinery.leads.models import Person
 
 pytestmark = pytest.mark.django_db

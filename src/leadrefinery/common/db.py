@@ -105,7 +105,8 @@ def _insert_unnest(
     table: str,
     convert: list[tuple[str, Callable[[Any], Any]]],
 ) -> None:
-    """PostgreSQL: one parameter per column (an array), ``INSERT ... SELECT FROM unnest``.
+    """PostgreSQL: one parameter per column (an array), ``INSERT ... SELECT FROM unnest``;
+    a single row is a plain ``INSERT ... VALUES``.
 
     A multi-row VALUES list has one placeholder per value; the driver scans such a statement
     with a regular expression on every execution (too long for its cache), which cost more
@@ -114,6 +115,22 @@ def _insert_unnest(
     """
     pk = model._meta.pk
     assert pk is not None
+    if len(objs) == 1:
+        # One row (an API intake): a plain VALUES list. Dumping each value as a one-element
+        # array and unnesting it cost more than the insert.
+        sql = (
+            f"INSERT INTO {table} ({columns}) VALUES ("
+            + ", ".join(f"%b::{f.db_type(connection)}" for f in fields)
+            + f") RETURNING {connection.ops.quote_name(str(pk.column))}"
+        )
+        obj = objs[0]
+        values = obj.__dict__
+        with _server_binding_cursor() as cursor:
+            cursor.execute(sql, [conv(values[name]) for name, conv in convert])
+            setattr(obj, pk.attname, cursor.fetchone()[0])
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        return
     casts = [f"{f.db_type(connection)}[]" for f in fields]
     names = [f"c{i}" for i in range(len(fields))]
     sql = (

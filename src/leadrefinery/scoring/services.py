@@ -168,8 +168,6 @@ class IntakeScorer:
             )
             scores.append(score)
             fresh[lead.pk] = (lead, score)
-        insert_rows(LeadScore, scores)
-        insert_rows(ScoreLog, logs)
         # The inquiry itself is behaviour: score it like any other event, on new and attached
         # leads alike (an attached hand-raiser can turn a nurture lead hot).
         items: list[tuple[int, domain.Event]] = []
@@ -182,7 +180,9 @@ class IntakeScorer:
             if result is not None and result.hand_raiser is not None:
                 raised.add(lead.pk)
         if items or raised:
-            score_events(
+            # Inside the intake transaction already: no savepoint. The new leads' score rows
+            # are written once, with their fit and engagement logs, after the events count.
+            _score_events(
                 items=items,
                 hand_raised=raised,
                 actor=actor,
@@ -190,7 +190,11 @@ class IntakeScorer:
                 loaded=self.loaded,
                 just_routed={lead.pk for _, lead, _ in new},
                 fresh=fresh,
+                logs=logs,
             )
+        else:
+            insert_rows(LeadScore, scores)
+            insert_rows(ScoreLog, logs)
 
 
 def intake_scorer(*, at: datetime) -> IntakeScorer:
@@ -314,23 +318,50 @@ def score_events(
     hand_raised: Iterable[int] = (),
     loaded: Loaded | None = None,
     just_routed: Iterable[int] = (),
-    fresh: Mapping[int, tuple[Lead, LeadScore]] | None = None,
 ) -> list[int]:
     """Score engagement events (lead id, event) in one transaction: awards within the daily
     caps, decay brought up to date, temperature recomputed; a lead that turns hot from a
     marketing stage is handed to sales (``lead_heat_up``). Returns the ids of leads that
     turned hot. A constant number of queries, plus the hand-offs. ``just_routed``: leads that
-    intake routed (hot) in this transaction, which need no second routing. ``fresh``: leads
-    created in this transaction with the score rows just written for them (no engagement yet),
-    which need not be read back."""
+    intake routed (hot) in this transaction, which need no second routing."""
+    return _score_events(
+        items=items,
+        actor=actor,
+        at=at,
+        hand_raised=hand_raised,
+        loaded=loaded,
+        just_routed=just_routed,
+    )
+
+
+def _score_events(
+    *,
+    items: Sequence[tuple[int, domain.Event]],
+    actor: Actor,
+    at: datetime | None,
+    hand_raised: Iterable[int],
+    loaded: Loaded | None,
+    just_routed: Iterable[int],
+    fresh: Mapping[int, tuple[Lead, LeadScore]] | None = None,
+    logs: list[ScoreLog] | None = None,
+) -> list[int]:
+    """``score_events`` inside the caller's transaction. ``fresh``: leads created in this
+    transaction with their score rows not yet written (no engagement yet), which are not
+    read back and are inserted here; ``logs``: their fit logs, written with the rest."""
     at = at or now()
     hand_raised = set(hand_raised)
     routed = set(just_routed)
+    # Every fresh score row is written at the end, whether or not an event concerns it.
+    unsaved = [score for _, score in (fresh or {}).values() if score.pk is None]
+    logs = [] if logs is None else logs
     lead_ids = sorted({lead_id for lead_id, _ in items} | hand_raised)
     if not lead_ids:
+        insert_rows(LeadScore, unsaved)
+        insert_rows(ScoreLog, logs)
         return []
     loaded = loaded or load()
-    fresh = {pk: pair for pk, pair in (fresh or {}).items() if pk in set(lead_ids)}
+    wanted = set(lead_ids)
+    fresh = {pk: pair for pk, pair in (fresh or {}).items() if pk in wanted}
     stored = [pk for pk in lead_ids if pk not in fresh]
     leads = {pk: lead for pk, (lead, _) in fresh.items()}
     scores = {pk: score for pk, (_, score) in fresh.items()}
@@ -360,7 +391,6 @@ def score_events(
     for lead_id, event in items:
         if lead_id in leads:
             by_lead[lead_id].append(event)
-    logs: list[ScoreLog] = []
     changed: list[LeadScore] = []
     timeline: list[LeadEvent] = []
     turned_hot: list[int] = []
@@ -409,8 +439,10 @@ def score_events(
             hand_off = lead.stage in HEAT_UP_STAGES and lead_id not in routed
             if score.temperature == "hot" and hand_off and crossed:
                 turned_hot.append(lead_id)
+    new_rows = {id(score) for score in unsaved}
+    insert_rows(LeadScore, unsaved)
     insert_rows(ScoreLog, logs)
-    update_rows(changed, _SCORE_FIELDS)
+    update_rows([score for score in changed if id(score) not in new_rows], _SCORE_FIELDS)
     if temp_changed:
         for lead in temp_changed:
             lead.updated_at = at
