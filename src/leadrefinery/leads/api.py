@@ -141,6 +141,16 @@ def inquiry_create(
     processing failed; it is retried in the background. 409: the Idempotency-Key was used
     before with a different body.
     """
+    with config.pinned():  # one configuration-token read for the whole request
+        return _inquiry_create(request, response, payload, idempotency_key)
+
+
+def _inquiry_create(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: InquiryIn,
+    idempotency_key: str | None,
+) -> Status[Any]:
     token = request.auth  # type: ignore[attr-defined]
     resolved = _resolve_source(payload.source, payload.campaign)
     if isinstance(resolved, dict):
