@@ -68,7 +68,7 @@ _RECORD_FIELDS = (
 
 
 @functools.lru_cache(maxsize=1024)
-def _block_sql(block: domain.Block, count: int, ordinal: int) -> str:
+def _block_sql(block: domain.Block, count: int, ordinal: int, limit: int | None) -> str:
     """One index read: the rows whose block columns equal one of ``count`` key tuples, each
     row led by ``ordinal`` (which block found it). The "NOT (first = '')" term is the partial
     index's own condition, so the planner may use it.
@@ -77,9 +77,8 @@ def _block_sql(block: domain.Block, count: int, ordinal: int) -> str:
     through the index in a LATERAL join: a list of 200 OR-ed column pairs took the planner
     ten times longer than this takes to run. SQLite gets the keys as a VALUES list joined to
     the table, which it reads through the block's index; given the same keys as OR-ed pairs
-    it scanned the whole table. Reads of one key stop after MAX_BLOCK + 1 rows (so does
-    every key on PostgreSQL); a SQLite batch read returns all rows, and the stop words are
-    dropped after."""
+    it scanned the whole table. With a ``limit``, reads of one key stop after that many rows
+    (so does every key on PostgreSQL); a SQLite batch read returns all rows."""
     quote = connection.ops.quote_name
     table = quote(Person._meta.db_table)
     columns = [f"{table}.{quote(c)}" for c in block.columns]
@@ -90,18 +89,18 @@ def _block_sql(block: domain.Block, count: int, ordinal: int) -> str:
         arrays = ", ".join(["%s::text[]"] * len(columns))
         names = ", ".join(f"k{i}" for i in range(len(columns)))
         on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
+        stop = f" LIMIT {limit}" if limit else ""
         return (
             f"SELECT p.* FROM unnest({arrays}) AS k({names}) CROSS JOIN LATERAL "
-            f"(SELECT {select} FROM {table} WHERE {on} AND {nonempty} "
-            f"LIMIT {domain.MAX_BLOCK + 1}) AS p"
+            f"(SELECT {select} FROM {table} WHERE {on} AND {nonempty}{stop}) AS p"
         )
     if len(columns) == 1:
         match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
         sql = f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}"
-        return _limited(sql) if count == 1 else sql
+        return _limited(sql, limit) if count == 1 else sql
     if count == 1:
         match = " AND ".join(f"{c} = %s" for c in columns)
-        return _limited(f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}")
+        return _limited(f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}", limit)
     names = ", ".join(f"k{i}" for i in range(len(columns)))
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
@@ -112,10 +111,10 @@ def _block_sql(block: domain.Block, count: int, ordinal: int) -> str:
     )
 
 
-def _limited(sql: str) -> str:
-    """A read of one key stops after MAX_BLOCK + 1 rows: more than MAX_BLOCK is a stop word,
-    whatever the rest holds. (Wrapped, so that it can stand inside a UNION ALL.)"""
-    return f"SELECT * FROM ({sql} LIMIT {domain.MAX_BLOCK + 1}) AS one_key"
+def _limited(sql: str, limit: int | None) -> str:
+    """A read of one key stops after ``limit`` rows: past the stop-word size, the rest does
+    not matter. (Wrapped, so that it can stand inside a UNION ALL.)"""
+    return f"SELECT * FROM ({sql} LIMIT {limit}) AS one_key" if limit else sql
 
 
 def _block_params(block: domain.Block, chunk: list[tuple[str, ...]]) -> list:
@@ -184,20 +183,30 @@ class Candidates:
 
 
 def candidates_for(
-    records: Sequence[domain.Record], *, follow_merged: bool = True
+    records: Sequence[domain.Record],
+    *,
+    follow_merged: bool = True,
+    max_block: int | None = domain.MAX_BLOCK,
 ) -> list[Candidate]:
     """(person, record) for every person sharing a block key with one of ``records``."""
-    return candidate_index(records, follow_merged=follow_merged).pairs
+    return candidate_index(records, follow_merged=follow_merged, max_block=max_block).pairs
 
 
-def candidate_index(records: Sequence[domain.Record], *, follow_merged: bool = True) -> Candidates:
+def candidate_index(
+    records: Sequence[domain.Record],
+    *,
+    follow_merged: bool = True,
+    max_block: int | None = domain.MAX_BLOCK,
+) -> Candidates:
     """The people sharing a block key with one of ``records``, by the key they share.
 
     One index read per block and chunk of keys, raw SQL because this is the online check's
     hot path: the ORM's query compilation cost more than the reads. The reads go in UNION ALL
     statements of up to 8 (see ``_statements``). A merged person's keys still
     match (its old email still reaches its owner), but the person returned is its survivor
-    (``follow_merged``), or it is left out."""
+    (``follow_merged``), or it is left out. Keys shared by more than ``max_block`` people are
+    stop words and left out (None: keep every key, as the offline scan does, which skips and
+    counts them itself)."""
     wanted: dict[str, set[tuple[str, ...]]] = {}
     for record in records:
         for name, key in domain.block_keys(record):
@@ -211,7 +220,8 @@ def candidate_index(records: Sequence[domain.Record], *, follow_merged: bool = T
         ordered = sorted(wanted[block.name])
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
-            parts.append((_block_sql(block, len(chunk), ordinal), _block_params(block, chunk)))
+            sql = _block_sql(block, len(chunk), ordinal, max_block + 1 if max_block else None)
+            parts.append((sql, _block_params(block, chunk)))
     rows: dict[int, tuple] = {}
     members: dict[BlockKey, list[int]] = defaultdict(list)  # block key -> person ids
     with connection.cursor() as cursor:
@@ -228,7 +238,8 @@ def candidate_index(records: Sequence[domain.Record], *, follow_merged: bool = T
                     row[0]
                 )
     # Stop words are dropped; a person they found stays a candidate through another block.
-    members = {key: ids for key, ids in members.items() if len(ids) <= domain.MAX_BLOCK}
+    if max_block:
+        members = {key: ids for key, ids in members.items() if len(ids) <= max_block}
     kept = {pk for ids in members.values() for pk in ids}
     found = {pk: row for pk, row in rows.items() if pk in kept}
     merged = [

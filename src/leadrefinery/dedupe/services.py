@@ -752,7 +752,10 @@ def dedupe_scan(
         last = people[-1].pk
         active = [p for p in people if p.merged_into_id is None]
         records = {p.pk: selectors.record_of(p) for p in active}
-        candidates = selectors.candidates_for(list(records.values()), follow_merged=False)
+        # Every key, however common: this scan skips the oversized ones itself and counts them.
+        candidates = selectors.candidates_for(
+            list(records.values()), follow_merged=False, max_block=None
+        )
         index: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
         candidate_records = {p.pk: record for p, record in candidates}
         for pk, record in candidate_records.items():
