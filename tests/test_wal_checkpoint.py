@@ -2,6 +2,7 @@
 without any commit paying for a checkpoint."""
 
 import os
+import threading
 import time
 
 import pytest
@@ -76,3 +77,14 @@ def test_nothing_to_start_on_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("runs in the PostgreSQL pass of the suite")
     assert checkpoint.start(interval=1) is False
+
+
+def test_a_forked_child_runs_its_own_thread(sqlite_only):
+    """gunicorn --preload imports the app, then forks the workers: each needs the thread."""
+    assert checkpoint.start(interval=0.05) is True
+    pid = os.fork()
+    if pid == 0:  # the child: threads do not survive a fork, so this one was started anew
+        names = [t.name for t in threading.enumerate() if t.is_alive()]
+        os._exit(0 if "refinery-wal-checkpoint" in names else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -70,12 +70,11 @@ def _relax_autocheckpoint(sender: Any, connection: Any, **kwargs: Any) -> None:
 def start(interval: float | None = None) -> bool:
     """Start the checkpoint thread in this process; True when it was started now. Safe to
     call more than once, and again in a forked child (threads do not survive a fork)."""
-    global _started_in
+    global _started_in, _thread, _stop
     seconds = settings.REFINERY_SQLITE_CHECKPOINT_SECONDS if interval is None else interval
     path = _database_path()
     if path is None or seconds <= 0:
         return False
-    global _thread, _stop
     with _lock:
         if _started_in == os.getpid():
             return False
@@ -110,5 +109,11 @@ def _restart_after_fork() -> None:
     each child too."""
     global _fork_hook
     if not _fork_hook:
-        os.register_at_fork(after_in_child=lambda: start(None))
+        os.register_at_fork(after_in_child=_start_in_child)
         _fork_hook = True
+
+
+def _start_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # another thread may have held it at the moment of the fork
+    start(None)
