@@ -28,6 +28,9 @@ def test_a_rep_closes_a_lead_with_a_reason_and_no_response_is_refused(
     login(users.rep)
     page.get_by_role("link", name="Olga Brandt").click()
     expect(page.locator("#lead-main")).to_contain_text("0 of 6 touches, 0 of 14 days")
+    # htmx (a deferred script) must have bound the form before the change event fires; the
+    # text above can be on screen before that, and a change fired earlier is lost.
+    page.wait_for_load_state("load")
 
     stage_form = page.locator("#action-stage")
     stage_form.get_by_label("Move to").select_option(label="Lost")
