@@ -2,9 +2,8 @@
 
 Intake reads the same configuration on every request: routing rules, the reps they name with
 their calendars, queues, stage defaults, SLA policies, webhook endpoints, sources, scoring
-rules and settings. Loading them
-costs a dozen queries and most of the Python time of a request, while they change a few times a
-day. So each process keeps them in memory, keyed by the token of the one ``ConfigVersion`` row,
+rules and settings. Loading them costs a dozen queries and most of the Python time of a
+request, while they change a few times a day. So each process keeps them in memory, keyed by the token of the one ``ConfigVersion`` row,
 and a change to any watched model replaces the token (in the transaction of the change, so other
 processes see the new token exactly when they can see the new data).
 
