@@ -1,6 +1,6 @@
 """Reads for dedupe: blocking candidates from the database, and the review queue.
 
-``candidates_for`` is the online check: for a batch of records it reads, per block of
+``candidate_index`` is the online check: for a batch of records it reads, per block of
 ``domain.BLOCKS``, the unmerged people sharing a block key. Each block and chunk of 200 keys
 is one read of its partial index, so a batch costs a few statements, whatever its size. A key
 shared by more than ``domain.MAX_BLOCK`` people is a stop word and is dropped.
@@ -182,16 +182,6 @@ class Candidates:
     by_key: dict[BlockKey, list[Candidate]]
 
 
-def candidates_for(
-    records: Sequence[domain.Record],
-    *,
-    follow_merged: bool = True,
-    max_block: int | None = domain.MAX_BLOCK,
-) -> list[Candidate]:
-    """(person, record) for every person sharing a block key with one of ``records``."""
-    return candidate_index(records, follow_merged=follow_merged, max_block=max_block).pairs
-
-
 def candidate_index(
     records: Sequence[domain.Record],
     *,
@@ -368,7 +358,7 @@ def people_leads(person_ids: Iterable[int]) -> dict[int, list[Lead]]:
 
 
 __all__ = [
-    "candidates_for",
+    "candidate_index",
     "comparison",
     "decided_pairs",
     "dismissed",

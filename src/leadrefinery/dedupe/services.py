@@ -94,13 +94,9 @@ class Matcher:
 
     def match(self, people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
         records = [domain.Record.of(p) for p in people]
-        candidates = selectors.candidate_index(records)
-        found = candidates.pairs
         index: Mapping[selectors.BlockKey, Sequence[tuple[_Candidate, domain.Record]]] = (
-            candidates.by_key
+            selectors.candidate_index(records).by_key
         )
-        # One record (an online check): every candidate shares a block with it, no index.
-        single = len(records) == 1
         out: list[RowMatch] = []
         for record in records:
             row = self.rows
@@ -108,9 +104,6 @@ class Matcher:
             # A candidate found through several blocks is scored once per distinct record
             # (a survivor may stand for several merged records: the best of them counts).
             pairs: dict[tuple[object, int], tuple[_Candidate, domain.Record]] = {}
-            if single:
-                for stored, other in found:
-                    pairs.setdefault((_ident(stored), id(other)), (stored, other))
             for key in domain.block_keys(record):
                 for target, other in (*index.get(key, ()), *self._seen.get(key, ())):
                     pairs.setdefault((_ident(target), id(other)), (target, other))
@@ -355,9 +348,10 @@ def _fuzzy_account(
     """The best fuzzy match among stored accounts (found beforehand) and the ones this batch
     created; a stored one wins a tie, as it comes first."""
     new = _best_fuzzy(key, ((a.name_key, a) for a in created.get(key[:3], ())))
-    stored_wins = stored_best is not None and (new is None or stored_best[0] >= new[0])
-    if stored_best is not None and stored_wins and stored_best[1] in loaded:
-        return loaded[stored_best[1]]
+    if stored_best is not None and (new is None or stored_best[0] >= new[0]):
+        account = loaded.get(stored_best[1])
+        if account is not None:
+            return account
     return new[1] if new else None
 
 
@@ -753,14 +747,11 @@ def dedupe_scan(
         active = [p for p in people if p.merged_into_id is None]
         records = {p.pk: selectors.record_of(p) for p in active}
         # Every key, however common: this scan skips the oversized ones itself and counts them.
-        candidates = selectors.candidates_for(
+        candidates = selectors.candidate_index(
             list(records.values()), follow_merged=False, max_block=None
         )
-        index: dict[tuple[str, tuple[str, ...]], list[int]] = defaultdict(list)
-        candidate_records = {p.pk: record for p, record in candidates}
-        for pk, record in candidate_records.items():
-            for key in domain.block_keys(record):
-                index[key].append(pk)
+        candidate_records = {p.pk: record for p, record in candidates.pairs}
+        index = {key: [p.pk for p, _ in found] for key, found in candidates.by_key.items()}
         wanted: list[tuple[int, int, domain.Match, int]] = []
         for pk, record in records.items():
             compared: set[int] = set()
