@@ -146,7 +146,6 @@ class IntakeScorer:
     ) -> None:
         """``new`` and ``attached``: (intake record id, lead, intake channel) per inquiry."""
         at = self.at
-        scores: list[LeadScore] = []
         logs: list[ScoreLog] = []
         fresh: dict[int, tuple[Lead, LeadScore]] = {}
         for key, lead, _channel in new:
@@ -166,7 +165,6 @@ class IntakeScorer:
                 computed_at=at,
                 decay_due_at=None,
             )
-            scores.append(score)
             fresh[lead.pk] = (lead, score)
         # The inquiry itself is behaviour: score it like any other event, on new and attached
         # leads alike (an attached hand-raiser can turn a nurture lead hot).
@@ -179,22 +177,18 @@ class IntakeScorer:
                 items.append((lead.pk, domain.Event(type=event_type, at=at, ref=f"intake:{key}")))
             if result is not None and result.hand_raiser is not None:
                 raised.add(lead.pk)
-        if items or raised:
-            # Inside the intake transaction already: no savepoint. The new leads' score rows
-            # are written once, with their fit and engagement logs, after the events count.
-            _score_events(
-                items=items,
-                hand_raised=raised,
-                actor=actor,
-                at=at,
-                loaded=self.loaded,
-                just_routed={lead.pk for _, lead, _ in new},
-                fresh=fresh,
-                logs=logs,
-            )
-        else:
-            insert_rows(LeadScore, scores)
-            insert_rows(ScoreLog, logs)
+        # Inside the intake transaction already: no savepoint. The new leads' score rows are
+        # written once, with their fit and engagement logs, after the events count.
+        _score_events(
+            items=items,
+            hand_raised=raised,
+            actor=actor,
+            at=at,
+            loaded=self.loaded,
+            just_routed={lead.pk for _, lead, _ in new},
+            fresh=fresh,
+            logs=logs,
+        )
 
 
 def intake_scorer(*, at: datetime) -> IntakeScorer:
