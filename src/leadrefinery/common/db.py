@@ -76,9 +76,14 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None
             # Rows come back in input order on SQLite and PostgreSQL; Django's own bulk_create
             # relies on the same behaviour of both backends.
             for obj, new_id in zip(batch, ids, strict=True):
-                setattr(obj, pk.attname, new_id)
-                obj._state.adding = False
-                obj._state.db = connection.alias
+                _saved(obj, pk.attname, new_id)
+
+
+def _saved(obj: models.Model, attname: str, new_id: Any) -> None:
+    """Mark ``obj`` as stored with primary key ``new_id``, as Model.save() would."""
+    setattr(obj, attname, new_id)
+    obj._state.adding = False
+    obj._state.db = connection.alias
 
 
 _UNNEST_BATCH = 5000
@@ -127,9 +132,7 @@ def _insert_unnest(
         values = obj.__dict__
         with _server_binding_cursor() as cursor:
             cursor.execute(sql, [conv(values[name]) for name, conv in convert])
-            setattr(obj, pk.attname, cursor.fetchone()[0])
-        obj._state.adding = False
-        obj._state.db = connection.alias
+            _saved(obj, pk.attname, cursor.fetchone()[0])
         return
     casts = [f"{f.db_type(connection)}[]" for f in fields]
     names = [f"c{i}" for i in range(len(fields))]
@@ -151,9 +154,7 @@ def _insert_unnest(
             cursor.execute(sql, arrays)
             ids = [row[0] for row in cursor.fetchall()]
             for obj, new_id in zip(batch, ids, strict=True):
-                setattr(obj, pk.attname, new_id)
-                obj._state.adding = False
-                obj._state.db = connection.alias
+                _saved(obj, pk.attname, new_id)
 
 
 def update_rows(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
