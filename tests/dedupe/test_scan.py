@@ -3,10 +3,13 @@ never by comparing all pairs, and proposes each pair once."""
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
 from leadrefinery.common.clock import now
+from leadrefinery.dedupe.domain import MAX_BLOCK
 from leadrefinery.dedupe.keys import person_keys
 from leadrefinery.dedupe.models import DuplicatePair
 from leadrefinery.dedupe.services import dedupe_scan
@@ -97,3 +100,23 @@ def test_the_migration_backfills_keys_of_people_stored_before_dedupe():
         "acme",
         "",
     )
+
+
+def test_max_block_decides_which_common_keys_the_scan_compares():
+    """A name held by more than --max-block people is skipped and reported; raising the limit
+    compares them, even past the limit intake applies online (MAX_BLOCK)."""
+    for i in range(MAX_BLOCK + 1):
+        _person(
+            email=f"maria.{i}@firm{i}.example",
+            first_name="Maria",
+            last_name="Keller",
+            city="Springfield",
+        )
+    out = StringIO()
+    call_command("dedupe_scan", "--no-progress", stdout=out)
+    assert "too common to compare (raise --max-block" in out.getvalue()
+    assert not DuplicatePair.objects.exists()
+
+    call_command("dedupe_scan", "--no-progress", "--max-block", "300", stdout=StringIO())
+    namesakes = MAX_BLOCK + 1
+    assert DuplicatePair.objects.count() == namesakes * (namesakes - 1) // 2
