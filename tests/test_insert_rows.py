@@ -1,12 +1,15 @@
-"""insert_rows writes exactly what the ORM would have written."""
+"""insert_rows writes exactly what the ORM would have written; read_models reads it back as the
+ORM would."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from leadrefinery.common.db import insert_rows, update_rows
-from leadrefinery.leads.models import IntakeRecord, LeadEvent, Source
+from django.db import connection
+
+from leadrefinery.common.db import insert_rows, read_models, select_columns, update_rows
+from leadrefinery.leads.models import IntakeRecord, Lead, LeadEvent, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +109,37 @@ def test_update_rows_writes_json_nulls_and_times_of_many_rows(make_lead):
             {"n": i, "why": None} if i % 2 else [],
             at + timedelta(seconds=i),
         )
+
+
+def test_read_models_builds_the_same_instances_as_the_orm(make_lead):
+    lead = make_lead()
+    event = LeadEvent(
+        lead=lead,
+        kind="note",
+        occurred_at=datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC),
+        actor_label="system:test",
+        note="ünïcode",
+        data={"nested": [1, None, "x"]},
+    )
+    insert_rows(LeadEvent, [event])
+    qn = connection.ops.quote_name
+    rows = read_models(
+        f"SELECT {select_columns(LeadEvent, 'e')}, {select_columns(Lead, 'l')} "
+        f"FROM {qn(LeadEvent._meta.db_table)} e "
+        f"JOIN {qn(Lead._meta.db_table)} l ON l.id = e.lead_id WHERE e.id = %s",
+        [event.pk],
+        (LeadEvent, "e"),
+        (Lead, "l"),
+    )
+    assert len(rows) == 1
+    got_event, got_lead = rows[0]
+    orm_event = LeadEvent.objects.get(pk=event.pk)
+    orm_lead = Lead.objects.get(pk=lead.pk)
+    for got, orm in ((got_event, orm_event), (got_lead, orm_lead)):
+        fields = type(orm)._meta.concrete_fields
+        assert {f.attname: getattr(got, f.attname) for f in fields} == {
+            f.attname: getattr(orm, f.attname) for f in fields
+        }
+        assert not got._state.adding  # saved as an update, not a second insert
+    assert got_event.data == {"nested": [1, None, "x"]}
+    assert got_event.occurred_at.tzinfo is not None

@@ -6,9 +6,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.db import read_models, select_columns
 
 from .models import ApiToken, Role, Team, User
 
@@ -89,13 +90,22 @@ def token_authenticate(secret: str) -> ApiToken | None:
     """The active token for a bearer secret, or None. Records last use at most once a minute."""
     if not secret or not secret.startswith("lr_"):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hash_token(secret), revoked_at__isnull=True, user__is_active=True)
-        .first()
+    qn = connection.ops.quote_name
+    # Read afresh on every request, so a revocation or deactivation counts at once; one raw
+    # statement, as the QuerySet cost more to build than the database took to answer.
+    found = read_models(
+        f"SELECT {select_columns(ApiToken, 't')}, {select_columns(User, 'u')} "
+        f"FROM {qn(ApiToken._meta.db_table)} t JOIN {qn(User._meta.db_table)} u ON u.id = t.user_id "
+        "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active",
+        [hash_token(secret)],
+        (ApiToken, "t"),
+        (User, "u"),
     )
-    if token is None:
+    if not found:
         return None
+    token, user = found[0]
+    assert isinstance(token, ApiToken) and isinstance(user, User)
+    token.user = user
     current = now()
     if token.last_used_at is None or (current - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=current)

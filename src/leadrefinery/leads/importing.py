@@ -500,7 +500,8 @@ def _import_chunk(
     # Stored and committed first: whatever happens next, no row is lost.
     with transaction.atomic():
         insert_rows(IntakeRecord, records)
-    done = {r.pk: r for r in process_records([r.pk for r in records], actor=actor)}
+    processed = process_records([r.pk for r in records], actor=actor, stored=records)
+    done = {r.pk: r for r in processed}
     missing = [r.pk for r in records if r.pk not in done]
     if missing:  # processed meanwhile by the retry job: read the outcome it stored
         done.update((r.pk, r) for r in IntakeRecord.objects.filter(pk__in=missing))
