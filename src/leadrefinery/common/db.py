@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
 
 # Stay well under SQLite's bound-variable limit (32,766 since 3.32) and PostgreSQL's 65,535.
 _MAX_PARAMS = 30000
@@ -289,3 +291,18 @@ def read_models(
             instances.append(model.from_db(connection.alias, plan.attnames, values))
         built.append(tuple(instances))
     return built
+
+
+def read_where(model: type[M], where: str, params: Sequence[Any], *, suffix: str = "") -> list[M]:
+    """Instances of ``model`` (table alias ``t``) matching the SQL condition ``where``, with
+    ``suffix`` (ORDER BY, LIMIT, FOR UPDATE) appended; see ``read_models``."""
+    sql = (
+        f"SELECT {select_columns(model, 't')} FROM {connection.ops.quote_name(model._meta.db_table)}"
+        f" t WHERE {where} {suffix}"
+    )
+    return [row[0] for row in read_models(sql, params, (model, "t"))]  # type: ignore[misc]
+
+
+def placeholders(values: Sized) -> str:
+    """``%s, %s, ...``, one per value (an IN list)."""
+    return ", ".join(["%s"] * len(values))

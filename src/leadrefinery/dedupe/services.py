@@ -11,17 +11,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import reduce
-from operator import or_
 from typing import Literal, TypeVar, get_args
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from rapidfuzz import fuzz
 
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows
+from leadrefinery.common.db import insert_rows, placeholders, read_where
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Account, Consent, Lead, LeadEvent, Person, Touch
@@ -259,8 +257,17 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
     wanted_keys = sorted({k for k in names if k})
     if wanted_domains or wanted_keys:
         domain_set, key_set = set(wanted_domains), set(wanted_keys)
-        exact = Account.objects.filter(Q(domain__in=wanted_domains) | Q(name_key__in=wanted_keys))
-        for known in exact.order_by("pk"):
+        # Raw reads here and below: this runs in every intake, where building the QuerySets
+        # cost more than the database's answers (see common.db.read_models).
+        either = [
+            f"t.{column} IN ({placeholders(values)})"
+            for column, values in (("domain", wanted_domains), ("name_key", wanted_keys))
+            if values
+        ]
+        exact = read_where(
+            Account, " OR ".join(either), [*wanted_domains, *wanted_keys], suffix="ORDER BY t.id"
+        )
+        for known in exact:
             if known.domain in domain_set:
                 by_domain.setdefault(known.domain, known)
             if known.name_key in key_set:
@@ -272,20 +279,27 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
     stored_best: dict[str, tuple[float, int]] = {}
     fuzzy: dict[str, list[Account]] = defaultdict(list)  # accounts this batch creates
     if missing:
-        prefixes = sorted({k[:3] for k in missing})
-        condition = reduce(
-            or_, (Q(name_key__gte=p, name_key__lt=p + "\uffff") for p in prefixes[:200])
-        )
+        prefixes = sorted({k[:3] for k in missing})[:200]
+        ranges = " OR ".join(["(name_key >= %s AND name_key < %s)"] * len(prefixes))
         stored: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for pk, name_key in (
-            Account.objects.filter(condition).order_by("pk").values_list("pk", "name_key")[:2000]
-        ):
-            stored[name_key[:3]].append((name_key, pk))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT id, name_key FROM {connection.ops.quote_name(Account._meta.db_table)} "
+                f"WHERE {ranges} ORDER BY id LIMIT 2000",
+                [bound for p in prefixes for bound in (p, p + "\uffff")],
+            )
+            for pk, name_key in cur.fetchall():
+                stored[name_key[:3]].append((name_key, pk))
         for key in missing:
             found = _best_fuzzy(key, stored.get(key[:3], ()))
             if found is not None:
                 stored_best[key] = found
-    loaded = Account.objects.in_bulk(sorted({pk for _, pk in stored_best.values()}))
+    best_ids = sorted({pk for _, pk in stored_best.values()})
+    loaded = (
+        {a.pk: a for a in read_where(Account, f"t.id IN ({placeholders(best_ids)})", best_ids)}
+        if best_ids
+        else {}
+    )
     out: list[Account | None] = []
     new: list[Account] = []
     sites = [keys.domain_key(p.get("website", ""), "") for p in people]

@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from leadrefinery.accounts.models import Role, User
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
+from leadrefinery.common.db import placeholders, read_where
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Account, Lead, Queue
@@ -164,9 +165,19 @@ class Router:
         self._load_users(list(static.users))
         # Lock the counters of the teams we route to: two concurrent intakes take turns, so the
         # rotation stays fair (SQLite already serializes writers).
-        counters = RoutingCounter.objects.filter(team_id__in=static.team_ids)
-        if connection.vendor == "postgresql":
-            counters = counters.select_for_update()
+        # Read raw: this runs in every intake, where building the QuerySet cost more than
+        # the read (see common.db.read_models).
+        team_ids = sorted(static.team_ids)
+        counters = (
+            read_where(
+                RoutingCounter,
+                f"t.team_id IN ({placeholders(team_ids)})",
+                team_ids,
+                suffix="ORDER BY t.id FOR UPDATE" if connection.vendor == "postgresql" else "",
+            )
+            if team_ids
+            else []
+        )
         today = self.at.date()
         for counter in counters:
             self._counters[(counter.team_id, counter.user_id)] = counter
