@@ -38,6 +38,7 @@ def test_a_rep_works_a_lead_through_the_cadence_and_closes_it(
     page.get_by_role("link", name="Today").click()
     task = page.locator(f"#task-{sales_ready.pk}")
     expect(task).to_contain_text("Olga Brandt")
+    page.wait_for_load_state("load")  # the new page's deferred scripts have bound the keys
     task.focus()
     page.keyboard.press("a")  # keyboard: accept the focused task
     expect(task).to_contain_text("Accepted. First step: Step 1 of 11: Call 1")

@@ -67,6 +67,7 @@ def test_a_reviewer_merges_in_one_click_choosing_a_value(
     page.get_by_role("link", name="Duplicates").click()
     card = page.locator("article.duplicate-pair")
     expect(card).to_contain_text("Score")
+    page.wait_for_load_state("load")  # the new page's htmx (deferred) has bound the forms
     expect(card.locator("tr.differs[data-field=first_name] mark")).to_have_count(2)
     card.get_by_label("Keep B's email").check()
     card.get_by_role("button", name="Merge", exact=True).click()
