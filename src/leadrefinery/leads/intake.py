@@ -26,7 +26,7 @@ from django.db.models import F
 
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows, update_rows
+from leadrefinery.common.db import insert_rows, placeholders, update_rows
 from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
 from leadrefinery.dedupe.services import accounts_for, match_batch, review_pairs
 from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
@@ -202,7 +202,7 @@ def _lock_due(record_ids: list[int], stored: Sequence[IntakeRecord]) -> list[Int
     qn = connection.ops.quote_name
     sql = (
         f"SELECT id, attempts FROM {qn(IntakeRecord._meta.db_table)} "
-        f"WHERE id IN ({', '.join(['%s'] * len(record_ids))}) AND status IN (%s, %s) ORDER BY id"
+        f"WHERE id IN ({placeholders(record_ids)}) AND status IN (%s, %s) ORDER BY id"
     )
     if connection.vendor == "postgresql":  # SQLite: the IMMEDIATE transaction already locks
         sql += " FOR UPDATE"
