@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from django.db import connection
 
 from leadrefinery.common.db import insert_rows, read_models, select_columns, update_rows

@@ -5,11 +5,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
+from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.intake import (
     IdempotencyConflict,
     intake_process,
     intake_receive,
     intake_retry_sweep,
+    process_records,
 )
 from leadrefinery.leads.models import Consent, IntakeRecord, Lead, Person, Source, Touch
 
@@ -131,6 +133,26 @@ def test_processing_twice_creates_one_lead(api_source):
     intake_process(record)
     intake_process(record)
     assert Lead.objects.count() == 1 and Touch.objects.count() == 1
+
+
+def test_a_caller_holding_a_stale_copy_neither_reprocesses_nor_miscounts(api_source):
+    """The API hands process_records the record it has just stored; another process (the
+    retry sweep) may have tried it since. The stored copy is not trusted for that."""
+    record, _ = intake_receive(
+        channel="api", payload={"email": "stale@example.com"}, source=api_source
+    )
+    # Meanwhile a retry tried it once and failed.
+    IntakeRecord.objects.filter(pk=record.pk).update(status="failed", attempts=1)
+    done = process_records([record.pk], actor=Actor.system("test"), stored=[record])
+    assert [r.pk for r in done] == [record.pk]
+    stored = IntakeRecord.objects.get(pk=record.pk)
+    assert (stored.status, stored.attempts) == ("processed", 2)
+    # Processed now: a caller still holding its old copy changes nothing.
+    stale = IntakeRecord.objects.get(pk=record.pk)
+    stale.status, stale.attempts = "received", 0
+    assert process_records([record.pk], actor=Actor.system("test"), stored=[stale]) == []
+    assert Lead.objects.count() == 1
+    assert IntakeRecord.objects.get(pk=record.pk).attempts == 2
 
 
 def test_records_left_by_a_crash_are_processed_by_the_sweep_exactly_once(api_source, frozen_now):
