@@ -7,7 +7,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from leadrefinery.common.db import insert_rows, read_models, select_columns, update_rows
+from leadrefinery.common.db import (
+    insert_rows,
+    read_models,
+    read_where,
+    select_columns,
+    update_rows,
+)
 from leadrefinery.leads.models import IntakeRecord, Lead, LeadEvent, Source
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +148,15 @@ def test_read_models_builds_the_same_instances_as_the_orm(make_lead):
         assert not got._state.adding  # saved as an update, not a second insert
     assert got_event.data == {"nested": [1, None, "x"]}
     assert got_event.occurred_at.tzinfo is not None
+
+
+def test_read_where_only_reads_the_fields_asked_for(make_lead, django_assert_num_queries):
+    lead = make_lead()
+    (got,) = read_where(Lead, "t.id = %s", [lead.pk], only=["stage", "updated_at"])
+    assert got.get_deferred_fields() == {
+        f.attname
+        for f in Lead._meta.concrete_fields
+        if f.attname not in {"id", "stage", "updated_at"}
+    }
+    with django_assert_num_queries(0):
+        assert (got.pk, got.stage, got.updated_at) == (lead.pk, lead.stage, lead.updated_at)

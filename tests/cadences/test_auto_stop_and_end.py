@@ -61,7 +61,8 @@ def test_a_booked_meeting_stops_the_cadence(working, ron, token_for):
 def test_a_new_inquiry_from_the_buyer_counts_as_an_answer(working, ron, submit_inquiry):
     submit_inquiry(email=working.person.email, first_name="Olga", last_name="Brandt")
     assert Enrollment.objects.get(lead=working).contacted
-    assert OutboxMessage.objects.filter(event="lead.inbound", recipient=ron.email).exists()
+    notice = OutboxMessage.objects.get(event="lead.inbound", recipient=ron.email)
+    assert notice.subject == f"{working.person.display_name} got back to you: a new inquiry"
 
 
 def test_the_end_without_an_answer_recycles_to_marketing_nurture(

@@ -242,9 +242,15 @@ class _ReadPlan:
 
 
 @functools.cache
-def _read_plan(model: type[models.Model], alias: str, vendor: str) -> _ReadPlan:
+def _read_plan(
+    model: type[models.Model], alias: str, vendor: str, only: tuple[str, ...] | None = None
+) -> _ReadPlan:
     qn = connection.ops.quote_name
-    fields = model._meta.concrete_fields
+    # In the model's field order, as Model.from_db expects them; ``only``: these attnames and
+    # the primary key, the rest deferred.
+    fields = [
+        f for f in model._meta.concrete_fields if only is None or f.primary_key or f.attname in only
+    ]
     converters = []
     for i, field in enumerate(fields):
         col = field.get_col(alias)
@@ -277,6 +283,12 @@ def read_models(
     the database's own work. Everything else reads through the ORM.
     """
     plans = [(model, _read_plan(model, alias, connection.vendor)) for model, alias in parts]
+    return _read(sql, params, plans)
+
+
+def _read(
+    sql: str, params: Sequence[Any], plans: list[tuple[type[models.Model], _ReadPlan]]
+) -> list[tuple[models.Model, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         rows = cursor.fetchall()
@@ -297,14 +309,23 @@ def read_models(
     return built
 
 
-def read_where(model: type[M], where: str, params: Sequence[Any], *, suffix: str = "") -> list[M]:
+def read_where(
+    model: type[M],
+    where: str,
+    params: Sequence[Any],
+    *,
+    suffix: str = "",
+    only: Sequence[str] | None = None,
+) -> list[M]:
     """Instances of ``model`` (table alias ``t``) matching the SQL condition ``where``, with
-    ``suffix`` (ORDER BY, LIMIT, FOR UPDATE) appended; see ``read_models``."""
+    ``suffix`` (ORDER BY, LIMIT, FOR UPDATE) appended; ``only``: read just these fields (and
+    the primary key), as ``QuerySet.only`` does. See ``read_models``."""
+    plan = _read_plan(model, "t", connection.vendor, None if only is None else tuple(only))
     sql = (
-        f"SELECT {select_columns(model, 't')} FROM {connection.ops.quote_name(model._meta.db_table)}"
-        f" t WHERE {where} {suffix}"
+        f"SELECT {plan.columns} FROM {connection.ops.quote_name(model._meta.db_table)} t "
+        f"WHERE {where} {suffix}"
     )
-    return [cast(M, row[0]) for row in read_models(sql, params, (model, "t"))]
+    return [cast(M, row[0]) for row in _read(sql, params, [(model, plan)])]
 
 
 def placeholders(values: Sized) -> str:

@@ -152,9 +152,9 @@ def match_batch(people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
     results = Matcher().match(people)
     # Candidates were read with the match columns only; the people intake attaches to are
     # read whole (one query), since intake fills in their blanks.
-    ids = {r.person.pk for r in results if r.person is not None}
+    ids = sorted({r.person.pk for r in results if r.person is not None})
     if ids:
-        full = Person.objects.in_bulk(sorted(ids))
+        full = {p.pk: p for p in read_where(Person, f"t.id IN ({placeholders(ids)})", ids)}
         for result in results:
             if result.person is not None:
                 result.person = full[result.person.pk]

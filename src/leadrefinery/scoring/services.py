@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows, update_rows
+from leadrefinery.common.db import insert_rows, placeholders, read_where, update_rows
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Lead, LeadEvent
@@ -236,40 +236,53 @@ def _day_start(at: datetime) -> datetime:
 def _history(lead_ids: Iterable[int]) -> dict[int, list[domain.Past]]:
     """Every engagement award of these leads (the decay baseline), in one query."""
     out: dict[int, list[domain.Past]] = defaultdict(list)
-    rows = (
-        ScoreLog.objects.filter(lead_id__in=list(lead_ids), axis=ScoreLog.Axis.ENGAGEMENT)
-        .exclude(event_type="decay")
-        .values_list("lead_id", "rule_id", "points", "occurred_at", "half_life_days", "reason")
-    )
-    for lead_id, rule_id, points, at, half_life, reason in rows:
-        out[lead_id].append(domain.Past(rule_id, points, at, half_life, reason))
+    for log in _engagement_logs(lead_ids):
+        out[log.lead_id].append(
+            domain.Past(log.rule_id, log.points, log.occurred_at, log.half_life_days, log.reason)
+        )
     return out
+
+
+def _engagement_logs(lead_ids: Iterable[int], where: str = "", *params: Any) -> list[ScoreLog]:
+    """The engagement awards (not decay) of these leads, newest first, matching the extra SQL
+    condition ``where`` on ScoreLog ``t``. Read raw: this runs in every intake from a known
+    person and every tracking batch (see common.db.read_models)."""
+    ids = list(lead_ids)
+    if not ids:
+        return []
+    return read_where(
+        ScoreLog,
+        f"t.lead_id IN ({placeholders(ids)}) AND t.axis = %s AND t.event_type <> %s {where}",
+        [*ids, ScoreLog.Axis.ENGAGEMENT.value, "decay", *params],
+        suffix="ORDER BY t.occurred_at DESC, t.id DESC",
+    )
 
 
 def _earned(lead_ids: Iterable[int], since: datetime) -> dict[tuple[int, Any], dict[int, int]]:
     """Points given per (lead, UTC day) and rule since ``since``: what the daily caps count."""
     out: dict[tuple[int, Any], dict[int, int]] = defaultdict(dict)
-    rows = (
-        ScoreLog.objects.filter(
-            lead_id__in=list(lead_ids),
-            axis=ScoreLog.Axis.ENGAGEMENT,
-            occurred_at__gte=since,
-            rule__isnull=False,
-            delta__gt=0,
-        )
-        .exclude(event_type="decay")
-        .values_list("lead_id", "rule_id", "occurred_at", "points")
+    logs = _engagement_logs(
+        lead_ids,
+        "AND t.occurred_at >= %s AND t.rule_id IS NOT NULL AND t.delta > 0",
+        connection.ops.adapt_datetimefield_value(since),
     )
-    for lead_id, rule_id, at, points in rows:
-        day = out[(lead_id, at.astimezone(UTC).date())]
-        day[rule_id] = day.get(rule_id, 0) + points
+    for log in logs:
+        day = out[(log.lead_id, log.occurred_at.astimezone(UTC).date())]
+        assert log.rule_id is not None
+        day[log.rule_id] = day.get(log.rule_id, 0) + log.points
     return out
 
 
 def _locked_scores(lead_ids: list[int]) -> dict[int, LeadScore]:
-    scores = LeadScore.objects.filter(lead_id__in=lead_ids)
-    if connection.vendor == "postgresql":
-        scores = scores.select_for_update()
+    if not lead_ids:
+        return {}
+    scores = read_where(
+        LeadScore,
+        f"t.lead_id IN ({placeholders(lead_ids)})",
+        lead_ids,
+        # In one order, so two batches sharing leads cannot deadlock.
+        suffix="ORDER BY t.lead_id FOR UPDATE" if connection.vendor == "postgresql" else "",
+    )
     return {s.lead_id: s for s in scores}
 
 
@@ -366,8 +379,11 @@ def _score_events(
         # of leads.
         leads.update(
             (lead.pk, lead)
-            for lead in Lead.objects.filter(pk__in=stored).only(
-                "id", "stage", "temperature", "owner_user_id", "updated_at"
+            for lead in read_where(
+                Lead,
+                f"t.id IN ({placeholders(stored)})",
+                stored,
+                only=["stage", "temperature", "owner_user_id", "updated_at"],
             )
         )
         read = [pk for pk in stored if pk in leads]
