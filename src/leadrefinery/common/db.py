@@ -328,6 +328,19 @@ def read_where(
     return [cast(M, row[0]) for row in _read(sql, params, [(model, plan)])]
 
 
+def read_in_bulk(
+    model: type[M], ids: Sequence[int], *, only: Sequence[str] | None = None
+) -> dict[int, M]:
+    """``QuerySet.in_bulk(ids)`` through ``read_where``: the instances by primary key."""
+    if not ids:
+        return {}
+    pk = model._meta.pk
+    assert pk is not None
+    column = connection.ops.quote_name(str(pk.column))
+    found = read_where(model, f"t.{column} IN ({placeholders(ids)})", ids, only=only)
+    return {obj.pk: obj for obj in found}
+
+
 def placeholders(values: Sized) -> str:
     """``%s, %s, ...``, one per value (an IN list)."""
     return ", ".join(["%s"] * len(values))

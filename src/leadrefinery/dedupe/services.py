@@ -19,7 +19,7 @@ from django.db.models import Q
 from rapidfuzz import fuzz
 
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows, placeholders, read_where
+from leadrefinery.common.db import insert_rows, placeholders, read_in_bulk, read_where
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Account, Consent, Lead, LeadEvent, Person, Touch
@@ -154,7 +154,7 @@ def match_batch(people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
     # read whole (one query), since intake fills in their blanks.
     ids = sorted({r.person.pk for r in results if r.person is not None})
     if ids:
-        full = {p.pk: p for p in read_where(Person, f"t.id IN ({placeholders(ids)})", ids)}
+        full = read_in_bulk(Person, ids)
         for result in results:
             if result.person is not None:
                 result.person = full[result.person.pk]
@@ -294,12 +294,7 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
             found = _best_fuzzy(key, stored.get(key[:3], ()))
             if found is not None:
                 stored_best[key] = found
-    best_ids = sorted({pk for _, pk in stored_best.values()})
-    loaded = (
-        {a.pk: a for a in read_where(Account, f"t.id IN ({placeholders(best_ids)})", best_ids)}
-        if best_ids
-        else {}
-    )
+    loaded = read_in_bulk(Account, sorted({pk for _, pk in stored_best.values()}))
     out: list[Account | None] = []
     new: list[Account] = []
     sites = [keys.domain_key(p.get("website", ""), "") for p in people]

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,14 +104,12 @@ def intake_receive(
         user_agent=(user_agent or "")[:300],
     )
     record = IntakeRecord(**fields)
+    # In autocommit, one statement: stored for good the moment it returns (no BEGIN and
+    # COMMIT round trips; a replayed key fails that statement alone). Inside a caller's
+    # transaction, a savepoint, so that a replayed key does not break that transaction.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        if connection.in_atomic_block:
-            # A savepoint, so that a replayed key does not break the caller's transaction.
-            with transaction.atomic():
-                insert_rows(IntakeRecord, [record])
-        else:
-            # Autocommit: one statement, stored for good the moment it returns (no BEGIN and
-            # COMMIT round trips; a replayed key fails that statement alone).
+        with guard:
             insert_rows(IntakeRecord, [record])
         return record, True
     except IntegrityError:

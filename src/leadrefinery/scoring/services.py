@@ -19,7 +19,13 @@ from django.db import connection, transaction
 
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows, placeholders, read_where, update_rows
+from leadrefinery.common.db import (
+    insert_rows,
+    placeholders,
+    read_in_bulk,
+    read_where,
+    update_rows,
+)
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Lead, LeadEvent
@@ -378,13 +384,7 @@ def _score_events(
         # Only what this function reads and writes: a batch of visits can touch thousands
         # of leads.
         leads.update(
-            (lead.pk, lead)
-            for lead in read_where(
-                Lead,
-                f"t.id IN ({placeholders(stored)})",
-                stored,
-                only=["stage", "temperature", "owner_user_id", "updated_at"],
-            )
+            read_in_bulk(Lead, stored, only=["stage", "temperature", "owner_user_id", "updated_at"])
         )
         read = [pk for pk in stored if pk in leads]
         scores.update(_locked_scores(read))
