@@ -72,8 +72,8 @@ def seed(count: int, rng: random.Random) -> list[str]:
 
     from leadrefinery.accounts.models import User
     from leadrefinery.accounts.services import user_create
-    from leadrefinery.common.demo_data import COMPANY_STEMS, FIRST_NAMES, INDUSTRIES, LAST_NAMES
     from leadrefinery.dedupe.keys import apply_keys
+    from leadrefinery.demo.data import COMPANY_STEMS, FIRST_NAMES, INDUSTRIES, LAST_NAMES
     from leadrefinery.leads import pipeline
     from leadrefinery.leads.models import (
         Account,
@@ -317,7 +317,7 @@ def bench_http(
     installation: Installation, requests: int, rng: random.Random, known_emails: list[str]
 ) -> Latencies:
     from leadrefinery.accounts.services import token_create, user_create
-    from leadrefinery.common.demo_data import generate_inquiries
+    from leadrefinery.demo.data import generate_inquiries
 
     user = user_create(username="bench-integration", role="admin")
     secret = token_create(user=user, name="bench", scopes=["inquiries:write"]).secret
@@ -396,7 +396,7 @@ def bench_import(installation: Installation, rows: int, rng: random.Random) -> I
     from django.conf import settings
     from django.db import connection, transaction
 
-    from leadrefinery.common.demo_data import generate_inquiries
+    from leadrefinery.demo.data import generate_inquiries
     from leadrefinery.leads.actors import Actor
     from leadrefinery.leads.importing import import_csv
     from leadrefinery.leads.models import Lead, Person, Queue, Source

@@ -99,8 +99,8 @@ def seed_leads(count: int, rep_ids: list[int], rng: random.Random) -> list[str]:
     from django.db import transaction
 
     from leadrefinery.common.db import insert_rows
-    from leadrefinery.common.demo_data import FIRST_NAMES, LAST_NAMES
     from leadrefinery.dedupe.keys import apply_keys
+    from leadrefinery.demo.data import FIRST_NAMES, LAST_NAMES
     from leadrefinery.leads.models import DispositionReason, Lead, Person, Queue, Source
 
     anchor = datetime.now(UTC)

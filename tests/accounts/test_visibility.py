@@ -2,7 +2,7 @@
 
 import pytest
 
-from leadrefinery.accounts.access import access_lead, visible_to
+from leadrefinery.leads.access import access_lead, visible_to
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Queue
 from leadrefinery.leads.services import lead_assign

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from leadrefinery.cadences import services
 from leadrefinery.cadences.models import Enrollment
 from leadrefinery.cadences.sweep import cadence_sweep
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Lead, LeadEvent
-from leadrefinery.leads.services import ServiceError, lead_dispose, lead_recycle, touch_log
+from leadrefinery.leads.services import lead_dispose, lead_recycle, touch_log
 
 pytestmark = pytest.mark.django_db
 

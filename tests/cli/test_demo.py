@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from leadrefinery.common.demo_data import generate_inquiries
+from leadrefinery.demo.data import generate_inquiries
 from leadrefinery.leads.models import IntakeRecord, Lead, LeadEvent, Queue, Source, Touch
 from leadrefinery.leads.normalize import normalize_inquiry
 

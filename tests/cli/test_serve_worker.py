@@ -25,8 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from leadrefinery.common.demo_data import DEMO_USERS
 from leadrefinery.common.jobs import REGISTRY
+from leadrefinery.demo.data import DEMO_USERS
 
 pytestmark = [
     pytest.mark.slow,

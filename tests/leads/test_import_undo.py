@@ -4,11 +4,12 @@ its rows on older leads stop counting, worked leads stay open, and nothing else 
 import pytest
 from django.core.management import call_command
 
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.importing import import_batch_undo, import_csv
 from leadrefinery.leads.intake import intake_retry_sweep, process_records
 from leadrefinery.leads.models import ImportBatch, IntakeRecord, Lead, LeadEvent, Source, Touch
-from leadrefinery.leads.services import ServiceError, lead_assign, lead_transition, touch_log
+from leadrefinery.leads.services import lead_assign, lead_transition, touch_log
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("import")

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import LeadEvent, Touch
 from leadrefinery.leads.services import (
-    ServiceError,
     TransitionRefused,
     lead_assign,
     lead_dispose,

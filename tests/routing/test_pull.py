@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.models import Lead
-from leadrefinery.leads.services import ServiceError
 from leadrefinery.routing.pull import queue_pull_next, queues_of
 from tests.routing.pull_helpers import qualifying_center, queued_leads
 

@@ -14,15 +14,14 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictInt, field_validator
 
-from leadrefinery.accounts.access import access_lead
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.accounts.models import User
 from leadrefinery.common.clock import now
+from leadrefinery.common.errors import ConfigRefused, ServiceError
+from leadrefinery.leads.access import access_lead
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.api_actions import field_errors, iso_text_only
 from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
-from leadrefinery.leads.services import ServiceError
-from leadrefinery.routing.services import ConfigRefused
 
 from . import selectors, services
 from .models import CadenceStep, CadenceTemplate, OutcomeCheck

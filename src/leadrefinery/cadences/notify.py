@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from leadrefinery.leads.services import ServiceError
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.notifications.dispatch import message_id
 from leadrefinery.notifications.models import OutboxMessage
 from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue

@@ -15,11 +15,12 @@ from django.db import transaction
 
 from leadrefinery.accounts.models import Role, User
 from leadrefinery.common.clock import now
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads import services as lead_services
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import DispositionReason, Lead, LeadEvent, Queue, Touch
-from leadrefinery.leads.services import ServiceError, event_record
+from leadrefinery.leads.services import event_record
 from leadrefinery.sla.business_hours import BusinessCalendar
 from leadrefinery.sla.services import owner_calendar
 
@@ -603,7 +604,7 @@ def cadence_template_save(
     """Create or change a cadence and (when ``steps`` is given) replace its steps, in order.
     Refused with field errors (``ConfigRefused``) when the steps break the rules in
     ``domain.template_problems``. Running enrollments continue at their step position."""
-    from leadrefinery.routing.services import ConfigRefused
+    from leadrefinery.common.errors import ConfigRefused
 
     at = at or now()
     unknown = set(changes) - set(_TEMPLATE_FIELDS)

@@ -20,14 +20,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from leadrefinery.accounts.access import access_lead
 from leadrefinery.accounts.models import User
+from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
+from leadrefinery.common.errors import ConfigRefused, ServiceError
+from leadrefinery.leads.access import access_lead
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import DispositionReason, Touch
-from leadrefinery.leads.services import ServiceError, lead_note_add, touch_log
-from leadrefinery.leads.views import member_view
-from leadrefinery.routing.services import ConfigRefused
+from leadrefinery.leads.services import lead_note_add, touch_log
 
 from . import domain, selectors, services
 from .models import CadenceTemplate, OutcomeCheck
@@ -154,7 +154,7 @@ def today_action(request: HttpRequest, lead_id: int, action: str) -> HttpRespons
     row = selectors.today_row(user, lead_id, at)
     lead = row.lead if row else None
     if lead is None:
-        from leadrefinery.accounts.access import visible_to
+        from leadrefinery.leads.access import visible_to
 
         lead = visible_to(user).select_related("person").filter(pk=lead_id).first()
     context: dict[str, Any] = {

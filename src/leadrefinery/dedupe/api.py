@@ -23,10 +23,10 @@ from pydantic import ConfigDict
 
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.accounts.models import User
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Person
 from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
-from leadrefinery.leads.services import ServiceError
 
 from . import selectors, services
 from .models import DuplicatePair

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from leadrefinery.accounts.access import visible_to
+from leadrefinery.leads.access import visible_to
 from leadrefinery.leads.models import Lead, Person
 
 from . import domain, keys

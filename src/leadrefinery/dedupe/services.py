@@ -20,10 +20,11 @@ from rapidfuzz import fuzz
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, placeholders, read_in_bulk, read_where
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Account, Consent, Lead, LeadEvent, Person, Touch
-from leadrefinery.leads.services import ServiceError, event_record
+from leadrefinery.leads.services import event_record
 
 from . import domain, keys, selectors
 from .models import DuplicatePair

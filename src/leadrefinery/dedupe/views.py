@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from leadrefinery.accounts.models import User
+from leadrefinery.accounts.views import member_view
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.services import ServiceError
-from leadrefinery.leads.views import member_view
 
 from . import selectors, services
 from .forms import MergeForm

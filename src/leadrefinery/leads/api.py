@@ -1,7 +1,7 @@
 """The leads API: submit inquiries, list and read leads.
 
 Views parse, call the intake services or a guarded read, and render; the rules live in
-intake.py (storing and processing), accounts.access (who sees what) and schemas.py (shapes).
+intake.py (storing and processing), leads.access (who sees what) and schemas.py (shapes).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Path, Query, Router, Status
 
-from leadrefinery.accounts.access import access_lead, visible_to
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.common import config
+from leadrefinery.leads.access import access_lead, visible_to
 from leadrefinery.scoring.services import lead_score_summary
 
 from . import domain

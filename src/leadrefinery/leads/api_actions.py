@@ -15,8 +15,8 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 
-from leadrefinery.accounts.access import access_lead
 from leadrefinery.accounts.api_auth import TokenAuth
+from leadrefinery.leads.access import access_lead
 
 from . import services
 from .actors import Actor

@@ -30,6 +30,7 @@ from django.db import transaction
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.dedupe.services import Matcher
 
 from . import domain
@@ -44,7 +45,6 @@ from .models import (
     Source,
 )
 from .normalize import normalize_inquiry
-from .services import ServiceError
 
 _DELIMITERS = ",;\t|"
 _QUERY_CHUNK = 500  # keys per IN (...) query: well under SQLite's variable limit

@@ -14,6 +14,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.errors import ServiceError
 
 from . import domain
 from .actors import Actor
@@ -25,7 +26,7 @@ from .models import (
     LeadEvent,
     Touch,
 )
-from .services import ServiceError, lead_facts, persistence_rule, reason_facts
+from .services import lead_facts, persistence_rule, reason_facts
 
 UNDO_REASON = "import_undone"
 _QUERY_CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit

@@ -1,4 +1,4 @@
-"""Reads on leads (the guarded ones go through accounts.access.visible_to)."""
+"""Reads on leads (the guarded ones go through leads.access.visible_to)."""
 
 from __future__ import annotations
 

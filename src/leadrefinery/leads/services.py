@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.sla.services import CLOCK_FIELDS, sla_apply_first_touch, sla_restart
 
 from . import domain
@@ -20,18 +21,6 @@ from .models import DispositionReason, Lead, LeadEvent, Queue, StageDefinition, 
 
 MARKETING_QUEUE = "marketing"
 UNASSIGNED_QUEUE = "unassigned"
-
-
-class ServiceError(Exception):
-    """A refused write, with a message fit to show the user."""
-
-    def __init__(
-        self, message: str, *, field: str | None = None, errors: tuple[str, ...] = ()
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.errors = errors or (message,)
 
 
 class TransitionRefused(ServiceError):

@@ -8,16 +8,12 @@ Pages work without JavaScript; with htmx, filters and actions swap template part
 from __future__ import annotations
 
 import math
-import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,9 +23,10 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from leadrefinery.accounts.access import access_lead, visible_to
 from leadrefinery.accounts.models import User
+from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
+from leadrefinery.leads.access import access_lead, visible_to
 from leadrefinery.routing.selectors import (
     Countdown,
     first_contact_countdown,
@@ -52,24 +49,6 @@ from .forms import (
     stage_label,
 )
 from .models import DispositionReason, Lead, LeadEvent, StageDefinition, WebForm
-
-View = Callable[..., HttpResponse]
-
-
-def member_view(view: View) -> View:
-    """Logged-in users only, with times shown and entered in the user's own time zone."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            zone = zoneinfo.ZoneInfo(getattr(request.user, "time_zone", "") or "UTC")
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = zoneinfo.ZoneInfo("UTC")
-        with timezone.override(zone):
-            return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _user(request: HttpRequest) -> User:

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from leadrefinery.accounts.models import User
-from leadrefinery.leads.views import member_view
+from leadrefinery.accounts.views import member_view
 
 from . import webhooks
 from .models import OutboxMessage, WebhookEndpoint

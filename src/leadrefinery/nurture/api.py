@@ -17,9 +17,9 @@ from pydantic import ConfigDict, field_validator
 
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.accounts.models import ApiToken, Role
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.schemas import MAX_ID, ValidationErrorOut
 from leadrefinery.leads.schemas import Message as Detail
-from leadrefinery.leads.services import ServiceError
 
 from . import domain, selectors, services
 from .models import Message, Program, Suppression

@@ -21,9 +21,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Consent, Lead, LeadEvent, Person, Touch
-from leadrefinery.leads.services import ServiceError, event_record
+from leadrefinery.leads.services import event_record
 
 from . import domain
 from .models import Enrollment, Message, NurtureSend, Program, ProgramStep, Suppression

@@ -15,8 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadrefinery.accounts.models import Role, User
-from leadrefinery.leads.services import ServiceError
-from leadrefinery.leads.views import member_view
+from leadrefinery.accounts.views import member_view
+from leadrefinery.common.errors import ServiceError
 
 from . import selectors, services
 from .forms import MessageForm, ProgramForm

@@ -17,10 +17,10 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, field_validator
 
-from leadrefinery.accounts.access import access_lead
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.accounts.models import Team, User
 from leadrefinery.common.clock import now
+from leadrefinery.leads.access import access_lead
 from leadrefinery.leads.models import Queue, Source
 from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
 from leadrefinery.sla.models import SlaPolicy

@@ -11,10 +11,10 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 
 from leadrefinery.accounts.api_auth import TokenAuth
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.api import lead_item
 from leadrefinery.leads.models import Queue
 from leadrefinery.leads.schemas import MAX_ID, LeadItem, Message
-from leadrefinery.leads.services import ServiceError
 
 from .pull import queue_pull
 

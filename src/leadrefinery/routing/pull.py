@@ -25,10 +25,11 @@ from django.db.models import Q, QuerySet
 
 from leadrefinery.accounts.models import User
 from leadrefinery.common.clock import now
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Lead, Queue, Source
-from leadrefinery.leads.services import ServiceError, lead_assign, lead_transition
+from leadrefinery.leads.services import lead_assign, lead_transition
 
 WEB_CHANNELS = (Source.Channel.WEB_FORM, Source.Channel.API)
 # Candidates read per bucket on SQLite before the conditional UPDATE; more than one so that a

@@ -12,10 +12,10 @@ from django.db.models import Count, Q
 from leadrefinery.accounts.models import Role, Team, User
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.sla.business_hours import is_working_time
+from leadrefinery.sla.calendars import holidays_for, user_calendar
 
 from . import domain
 from .models import RoutingCounter, RoutingRule
-from .services import holidays_for, user_calendar
 
 
 def rule_conditions_in_words(rule: RoutingRule) -> list[str]:

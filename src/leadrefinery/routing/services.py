@@ -9,66 +9,30 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from leadrefinery.accounts.models import Role, User
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import placeholders, read_where
+from leadrefinery.common.errors import ConfigRefused
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Account, Lead, Queue
 from leadrefinery.sla.business_hours import BusinessCalendar, is_working_time
-from leadrefinery.sla.models import Holiday
+from leadrefinery.sla.calendars import holidays_by_team, user_calendar
 
 from . import domain
 from .models import RoutingCounter, RoutingRule
 
 _rng = random.SystemRandom()
-
-
-def user_calendar(user: User, holidays: frozenset | None = None) -> BusinessCalendar:
-    """A rep's working hours: ``working_hours`` {"0": [["09:00", "17:00"]], ...} in their zone;
-    Monday to Friday 09:00-17:00 when unset."""
-    weekly: dict[int, tuple[tuple[time, time], ...]] | None = None
-    if user.working_hours:
-        weekly = {
-            int(day): tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in windows)
-            for day, windows in user.working_hours.items()
-        }
-    kwargs: dict[str, Any] = {
-        "time_zone": user.time_zone or "UTC",
-        "holidays": holidays or frozenset(),
-    }
-    if weekly is not None:
-        kwargs["weekly"] = weekly
-    return BusinessCalendar(**kwargs)
-
-
-def holidays_for(team_id: int | None, at: datetime) -> frozenset:
-    return holidays_by_team([team_id], at)[team_id]
-
-
-def holidays_by_team(team_ids: Iterable[int | None], at: datetime) -> dict[int | None, frozenset]:
-    """Holidays around ``at`` for each team (global ones included), in one query."""
-    wanted = set(team_ids)
-    rows = Holiday.objects.filter(
-        Q(team__isnull=True) | Q(team_id__in=[t for t in wanted if t is not None]),
-        date__gte=at.date() - timedelta(days=7),
-        date__lte=at.date() + timedelta(days=400),
-    ).values_list("team_id", "date")
-    common = frozenset(day for team, day in rows if team is None)
-    return {
-        team: common | frozenset(day for t, day in rows if t is not None and t == team)
-        for team in wanted
-    }
 
 
 def rule_to_domain(rule: RoutingRule) -> domain.Rule:
@@ -444,14 +408,6 @@ def rep_deactivate(*, user: User, actor: Actor, reason: str = "") -> int:
 
 
 # --- Editing the rules, the reps' availability and the SLA policies ---------------------------
-
-
-class ConfigRefused(Exception):
-    """A refused configuration write; ``errors`` maps field names to messages for the user."""
-
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = dict(errors)
 
 
 def _validated(obj: Any) -> None:

@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from leadrefinery.accounts.models import Role, User
+from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.views import member_view
 
 from . import selectors, services
 from .forms import AvailabilityForm, PreviewForm, RuleForm

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from leadrefinery.accounts.models import User
+from leadrefinery.accounts.views import member_view
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.models import Queue
-from leadrefinery.leads.services import ServiceError
-from leadrefinery.leads.views import member_view
 
 from .pull import queue_pull, queues_of
 

@@ -15,6 +15,7 @@ from leadrefinery.common import config
 
 from . import domain
 from .business_hours import BusinessCalendar
+from .calendars import holidays_for, user_calendar
 from .models import SlaPolicy
 
 DEFAULT_TERMS = domain.Terms(first_touch=timedelta(hours=1), accept=timedelta(hours=4))
@@ -48,8 +49,6 @@ def policy_terms(policy: SlaPolicy | None) -> domain.Terms:
 
 
 def owner_calendar(owner: User, at: datetime) -> BusinessCalendar:
-    from leadrefinery.routing.services import holidays_for, user_calendar
-
     return user_calendar(owner, holidays_for(owner.team_id, at))
 
 

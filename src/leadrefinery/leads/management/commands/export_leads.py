@@ -2,8 +2,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from leadrefinery.accounts.access import visible_to
 from leadrefinery.accounts.models import User
+from leadrefinery.leads.access import visible_to
 from leadrefinery.leads.export import csv_lines
 from leadrefinery.leads.selectors import leads_filtered, owner_filter
 

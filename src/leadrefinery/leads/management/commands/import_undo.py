@@ -3,10 +3,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from leadrefinery.accounts.models import User
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.importing import import_batch_undo
 from leadrefinery.leads.models import ImportBatch
-from leadrefinery.leads.services import ServiceError
 
 
 class Command(BaseCommand):

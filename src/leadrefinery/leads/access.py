@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import Role
+from leadrefinery.accounts.models import Role
+
+from .models import Lead
 
 if TYPE_CHECKING:
-    from leadrefinery.leads.models import Lead
-
-    from .models import User
+    from leadrefinery.accounts.models import User
 
 
 def lead_scope(user: User) -> Q | None:
@@ -39,8 +39,6 @@ def lead_scope(user: User) -> Q | None:
 
 
 def visible_to(user: User) -> QuerySet[Lead]:
-    from leadrefinery.leads.models import Lead
-
     scope = lead_scope(user)
     qs = Lead.objects.all()
     if scope is None:

@@ -22,7 +22,7 @@ from django.db import transaction
 from leadrefinery.accounts.models import Team, User
 from leadrefinery.accounts.services import user_create
 from leadrefinery.common import clock
-from leadrefinery.common.demo_data import (
+from leadrefinery.demo.data import (
     AMERICAS,
     DEMO_USERS,
     INTERNATIONAL,

@@ -1,7 +1,7 @@
 """Demo data: a small sales organisation and a few hundred realistic inquiries.
 
 Everything is generated in code from a seed (no download). This module only describes the
-data (pure: no database); ``demo_loader`` sends it through the real services.
+data (pure: no database); ``demo.loader`` sends it through the real services.
 
 The fictional vendor sells fleet tracking, warehouse management and route planning
 software to logistics companies. Phone numbers come from ranges the national regulators

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from leadrefinery.accounts.models import Role
-from leadrefinery.common.demo_loader import (
+from leadrefinery.demo.loader import (
     DemoConflict,
     DemoReport,
     demo_load,

@@ -1,0 +1,26 @@
+"""The errors that services raise for a person to read. Every app's services raise these, and
+views, the API and the CLI turn them into a form error, a 4xx answer or a message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class ServiceError(Exception):
+    """A refused write, with a message fit to show the user."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, errors: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.errors = errors or (message,)
+
+
+class ConfigRefused(Exception):
+    """A refused configuration write; ``errors`` maps field names to messages for the user."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = dict(errors)
