@@ -8,25 +8,33 @@ import pytest
 from django.core import signing
 from django.test import Client
 
+from leadrefinery.common.subscriptions import Subscriber
+from leadrefinery.leads import events
 from leadrefinery.leads.models import Touch
 from leadrefinery.scoring.models import LeadScore
 from leadrefinery.tracking import links
 from leadrefinery.tracking.models import Hit
-from leadrefinery.tracking.signals import email_engaged
 
 pytestmark = pytest.mark.django_db
 
 
+HEARD: list[dict] = []
+
+
+def listen(changes):
+    HEARD.extend({"person_id": c.person_id, **c.data} for c in changes)
+
+
 @pytest.fixture
-def heard():
-    received = []
-
-    def listen(sender, **kwargs):
-        received.append(kwargs)
-
-    email_engaged.connect(listen)
-    yield received
-    email_engaged.disconnect(listen)
+def heard(monkeypatch):
+    """A subscriber of ``email_engaged`` next to the app's own, as another app would add one."""
+    registered = events.subscribers()
+    extra = Subscriber(
+        name="test", kinds=frozenset({"email_engaged"}), handler=f"{__name__}.listen"
+    )
+    monkeypatch.setattr(events, "_subscribers", lambda: (*registered, extra))
+    HEARD.clear()
+    yield HEARD
 
 
 def path_of(url: str) -> str:

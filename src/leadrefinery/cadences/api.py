@@ -18,15 +18,19 @@ from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.accounts.models import User
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ConfigRefused, ServiceError
+from leadrefinery.leads import api_actions as lead_actions
 from leadrefinery.leads.access import access_lead
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.api_actions import field_errors, iso_text_only
-from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
+from leadrefinery.leads.schemas import MAX_ID, LeadItem, Message, ValidationErrorOut
 
 from . import selectors, services
 from .models import CadenceStep, CadenceTemplate, OutcomeCheck
 
 router = Router(tags=["cadences"])
+# Accepting and rejecting a lead start or skip its cadence, so they live here, under the
+# leads tag and paths of the other lead actions.
+lead_router = Router(tags=["leads"])
 
 READ = TokenAuth("leads:read")
 WRITE = TokenAuth("leads:write")
@@ -388,3 +392,49 @@ def outcome_check_answer(request: HttpRequest, payload: AnswerIn, check_id: int 
     return Status(
         200, _check_out(OutcomeCheck.objects.select_related("lead__person").get(pk=check.pk))
     )
+
+
+@lead_router.post(
+    "/leads/{lead_id}/accept",
+    auth=lead_actions.WRITE,
+    response={200: LeadItem, **lead_actions.ERRORS},
+    operation_id="lead_accept",
+    summary="Accept a sales-ready lead (stage Working; the cadence starts)",
+)
+def lead_accept(
+    request: HttpRequest, payload: lead_actions.AcceptIn, lead_id: int = lead_actions.ID
+) -> Status:
+    lead = lead_actions.lead_for(request, lead_id)
+    try:
+        lead = services.lead_accept(
+            lead=lead, actor=lead_actions.actor_for(request), note=payload.note
+        )
+    except ServiceError as exc:
+        return Status(422, lead_actions.field_errors(exc))
+    return Status(200, lead_actions.lead_answer(lead))
+
+
+@lead_router.post(
+    "/leads/{lead_id}/reject",
+    auth=lead_actions.WRITE,
+    response={200: LeadItem, **lead_actions.ERRORS},
+    operation_id="lead_reject",
+    summary="Reject a sales-ready lead: back to routing, or recycled to marketing",
+)
+def lead_reject(
+    request: HttpRequest, payload: lead_actions.ReasonIn, lead_id: int = lead_actions.ID
+) -> Status:
+    """``reason``: wrong_territory, wrong_person, no_capacity or duplicate route the lead again
+    without you; a recycle reason (recycle_rejected, recycle_not_ready, ...) hands it to
+    marketing nurture."""
+    lead = lead_actions.lead_for(request, lead_id)
+    try:
+        lead = services.lead_reject(
+            lead=lead,
+            actor=lead_actions.actor_for(request),
+            reason_code=payload.reason,
+            note=payload.note,
+        )
+    except ServiceError as exc:
+        return Status(422, lead_actions.field_errors(exc))
+    return Status(200, lead_actions.lead_answer(lead))

@@ -217,7 +217,7 @@ def lead_accept(*, lead: Lead, actor: Actor, note: str = "", at: datetime | None
     lead.accepted_at = at
     lead.save(update_fields=["accepted_at"])
     event_record(lead=lead, kind=LeadEvent.Kind.ACCEPTED, actor=actor, at=at, note=note)
-    # The transition starts the cadence (cadences.hooks.after_transition).
+    # The transition starts the cadence (cadences.subscribers.on_stage_change).
     return lead_services.lead_transition(lead=lead, to_stage=WORKING, actor=actor, at=at)
 
 

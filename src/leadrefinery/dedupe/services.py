@@ -23,6 +23,7 @@ from leadrefinery.common.db import insert_rows, placeholders, read_in_bulk, read
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.events import events_insert
 from leadrefinery.leads.models import Account, Consent, Lead, LeadEvent, Person, Touch
 from leadrefinery.leads.services import event_record
 
@@ -811,4 +812,4 @@ def _scan_events(pairs: Sequence[DuplicatePair], *, actor: Actor, at: datetime) 
         for pair in pairs
         if pair.person_b_id in latest
     ]
-    insert_rows(LeadEvent, events)
+    events_insert(events)

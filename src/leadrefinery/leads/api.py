@@ -17,9 +17,8 @@ from ninja import Header, Path, Query, Router, Status
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.common import config
 from leadrefinery.leads.access import access_lead, visible_to
-from leadrefinery.scoring.services import lead_score_summary
 
-from . import domain
+from . import domain, events
 from .actors import Actor
 from .intake import IdempotencyConflict, intake_process, intake_receive
 from .models import Campaign, IntakeRecord, Lead, Source
@@ -399,7 +398,7 @@ def _detail(lead: Lead) -> dict[str, Any]:
             }
             for t in lead.touches.select_related("actor").order_by("-occurred_at", "-id")
         ],
-        "score": lead_score_summary(lead),
+        **events.lead_sections(lead),  # e.g. "score", answered by the scoring app
     }
 
 

@@ -1,6 +1,6 @@
-"""Actions on one lead: log a touch, accept, reject, dispose, recycle.
+"""Actions on one lead: log a touch, dispose, recycle (accept and reject are in cadences/api.py).
 
-``POST /api/v1/leads/{id}/touches|accept|reject|dispose|recycle``. Each parses the body, finds
+``POST /api/v1/leads/{id}/touches|dispose|recycle``. Each parses the body, finds
 the lead through ``access_lead`` (404 when the token's user cannot see it), calls one service
 and answers with the lead (or the touch). A refusal by the service (the state machine, the
 persistence rule, a reason that does not fit) answers 422 with the field it is about.
@@ -96,15 +96,15 @@ def field_errors(exc: services.ServiceError) -> dict[str, Any]:
     }
 
 
-def _lead(request: HttpRequest, lead_id: int) -> Lead:
+def lead_for(request: HttpRequest, lead_id: int) -> Lead:
     return access_lead(request.auth.user, lead_id)  # type: ignore[attr-defined]
 
 
-def _actor(request: HttpRequest) -> Actor:
+def actor_for(request: HttpRequest) -> Actor:
     return Actor.of(request.auth.user)  # type: ignore[attr-defined]
 
 
-def _answer(lead: Lead) -> dict[str, Any]:
+def lead_answer(lead: Lead) -> dict[str, Any]:
     lead = Lead.objects.select_related(
         "person", "owner_user", "owner_queue", "source", "campaign"
     ).get(pk=lead.pk)
@@ -127,7 +127,7 @@ def lead_touch_create(request: HttpRequest, payload: TouchIn, lead_id: int = ID)
             422,
             field_errors(services.ServiceError("give a time zone", field="occurred_at")),
         )
-    lead = _lead(request, lead_id)
+    lead = lead_for(request, lead_id)
     try:
         touch = services.touch_log(
             lead=lead,
@@ -135,7 +135,7 @@ def lead_touch_create(request: HttpRequest, payload: TouchIn, lead_id: int = ID)
             direction=payload.direction,
             outcome=payload.outcome,
             note=payload.note,
-            actor=_actor(request),
+            actor=actor_for(request),
             at=payload.occurred_at,
         )
     except services.ServiceError as exc:
@@ -157,47 +157,6 @@ def lead_touch_create(request: HttpRequest, payload: TouchIn, lead_id: int = ID)
 
 
 @router.post(
-    "/leads/{lead_id}/accept",
-    auth=WRITE,
-    response={200: LeadItem, **ERRORS},
-    operation_id="lead_accept",
-    summary="Accept a sales-ready lead (stage Working; the cadence starts)",
-)
-def lead_accept(request: HttpRequest, payload: AcceptIn, lead_id: int = ID) -> Status:
-    from leadrefinery.cadences.services import lead_accept as accept
-
-    lead = _lead(request, lead_id)
-    try:
-        lead = accept(lead=lead, actor=_actor(request), note=payload.note)
-    except services.ServiceError as exc:
-        return Status(422, field_errors(exc))
-    return Status(200, _answer(lead))
-
-
-@router.post(
-    "/leads/{lead_id}/reject",
-    auth=WRITE,
-    response={200: LeadItem, **ERRORS},
-    operation_id="lead_reject",
-    summary="Reject a sales-ready lead: back to routing, or recycled to marketing",
-)
-def lead_reject(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> Status:
-    """``reason``: wrong_territory, wrong_person, no_capacity or duplicate route the lead again
-    without you; a recycle reason (recycle_rejected, recycle_not_ready, ...) hands it to
-    marketing nurture."""
-    from leadrefinery.cadences.services import lead_reject as reject
-
-    lead = _lead(request, lead_id)
-    try:
-        lead = reject(
-            lead=lead, actor=_actor(request), reason_code=payload.reason, note=payload.note
-        )
-    except services.ServiceError as exc:
-        return Status(422, field_errors(exc))
-    return Status(200, _answer(lead))
-
-
-@router.post(
     "/leads/{lead_id}/dispose",
     auth=WRITE,
     response={200: LeadItem, **ERRORS},
@@ -207,14 +166,14 @@ def lead_reject(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> S
 def lead_dispose(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> Status:
     """'No response' (lost_no_response) is refused until the persistence rule is met; the
     message says how many touches and days remain."""
-    lead = _lead(request, lead_id)
+    lead = lead_for(request, lead_id)
     try:
         lead = services.lead_dispose(
-            lead=lead, reason_code=payload.reason, actor=_actor(request), note=payload.note
+            lead=lead, reason_code=payload.reason, actor=actor_for(request), note=payload.note
         )
     except services.ServiceError as exc:
         return Status(422, field_errors(exc))
-    return Status(200, _answer(lead))
+    return Status(200, lead_answer(lead))
 
 
 @router.post(
@@ -226,11 +185,11 @@ def lead_dispose(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> 
 )
 def lead_recycle(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> Status:
     """The marketing queue owns the lead afterwards, with a next action and due time."""
-    lead = _lead(request, lead_id)
+    lead = lead_for(request, lead_id)
     try:
         lead = services.lead_recycle(
-            lead=lead, reason_code=payload.reason, actor=_actor(request), note=payload.note
+            lead=lead, reason_code=payload.reason, actor=actor_for(request), note=payload.note
         )
     except services.ServiceError as exc:
         return Status(422, field_errors(exc))
-    return Status(200, _answer(lead))
+    return Status(200, lead_answer(lead))

@@ -7,7 +7,7 @@ back. Services apply decisions; `refinery check` uses the same rules to find vio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -85,6 +85,11 @@ TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.DISQUALIFIED: frozenset(),
     Stage.MERGED: frozenset(),
 }
+
+
+def speed_to_lead(received_at: datetime, first_touch_at: datetime) -> timedelta:
+    """Wall-clock time from inquiry to first sales touch (what the buyer experienced)."""
+    return max(timedelta(0), first_touch_at - received_at)
 
 
 def is_recycle(from_stage: Stage, to_stage: Stage) -> bool:

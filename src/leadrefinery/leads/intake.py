@@ -39,6 +39,7 @@ from leadrefinery.tracking.services import intake_identify
 
 from . import domain, pipeline
 from .actors import Actor
+from .events import events_insert
 from .models import (
     Account,
     Campaign,
@@ -474,7 +475,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         at=at,
     )
     insert_rows(Touch, touches)
-    insert_rows(LeadEvent, events)
+    events_insert(events)  # and the subscribers: cadences hear of the repeat inquiries
     insert_rows(Consent, consents)
     router.save()
     scored = [
@@ -497,9 +498,6 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             lead.last_touch_at = max(filter(None, [lead.last_touch_at, at]))
             lead.updated_at = at
         update_rows(list(attached_leads.values()), ["last_touch_at", "updated_at"])
-        from leadrefinery.cadences.hooks import after_inbound_intake  # tells the owners
-
-        after_inbound_intake(leads=list(attached_leads.values()), at=at)
 
 
 def _notify_new_leads(

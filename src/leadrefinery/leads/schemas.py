@@ -16,8 +16,6 @@ from pydantic import (
     field_validator,
 )
 
-from leadrefinery.scoring.schemas import LeadScoreOut
-
 from . import domain
 from .normalize import LEAD_FIELDS, PERSON_FIELDS
 
@@ -333,6 +331,24 @@ class TouchOut(Schema):
     actor: str | None
     note: str
     voided: bool
+
+
+class ScoreReason(Schema):
+    axis: str = Field(description="temperature, fit or engagement")
+    text: str
+    points: int | None = None
+
+
+class LeadScoreOut(Schema):
+    fit_grade: str | None = Field(description="A (best) to D, from the fit rules")
+    fit_points: int | None
+    engagement: int | None = Field(description="behaviour points, decayed by half-lives")
+    temperature: str | None = Field(description="hot, warm, cool or cold")
+    predicted_readiness: float | None = Field(
+        description="calibrated probability of winning, from `refinery scoring train`"
+    )
+    reasons: list[ScoreReason]
+    predicted_reasons: list[dict[str, Any]]
 
 
 class LeadDetail(Schema):

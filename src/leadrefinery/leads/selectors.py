@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
@@ -162,3 +164,51 @@ def people_by_contact(
                 if person.merged_into_id is None:
                     out.setdefault(getattr(person, key), person)
     return by_email, by_phone
+
+
+# --- On the lead: "why this owner" and the first-contact countdown ----------------------------
+
+
+def latest_assignment_trace(lead: Any) -> dict[str, Any] | None:
+    """The trace of the lead's latest assignment (None for leads assigned without one)."""
+    event = lead.events.filter(kind=LeadEvent.Kind.ASSIGNED).order_by("-occurred_at", "-id").first()
+    if event is None or not isinstance(event.data, dict):
+        return None
+    trace = event.data.get("trace")
+    if not isinstance(trace, dict) or not (trace.get("steps") or trace.get("because")):
+        return None
+    return {**trace, "at": event.occurred_at, "by": event.actor_label}
+
+
+def duration_words(seconds: float) -> str:
+    """23 min, 2 h 5 min, 3 d 4 h (the countdown script in static/routing/countdown.js says
+    the same)."""
+    minutes = int(abs(seconds) // 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@dataclass(frozen=True)
+class Countdown:
+    due_at: datetime
+    overdue: bool
+    text: str
+
+
+def first_contact_countdown(lead: Any, at: datetime) -> Countdown | None:
+    """For a lead whose SLA clock runs (``sla_due_at`` set): time left to the first sales
+    touch, or how late it is."""
+    due = getattr(lead, "sla_first_touch_due_at", None)
+    if lead.sla_due_at is None or due is None:
+        return None
+    left = (due - at).total_seconds()
+    if left >= 0:
+        return Countdown(due, False, f"First contact due in {duration_words(left)}")
+    return Countdown(due, True, f"First contact overdue by {duration_words(left)}")

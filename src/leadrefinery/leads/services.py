@@ -13,9 +13,8 @@ from django.db import transaction
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
-from leadrefinery.sla.services import CLOCK_FIELDS, sla_apply_first_touch, sla_restart
 
-from . import domain
+from . import domain, events
 from .actors import Actor
 from .models import DispositionReason, Lead, LeadEvent, Queue, StageDefinition, Touch
 
@@ -77,7 +76,9 @@ def event_record(
     note: str = "",
     data: dict | None = None,
 ) -> LeadEvent:
-    return LeadEvent.objects.create(
+    """Add an event to the lead's timeline and hand it to the apps that follow its kind
+    (``events.publish``, in this transaction)."""
+    event = LeadEvent.objects.create(
         lead=lead,
         kind=kind,
         occurred_at=at,
@@ -89,6 +90,8 @@ def event_record(
         note=note,
         data=data or {},
     )
+    events.publish([event])
+    return event
 
 
 def _locked(lead: Lead) -> Lead:
@@ -169,16 +172,6 @@ def lead_transition(
         note=note,
         data={"why": list(decision.reasons), "owner": lead.owner_label},
     )
-    # Cadences react in this transaction: start or stop the cadence, schedule outcome checks.
-    from leadrefinery.cadences.hooks import after_transition
-
-    after_transition(
-        lead=lead,
-        from_stage=from_stage,
-        reason_code=reason.code if reason else "",
-        actor=actor,
-        at=at,
-    )
     return lead
 
 
@@ -246,16 +239,15 @@ def lead_assign(
     lead.assigned_at = at
     lead.updated_at = at
     fields = ["owner_user", "owner_queue", "assigned_at", "updated_at"]
-    if owner_user is not None:
-        # A new rep gets their own speed-to-lead clock, in their business hours; a lead that
-        # sales already touched keeps its measured speed-to-lead and gets no clock.
-        if lead.first_sales_touch_at is None and owner_user.pk != previous_user_id:
-            sla_restart(lead, owner=owner_user, at=at)
-            fields += CLOCK_FIELDS
-            if lead.sla_first_touch_due_at is not None:
-                lead.next_action_due_at = lead.sla_first_touch_due_at
-                fields.append("next_action_due_at")
-    elif lead.sla_due_at is not None:
+    # A new rep gets their own speed-to-lead clock (the sla app starts it, in their business
+    # hours, when it sees the event); a lead that sales already touched keeps its measured
+    # speed-to-lead and gets no clock.
+    new_clock = (
+        owner_user is not None
+        and lead.first_sales_touch_at is None
+        and owner_user.pk != previous_user_id
+    )
+    if owner_user is None and lead.sla_due_at is not None:
         lead.sla_due_at = None  # a queue has no speed-to-lead clock; nobody to escalate to
         fields.append("sla_due_at")
     lead.save(update_fields=fields)
@@ -265,7 +257,13 @@ def lead_assign(
         actor=actor,
         at=at,
         note=note,
-        data={"from": before, "to": lead.owner_label, "trace": trace or {}},
+        data={
+            "from": before,
+            "to": lead.owner_label,
+            "trace": trace or {},
+            "to_user_id": owner_user.pk if owner_user is not None else None,
+            "start_clock": new_clock,
+        },
     )
     return lead
 
@@ -347,8 +345,13 @@ def touch_log(
         lead.sales_touch_count += 1
         fields.append("sales_touch_count")
         if lead.first_sales_touch_at is None or at < lead.first_sales_touch_at:
+            # The first sales touch stops the speed-to-lead clock and measures what the buyer
+            # waited (wall-clock time); a touch logged late with an earlier time corrects it.
             lead.first_sales_touch_at = at
-            sla_apply_first_touch(lead, at=at)  # stops the clock, stores speed-to-lead
+            lead.speed_to_lead_seconds = int(
+                domain.speed_to_lead(lead.received_at, at).total_seconds()
+            )
+            lead.sla_due_at = None
             fields += ["first_sales_touch_at", "speed_to_lead_seconds", "sla_due_at"]
     lead.save(update_fields=fields)
     event_record(
@@ -359,8 +362,4 @@ def touch_log(
         note=note,
         data={"touch_id": touch.pk, "channel": channel, "direction": direction, "outcome": outcome},
     )
-    # A reply or a booked meeting stops the cadence; an inbound touch tells the owner.
-    from leadrefinery.cadences.hooks import after_touch
-
-    after_touch(lead=lead, touch=touch, actor=actor, at=at)
     return touch

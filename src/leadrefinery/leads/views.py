@@ -27,11 +27,6 @@ from leadrefinery.accounts.models import User
 from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
 from leadrefinery.leads.access import access_lead, visible_to
-from leadrefinery.routing.selectors import (
-    Countdown,
-    first_contact_countdown,
-    latest_assignment_trace,
-)
 
 from . import domain, services
 from .actors import Actor
@@ -49,6 +44,7 @@ from .forms import (
     stage_label,
 )
 from .models import DispositionReason, Lead, LeadEvent, StageDefinition, WebForm
+from .selectors import Countdown, first_contact_countdown, latest_assignment_trace
 
 
 def _user(request: HttpRequest) -> User:

@@ -8,7 +8,7 @@ Sending lives in dispatch.py and the periodic work (enroll + send) in sweep.py.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -332,15 +332,24 @@ def lead_nurture_check(*, lead: Lead, at: datetime | None = None) -> int:
 
     Called when something happens to a lead (scoring, assignment, a stage change), so a lead
     that turns hot leaves nurture in the same pass that sends it to sales."""
+    return leads_nurture_check(leads=[lead], at=at)
+
+
+def leads_nurture_check(*, leads: Sequence[Lead], at: datetime | None = None) -> int:
+    """``lead_nurture_check`` for many leads with one query for their enrollments."""
     at = at or now()
-    enrollments = list(
-        Enrollment.objects.filter(lead=lead, status=Enrollment.Status.ACTIVE).select_related(
-            "program"
-        )
+    by_id = {lead.pk: lead for lead in leads}
+    if not by_id:
+        return 0
+    enrollments = (
+        Enrollment.objects.filter(lead_id__in=sorted(by_id), status=Enrollment.Status.ACTIVE)
+        .select_related("program")
+        .order_by("pk")
     )
     left = 0
     for enrollment in enrollments:
-        decision = domain.exit_decision(lead_snapshot(lead), enrollment.program.exit_rules)
+        snapshot = lead_snapshot(by_id[enrollment.lead_id])
+        decision = domain.exit_decision(snapshot, enrollment.program.exit_rules)
         if decision.ok:
             left += enrollment_exit(enrollment=enrollment, reason=decision.reason, at=at)
     return left

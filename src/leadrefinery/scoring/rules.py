@@ -15,6 +15,7 @@ from django.db import transaction
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, update_rows
 from leadrefinery.leads import domain as lead_domain
+from leadrefinery.leads.events import events_insert
 from leadrefinery.leads.models import Lead, LeadEvent
 
 from . import domain
@@ -267,7 +268,7 @@ def scores_rescore(*, at: datetime | None = None) -> int:
         insert_rows(ScoreLog, logs)
         update_rows(scores, _SCORE_FIELDS)
         update_rows(leads, ["temperature", "updated_at"])
-        insert_rows(LeadEvent, timeline)
+        events_insert(timeline)
     for lead in turned_hot:
         lead_heat_up(lead=lead, at=at)
     return moved

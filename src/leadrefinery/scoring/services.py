@@ -28,6 +28,7 @@ from leadrefinery.common.db import (
 )
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.events import events_insert
 from leadrefinery.leads.models import Lead, LeadEvent
 from leadrefinery.leads.normalize import INTAKE_FIELDS
 from leadrefinery.routing import domain as routing_domain
@@ -457,7 +458,7 @@ def _score_events(
         for lead in temp_changed:
             lead.updated_at = at
         update_rows(temp_changed, ["temperature", "updated_at"])
-    insert_rows(LeadEvent, timeline)
+    events_insert(timeline)
     for lead_id in turned_hot:
         lead_heat_up(lead=leads[lead_id], actor=actor, at=at)
     return turned_hot
@@ -666,7 +667,7 @@ def _decay_batch(rows: list[tuple[int, datetime | None]], at: datetime) -> int:
     insert_rows(ScoreLog, logs)
     update_rows(list(scores.values()), _SCORE_FIELDS)
     update_rows(temp_changed, ["temperature", "updated_at"])
-    insert_rows(LeadEvent, timeline)
+    events_insert(timeline)
     for lead_id in turned_hot:
         lead_heat_up(lead=leads[lead_id], at=at)
     return len(claimed)

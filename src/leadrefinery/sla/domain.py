@@ -69,11 +69,6 @@ def start_clock(terms: Terms, calendar: BusinessCalendar, at: datetime) -> Clock
     )
 
 
-def speed_to_lead(received_at: datetime, first_touch_at: datetime) -> timedelta:
-    """Wall-clock time from inquiry to first sales touch (what the buyer experienced)."""
-    return max(timedelta(0), first_touch_at - received_at)
-
-
 def business_speed_to_lead(
     calendar: BusinessCalendar, received_at: datetime, first_touch_at: datetime
 ) -> timedelta:

@@ -96,12 +96,3 @@ def sla_restart(lead, *, owner: User, at: datetime) -> None:
     """Start a fresh clock for a lead handed to ``owner`` at ``at`` (not saved): the policy
     is chosen again and the time counts in the new owner's business hours."""
     sla_apply_start(lead, calendar=owner_calendar(owner, at), policies=active_policies(), at=at)
-
-
-def sla_apply_first_touch(lead, *, at: datetime) -> None:
-    """Stop the clock at the first sales touch ``at`` and record speed-to-lead (not saved).
-
-    Called when ``at`` becomes the lead's earliest sales touch, so a touch logged late with an
-    earlier time corrects the figure. Wall-clock seconds: what the buyer waited."""
-    lead.speed_to_lead_seconds = int(domain.speed_to_lead(lead.received_at, at).total_seconds())
-    lead.sla_due_at = None

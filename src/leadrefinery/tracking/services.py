@@ -18,13 +18,14 @@ from django.db import connection, transaction
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, update_rows
+from leadrefinery.common.subscriptions import Notice
 from leadrefinery.leads import domain as lead_domain
+from leadrefinery.leads.events import publish
 from leadrefinery.leads.models import Lead, Person, Touch
 from leadrefinery.scoring import domain as scoring_domain
 from leadrefinery.scoring.services import score_events
 
 from .models import Hit, TrackedEvent, Visit, Visitor
-from .signals import email_engaged
 
 log = logging.getLogger(__name__)
 
@@ -172,18 +173,20 @@ def _flush_batch(*, limit: int, at: datetime, visitor_keys: list[str] | None = N
         )
     score_events(items=items, at=at)
     _touched(touches, at)
-    for h in emails:
-        answers = email_engaged.send_robust(
-            sender=Hit,
+    # Opens and clicks, for the apps that count them per message (nurture's sends).
+    publish(
+        Notice(
+            kind="email_engaged",
+            occurred_at=h.occurred_at,
             person_id=int(h.person_id_signed or 0),
-            message_ref=h.message_ref,
-            kind=h.kind,
-            url=h.url if h.kind == Hit.Kind.CLICK else "",
-            at=h.occurred_at,
+            data={
+                "message_ref": h.message_ref,
+                "kind": h.kind,
+                "url": h.url if h.kind == Hit.Kind.CLICK else "",
+            },
         )
-        for receiver, answer in answers:
-            if isinstance(answer, Exception):  # a listener's bug must not lose the hits
-                log.error("email_engaged receiver %r failed", receiver, exc_info=answer)
+        for h in emails
+    )
     return len(hits)
 
 

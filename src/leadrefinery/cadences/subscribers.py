@@ -1,5 +1,5 @@
-"""What cadences do when the lead services change a lead (called from leads/services.py and
-leads/intake.py, inside their transactions).
+"""What cadences do when a lead changes: subscribers of the lead-event registry
+(``leads.events``, declared in ``apps.py``), called in the writer's transaction.
 
 - Entering Working starts the default cadence; leaving it (a disposition, a recycle, an
   opportunity) stops the cadence.
@@ -19,18 +19,62 @@ from leadrefinery.accounts.models import User
 from leadrefinery.common.db import placeholders, read_models, select_columns
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.events import Change, actor_of, leads_of
 from leadrefinery.leads.models import Lead, Person, Source, Touch
 
-from . import domain, notify
+from . import domain, notify, services
+from .models import Enrollment
 
 log = logging.getLogger(__name__)
+
+
+def on_stage_change(changes: list[Change]) -> None:
+    """``stage_changed`` and ``disposed``: start, stop, schedule outcome checks."""
+    leads = leads_of(changes)
+    for change in changes:
+        lead = leads[change.lead_id or 0]
+        after_transition(
+            lead=lead,
+            from_stage=getattr(change, "from_stage", ""),
+            reason_code=getattr(change, "reason", ""),
+            actor=actor_of(change),
+            at=change.occurred_at,
+        )
+
+
+def on_touch(changes: list[Change]) -> None:
+    """``touch``: a reply or a booked meeting stops the cadence; an inbound touch tells the
+    owner. The event carries the touch's channel, direction and outcome."""
+    leads = leads_of(changes)
+    for change in changes:
+        data = change.data or {}
+        touch = Touch(
+            pk=data.get("touch_id"),
+            lead_id=change.lead_id,
+            channel=data.get("channel", ""),
+            direction=data.get("direction", ""),
+            outcome=data.get("outcome", ""),
+            occurred_at=change.occurred_at,
+        )
+        after_touch(
+            lead=leads[change.lead_id or 0],
+            touch=touch,
+            actor=actor_of(change),
+            at=change.occurred_at,
+        )
+
+
+def on_inquiry(changes: list[Change]) -> None:
+    """``inquiry``: another inquiry from the person of an open lead."""
+    if not changes:
+        return
+    leads = leads_of(changes)
+    after_inbound_intake(leads=list(leads.values()), at=max(c.occurred_at for c in changes))
 
 
 def after_transition(
     *, lead: Lead, from_stage: str, reason_code: str, actor: Actor, at: datetime
 ) -> None:
-    from . import services
-
     to_stage = lead_domain.Stage(lead.stage)
     frm = lead_domain.Stage(from_stage)
     if to_stage == lead_domain.Stage.WORKING and lead.owner_user_id is not None:
@@ -53,8 +97,6 @@ def after_transition(
 
 
 def after_touch(*, lead: Lead, touch: Touch, actor: Actor, at: datetime) -> None:
-    from . import services
-
     inbound = touch.direction == Touch.Direction.INBOUND
     answered = inbound or touch.outcome in domain.CONTACT_OUTCOMES
     if not answered:
@@ -86,8 +128,6 @@ def after_touch(*, lead: Lead, touch: Touch, actor: Actor, at: datetime) -> None
 def after_inbound_intake(*, leads: list[Lead], at: datetime) -> None:
     """Another inquiry (form, API) from the person of an open lead: the buyer answered, so the
     cadence does not end as 'no response', and the owner hears of it at once."""
-    from .models import Enrollment
-
     if not leads:
         return
     ids = [lead.pk for lead in leads]
