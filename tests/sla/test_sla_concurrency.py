@@ -73,9 +73,11 @@ def test_concurrent_sweeps_never_double_escalate(east, inquiry, frozen_now):
         assert lead.sla_step == 0 and lead.sla_started_at == start + timedelta(minutes=120)
     notes = Counter(
         (e.lead_id, e.data.get("sla"))
-        for e in LeadEvent.objects.filter(kind="note", actor_label="system:sla")
+        for e in LeadEvent.objects.filter(kind="sla", actor_label="system:sla")
     )
-    assert len(notes) == 2 * LEADS and set(notes.values()) == {1}
+    # Each step once per lead: the reminder, the breach and the reassignment.
+    assert set(key[1] for key in notes) == {"reminded", "breached", "reassign"}
+    assert len(notes) == 3 * LEADS and set(notes.values()) == {1}
 
 
 @pytest.mark.django_db

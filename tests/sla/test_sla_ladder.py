@@ -21,7 +21,7 @@ MINUTE = timedelta(minutes=1)
 
 
 def sla_notes(lead, kind: str) -> list[LeadEvent]:
-    return [e for e in lead.events.filter(kind="note") if e.data.get("sla") == kind]
+    return [e for e in lead.events.filter(kind="sla") if e.data.get("sla") == kind]
 
 
 def test_the_ladder_runs_in_order_and_each_step_once(east, inquiry, frozen_now):

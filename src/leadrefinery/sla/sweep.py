@@ -20,10 +20,9 @@ from leadrefinery.accounts.models import User
 from leadrefinery.common.clock import now
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.models import Lead, LeadEvent, Queue
+from leadrefinery.leads.models import Lead, LeadEvent
+from leadrefinery.leads.services import event_record
 from leadrefinery.notifications.services import notify
-from leadrefinery.routing import domain as routing_domain
-from leadrefinery.routing.services import Router, lead_routing_fields
 
 from . import domain
 from .domain import Step
@@ -181,36 +180,16 @@ def _breach(lead: Lead, owner: User, clock: domain.Clock, fact: str, at: datetim
 
 
 def _reassign(lead: Lead, owner: User, fact: str, at: datetime) -> None:
-    from leadrefinery.leads.services import lead_assign, queue_by_slug
-
-    router = Router(at=at)
-    account_owner_id = lead.account.owner_id if lead.account else None
-    decision = router.choose(
-        lead_routing_fields(lead), account_owner_id=account_owner_id, exclude={owner.pk: MISSED}
-    )
-    because = f"{owner.username} {MISSED} (no first contact in time)"
-    trace = {**decision.as_trace(), "because": because}
-    if decision.kind == routing_domain.TargetKind.USER and decision.id is not None:
-        target: dict[str, Any] = {"owner_user": router.user(decision.id)}
-        router.record(decision, router.team_of(decision))
-        router.save()
-    elif decision.kind == routing_domain.TargetKind.QUEUE and decision.id is not None:
-        target = {"owner_queue": Queue.objects.get(pk=decision.id)}
-    else:
-        target = {"owner_queue": queue_by_slug("unassigned")}
-    lead = lead_assign(lead=lead, actor=ACTOR, trace=trace, note=because, at=at, **target)
-    recipients = [u.email for u in (lead.owner_user, owner) if u is not None and u.email]
-    notify(
-        event="lead.reassigned",
-        lead=lead,
-        fact=fact,
-        recipients=list(dict.fromkeys(recipients)),
-        extra={"previous_owner": owner.username, "because": because},
-        at=at,
+    """The last step: the lead must go to someone else. Routing owns who that is; it follows
+    this event (``routing.subscribers.on_sla_reassign``) and hands the lead on in this
+    transaction."""
+    _event(
+        lead,
+        at,
+        f"{owner} {MISSED}: no first contact in time; the lead goes to another owner",
+        {"sla": "reassign", "owner": owner.username, "owner_id": owner.pk, "fact": fact},
     )
 
 
 def _event(lead: Lead, at: datetime, note: str, data: dict[str, Any]) -> None:
-    from leadrefinery.leads.services import event_record
-
-    event_record(lead=lead, kind=LeadEvent.Kind.NOTE, actor=ACTOR, at=at, note=note, data=data)
+    event_record(lead=lead, kind=LeadEvent.Kind.SLA, actor=ACTOR, at=at, note=note, data=data)
