@@ -22,6 +22,7 @@ from leadrefinery.leads import api_actions as lead_actions
 from leadrefinery.leads.access import access_lead
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.api_actions import field_errors, iso_text_only
+from leadrefinery.leads.models import Lead
 from leadrefinery.leads.schemas import MAX_ID, LeadItem, Message, ValidationErrorOut
 
 from . import selectors, services
@@ -267,7 +268,6 @@ class EnrollmentOut(Schema):
 
 
 def _enrollment_out(lead_id: int) -> dict[str, Any]:
-    from leadrefinery.leads.models import Lead
 
     lead = Lead.objects.get(pk=lead_id)
     enrollment = lead.enrollments.order_by("-started_at", "-pk").first()

@@ -17,6 +17,7 @@ from leadrefinery.leads.services import MARKETING_QUEUE
 
 from . import domain
 from .models import CadenceStep, CadenceTemplate, Enrollment, OutcomeCheck
+from .notify import email_values
 
 SALES_OPEN = [
     lead_domain.Stage.SALES_READY,
@@ -56,8 +57,6 @@ class TodayRow:
         """The step's email as the buyer will read it (subject blank: a reply in the thread)."""
         if self.step is None or self.step.channel != domain.Channel.EMAIL:
             return None
-        from .notify import email_values
-
         values = email_values(self.lead)
         return (
             domain.render_text(self.step.email_subject, values) or "(a reply in the same thread)",

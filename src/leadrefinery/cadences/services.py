@@ -15,12 +15,14 @@ from django.db import transaction
 
 from leadrefinery.accounts.models import Role, User
 from leadrefinery.common.clock import now
-from leadrefinery.common.errors import ServiceError
+from leadrefinery.common.errors import ConfigRefused, ServiceError
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads import services as lead_services
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import DispositionReason, Lead, LeadEvent, Queue, Touch
 from leadrefinery.leads.services import event_record
+from leadrefinery.routing import domain as routing_domain
+from leadrefinery.routing.services import Router, lead_routing_fields
 from leadrefinery.sla.business_hours import BusinessCalendar
 from leadrefinery.sla.services import owner_calendar
 
@@ -264,8 +266,6 @@ def lead_reject(
 def _reroute(lead: Lead, *, actor: Actor, because: str, at: datetime) -> Lead:
     """Route the lead again without the rep who handed it back (like an SLA reassignment);
     the unassigned queue when no rule finds anyone else."""
-    from leadrefinery.routing import domain as routing_domain
-    from leadrefinery.routing.services import Router, lead_routing_fields
 
     owner = lead.owner_user
     router = Router(at=at)
@@ -604,7 +604,6 @@ def cadence_template_save(
     """Create or change a cadence and (when ``steps`` is given) replace its steps, in order.
     Refused with field errors (``ConfigRefused``) when the steps break the rules in
     ``domain.template_problems``. Running enrollments continue at their step position."""
-    from leadrefinery.common.errors import ConfigRefused
 
     at = at or now()
     unknown = set(changes) - set(_TEMPLATE_FIELDS)

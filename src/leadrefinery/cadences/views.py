@@ -24,7 +24,7 @@ from leadrefinery.accounts.models import User
 from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ConfigRefused, ServiceError
-from leadrefinery.leads.access import access_lead
+from leadrefinery.leads.access import access_lead, visible_to
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import DispositionReason, Touch
 from leadrefinery.leads.services import lead_note_add, touch_log
@@ -154,8 +154,6 @@ def today_action(request: HttpRequest, lead_id: int, action: str) -> HttpRespons
     row = selectors.today_row(user, lead_id, at)
     lead = row.lead if row else None
     if lead is None:
-        from leadrefinery.leads.access import visible_to
-
         lead = visible_to(user).select_related("person").filter(pk=lead_id).first()
     context: dict[str, Any] = {
         "row": row,

@@ -50,6 +50,8 @@ from leadrefinery.leads.services import (
     lead_transition,
     touch_log,
 )
+from leadrefinery.nurture import services as nurture
+from leadrefinery.nurture.sweep import nurture_enroll
 
 
 @dataclass
@@ -117,8 +119,6 @@ def _nurture_program(marketer: User) -> int:
     """The marketer's nurture program, with the leads that meet its entry rules enrolled.
     It is paused: the demo has no mail server; a marketer switches it on (on the program's
     page) once REFINERY_SMTP_HOST points at one."""
-    from leadrefinery.nurture import services as nurture
-    from leadrefinery.nurture.sweep import nurture_enroll
 
     messages = [
         nurture.message_create(

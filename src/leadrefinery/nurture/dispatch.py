@@ -45,6 +45,7 @@ from django.db.models import F
 from leadrefinery.common.clock import now
 from leadrefinery.leads.models import LeadEvent, Touch
 from leadrefinery.leads.services import event_record
+from leadrefinery.tracking import links
 
 from . import content, domain, services
 from .models import Enrollment, NurtureSend, ProgramStep
@@ -116,19 +117,10 @@ def unsubscribe_url(token: str) -> str:
     return f"{settings.SITE_URL}/u/{token}"
 
 
-def _tracking() -> Any:
-    try:
-        from leadrefinery.tracking import links
-    except ImportError:  # the tracking app is not installed: send without pixel and redirects
-        return None
-    return links
-
-
 def build_email(send: NurtureSend, *, smtp: Any = None) -> EmailMultiAlternatives:
     """The email of one row, with the headers of RFC 2369 / RFC 8058 and tracking."""
     message = send.step.message
     url = unsubscribe_url(send.token)
-    links = _tracking()
     rendered = content.render(
         subject=message.subject,
         body_markdown=message.body_markdown,
@@ -136,9 +128,9 @@ def build_email(send: NurtureSend, *, smtp: Any = None) -> EmailMultiAlternative
         unsubscribe_url=url,
         postal_address=settings.REFINERY_POSTAL_ADDRESS,
         # Click redirects and the open pixel (tracking app), with this row as the reference.
-        rewrite=None
-        if links is None
-        else lambda html: links.rewrite_links(html, person_id=send.person.pk, message_ref=send.ref),
+        rewrite=lambda html: links.rewrite_links(
+            html, person_id=send.person.pk, message_ref=send.ref
+        ),
     )
     unsubscribe = f"<{url}>"
     if settings.REFINERY_NURTURE_UNSUBSCRIBE_MAILTO:

@@ -26,8 +26,10 @@ from leadrefinery.common.errors import ConfigRefused
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Account, Lead, Queue
+from leadrefinery.leads.services import lead_assign, queue_by_slug
 from leadrefinery.sla.business_hours import BusinessCalendar, is_working_time
 from leadrefinery.sla.calendars import holidays_by_team, user_calendar
+from leadrefinery.sla.models import SlaPolicy
 
 from . import domain
 from .models import RoutingCounter, RoutingRule
@@ -350,7 +352,6 @@ def rep_deactivate(*, user: User, actor: Actor, reason: str = "") -> int:
 
     Returns the number of leads reassigned. Leads no rule can place go to the unassigned queue.
     """
-    from leadrefinery.leads.services import lead_assign, queue_by_slug
 
     at = now()
     with transaction.atomic():
@@ -567,7 +568,6 @@ def availability_set(*, user: User, editor: User, changes: Mapping[str, Any]) ->
 @transaction.atomic
 def sla_policy_save(*, policy: Any = None, changes: Mapping[str, Any]) -> Any:
     """Create or change an SLA policy; validated by ``SlaPolicy.clean``."""
-    from leadrefinery.sla.models import SlaPolicy
 
     allowed = {
         "name",

@@ -31,7 +31,9 @@ from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import events_insert
 from leadrefinery.leads.models import Lead, LeadEvent
 from leadrefinery.leads.normalize import INTAKE_FIELDS
+from leadrefinery.leads.services import lead_assign, lead_transition
 from leadrefinery.routing import domain as routing_domain
+from leadrefinery.routing.services import Router, lead_routing_fields
 
 from . import domain
 from .models import LeadScore, ScoreLog, ScoringRule, ScoringSettings
@@ -96,7 +98,6 @@ def scoring_fields(
 
 
 def lead_fields(lead: Lead, payload: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    from leadrefinery.routing.services import lead_routing_fields
 
     return scoring_fields(lead_routing_fields(lead), payload, lead.message)
 
@@ -556,8 +557,6 @@ def lead_heat_up(*, lead: Lead, actor: Actor = ACTOR, at: datetime | None = None
     routing rules; when a rep gets it, it becomes sales-ready and its SLA clock starts, in the
     transaction of the event that made it hot. When no rep can take it, it stays where it is
     and the timeline says why."""
-    from leadrefinery.leads.services import lead_assign, lead_transition
-    from leadrefinery.routing.services import Router, lead_routing_fields
 
     at = at or now()
     lead = Lead.objects.select_related("person", "account", "source", "campaign").get(pk=lead.pk)

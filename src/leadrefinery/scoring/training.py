@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.db import update_rows
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.models import Lead, Touch
 
@@ -423,7 +424,6 @@ def store(
 
 
 def score_open_leads(trained: Trained, *, version: str, at: datetime, chunk: int = 2000) -> int:
-    from leadrefinery.common.db import update_rows
 
     leads = _leads(lead_domain.OPEN_STAGES)
     done = 0
