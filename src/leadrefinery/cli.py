@@ -42,6 +42,7 @@ OVERVIEW = [
         "does this).",
     ),
     ("dedupe-scan", "Find possible duplicate people in batches (blocking) for the review queue."),
+    ("subscribers", "List which app follows which lead events (the lead-event registry)."),
     (
         "scoring",
         "Scoring jobs: refinery scoring train | import-history FILE | decay | rescore.",
