@@ -57,6 +57,7 @@ SEED_MIGRATIONS = (
     "leadrefinery.sla.migrations.0002_default_policies",
     "leadrefinery.cadences.migrations.0002_default_cadence",
     "leadrefinery.scoring.migrations.0002_default_rules",
+    "leadrefinery.leads.migrations.0011_stage_max_age_and_reviewed",
 )
 _DB_FIXTURES = {
     "db",

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "leadrefinery.nurture",
     "leadrefinery.scoring",
     "leadrefinery.tracking",
+    "leadrefinery.review",
     "leadrefinery.demo",
 ]
 
@@ -226,6 +227,8 @@ Q_CLUSTER = {
 # "Lost: no response" needs at least this many sales touches spread over this many days.
 REFINERY_PERSISTENCE_MIN_TOUCHES = int(os.environ.get("REFINERY_PERSISTENCE_MIN_TOUCHES", "6"))
 REFINERY_PERSISTENCE_MIN_DAYS = int(os.environ.get("REFINERY_PERSISTENCE_MIN_DAYS", "14"))
+# Hygiene: a lead being worked with no sales touch for this many days is flagged for review.
+REFINERY_NO_TOUCH_DAYS = int(os.environ.get("REFINERY_NO_TOUCH_DAYS", "7"))
 # Public forms: submissions per IP address per hour before 429.
 REFINERY_FORM_RATE_LIMIT_PER_HOUR = int(os.environ.get("REFINERY_FORM_RATE_LIMIT_PER_HOUR", "30"))
 # Behind N reverse proxies, the client address is the Nth from the right of X-Forwarded-For

@@ -63,6 +63,13 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         description="Turn buffered page visits, email opens and clicks into touches and scores.",
     ),
     PeriodicJob(
+        name="hygiene-sweep",
+        func="leadrefinery.review.sweep.hygiene_sweep",
+        minutes=1,
+        description="Work out the hygiene flags of the leads that are due (changed, or a flag "
+        "starts or ends by the clock) for the lead list and the weekly review.",
+    ),
+    PeriodicJob(
         name="scoring-decay",
         func="leadrefinery.scoring.services.decay_sweep",
         minutes=1440,

@@ -232,6 +232,12 @@ class StageDefinition(models.Model):
     order = models.PositiveSmallIntegerField()
     default_next_action = models.CharField(max_length=200, blank=True)
     default_due_minutes = models.PositiveIntegerField(default=60)
+    max_age_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="a lead in this stage longer than this is flagged for the weekly review "
+        "(empty: no limit)",
+    )
 
     class Meta:
         ordering = ["order"]
@@ -587,6 +593,7 @@ class LeadEvent(models.Model):
         NURTURE = "nurture", "Nurture program"
         DUPLICATE = "duplicate", "Possible duplicate"
         SLA = "sla", "Speed-to-lead SLA"
+        REVIEWED = "reviewed", "Reviewed"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
