@@ -170,7 +170,9 @@ def test_every_step_is_sent_to_subscribed_webhooks(east, inquiry, frozen_now):
 def test_leads_in_a_queue_or_closed_drop_out_of_the_sweep(east, inquiry, frozen_now):
     queued = inquiry()
     closed = inquiry()
-    lead_assign(lead=queued, owner_queue=queue_by_slug("qualifying"), actor=Actor.of(east.manager))
+    qualifying = queue_by_slug("qualifying")
+    qualifying.members.add(east.manager)  # a queue someone works; an empty one is refused
+    lead_assign(lead=queued, owner_queue=qualifying, actor=Actor.of(east.manager))
     queued.refresh_from_db()
     assert queued.sla_due_at is None  # a queue has no clock
     lead_dispose(lead=closed, reason_code="dq_spam", actor=Actor.of(closed.owner_user))

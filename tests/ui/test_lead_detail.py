@@ -157,6 +157,10 @@ def test_only_managers_and_admins_assign(owned, users, client_for):
     assert other.status_code == 400
     queue = Queue.objects.get(slug="qualifying")
     admin = client_for(users.admin)
+    # A queue nobody works is refused as an owner, with the reason.
+    refused = admin.post(f"/leads/{owned.ron.pk}/assign/", {"owner": f"q{queue.pk}"})
+    assert refused.status_code == 400 and b"no active member" in refused.content
+    queue.members.add(users.rep)
     assert (
         admin.post(f"/leads/{owned.ron.pk}/assign/", {"owner": f"q{queue.pk}"}).status_code == 302
     )

@@ -70,6 +70,13 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         "starts or ends by the clock) for the lead list and the weekly review.",
     ),
     PeriodicJob(
+        name="review-digest",
+        func="leadrefinery.review.services.review_digest_sweep",
+        minutes=15,
+        description="Email each rep their review agenda and each manager the team summary, "
+        "the day before the weekly lead review.",
+    ),
+    PeriodicJob(
         name="scoring-decay",
         func="leadrefinery.scoring.services.decay_sweep",
         minutes=1440,

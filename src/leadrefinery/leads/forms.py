@@ -355,6 +355,7 @@ class AssignForm(ActionForm):
 
     def submit(self, *, actor: Actor) -> str:
         key = self.cleaned_data["owner"]
+        services.require_live_queue(self._queues.get(key))
         lead = services.lead_assign(
             lead=self.lead,
             owner_user=self._people.get(key),

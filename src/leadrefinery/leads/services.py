@@ -57,6 +57,24 @@ def default_next_action(stage: domain.Stage, at: datetime) -> tuple[str, datetim
     return definition.default_next_action, at + timedelta(minutes=definition.default_due_minutes)
 
 
+def queue_is_dead(queue: Queue) -> bool:
+    """A queue nobody active can pull from (marketing's nurture queue is worked by programs)."""
+    if queue.slug == MARKETING_QUEUE:
+        return False
+    return not queue.members.filter(is_active=True).exists()
+
+
+def require_live_queue(queue: Queue | None) -> None:
+    """A person may not hand a lead to a queue nobody would ever pull it from (the rules'
+    fallback still can; the hygiene flags and the routing page say so at once)."""
+    if queue is not None and queue_is_dead(queue):
+        raise ServiceError(
+            f"the {queue.name} queue has no active member to work the lead; "
+            "add one on the Team page or choose another owner",
+            field="owner",
+        )
+
+
 def queue_by_slug(slug: str) -> Queue:
     try:
         return Queue.objects.get(slug=slug)

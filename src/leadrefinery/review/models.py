@@ -96,6 +96,7 @@ class Review(models.Model):
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True, help_text="counts at sign-off")
+    digest_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-week_start", "team__name"]

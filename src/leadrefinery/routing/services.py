@@ -26,7 +26,7 @@ from leadrefinery.common.errors import ConfigRefused
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Account, Lead, Queue
-from leadrefinery.leads.services import lead_assign, queue_by_slug
+from leadrefinery.leads.services import lead_assign, queue_by_slug, queue_is_dead
 from leadrefinery.sla.business_hours import BusinessCalendar, is_working_time
 from leadrefinery.sla.calendars import holidays_by_team, user_calendar
 from leadrefinery.sla.models import SlaPolicy
@@ -464,6 +464,15 @@ def routing_rule_save(
         raise ConfigRefused({"active": ["the fallback rule cannot be switched off"]})
     rule.updated_at = at
     _validated(rule)
+    if rule.active and rule.target_queue is not None and queue_is_dead(rule.target_queue):
+        raise ConfigRefused(
+            {
+                "target_queue": [
+                    f"the {rule.target_queue.name} queue has no active member, so its leads "
+                    "would never be worked; add a member on the Team page first"
+                ]
+            }
+        )
     rule.save()
     return rule
 

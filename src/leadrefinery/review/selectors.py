@@ -1,0 +1,240 @@
+"""Reads for the weekly review and the manager's home, always under the viewer's visibility
+(``leads.access.visible_to``) and in a fixed number of queries however many leads there are."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from leadrefinery.accounts.models import Role, Team, User
+from leadrefinery.leads import domain as lead_domain
+from leadrefinery.leads.access import visible_to
+from leadrefinery.leads.models import Lead, Touch
+
+from . import domain
+from .models import LeadFlag, Review, ReviewDecision
+
+COVERAGE_DAYS = 7
+
+
+def week_start(at: datetime) -> date:
+    """The Monday of ``at``'s week (UTC)."""
+    day = at.date()
+    return day - timedelta(days=day.weekday())
+
+
+def teams_of(user: User) -> QuerySet[Team]:
+    """The teams whose reviews ``user`` runs or attends: all for admins and marketers
+    (marketing sits in), managed and own team for managers, own team for reps."""
+    if user.is_superuser or user.role in (Role.ADMIN, Role.MARKETER):
+        return Team.objects.all()
+    return Team.objects.filter(Q(manager=user) | Q(pk=user.team_id)).distinct()
+
+
+def access_review(user: User, review_id: int) -> Review:
+    """The review if ``user`` may see it (404 otherwise, like leads)."""
+    review = (
+        Review.objects.filter(pk=review_id, team__in=teams_of(user))
+        .select_related("team", "signed_off_by", "created_by")
+        .first()
+    )
+    if review is None:
+        raise Http404("No such review")
+    return review
+
+
+def team_leads(team: Team, viewer: User) -> QuerySet[Lead]:
+    """Every open lead of the team's reps and queues that the viewer may see."""
+    return visible_to(viewer).filter(
+        Q(owner_user__team=team) | Q(owner_queue__team=team),
+        stage__in=list(lead_domain.OPEN_STAGES),
+    )
+
+
+def active_flags(lead_ids: list[int]) -> dict[int, list[LeadFlag]]:
+    """The standing flags of these leads, most severe first."""
+    out: dict[int, list[LeadFlag]] = defaultdict(list)
+    for start in range(0, len(lead_ids), 500):
+        for flag in LeadFlag.objects.filter(
+            lead_id__in=lead_ids[start : start + 500], cleared_at__isnull=True
+        ):
+            out[flag.lead_id].append(flag)
+    for flags in out.values():
+        flags.sort(key=lambda f: f.severity)
+    return out
+
+
+@dataclass
+class AgendaItem:
+    lead: Lead
+    flags: list[LeadFlag]
+    decision: ReviewDecision | None
+
+    @property
+    def owner(self) -> str:
+        return self.lead.owner_label
+
+    @property
+    def overdue(self) -> bool:
+        due = self.lead.next_action_due_at
+        return due is not None and any(f.kind == domain.Flag.OVERDUE for f in self.flags)
+
+
+@dataclass
+class AgendaGroup:
+    owner: str
+    items: list[AgendaItem] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for item in self.items if item.flags)
+
+    @property
+    def decided(self) -> int:
+        return sum(1 for item in self.items if item.decision is not None)
+
+
+def agenda(review: Review, viewer: User) -> list[AgendaGroup]:
+    """Every open lead of the team, grouped by owner, flagged ones first (most severe flag
+    first), then by next action due; with this review's decision where one was made. Leads
+    decided in this review stay on it (closed ones too), so its page stays readable."""
+    decisions = {
+        d.lead_id: d
+        for d in ReviewDecision.objects.filter(review=review).select_related("decided_by")
+    }
+    leads = list(
+        (team_leads(review.team, viewer) | visible_to(viewer).filter(pk__in=list(decisions)))
+        .select_related("person", "account", "owner_user", "owner_queue", "source")
+        .distinct()
+    )
+    flags = active_flags([lead.pk for lead in leads])
+    groups: dict[str, AgendaGroup] = {}
+    for lead in leads:
+        item = AgendaItem(lead, flags.get(lead.pk, []), decisions.get(lead.pk))
+        groups.setdefault(lead.owner_label, AgendaGroup(lead.owner_label)).items.append(item)
+    far = datetime.max.replace(tzinfo=None)
+    for group in groups.values():
+        group.items.sort(
+            key=lambda i: (
+                min((f.severity for f in i.flags), default=len(domain.SEVERITY)),
+                (
+                    i.lead.next_action_due_at.replace(tzinfo=None)
+                    if i.lead.next_action_due_at
+                    else far
+                ),
+                i.lead.pk,
+            )
+        )
+    return sorted(groups.values(), key=lambda g: g.owner.lower())
+
+
+def agenda_items(review: Review, viewer: User) -> list[AgendaItem]:
+    return [item for group in agenda(review, viewer) for item in group.items]
+
+
+@dataclass(frozen=True)
+class RepRow:
+    user: User
+    open: int
+    overdue: int
+    flagged: int
+    untouched_past_sla: int
+    touches_this_week: int
+    reviewed: int
+
+    @property
+    def coverage(self) -> float | None:
+        return None if not self.open else self.reviewed / self.open
+
+
+def rep_rows(team: Team, viewer: User, at: datetime) -> list[RepRow]:
+    """Per rep of the team: open leads, overdue, flagged, untouched past the speed-to-lead
+    clock, sales touches this week, leads with a review decision in the last 7 days. Four
+    queries for the whole team."""
+    reps = list(team.members.filter(is_active=True).order_by("username"))
+    if viewer.role == Role.REP and not viewer.is_superuser:
+        reps = [u for u in reps if u.pk == viewer.pk]
+    ids = [u.pk for u in reps]
+    leads = visible_to(viewer).filter(
+        owner_user_id__in=ids, stage__in=list(lead_domain.OPEN_STAGES)
+    )
+    since = at - timedelta(days=COVERAGE_DAYS)
+    monday = datetime.combine(week_start(at), time.min, tzinfo=UTC)
+    counts: dict[int, Any] = {
+        row["owner_user_id"]: row
+        for row in leads.values("owner_user_id").annotate(
+            open=Count("pk", distinct=True),
+            overdue=Count("pk", filter=Q(next_action_due_at__lt=at), distinct=True),
+            untouched=Count(
+                "pk",
+                filter=Q(sla_breached_at__isnull=False, first_sales_touch_at__isnull=True),
+                distinct=True,
+            ),
+        )
+    }
+    flagged = dict(
+        LeadFlag.objects.filter(cleared_at__isnull=True, lead__in=leads)
+        .values("lead__owner_user_id")
+        .annotate(n=Count("lead_id", distinct=True))
+        .values_list("lead__owner_user_id", "n")
+    )
+    reviewed = dict(
+        ReviewDecision.objects.filter(decided_at__gte=since, lead__in=leads)
+        .values("lead__owner_user_id")
+        .annotate(n=Count("lead_id", distinct=True))
+        .values_list("lead__owner_user_id", "n")
+    )
+    touches = dict(
+        Touch.objects.filter(actor_id__in=ids, is_sales=True, occurred_at__gte=monday)
+        .values("actor_id")
+        .annotate(n=Count("pk"))
+        .values_list("actor_id", "n")
+    )
+    return [
+        RepRow(
+            user=u,
+            open=counts.get(u.pk, {}).get("open", 0),
+            overdue=counts.get(u.pk, {}).get("overdue", 0),
+            flagged=flagged.get(u.pk, 0),
+            untouched_past_sla=counts.get(u.pk, {}).get("untouched", 0),
+            touches_this_week=touches.get(u.pk, 0),
+            reviewed=reviewed.get(u.pk, 0),
+        )
+        for u in reps
+    ]
+
+
+def coverage(team: Team, viewer: User, at: datetime) -> dict[str, Any]:
+    """The share of open leads with a review decision in the last 7 days, per rep and team."""
+    rows = rep_rows(team, viewer, at)
+    total_open = sum(r.open for r in rows)
+    total_reviewed = sum(r.reviewed for r in rows)
+    return {
+        "team": team.name,
+        "team_id": team.pk,
+        "open": total_open,
+        "reviewed": total_reviewed,
+        "coverage": (total_reviewed / total_open) if total_open else None,
+        "reps": [
+            {
+                "rep": r.user.username,
+                "open": r.open,
+                "reviewed": r.reviewed,
+                "coverage": r.coverage,
+            }
+            for r in rows
+        ],
+    }
+
+
+def next_review(team: Team, at: datetime) -> Review | None:
+    return (
+        Review.objects.filter(team=team, status=Review.Status.OPEN, week_start__gte=week_start(at))
+        .order_by("week_start")
+        .first()
+    )
