@@ -128,6 +128,8 @@ class ReviewDecision(models.Model):
     )
     decided_at = models.DateTimeField()
     flags = models.JSONField(default=list, blank=True, help_text="the flags it had when decided")
+    owner_key = models.CharField(max_length=160, help_text="its owner when decided")
+    owner_label = models.CharField(max_length=160)
 
     class Meta:
         ordering = ["decided_at", "id"]

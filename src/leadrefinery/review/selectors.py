@@ -48,6 +48,14 @@ def access_review(user: User, review_id: int) -> Review:
     return review
 
 
+def holds_review(user: User, team: Team) -> bool:
+    """Managers of the team and admins hold the review and record decisions."""
+    return bool(
+        user.is_active
+        and (user.is_superuser or user.role == Role.ADMIN or team.manager_id == user.pk)
+    )
+
+
 def team_leads(team: Team, viewer: User) -> QuerySet[Lead]:
     """Every open lead of the team's reps and queues that the viewer may see."""
     return visible_to(viewer).filter(
@@ -77,7 +85,8 @@ class AgendaItem:
 
     @property
     def owner(self) -> str:
-        return self.lead.owner_label
+        """The owner's username, or ``queue:<slug>`` for a queue."""
+        return owner_key(self.lead)
 
     @property
     def overdue(self) -> bool:
@@ -85,9 +94,18 @@ class AgendaItem:
         return due is not None and any(f.kind == domain.Flag.OVERDUE for f in self.flags)
 
 
+def owner_key(lead: Lead) -> str:
+    if lead.owner_user_id is not None and lead.owner_user is not None:
+        return lead.owner_user.username
+    if lead.owner_queue is not None:
+        return f"queue:{lead.owner_queue.slug}"
+    return ""
+
+
 @dataclass
 class AgendaGroup:
-    owner: str
+    owner: str  # username or queue:<slug>
+    label: str
     items: list[AgendaItem] = field(default_factory=list)
 
     @property
@@ -107,30 +125,41 @@ def agenda(review: Review, viewer: User) -> list[AgendaGroup]:
         d.lead_id: d
         for d in ReviewDecision.objects.filter(review=review).select_related("decided_by")
     }
+    # Leads decided in this review stay on it even after the decision moved them out of the
+    # team (recycled to marketing, reassigned): for those who hold the review, it is its record.
+    decided = (
+        Lead.objects.filter(pk__in=list(decisions))
+        if holds_review(viewer, review.team)
+        else visible_to(viewer).filter(pk__in=list(decisions))
+    )
     leads = list(
-        (team_leads(review.team, viewer) | visible_to(viewer).filter(pk__in=list(decisions)))
+        (team_leads(review.team, viewer) | decided)
         .select_related("person", "account", "owner_user", "owner_queue", "source")
         .distinct()
     )
     flags = active_flags([lead.pk for lead in leads])
     groups: dict[str, AgendaGroup] = {}
     for lead in leads:
-        item = AgendaItem(lead, flags.get(lead.pk, []), decisions.get(lead.pk))
-        groups.setdefault(lead.owner_label, AgendaGroup(lead.owner_label)).items.append(item)
-    far = datetime.max.replace(tzinfo=None)
-    for group in groups.values():
-        group.items.sort(
-            key=lambda i: (
-                min((f.severity for f in i.flags), default=len(domain.SEVERITY)),
-                (
-                    i.lead.next_action_due_at.replace(tzinfo=None)
-                    if i.lead.next_action_due_at
-                    else far
-                ),
-                i.lead.pk,
-            )
+        decision = decisions.get(lead.pk)
+        item = AgendaItem(lead, flags.get(lead.pk, []), decision)
+        # A decided lead keeps the place it had when it was decided (its owner then, its flags
+        # then), so the order does not move under the meeting.
+        key, label = (
+            (decision.owner_key, decision.owner_label)
+            if decision
+            else (owner_key(lead), lead.owner_label)
         )
-    return sorted(groups.values(), key=lambda g: g.owner.lower())
+        groups.setdefault(key, AgendaGroup(key, label)).items.append(item)
+    worst = len(domain.SEVERITY)
+    for group in groups.values():
+        group.items.sort(key=lambda i: (_severity(i, worst), i.lead.pk))
+    # People first, then queues, alphabetically.
+    return sorted(groups.values(), key=lambda g: (g.owner.startswith("queue:"), g.label.lower()))
+
+
+def _severity(item: AgendaItem, worst: int) -> int:
+    kinds = item.decision.flags if item.decision is not None else [f.kind for f in item.flags]
+    return min((domain.SEVERITY.index(domain.Flag(k)) for k in kinds), default=worst)
 
 
 def agenda_items(review: Review, viewer: User) -> list[AgendaItem]:
@@ -195,7 +224,7 @@ def rep_rows(team: Team, viewer: User, at: datetime) -> list[RepRow]:
         .annotate(n=Count("pk"))
         .values_list("actor_id", "n")
     )
-    return [
+    rows = [
         RepRow(
             user=u,
             open=counts.get(u.pk, {}).get("open", 0),
@@ -207,6 +236,8 @@ def rep_rows(team: Team, viewer: User, at: datetime) -> list[RepRow]:
         )
         for u in reps
     ]
+    # A manager who owns no lead is not a row of their own team's table.
+    return [r for r in rows if r.user.role == Role.REP or r.open]
 
 
 def coverage(team: Team, viewer: User, at: datetime) -> dict[str, Any]:
@@ -230,11 +261,3 @@ def coverage(team: Team, viewer: User, at: datetime) -> dict[str, Any]:
             for r in rows
         ],
     }
-
-
-def next_review(team: Team, at: datetime) -> Review | None:
-    return (
-        Review.objects.filter(team=team, status=Review.Status.OPEN, week_start__gte=week_start(at))
-        .order_by("week_start")
-        .first()
-    )

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from leadrefinery.accounts.models import Role, Team, User
+from leadrefinery.accounts.models import Team, User
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain as lead_domain
@@ -21,6 +21,7 @@ from leadrefinery.notifications.services import enqueue
 
 from . import selectors
 from .models import LeadFlag, Review, ReviewDecision
+from .sweep import flags_refresh
 
 # The stage a review's "advance" moves a lead to.
 NEXT_STAGE = {
@@ -34,10 +35,7 @@ NEXT_STAGE = {
 
 def can_run_review(user: User, team: Team) -> bool:
     """Managers of the team and admins hold the review and record decisions."""
-    return bool(
-        user.is_active
-        and (user.is_superuser or user.role == Role.ADMIN or team.manager_id == user.pk)
-    )
+    return selectors.holds_review(user, team)
 
 
 def review_open(
@@ -89,6 +87,7 @@ def review_decide(
     who = Actor.of(actor)
     at = now()
     flags = [f.kind for f in LeadFlag.objects.filter(lead=lead, cleared_at__isnull=True)]
+    owner = selectors.owner_key(lead), lead.owner_label
     detail = _apply(
         lead=lead,
         kind=kind,
@@ -110,7 +109,10 @@ def review_decide(
         decided_by=actor,
         decided_at=at,
         flags=flags,
+        owner_key=owner[0],
+        owner_label=owner[1],
     )
+
     lead_services.event_record(
         lead=lead,
         kind=LeadEvent.Kind.REVIEWED,
@@ -125,6 +127,7 @@ def review_decide(
             "review": str(review),
         },
     )
+    flags_refresh([lead.pk], at=at)  # the agenda shows what the decision changed at once
     return decision
 
 

@@ -55,6 +55,15 @@ def hygiene_sweep(*, at: datetime | None = None, limit: int = 500) -> int:
             return done
 
 
+def flags_refresh(lead_ids: list[int], *, at: datetime | None = None) -> None:
+    """Work out these leads' flags now (a page that has just changed them shows them fresh)."""
+    at = at or now()
+    LeadHygiene.objects.bulk_create(
+        [LeadHygiene(lead_id=pk, due_at=at) for pk in lead_ids], ignore_conflicts=True
+    )
+    _check(sorted(set(lead_ids)), at, current_rules(), dead_queue_ids())
+
+
 def current_rules() -> domain.Rules:
     ages = {
         code: days
@@ -240,7 +249,7 @@ def _facts(
         stage_changed_at=lead.stage_changed_at,
         last_sales_touch_at=last_touch.get(lead.pk),
         accepted_or_assigned_at=lead.accepted_at or lead.assigned_at,
-        owner_label=lead.owner_label,
+        owner_label=str(owner) if owner is not None else str(lead.owner_queue or ""),
         owner_inactive_since=(lead.assigned_at or lead.stage_changed_at)
         if owner is not None and not owner.is_active
         else None,

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -59,7 +60,9 @@ def review_home(request: HttpRequest) -> HttpResponse:
                 "team": team,
                 "rows": rows,
                 "coverage": reviewed / open_total if open_total else None,
-                "next": selectors.next_review(team, at),
+                "current": Review.objects.filter(team=team, week_start=selectors.week_start(at))
+                .select_related("signed_off_by")
+                .first(),
                 "past": list(Review.objects.filter(team=team, status=Review.Status.SIGNED_OFF)[:5]),
                 "can_run": services.can_run_review(user, team),
             }
@@ -101,9 +104,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "flagged": sum(1 for i in items if i.flags),
         "can_run": services.can_run_review(user, review.team)
         and review.status == Review.Status.OPEN,
+        # The team, its manager, and everyone who is not a rep (marketing sits in).
         "attendee_choices": User.objects.filter(is_active=True)
-        .exclude(role=Role.REP, team__isnull=False)
-        .union(review.team.members.filter(is_active=True))
+        .filter(Q(team=review.team) | ~Q(role=Role.REP))
         .order_by("username")
         if review.status == Review.Status.OPEN
         else [],
