@@ -186,8 +186,8 @@ def review_agenda(request: HttpRequest, review_id: int = ID) -> Any:
     return [
         {
             "lead_id": item.lead.pk,
-            "name": item.lead.person.display_name,
-            "company": item.lead.person.company_name,
+            "name": item.lead.name,
+            "company": item.lead.company,
             "stage": item.lead.stage,
             "owner": item.owner,
             "next_action": item.lead.next_action,

@@ -64,34 +64,113 @@ def team_leads(team: Team, viewer: User) -> QuerySet[Lead]:
     )
 
 
-def active_flags(lead_ids: list[int]) -> dict[int, list[LeadFlag]]:
+@dataclass(frozen=True)
+class FlagRow:
+    lead_id: int
+    kind: str
+    reason: str
+    since: datetime
+
+    @property
+    def label(self) -> str:
+        return domain.Flag(self.kind).label
+
+    @property
+    def severity(self) -> int:
+        return domain.SEVERITY.index(domain.Flag(self.kind))
+
+
+def active_flags(lead_ids: list[int]) -> dict[int, list[FlagRow]]:
     """The standing flags of these leads, most severe first."""
-    out: dict[int, list[LeadFlag]] = defaultdict(list)
-    for start in range(0, len(lead_ids), 500):
-        for flag in LeadFlag.objects.filter(
-            lead_id__in=lead_ids[start : start + 500], cleared_at__isnull=True
-        ):
-            out[flag.lead_id].append(flag)
+    out: dict[int, list[FlagRow]] = defaultdict(list)
+    for start in range(0, len(lead_ids), 900):
+        rows = LeadFlag.objects.filter(
+            lead_id__in=lead_ids[start : start + 900], cleared_at__isnull=True
+        ).values_list("lead_id", "kind", "reason", "since")
+        for row in rows:
+            out[row[0]].append(FlagRow(*row))
     for flags in out.values():
         flags.sort(key=lambda f: f.severity)
     return out
 
 
+@dataclass(frozen=True)
+class LeadRow:
+    """What the agenda shows of a lead (read as plain values: an agenda has thousands)."""
+
+    pk: int
+    name: str
+    company: str
+    stage: str
+    next_action: str
+    next_action_due_at: datetime | None
+    owner_key: str  # username, or queue:<slug>
+    owner_label: str
+
+    @property
+    def stage_label(self) -> str:
+        return lead_domain.Stage(self.stage).label
+
+    @property
+    def is_open(self) -> bool:
+        return lead_domain.Stage(self.stage).is_open
+
+
+_ROW_FIELDS = (
+    "pk",
+    "stage",
+    "next_action",
+    "next_action_due_at",
+    "person__first_name",
+    "person__last_name",
+    "person__email",
+    "person__phone",
+    "person__company_name",
+    "person_id",
+    "owner_user__username",
+    "owner_user__first_name",
+    "owner_user__last_name",
+    "owner_queue__slug",
+    "owner_queue__name",
+)
+
+
+def _lead_row(v: dict[str, Any]) -> LeadRow:
+    name = f"{v['person__first_name']} {v['person__last_name']}".strip()
+    name = name or v["person__email"] or v["person__phone"] or f"Person {v['person_id']}"
+    if v["owner_user__username"]:
+        full = f"{v['owner_user__first_name']} {v['owner_user__last_name']}".strip()
+        key, label = v["owner_user__username"], full or v["owner_user__username"]
+    elif v["owner_queue__slug"]:
+        key, label = f"queue:{v['owner_queue__slug']}", f"Queue: {v['owner_queue__name']}"
+    else:
+        key, label = "", "(no owner)"
+    return LeadRow(
+        pk=v["pk"],
+        name=name,
+        company=v["person__company_name"],
+        stage=v["stage"],
+        next_action=v["next_action"],
+        next_action_due_at=v["next_action_due_at"],
+        owner_key=key,
+        owner_label=label,
+    )
+
+
 @dataclass
 class AgendaItem:
-    lead: Lead
-    flags: list[LeadFlag]
+    lead: LeadRow
+    flags: list[FlagRow]
     decision: ReviewDecision | None
 
     @property
     def owner(self) -> str:
         """The owner's username, or ``queue:<slug>`` for a queue."""
-        return owner_key(self.lead)
+        return self.lead.owner_key
 
     @property
     def overdue(self) -> bool:
-        due = self.lead.next_action_due_at
-        return due is not None and any(f.kind == domain.Flag.OVERDUE for f in self.flags)
+        return any(f.kind == domain.Flag.OVERDUE for f in self.flags)
 
 
 def owner_key(lead: Lead) -> str:
@@ -119,8 +198,8 @@ class AgendaGroup:
 
 def agenda(review: Review, viewer: User) -> list[AgendaGroup]:
     """Every open lead of the team, grouped by owner, flagged ones first (most severe flag
-    first), then by next action due; with this review's decision where one was made. Leads
-    decided in this review stay on it (closed ones too), so its page stays readable."""
+    first); with this review's decision where one was made. Leads decided in this review stay
+    on it (closed ones too), so its page stays readable. Three queries however many leads."""
     decisions = {
         d.lead_id: d
         for d in ReviewDecision.objects.filter(review=review).select_related("decided_by")
@@ -132,11 +211,8 @@ def agenda(review: Review, viewer: User) -> list[AgendaGroup]:
         if holds_review(viewer, review.team)
         else visible_to(viewer).filter(pk__in=list(decisions))
     )
-    leads = list(
-        (team_leads(review.team, viewer) | decided)
-        .select_related("person", "account", "owner_user", "owner_queue", "source")
-        .distinct()
-    )
+    on_agenda = team_leads(review.team, viewer) | decided
+    leads = [_lead_row(v) for v in on_agenda.values(*_ROW_FIELDS).distinct()]
     flags = active_flags([lead.pk for lead in leads])
     groups: dict[str, AgendaGroup] = {}
     for lead in leads:
@@ -147,7 +223,7 @@ def agenda(review: Review, viewer: User) -> list[AgendaGroup]:
         key, label = (
             (decision.owner_key, decision.owner_label)
             if decision
-            else (owner_key(lead), lead.owner_label)
+            else (lead.owner_key, lead.owner_label)
         )
         groups.setdefault(key, AgendaGroup(key, label)).items.append(item)
     worst = len(domain.SEVERITY)

@@ -247,9 +247,7 @@ def review_digest_send(*, review: Review, at: datetime | None = None) -> int:
         for group in mine:
             for item in group.items:
                 flags = ", ".join(f.label for f in item.flags) or "no flags"
-                lines.append(
-                    f"- {item.lead.person.display_name}: {item.lead.next_action} ({flags})"
-                )
+                lines.append(f"- {item.lead.name}: {item.lead.next_action} ({flags})")
         if not mine:
             lines.append("You have no open leads to review.")
         lines += [

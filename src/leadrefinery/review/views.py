@@ -24,7 +24,7 @@ from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.access import access_lead
-from leadrefinery.leads.models import DispositionReason, Queue
+from leadrefinery.leads.models import DispositionReason, Lead, Queue
 
 from . import selectors, services
 from .models import Review, ReviewDecision
@@ -131,7 +131,9 @@ def review_meet(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         index = 0
     item = items[index]
-    lead = item.lead
+    lead = Lead.objects.select_related("person", "owner_user", "owner_queue", "source").get(
+        pk=item.lead.pk
+    )
     tomorrow = timezone.localtime(now() + timedelta(days=1)).replace(
         hour=9, minute=0, second=0, microsecond=0
     )
@@ -254,8 +256,8 @@ def review_export(request: HttpRequest, pk: int) -> HttpResponse:
             _safe(
                 [
                     item.lead.pk,
-                    item.lead.person.display_name,
-                    item.lead.person.company_name,
+                    item.lead.name,
+                    item.lead.company,
                     item.owner,
                     item.lead.stage,
                     item.lead.next_action,
