@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "leadrefinery.nurture",
     "leadrefinery.scoring",
     "leadrefinery.tracking",
+    "leadrefinery.intake",
     "leadrefinery.demo",
 ]
 

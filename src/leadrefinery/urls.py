@@ -10,7 +10,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("f/", include("leadrefinery.leads.urls_public")),
+    path("f/", include("leadrefinery.intake.urls_public")),
     path("", include("leadrefinery.tracking.urls")),
     path("", include("leadrefinery.scoring.urls")),
     path("", include("leadrefinery.routing.urls_queue")),

@@ -1,5 +1,5 @@
 """What cadences do when the lead services change a lead (called from leads/services.py and
-leads/intake.py, inside their transactions).
+intake/services.py, inside their transactions).
 
 - Entering Working starts the default cadence; leaving it (a disposition, a recycle, an
   opportunity) stops the cadence.

@@ -25,21 +25,15 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
+from leadrefinery.cadences.hooks import after_inbound_intake
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, placeholders, update_rows
 from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
 from leadrefinery.dedupe.services import accounts_for, match_batch, review_pairs
-from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
-from leadrefinery.routing import domain as routing_domain
-from leadrefinery.routing.services import Router, account_routing_fields
-from leadrefinery.scoring.services import intake_scorer
-from leadrefinery.sla.services import active_policies, sla_apply_start
-from leadrefinery.tracking.services import intake_identify
-
-from . import domain, pipeline
-from .actors import Actor
-from .models import (
+from leadrefinery.leads import domain
+from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.models import (
     Account,
     Campaign,
     Consent,
@@ -53,7 +47,13 @@ from .models import (
     Touch,
     WebForm,
 )
-from .normalize import normalize_inquiry
+from leadrefinery.leads.normalize import normalize_inquiry
+from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
+from leadrefinery.routing import domain as routing_domain
+from leadrefinery.routing.services import Router, account_routing_fields
+from leadrefinery.scoring.services import intake_scorer
+from leadrefinery.sla.services import active_policies, sla_apply_start
+from leadrefinery.tracking.services import intake_identify
 
 log = logging.getLogger(__name__)
 
@@ -350,7 +350,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
         decision = router.choose(
             fields, account_owner_id=person_account.owner_id if person_account else None
         )
-        stage = pipeline.initial_stage(p.lead)
+        stage = domain.Stage.INQUIRY
         if decision.kind == routing_domain.TargetKind.USER and stage == domain.Stage.INQUIRY:
             stage = domain.Stage.SALES_READY  # handed to a rep: the speed-to-lead clock runs
         action, minutes = stage_defaults.get(stage, ("Review the lead", 60))
@@ -497,9 +497,7 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             lead.last_touch_at = max(filter(None, [lead.last_touch_at, at]))
             lead.updated_at = at
         update_rows(list(attached_leads.values()), ["last_touch_at", "updated_at"])
-        from leadrefinery.cadences.hooks import after_inbound_intake  # tells the owners
-
-        after_inbound_intake(leads=list(attached_leads.values()), at=at)
+        after_inbound_intake(leads=list(attached_leads.values()), at=at)  # tells the owners
 
 
 def _notify_new_leads(

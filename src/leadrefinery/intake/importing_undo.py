@@ -15,10 +15,9 @@ from django.db.models.functions import Coalesce
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
-
-from . import domain
-from .actors import Actor
-from .models import (
+from leadrefinery.leads import domain
+from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.models import (
     DispositionReason,
     ImportBatch,
     IntakeRecord,
@@ -26,7 +25,7 @@ from .models import (
     LeadEvent,
     Touch,
 )
-from .services import lead_facts, persistence_rule, reason_facts
+from leadrefinery.leads.services import lead_facts, persistence_rule, reason_facts
 
 UNDO_REASON = "import_undone"
 _QUERY_CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
