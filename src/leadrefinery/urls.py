@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("leadrefinery.cadences.urls")),
     path("", include("leadrefinery.routing.urls")),
     path("", include("leadrefinery.dedupe.urls")),
+    path("", include("leadrefinery.intake.urls")),
     path("", include("leadrefinery.leads.urls")),
 ]
