@@ -40,8 +40,8 @@ def seed_first_lead() -> tuple[int, int]:
     """One rep and one working lead made through the real services; returns (lead, template)."""
     from leadrefinery.accounts.services import user_create
     from leadrefinery.cadences.models import CadenceTemplate
+    from leadrefinery.intake.services import intake_process, intake_receive
     from leadrefinery.leads.actors import Actor
-    from leadrefinery.leads.intake import intake_process, intake_receive
     from leadrefinery.leads.models import Lead, Source
     from leadrefinery.leads.services import lead_assign, lead_transition
 

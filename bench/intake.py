@@ -72,9 +72,8 @@ def seed(count: int, rng: random.Random) -> list[str]:
 
     from leadrefinery.accounts.models import User
     from leadrefinery.accounts.services import user_create
-    from leadrefinery.dedupe.keys import apply_keys
+    from leadrefinery.dedupe.keys import apply_keys, company_key
     from leadrefinery.demo.data import COMPANY_STEMS, FIRST_NAMES, INDUSTRIES, LAST_NAMES
-    from leadrefinery.leads import pipeline
     from leadrefinery.leads.models import (
         Account,
         DispositionReason,
@@ -127,7 +126,7 @@ def seed(count: int, rng: random.Random) -> list[str]:
         accounts.append(
             Account(
                 name=name,
-                name_key=pipeline.account_key(name),
+                name_key=company_key(name),
                 domain=f"{name.lower().replace(' ', '')}.example",
                 country=rng.choice(["US", "US", "GB", "DE", "CA", "FR"]),
                 created_at=anchor - timedelta(days=800),
@@ -397,8 +396,8 @@ def bench_import(installation: Installation, rows: int, rng: random.Random) -> I
     from django.db import connection, transaction
 
     from leadrefinery.demo.data import generate_inquiries
+    from leadrefinery.intake.importing import import_csv
     from leadrefinery.leads.actors import Actor
-    from leadrefinery.leads.importing import import_csv
     from leadrefinery.leads.models import Lead, Person, Queue, Source
 
     specs = generate_inquiries(

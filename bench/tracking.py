@@ -51,8 +51,8 @@ ROUNDS = 5
 
 def seed(count: int) -> list[int]:
     """People with an open lead each, through the real intake in batches (scored, routed)."""
+    from leadrefinery.intake.services import intake_receive, process_records
     from leadrefinery.leads.actors import Actor
-    from leadrefinery.leads.intake import intake_receive, process_records
     from leadrefinery.leads.models import IntakeRecord, Source
 
     source = Source.objects.get_or_create(name="Bench")[0]

@@ -172,7 +172,7 @@ def token_for(db) -> Callable[..., str]:
 @pytest.fixture
 def submit_inquiry(db) -> Callable[..., Any]:
     """submit_inquiry(**fields) -> the processed IntakeRecord, through the real intake services."""
-    from leadrefinery.leads.intake import intake_process, intake_receive
+    from leadrefinery.intake.services import intake_process, intake_receive
     from leadrefinery.leads.models import Source
 
     def submit(source: str = "API", channel: str = "api", **payload: Any):

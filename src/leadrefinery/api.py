@@ -18,8 +18,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from leadrefinery.intake.api import router as intake_router
+from leadrefinery.intake.schemas import InquiryIn
 from leadrefinery.leads.api import router as leads_router
-from leadrefinery.leads.schemas import InquiryIn
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+api.add_router("/", intake_router)
 api.add_router("/", leads_router)
 api.add_router("/", "leadrefinery.routing.api_queue.router")
 api.add_router("/", "leadrefinery.routing.api.router")

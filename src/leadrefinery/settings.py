@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "leadrefinery.scoring",
     "leadrefinery.tracking",
     "leadrefinery.review",
+    "leadrefinery.intake",
     "leadrefinery.demo",
 ]
 

@@ -10,7 +10,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("f/", include("leadrefinery.leads.urls_public")),
+    path("f/", include("leadrefinery.intake.urls_public")),
     path("", include("leadrefinery.tracking.urls")),
     path("", include("leadrefinery.scoring.urls")),
     path("", include("leadrefinery.routing.urls_queue")),
@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("leadrefinery.routing.urls")),
     path("", include("leadrefinery.dedupe.urls")),
     path("", include("leadrefinery.review.urls")),
+    path("", include("leadrefinery.intake.urls")),
     path("", include("leadrefinery.leads.urls")),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadrefinery.leads.intake import intake_retry_sweep
+from leadrefinery.intake.services import intake_retry_sweep
 from leadrefinery.leads.models import (
     Campaign,
     Consent,

@@ -271,12 +271,12 @@ def test_worker_syncs_the_schedule_and_runs_queued_tasks(site, tmp_path):
         "from datetime import timedelta\n"
         "from django_q.tasks import async_task\n"
         "from leadrefinery.common.clock import now\n"
-        "from leadrefinery.leads.intake import intake_receive\n"
+        "from leadrefinery.intake.services import intake_receive\n"
         "from leadrefinery.leads.models import Source\n"
         "record, _ = intake_receive(channel='api', source=Source.objects.get(name='API'),\n"
         "    payload={'email': 'stuck@example.com', 'first_name': 'Stuck'},\n"
         "    at=now() - timedelta(minutes=10))\n"
-        "async_task('leadrefinery.leads.intake.intake_retry_sweep')\n"
+        "async_task('leadrefinery.intake.services.intake_retry_sweep')\n"
         "print(record.pk)\n",
     )
     status_code = (
@@ -287,7 +287,7 @@ def test_worker_syncs_the_schedule_and_runs_queued_tasks(site, tmp_path):
         "print(json.dumps({'status': record.status, 'lead': record.lead_id,\n"
         "  'schedules': sorted(Schedule.objects.values_list('name', flat=True)),\n"
         "  'results': [t.result for t in Success.objects.filter(\n"
-        "      func='leadrefinery.leads.intake.intake_retry_sweep')]}))\n"
+        "      func='leadrefinery.intake.services.intake_retry_sweep')]}))\n"
     )
     before = json.loads(_django(site, status_code))
     assert before["status"] == "received"

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from leadrefinery.dedupe.models import DuplicatePair
+from leadrefinery.intake.importing import import_csv
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.importing import import_csv
 from leadrefinery.leads.models import Person
 
 pytestmark = pytest.mark.django_db

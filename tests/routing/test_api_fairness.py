@@ -12,8 +12,8 @@ import pytest
 
 from leadrefinery.accounts.models import Team
 from leadrefinery.accounts.services import user_create
+from leadrefinery.intake.services import intake_receive, process_records
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.intake import intake_receive, process_records
 from leadrefinery.leads.models import IntakeRecord, Lead, Source
 from leadrefinery.routing.models import RoutingRule
 from tests.conftest import PASSWORD

@@ -70,8 +70,8 @@ def test_round_robin_through_intake_alternates_between_reps(users, submit_inquir
 def test_rules_see_the_persons_own_account_in_a_batch_with_new_accounts(users, submit_inquiry):
     """A person at a known company is routed on that company, even when the same batch creates
     other accounts (a regression: the last new account of the batch leaked into routing)."""
+    from leadrefinery.intake.services import intake_receive, process_records
     from leadrefinery.leads.actors import Actor
-    from leadrefinery.leads.intake import intake_receive, process_records
     from leadrefinery.leads.models import Source
 
     users.manager.is_active = False

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from leadrefinery.intake.services import intake_receive, process_records
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.intake import intake_receive, process_records
 from leadrefinery.leads.models import IntakeRecord, Lead, Source
 
 pytestmark = pytest.mark.django_db

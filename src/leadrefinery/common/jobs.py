@@ -20,7 +20,7 @@ class PeriodicJob:
 REGISTRY: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         name="intake-retry",
-        func="leadrefinery.leads.intake.intake_retry_sweep",
+        func="leadrefinery.intake.services.intake_retry_sweep",
         minutes=1,
         description="Process intake records that a crash left unprocessed.",
     ),

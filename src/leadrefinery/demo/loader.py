@@ -39,8 +39,8 @@ from leadrefinery.demo.data import (
     generate_inquiries,
     weighted,
 )
+from leadrefinery.intake.services import OUTCOME_NEW, intake_process, intake_receive
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.intake import OUTCOME_NEW, intake_process, intake_receive
 from leadrefinery.leads.models import Campaign, Lead, Queue, Source, WebForm
 from leadrefinery.leads.services import (
     lead_assign,

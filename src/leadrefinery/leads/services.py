@@ -1,7 +1,7 @@
 """Named writes on leads: transitions, dispositions, recycling, assignment, touches, notes.
 
 Every service is keyword-only, atomic, and writes a timeline event with actor and reason.
-Intake lives in intake.py; CSV import in importing.py.
+Intake (the API, web forms and CSV import that turn raw records into leads) is the intake app.
 """
 
 from __future__ import annotations

@@ -21,5 +21,4 @@ urlpatterns = [
         views.lead_action,
         name="lead-action",
     ),
-    path("forms/", views.form_list, name="form-list"),
 ]

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -43,7 +42,7 @@ from .forms import (
     can_assign,
     stage_label,
 )
-from .models import DispositionReason, Lead, LeadEvent, StageDefinition, WebForm
+from .models import DispositionReason, Lead, LeadEvent, StageDefinition
 from .selectors import Countdown, first_contact_countdown, latest_assignment_trace
 
 
@@ -335,21 +334,3 @@ def lead_reasons(request: HttpRequest, pk: int) -> HttpResponse:
     form = StageForm(lead=_lead(request.user, pk), user=request.user)
     form.narrow_reasons(request.GET.get("to_stage"))
     return render(request, "leads/lead_detail.html#reason-select", {"stage_form": form})
-
-
-# --- Forms page -----------------------------------------------------------------------------
-
-
-@member_view
-@require_GET
-def form_list(request: HttpRequest) -> HttpResponse:
-    forms = list(WebForm.objects.select_related("source", "campaign").order_by("name"))
-    return render(
-        request,
-        "leads/form_list.html",
-        {
-            "forms": forms,
-            "site_url": settings.SITE_URL,
-            "default_rate_limit": settings.REFINERY_FORM_RATE_LIMIT_PER_HOUR,
-        },
-    )

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leadrefinery.common import config
+from leadrefinery.intake.importing import import_csv
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.importing import import_csv
 from leadrefinery.leads.models import Lead, Source
 
 pytestmark = pytest.mark.django_db

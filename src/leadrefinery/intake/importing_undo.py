@@ -15,10 +15,10 @@ from django.db.models.functions import Coalesce
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
-
-from . import domain
-from .actors import Actor
-from .models import (
+from leadrefinery.leads import domain
+from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.events import events_insert
+from leadrefinery.leads.models import (
     DispositionReason,
     ImportBatch,
     IntakeRecord,
@@ -26,7 +26,7 @@ from .models import (
     LeadEvent,
     Touch,
 )
-from .services import lead_facts, persistence_rule, reason_facts
+from leadrefinery.leads.services import lead_facts, persistence_rule, reason_facts
 
 UNDO_REASON = "import_undone"
 _QUERY_CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
@@ -198,7 +198,7 @@ def _close_created_leads(
             stage_changed_at=at,
             updated_at=at,
         )
-        LeadEvent.objects.bulk_create(events)
+        events_insert(events)  # nurture and hygiene hear that these leads closed
     report.leads_closed += len(close)
 
 
@@ -232,19 +232,21 @@ def _void_touches_on_existing_leads(
         Lead.objects.filter(pk__in=ids).update(
             last_touch_at=Coalesce(Subquery(latest), F("last_touch_at")), updated_at=at
         )
-    LeadEvent.objects.bulk_create(
-        LeadEvent(
-            lead_id=lead_id,
-            kind=LeadEvent.Kind.IMPORT_UNDONE,
-            occurred_at=at,
-            actor=actor.user,
-            actor_label=actor.label,
-            note=(
-                f"Import batch {batch.pk} ({batch.filename}) undone: its {count} row(s) for "
-                "this lead no longer count"
-            ),
-            data={"batch": batch.pk, "voided_touches": count},
-        )
-        for lead_id, count in per_lead.items()
+    events_insert(
+        [
+            LeadEvent(
+                lead_id=lead_id,
+                kind=LeadEvent.Kind.IMPORT_UNDONE,
+                occurred_at=at,
+                actor=actor.user,
+                actor_label=actor.label,
+                note=(
+                    f"Import batch {batch.pk} ({batch.filename}) undone: its {count} row(s) for "
+                    "this lead no longer count"
+                ),
+                data={"batch": batch.pk, "voided_touches": count},
+            )
+            for lead_id, count in per_lead.items()
+        ]
     )
     report.touches_voided += len(touch_ids)

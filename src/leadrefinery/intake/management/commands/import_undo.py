@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from leadrefinery.accounts.models import User
 from leadrefinery.common.errors import ServiceError
+from leadrefinery.intake.importing import import_batch_undo
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.importing import import_batch_undo
 from leadrefinery.leads.models import ImportBatch
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,18 +29,11 @@ from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, placeholders, update_rows
 from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
-from leadrefinery.dedupe.services import accounts_for, match_batch, review_pairs
-from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
-from leadrefinery.routing import domain as routing_domain
-from leadrefinery.routing.services import Router, account_routing_fields
-from leadrefinery.scoring.services import intake_scorer
-from leadrefinery.sla.services import active_policies, sla_apply_start
-from leadrefinery.tracking.services import intake_identify
-
-from . import domain, pipeline
-from .actors import Actor
-from .events import events_insert
-from .models import (
+from leadrefinery.dedupe.services import RowMatch, accounts_for, match_batch, review_pairs
+from leadrefinery.leads import domain
+from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.events import events_insert
+from leadrefinery.leads.models import (
     Account,
     Campaign,
     Consent,
@@ -54,7 +47,13 @@ from .models import (
     Touch,
     WebForm,
 )
-from .normalize import normalize_inquiry
+from leadrefinery.leads.normalize import normalize_inquiry
+from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
+from leadrefinery.routing import domain as routing_domain
+from leadrefinery.routing.services import Router, account_routing_fields
+from leadrefinery.scoring.services import IntakeScorer, intake_scorer
+from leadrefinery.sla.services import active_policies, sla_apply_start
+from leadrefinery.tracking.services import intake_identify
 
 log = logging.getLogger(__name__)
 
@@ -267,18 +266,56 @@ def process_records(
     return records
 
 
+@dataclass
+class _Batch:
+    """What the phases of ``_materialize`` hand on to each other. The lists run in the order
+    of ``pending``: one matching result, person, lead and attached flag per inquiry."""
+
+    pending: list[_Pending]
+    actor: Actor
+    at: datetime
+    matches: list[RowMatch] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)
+    new_person_ids: set[int] = field(default_factory=set)
+    lead_for: list[Lead] = field(default_factory=list)
+    attached: list[bool] = field(default_factory=list)  # True: the person's open lead
+    new_leads: list[Lead] = field(default_factory=list)
+    routes: dict[int, routing_domain.Decision] = field(default_factory=dict)  # id(lead) ->
+
+    def new(self) -> Iterator[tuple[_Pending, Person, Lead]]:
+        """The inquiries that open a new lead, in batch order."""
+        for p, person, lead, was_attached in zip(
+            self.pending, self.persons, self.lead_for, self.attached, strict=True
+        ):
+            if not was_attached:
+                yield p, person, lead
+
+
 def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None:
+    """Turn clean inquiries into people, leads, touches and timeline, in five phases; each
+    reads and writes once for the whole batch."""
     if not pending:
         return
-    # --- People and accounts: dedupe matching (blocking + scoring), then lead-to-account -
-    people = [p.person for p in pending]
-    matches = match_batch(people)
+    batch = _Batch(pending=pending, actor=actor, at=at)
+    _match_people(batch)
+    _attach_or_open_leads(batch)
+    router, scorer = _route_new_leads(batch)
+    _write_timeline(batch)
+    _after_effects(batch, router=router, scorer=scorer)
+
+
+def _match_people(batch: _Batch) -> None:
+    """People and accounts: dedupe matching (blocking + scoring), then lead-to-account. New
+    people are inserted; known people get the blanks the inquiry fills in."""
+    at = batch.at
+    people = [p.person for p in batch.pending]
+    batch.matches = match_batch(people)
     row_accounts = accounts_for(people, at=at)
 
-    persons: list[Person] = []
+    persons = batch.persons
     new_people: list[Person] = []
     enriched: dict[int, Person] = {}
-    for p, found, account in zip(pending, matches, row_accounts, strict=True):
+    for p, found, account in zip(batch.pending, batch.matches, row_accounts, strict=True):
         match = found.person if found.same_as_row is None else persons[found.same_as_row]
         if match is None:
             match = Person(
@@ -304,35 +341,66 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
     if enriched:
         update_rows(
             list(enriched.values()),
-            [*pending[0].person.keys(), *KEY_FIELDS, "account", "updated_at"],
+            [*batch.pending[0].person.keys(), *KEY_FIELDS, "account", "updated_at"],
         )
+    batch.new_person_ids = {n.pk for n in new_people}
 
-    # --- Leads: one open lead per person and product line ----------------------------
-    new_ids = {n.pk for n in new_people}
-    person_ids = [person.pk for person in persons if person.pk not in new_ids]
+
+def _attach_or_open_leads(batch: _Batch) -> None:
+    """One open lead per person and product line: an inquiry attaches to the person's open
+    lead (one read for the batch), or opens a lead, which a later inquiry of the batch from
+    the same person for the same product line then attaches to. The new leads are not routed
+    yet (``_route_new_leads``) nor stored."""
+    at = batch.at
+    person_ids = [p.pk for p in batch.persons if p.pk not in batch.new_person_ids]
     open_leads: dict[tuple[int, str], Lead] = {}
     if person_ids:
         for lead in Lead.objects.filter(
             person_id__in=person_ids, stage__in=list(domain.OPEN_STAGES)
         ).order_by("pk"):
             open_leads.setdefault((lead.person_id, lead.product_interest), lead)
+    for p, person in zip(batch.pending, batch.persons, strict=True):
+        lead_key = (person.pk, p.lead["product_interest"])
+        existing = open_leads.get(lead_key)
+        if existing is not None:
+            batch.lead_for.append(existing)
+            batch.attached.append(True)
+            continue
+        record = p.record
+        lead = Lead(
+            person=person,
+            account=person.account,
+            stage=domain.Stage.INQUIRY,
+            source=record.source,
+            campaign=record.campaign,
+            received_at=p.received_at,
+            created_at=at,
+            updated_at=at,
+            stage_changed_at=at,
+            assigned_at=at,
+            last_touch_at=p.received_at,
+            import_batch_id=record.import_batch_id,
+            **p.lead,
+        )
+        open_leads[lead_key] = lead
+        batch.new_leads.append(lead)
+        batch.lead_for.append(lead)
+        batch.attached.append(False)
+
+
+def _route_new_leads(batch: _Batch) -> tuple[Router, IntakeScorer]:
+    """Owners and the SLA clock: each new lead gets its temperature (scoring, before routing:
+    a hand-raiser is routed hot), an owner by the routing rules, its first stage and next
+    action; a lead handed to a rep is sales-ready and its speed-to-lead clock runs. Then the
+    new leads are stored. The router and scorer are saved with the after-effects."""
+    at = batch.at
     stage_defaults = _stage_defaults()
     queues = _queues()
     unassigned = next(q for q in queues.values() if q.slug == "unassigned")
     router = Router(at=at)
-    scorer = intake_scorer(at=at)  # fit, hand-raisers and temperature, before routing
+    scorer = intake_scorer(at=at)
     policies: list | None = None
-    new_leads: list[Lead] = []
-    routes: dict[int, routing_domain.Decision] = {}
-    lead_for: list[Lead] = []
-    attached: list[bool] = []
-    for p, person in zip(pending, persons, strict=True):
-        lead_key = (person.pk, p.lead["product_interest"])
-        existing = open_leads.get(lead_key)
-        if existing is not None:
-            lead_for.append(existing)
-            attached.append(True)
-            continue
+    for p, person, lead in batch.new():
         record = p.record
         person_account: Account | None = person.account
         fields = routing_domain.routing_fields(
@@ -345,33 +413,16 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             if isinstance(record.payload.get("extra"), dict)
             else None,
         )
-        p.lead["temperature"] = fields["temperature"] = scorer.temperature(
+        lead.temperature = p.lead["temperature"] = fields["temperature"] = scorer.temperature(
             record.pk, fields, record.payload
         )
         decision = router.choose(
             fields, account_owner_id=person_account.owner_id if person_account else None
         )
-        stage = pipeline.initial_stage(p.lead)
-        if decision.kind == routing_domain.TargetKind.USER and stage == domain.Stage.INQUIRY:
-            stage = domain.Stage.SALES_READY  # handed to a rep: the speed-to-lead clock runs
-        action, minutes = stage_defaults.get(stage, ("Review the lead", 60))
-        lead = Lead(
-            person=person,
-            account=person_account,
-            stage=stage,
-            next_action=action,
-            next_action_due_at=at + timedelta(minutes=minutes),
-            source=record.source,
-            campaign=record.campaign,
-            received_at=p.received_at,
-            created_at=at,
-            updated_at=at,
-            stage_changed_at=at,
-            assigned_at=at,
-            last_touch_at=p.received_at,
-            import_batch_id=record.import_batch_id,
-            **p.lead,
-        )
+        if decision.kind == routing_domain.TargetKind.USER:
+            lead.stage = domain.Stage.SALES_READY  # handed to a rep: the speed-to-lead clock runs
+        lead.next_action, minutes = stage_defaults.get(lead.stage, ("Review the lead", 60))
+        lead.next_action_due_at = at + timedelta(minutes=minutes)
         if decision.kind == routing_domain.TargetKind.USER and decision.id is not None:
             lead.owner_user = router.user(decision.id)
             router.record(decision, router.team_of(decision))
@@ -384,29 +435,32 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             lead.owner_queue = queues[decision.id]
         else:
             lead.owner_queue = unassigned
-        open_leads[lead_key] = lead
-        new_leads.append(lead)
-        routes[id(lead)] = decision
-        lead_for.append(lead)
-        attached.append(False)
-    insert_rows(Lead, new_leads)
+        batch.routes[id(lead)] = decision
+    insert_rows(Lead, batch.new_leads)
+    return router, scorer
 
-    # --- Touches, consents, timeline, record results ---------------------------------
+
+_TOUCH_CHANNEL: dict[str, str] = {
+    IntakeRecord.Channel.FORM: Touch.Channel.FORM,
+    IntakeRecord.Channel.API: Touch.Channel.API,
+    IntakeRecord.Channel.IMPORT: Touch.Channel.IMPORT,
+}
+
+
+def _write_timeline(batch: _Batch) -> None:
+    """Touches, timeline events and consents, one insert each; every record gets its result
+    (the response a replay of the request gets). Possible duplicates go to dedupe's review."""
     touches: list[Touch] = []
     events: list[LeadEvent] = []
     consents: list[Consent] = []
-    touch_channel: dict[str, str] = {
-        IntakeRecord.Channel.FORM: Touch.Channel.FORM,
-        IntakeRecord.Channel.API: Touch.Channel.API,
-        IntakeRecord.Channel.IMPORT: Touch.Channel.IMPORT,
-    }
-    for p, person, lead, was_attached in zip(pending, persons, lead_for, attached, strict=True):
+    rows = zip(batch.pending, batch.persons, batch.lead_for, batch.attached, strict=True)
+    for p, person, lead, was_attached in rows:
         record = p.record
         touches.append(
             Touch(
                 person=person,
                 lead=lead,
-                channel=touch_channel.get(record.channel, Touch.Channel.OTHER),
+                channel=_TOUCH_CHANNEL.get(record.channel, Touch.Channel.OTHER),
                 direction=Touch.Direction.INBOUND,
                 occurred_at=p.received_at,
                 note=p.lead["message"][:2000],
@@ -414,41 +468,14 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
                 import_batch_id=record.import_batch_id,
             )
         )
-        common = dict(lead=lead, occurred_at=at, actor=actor.user, actor_label=actor.label)
-        source_name = record.source.name
-        if was_attached:
-            events.append(
-                LeadEvent(
-                    kind=LeadEvent.Kind.INQUIRY,
-                    note="Another inquiry from the same person for the same product line",
-                    data={"intake_id": record.pk, "source": source_name},
-                    **common,
-                )
-            )
-        else:
-            events.append(
-                LeadEvent(
-                    kind=LeadEvent.Kind.CREATED,
-                    to_stage=lead.stage,
-                    note=f"New inquiry via {record.get_channel_display().lower()} ({source_name})",
-                    data={"intake_id": record.pk, "warnings": list(p.warnings)},
-                    **common,
-                )
-            )
-            events.append(
-                LeadEvent(
-                    kind=LeadEvent.Kind.ASSIGNED,
-                    data={"to": lead.owner_label, "trace": routes[id(lead)].as_trace()},
-                    **common,
-                )
-            )
+        events += _inquiry_events(batch, p, lead, was_attached=was_attached)
         if p.consent:
             consents.append(
                 Consent(
                     person=person,
                     channel="email",
                     basis=Consent.Basis.OPT_IN,
-                    source=f"{record.channel}:{source_name}",
+                    source=f"{record.channel}:{record.source.name}",
                     wording=(record.form.consent_wording if record.form else "")[:1000],
                     ip=record.ip,
                     recorded_at=p.received_at,
@@ -466,33 +493,82 @@ def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None
             "warnings": list(p.warnings),
         }
     events += review_pairs(
-        matches,
-        persons,
-        lead_for,
-        responses=[p.record.response for p in pending],
-        found_by=["import" if p.record.channel == "import" else "intake" for p in pending],
-        actor=actor,
-        at=at,
+        batch.matches,
+        batch.persons,
+        batch.lead_for,
+        responses=[p.record.response for p in batch.pending],
+        found_by=["import" if p.record.channel == "import" else "intake" for p in batch.pending],
+        actor=batch.actor,
+        at=batch.at,
     )
     insert_rows(Touch, touches)
     events_insert(events)  # and the subscribers: cadences hear of the repeat inquiries
     insert_rows(Consent, consents)
+
+
+def _inquiry_events(
+    batch: _Batch, p: _Pending, lead: Lead, *, was_attached: bool
+) -> list[LeadEvent]:
+    """'inquiry' on the open lead it attached to; else 'created' and 'assigned' (with the
+    routing decision's trace) on the new lead."""
+    actor, record = batch.actor, p.record
+    common = dict(lead=lead, occurred_at=batch.at, actor=actor.user, actor_label=actor.label)
+    source_name = record.source.name
+    if was_attached:
+        return [
+            LeadEvent(
+                kind=LeadEvent.Kind.INQUIRY,
+                note="Another inquiry from the same person for the same product line",
+                data={"intake_id": record.pk, "source": source_name},
+                **common,
+            )
+        ]
+    return [
+        LeadEvent(
+            kind=LeadEvent.Kind.CREATED,
+            to_stage=lead.stage,
+            note=f"New inquiry via {record.get_channel_display().lower()} ({source_name})",
+            data={"intake_id": record.pk, "warnings": list(p.warnings)},
+            **common,
+        ),
+        LeadEvent(
+            kind=LeadEvent.Kind.ASSIGNED,
+            data={"to": lead.owner_label, "trace": batch.routes[id(lead)].as_trace()},
+            **common,
+        ),
+    ]
+
+
+def _after_effects(batch: _Batch, *, router: Router, scorer: IntakeScorer) -> None:
+    """Routing counters, scores, tracking's visitor link, 'lead.assigned' in the outbox, and
+    the owners of open leads told of the new inquiry (the cadences hook)."""
+    at = batch.at
     router.save()
     scored = [
-        (p.record.pk, lead, p.record.channel) for p, lead in zip(pending, lead_for, strict=True)
+        (p.record.pk, lead, p.record.channel)
+        for p, lead in zip(batch.pending, batch.lead_for, strict=True)
     ]
     scorer.save(
-        new=[s for s, was in zip(scored, attached, strict=True) if not was],
-        attached=[s for s, was in zip(scored, attached, strict=True) if was],
-        actor=actor,
+        new=[s for s, was in zip(scored, batch.attached, strict=True) if not was],
+        attached=[s for s, was in zip(scored, batch.attached, strict=True) if was],
+        actor=batch.actor,
     )
-    intake_identify(records=[p.record for p in pending], persons=persons, leads=lead_for, at=at)
-    _notify_new_leads(
-        new_leads,
-        pending_by_lead={id(lead): p for p, lead in zip(pending, lead_for, strict=True)},
+    intake_identify(
+        records=[p.record for p in batch.pending],
+        persons=batch.persons,
+        leads=batch.lead_for,
         at=at,
     )
-    attached_leads = {lead.pk: lead for lead, was in zip(lead_for, attached, strict=True) if was}
+    _notify_new_leads(
+        batch.new_leads,
+        pending_by_lead={
+            id(lead): p for p, lead in zip(batch.pending, batch.lead_for, strict=True)
+        },
+        at=at,
+    )
+    attached_leads = {
+        lead.pk: lead for lead, was in zip(batch.lead_for, batch.attached, strict=True) if was
+    }
     if attached_leads:
         for lead in attached_leads.values():
             lead.last_touch_at = max(filter(None, [lead.last_touch_at, at]))

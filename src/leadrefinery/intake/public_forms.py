@@ -31,9 +31,9 @@ from django.core import signing
 from django.http import HttpRequest, QueryDict
 
 from leadrefinery.common.clock import now
+from leadrefinery.leads.models import IntakeRecord, WebForm
 
-from .intake import intake_process, intake_receive
-from .models import IntakeRecord, WebForm
+from .services import intake_process, intake_receive
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from leadrefinery.accounts.models import User
-from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.importing import (
+from leadrefinery.intake.importing import (
     ImportFailed,
     ImportReport,
     import_csv,
     inspect_csv,
     write_error_csv,
 )
+from leadrefinery.leads.actors import Actor
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from leadrefinery.leads.import_mapping import header_key, map_headers
+from leadrefinery.intake.import_mapping import header_key, map_headers
 
 # Header rows as the tools write them.
 SALESFORCE_API = [

@@ -3,8 +3,8 @@ product line, within the file, across imports, and across channels. The dry run 
 
 import pytest
 
+from leadrefinery.intake.importing import import_csv
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.importing import import_csv
 from leadrefinery.leads.models import Lead, Person, Touch
 
 pytestmark = pytest.mark.django_db

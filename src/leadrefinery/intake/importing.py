@@ -32,19 +32,20 @@ from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.dedupe.services import Matcher
-
-from . import domain
-from .actors import Actor
-from .import_mapping import HeaderMapping, accepted_headers, map_headers
-from .intake import OUTCOME_ATTACHED, payload_hash, process_records
-from .models import (
+from leadrefinery.leads import domain
+from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.models import (
     Campaign,
     ImportBatch,
     IntakeRecord,
     Lead,
     Source,
 )
-from .normalize import normalize_inquiry
+from leadrefinery.leads.normalize import normalize_inquiry
+
+from .import_mapping import HeaderMapping, accepted_headers, map_headers
+from .importing_undo import UNDO_REASON, UndoReport, import_batch_undo  # the undo, re-exported
+from .services import OUTCOME_ATTACHED, payload_hash, process_records
 
 _DELIMITERS = ",;\t|"
 _QUERY_CHUNK = 500  # keys per IN (...) query: well under SQLite's variable limit
@@ -544,9 +545,6 @@ def write_error_csv(report: ImportReport, out: TextIO) -> int:
         )
     return len(by_row)
 
-
-# The undo lives in importing_undo.py; it is part of this module's public interface.
-from .importing_undo import UNDO_REASON, UndoReport, import_batch_undo  # noqa: E402
 
 __all__ = [
     "UNDO_REASON",

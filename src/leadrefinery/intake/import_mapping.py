@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .normalize import INTAKE_FIELDS
+from leadrefinery.leads.normalize import INTAKE_FIELDS
 
 # Recognised but not an intake field: where the row came from in the system it was exported
 # from (Salesforce "Lead Source", HubSpot "Original Source"). The import's own --source is what

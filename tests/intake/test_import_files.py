@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from leadrefinery.intake.importing import ImportFailed, RowError, import_csv
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.importing import ImportFailed, RowError, import_csv
 from leadrefinery.leads.models import Campaign, ImportBatch, IntakeRecord, Lead, Person, Source
 
 pytestmark = pytest.mark.django_db

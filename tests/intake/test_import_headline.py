@@ -16,8 +16,8 @@ import phonenumbers
 import pytest
 from django.core.management import call_command
 
+from leadrefinery.intake.importing import import_batch_undo, import_csv
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.importing import import_batch_undo, import_csv
 from leadrefinery.leads.models import (
     Account,
     ImportBatch,

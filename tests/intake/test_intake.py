@@ -5,14 +5,14 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.intake import (
+from leadrefinery.intake.services import (
     IdempotencyConflict,
     intake_process,
     intake_receive,
     intake_retry_sweep,
     process_records,
 )
+from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Consent, IntakeRecord, Lead, Person, Source, Touch
 
 pytestmark = pytest.mark.django_db

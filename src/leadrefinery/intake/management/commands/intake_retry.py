@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from leadrefinery.leads.intake import intake_retry_sweep
+from leadrefinery.intake.services import intake_retry_sweep
 
 
 class Command(BaseCommand):

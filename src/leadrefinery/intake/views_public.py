@@ -18,10 +18,10 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from leadrefinery.leads.models import WebForm
 from leadrefinery.tracking.views import visitor_id
 
 from . import public_forms as pf
-from .models import WebForm
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _render_form(
         "embedded": embedded,
         "action": action,
     }
-    return render(request, "public/form.html", context, status=status)
+    return render(request, "intake/form.html", context, status=status)
 
 
 def _thanks(form: WebForm, embedded: bool) -> HttpResponse:
@@ -99,7 +99,7 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
     if pf.over_rate_limit(form, ip):
         log.info("public form %s: rate limit reached for %s", slug, ip)
         response = render(
-            request, "public/rate_limited.html", {"form": form, "embedded": embedded}, status=429
+            request, "intake/rate_limited.html", {"form": form, "embedded": embedded}, status=429
         )
         response["Retry-After"] = "3600"
         return response
@@ -129,7 +129,7 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def form_thanks(request: HttpRequest, slug: str) -> HttpResponse:
     form = _active_form(slug)
-    return render(request, "public/thanks.html", {"form": form, "embedded": _is_embedded(request)})
+    return render(request, "intake/thanks.html", {"form": form, "embedded": _is_embedded(request)})
 
 
 @require_GET
@@ -145,5 +145,5 @@ def form_embed_js(request: HttpRequest, slug: str) -> HttpResponse:
         "utm_json": json.dumps(list(pf.UTM_FIELDS)),
     }
     return render(
-        request, "public/embed.js", context, content_type="application/javascript; charset=utf-8"
+        request, "intake/embed.js", context, content_type="application/javascript; charset=utf-8"
     )

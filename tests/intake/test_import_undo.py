@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from leadrefinery.common.errors import ServiceError
+from leadrefinery.intake.importing import import_batch_undo, import_csv
+from leadrefinery.intake.services import intake_retry_sweep, process_records
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.importing import import_batch_undo, import_csv
-from leadrefinery.leads.intake import intake_retry_sweep, process_records
 from leadrefinery.leads.models import ImportBatch, IntakeRecord, Lead, LeadEvent, Source, Touch
 from leadrefinery.leads.services import lead_assign, lead_transition, touch_log
 
