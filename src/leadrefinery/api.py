@@ -130,6 +130,7 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/", leads_router)
 api.add_router("/", "leadrefinery.routing.api_queue.router")
 api.add_router("/", "leadrefinery.routing.api.router")
+api.add_router("/", "leadrefinery.sla.api.router")
 api.add_router("/", "leadrefinery.notifications.api.router")
 api.add_router("/", "leadrefinery.nurture.api.router")
 api.add_router("/", "leadrefinery.tracking.api.router")

@@ -144,7 +144,7 @@ def test_team_page_shows_availability_and_a_rep_marks_themselves_away(users, log
 
 def test_a_rep_sets_working_hours_in_words_and_routing_skips_them_outside(users, login_as):
     from leadrefinery.common.clock import frozen
-    from leadrefinery.routing.services import routing_preview
+    from leadrefinery.routing.selectors import routing_preview
 
     ron = login_as(users.rep)
     token = csrf(ron, "/routing/team/")

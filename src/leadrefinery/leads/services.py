@@ -6,7 +6,7 @@ Intake lives in intake.py; CSV import in importing.py.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -17,7 +17,8 @@ from leadrefinery.sla.services import CLOCK_FIELDS, sla_apply_first_touch, sla_r
 
 from . import domain
 from .actors import Actor
-from .models import DispositionReason, Lead, LeadEvent, Queue, StageDefinition, Touch
+from .models import DispositionReason, Lead, LeadEvent, Queue, Touch
+from .selectors import default_next_action, queue_by_slug
 
 MARKETING_QUEUE = "marketing"
 UNASSIGNED_QUEUE = "unassigned"
@@ -49,20 +50,6 @@ def lead_facts(lead: Lead) -> domain.LeadFacts:
         sales_touches=lead.sales_touch_count,
         first_sales_touch_at=lead.first_sales_touch_at,
     )
-
-
-def default_next_action(stage: domain.Stage, at: datetime) -> tuple[str, datetime]:
-    definition = StageDefinition.objects.filter(code=stage).first()
-    if definition is None or not definition.default_next_action:
-        return "Review the lead", at + timedelta(hours=1)
-    return definition.default_next_action, at + timedelta(minutes=definition.default_due_minutes)
-
-
-def queue_by_slug(slug: str) -> Queue:
-    try:
-        return Queue.objects.get(slug=slug)
-    except Queue.DoesNotExist:
-        raise ServiceError(f"the '{slug}' queue is missing; run `refinery migrate`") from None
 
 
 def event_record(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from leadrefinery.accounts.models import Role, Team, User
 from leadrefinery.leads.models import Queue
 
-from . import domain, services
+from . import access, domain, services
 from .models import METHOD_CHOICES, OP_CHOICES, RoutingRule
 
 EXTRA_CONDITION_ROWS = 3
@@ -313,7 +313,7 @@ class AvailabilityForm(forms.Form):
         )
         kwargs.setdefault("prefix", f"u{member.pk}")
         super().__init__(*args, **kwargs)
-        self.sets_caps = services.can_edit_availability(editor, member, services.AVAILABILITY_ALL)
+        self.sets_caps = access.can_edit_availability(editor, member, access.AVAILABILITY_ALL)
         if not self.sets_caps:
             for name in ("routing_weight", "max_open_leads", "max_leads_per_day"):
                 del self.fields[name]
@@ -336,7 +336,7 @@ class AvailabilityForm(forms.Form):
         if "routing_weight" in changes and changes["routing_weight"] is None:
             changes.pop("routing_weight")
         try:
-            services.availability_set(user=self.member, editor=self.editor, changes=changes)
+            services.rep_availability_set(user=self.member, editor=self.editor, changes=changes)
         except services.ConfigRefused as exc:
             for field, messages in exc.errors.items():
                 for message in messages:

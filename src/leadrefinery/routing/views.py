@@ -17,7 +17,7 @@ from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
 from leadrefinery.leads.actors import Actor
 
-from . import selectors, services
+from . import access, selectors, services
 from .forms import AvailabilityForm, PreviewForm, RuleForm
 from .models import RoutingRule
 
@@ -28,7 +28,7 @@ def _user(request: HttpRequest) -> User:
 
 def _editor(request: HttpRequest) -> User:
     user = _user(request)
-    if not services.can_edit_routing(user):
+    if not access.can_edit_routing(user):
         raise PermissionDenied("Only admins and managers edit routing rules.")
     return user
 
@@ -52,7 +52,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     preview = PreviewForm(request.GET if "test" in request.GET else None)
     decision = None
     if preview.is_bound and preview.is_valid():
-        decision = services.routing_preview(preview.lead_fields())
+        decision = selectors.routing_preview(preview.lead_fields())
     return render(
         request,
         "routing/rule_list.html",
@@ -107,7 +107,7 @@ def _team_context(request: HttpRequest, failed: AvailabilityForm | None = None) 
     for team in teams:
         members = []
         for status in team.members:
-            editable = services.can_edit_availability(user, status.user, services.AVAILABILITY_SELF)
+            editable = access.can_edit_availability(user, status.user, access.AVAILABILITY_SELF)
             form = None
             if editable:
                 form = (
@@ -135,7 +135,7 @@ def team(request: HttpRequest) -> HttpResponse:
 def availability(request: HttpRequest, username: str) -> HttpResponse:
     editor = _user(request)
     member = get_object_or_404(User, username=username)
-    if not services.can_edit_availability(editor, member, services.AVAILABILITY_SELF):
+    if not access.can_edit_availability(editor, member, access.AVAILABILITY_SELF):
         raise Http404("No such user")
     form = AvailabilityForm(request.POST, member=member, editor=editor)
     if form.is_valid() and form.save():

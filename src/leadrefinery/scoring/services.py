@@ -95,7 +95,7 @@ def scoring_fields(
 
 
 def lead_fields(lead: Lead, payload: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    from leadrefinery.routing.services import lead_routing_fields
+    from leadrefinery.routing.selectors import lead_routing_fields
 
     return scoring_fields(lead_routing_fields(lead), payload, lead.message)
 
@@ -556,7 +556,8 @@ def lead_heat_up(*, lead: Lead, actor: Actor = ACTOR, at: datetime | None = None
     transaction of the event that made it hot. When no rep can take it, it stays where it is
     and the timeline says why."""
     from leadrefinery.leads.services import lead_assign, lead_transition
-    from leadrefinery.routing.services import Router, lead_routing_fields
+    from leadrefinery.routing.selectors import lead_routing_fields
+    from leadrefinery.routing.services import Router
 
     at = at or now()
     lead = Lead.objects.select_related("person", "account", "source", "campaign").get(pk=lead.pk)

@@ -2,54 +2,25 @@
 
 The clock starts when a lead is handed to a rep (in the intake transaction, or on any later
 assignment to a user) and stops at the first sales touch, which also records speed-to-lead.
-The sweep that walks the escalation ladder lives in sla/sweep.py.
+The sweep that walks the escalation ladder lives in sla/sweep.py. SLA policies are saved here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
 
 from leadrefinery.accounts.models import User
 from leadrefinery.common import config
+from leadrefinery.common.errors import ConfigRefused, validated
 
 from . import domain
 from .business_hours import BusinessCalendar
-from .calendars import holidays_for, user_calendar
 from .models import SlaPolicy
-
-DEFAULT_TERMS = domain.Terms(first_touch=timedelta(hours=1), accept=timedelta(hours=4))
-
-
-def policy_for(
-    policies: Iterable[SlaPolicy], *, temperature: str, source_id: int | None
-) -> SlaPolicy | None:
-    for policy in policies:
-        if policy.temperature and policy.temperature != temperature:
-            continue
-        if policy.source_id and policy.source_id != source_id:
-            continue
-        return policy
-    return None
-
-
-def policy_terms(policy: SlaPolicy | None) -> domain.Terms:
-    if policy is None:
-        return DEFAULT_TERMS
-    return domain.Terms(
-        first_touch=timedelta(minutes=policy.first_touch_minutes),
-        accept=timedelta(minutes=policy.accept_minutes),
-        remind_share=policy.remind_at_percent / 100,
-        notify_manager=policy.notify_manager_at_breach,
-        reassign_after=timedelta(minutes=policy.reassign_after_minutes)
-        if policy.reassign_after_minutes
-        else None,
-        business_hours=policy.business_hours,
-    )
-
-
-def owner_calendar(owner: User, at: datetime) -> BusinessCalendar:
-    return user_calendar(owner, holidays_for(owner.team_id, at))
+from .selectors import owner_calendar, policy_for, policy_terms
 
 
 def sla_apply_start(
@@ -105,3 +76,30 @@ def sla_apply_first_touch(lead, *, at: datetime) -> None:
     earlier time corrects the figure. Wall-clock seconds: what the buyer waited."""
     lead.speed_to_lead_seconds = int(domain.speed_to_lead(lead.received_at, at).total_seconds())
     lead.sla_due_at = None
+
+
+@transaction.atomic
+def sla_policy_save(*, policy: SlaPolicy | None = None, changes: Mapping[str, Any]) -> SlaPolicy:
+    """Create or change an SLA policy; validated by ``SlaPolicy.clean``."""
+    allowed = {
+        "name",
+        "order",
+        "active",
+        "temperature",
+        "source",
+        "first_touch_minutes",
+        "accept_minutes",
+        "business_hours",
+        "remind_at_percent",
+        "notify_manager_at_breach",
+        "reassign_after_minutes",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ConfigRefused({k: ["cannot be set"] for k in sorted(unknown)})
+    policy = policy or SlaPolicy()
+    for key, value in changes.items():
+        setattr(policy, key, value)
+    validated(policy)
+    policy.save()
+    return policy

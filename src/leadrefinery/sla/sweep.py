@@ -23,11 +23,12 @@ from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Lead, LeadEvent, Queue
 from leadrefinery.notifications.services import notify
 from leadrefinery.routing import domain as routing_domain
-from leadrefinery.routing.services import Router, lead_routing_fields
+from leadrefinery.routing.selectors import lead_routing_fields
+from leadrefinery.routing.services import Router
 
 from . import domain
 from .domain import Step
-from .services import owner_calendar, policy_terms
+from .selectors import owner_calendar, policy_terms
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,8 @@ def _breach(lead: Lead, owner: User, clock: domain.Clock, fact: str, at: datetim
 
 
 def _reassign(lead: Lead, owner: User, fact: str, at: datetime) -> None:
-    from leadrefinery.leads.services import lead_assign, queue_by_slug
+    from leadrefinery.leads.selectors import queue_by_slug
+    from leadrefinery.leads.services import lead_assign
 
     router = Router(at=at)
     account_owner_id = lead.account.owner_id if lead.account else None
