@@ -17,7 +17,7 @@ from ninja import Header, Path, Query, Router, Status
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.common import config
 from leadrefinery.leads.access import access_lead, visible_to
-from leadrefinery.scoring.services import lead_score_summary
+from leadrefinery.scoring.selectors import lead_score_summary
 
 from . import domain
 from .actors import Actor

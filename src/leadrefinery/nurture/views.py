@@ -36,7 +36,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if send is None:
         return render(request, "nurture/unsubscribe.html", {"unknown": True}, status=404)
     if request.method == "POST":
-        services.unsubscribe(token=send.token, ip=_client_ip(request))
+        services.send_unsubscribe(token=send.token, ip=_client_ip(request))
         return render(request, "nurture/unsubscribe.html", {"done": True, "send": send})
     return render(request, "nurture/unsubscribe.html", {"send": send})
 

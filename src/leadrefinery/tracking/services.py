@@ -21,7 +21,7 @@ from leadrefinery.common.db import insert_rows, update_rows
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.models import Lead, Person, Touch
 from leadrefinery.scoring import domain as scoring_domain
-from leadrefinery.scoring.services import score_events
+from leadrefinery.scoring.services import events_score
 
 from .models import Hit, TrackedEvent, Visit, Visitor
 from .signals import email_engaged
@@ -170,7 +170,7 @@ def _flush_batch(*, limit: int, at: datetime, visitor_keys: list[str] | None = N
                 ),
             )
         )
-    score_events(items=items, at=at)
+    events_score(items=items, at=at)
     _touched(touches, at)
     for h in emails:
         answers = email_engaged.send_robust(
@@ -320,7 +320,7 @@ def visitors_identify(
         visit.person_id = touch.person_id
         visit.touch = touch
     update_rows(visits, ["person", "touch"])
-    score_events(
+    events_score(
         items=[
             (
                 t.lead_id,
@@ -461,7 +461,7 @@ def events_ingest(*, events: Sequence[EventIn], at: datetime | None = None) -> I
     for row, touch in zip(fresh, touches, strict=True):
         row.touch = touch
     update_rows(fresh, ["touch"])
-    score_events(
+    events_score(
         items=[
             (
                 row.lead_id,
