@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
-from .business_hours import BusinessCalendar, add_business_time, business_time_between
+from .business_hours import BusinessCalendar, add_business_time
 
 
 class Step(IntEnum):
@@ -72,10 +72,3 @@ def start_clock(terms: Terms, calendar: BusinessCalendar, at: datetime) -> Clock
 def speed_to_lead(received_at: datetime, first_touch_at: datetime) -> timedelta:
     """Wall-clock time from inquiry to first sales touch (what the buyer experienced)."""
     return max(timedelta(0), first_touch_at - received_at)
-
-
-def business_speed_to_lead(
-    calendar: BusinessCalendar, received_at: datetime, first_touch_at: datetime
-) -> timedelta:
-    """The same, in the owner's working time (what the rep is held to)."""
-    return business_time_between(calendar, received_at, first_touch_at)

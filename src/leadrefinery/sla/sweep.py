@@ -21,7 +21,7 @@ from leadrefinery.common.clock import now
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Lead, LeadEvent, Queue
-from leadrefinery.notifications.services import notify
+from leadrefinery.notifications.services import lead_notify
 from leadrefinery.routing import domain as routing_domain
 from leadrefinery.routing.selectors import lead_routing_fields
 from leadrefinery.routing.services import Router
@@ -149,7 +149,7 @@ def _remind(lead: Lead, owner: User, clock: domain.Clock, fact: str, at: datetim
         f"SLA reminder sent to {owner}: first contact due by {clock.first_touch_due:%Y-%m-%d %H:%M} UTC",
         {"sla": "reminded", "owner": owner.username, "due_at": clock.first_touch_due.isoformat()},
     )
-    notify(event="lead.sla_warning", lead=lead, fact=fact, at=at)
+    lead_notify(event="lead.sla_warning", lead=lead, fact=fact, at=at)
 
 
 def _breach(lead: Lead, owner: User, clock: domain.Clock, fact: str, at: datetime) -> None:
@@ -178,7 +178,7 @@ def _breach(lead: Lead, owner: User, clock: domain.Clock, fact: str, at: datetim
             "notified": recipients,
         },
     )
-    notify(event="lead.sla_breached", lead=lead, fact=fact, recipients=recipients, at=at)
+    lead_notify(event="lead.sla_breached", lead=lead, fact=fact, recipients=recipients, at=at)
 
 
 def _reassign(lead: Lead, owner: User, fact: str, at: datetime) -> None:
@@ -202,7 +202,7 @@ def _reassign(lead: Lead, owner: User, fact: str, at: datetime) -> None:
         target = {"owner_queue": queue_by_slug("unassigned")}
     lead = lead_assign(lead=lead, actor=ACTOR, trace=trace, note=because, at=at, **target)
     recipients = [u.email for u in (lead.owner_user, owner) if u is not None and u.email]
-    notify(
+    lead_notify(
         event="lead.reassigned",
         lead=lead,
         fact=fact,
