@@ -10,9 +10,8 @@ def can_edit_routing(user: User) -> bool:
     return bool(user.is_active and (user.is_admin_role or user.role == Role.MANAGER))
 
 
+# What a rep may set on themselves; the rest (weight and caps) is for their manager or an admin.
 AVAILABILITY_SELF = frozenset({"away_until", "working_hours", "time_zone"})
-
-
 AVAILABILITY_ALL = AVAILABILITY_SELF | {"routing_weight", "max_open_leads", "max_leads_per_day"}
 
 
