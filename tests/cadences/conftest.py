@@ -44,7 +44,8 @@ def work_cadence(frozen_now) -> Callable[..., Any]:
     """work_cadence(lead, rep, steps=None, outcome="no_answer"): do the due steps in order,
     each at its due time on the frozen clock (calls get ``outcome``); returns the lead."""
     from leadrefinery.cadences.models import Enrollment
-    from leadrefinery.cadences.services import step_complete, template_steps
+    from leadrefinery.cadences.selectors import template_steps
+    from leadrefinery.cadences.services import step_complete
     from leadrefinery.leads.models import Lead
 
     def work(lead, rep, steps: int | None = None, outcome: str = "no_answer"):

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from leadrefinery.cadences.models import Enrollment
-from leadrefinery.cadences.services import template_steps
+from leadrefinery.cadences.selectors import template_steps
 from leadrefinery.leads.models import Lead, Touch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,8 +11,8 @@ from django.core.management import call_command
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
+from leadrefinery.dedupe.merging import person_merge, person_unmerge
 from leadrefinery.dedupe.models import DuplicatePair
-from leadrefinery.dedupe.services import person_merge, person_unmerge
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Consent, Lead, LeadEvent, Person, Touch
 

@@ -46,6 +46,8 @@ def test_every_app_that_follows_leads_is_listed_and_its_handlers_load():
     assert {"cadences", "sla", "nurture", "routing"} <= apps
     for s in registered:
         assert callable(events._handler(s.handler)), s.handler
+    for section in events._sections():
+        assert callable(events._handler(section.reader)), section.reader
     out = io.StringIO()
     call_command("subscribers", stdout=out)
     assert "nurture: exits" in out.getvalue() and "follows:" in out.getvalue()

@@ -10,11 +10,11 @@ from django.db import connection
 
 from leadrefinery.notifications.dispatch import message_id, outbox_dispatch
 from leadrefinery.notifications.models import OutboxMessage
-from leadrefinery.notifications.services import notify
+from leadrefinery.notifications.services import lead_notify
 
 
 def _queue_mail(lead, fact: str, *addresses: str) -> list[OutboxMessage]:
-    rows = notify(event="lead.assigned", lead=lead, fact=fact, recipients=list(addresses))
+    rows = lead_notify(event="lead.assigned", lead=lead, fact=fact, recipients=list(addresses))
     assert all(r.kind == "email" for r in rows)
     return rows
 

@@ -11,7 +11,7 @@ import pytest
 
 from leadrefinery.notifications.dispatch import MAX_ATTEMPTS, outbox_dispatch
 from leadrefinery.notifications.models import OutboxMessage, WebhookDelivery
-from leadrefinery.notifications.services import notify
+from leadrefinery.notifications.services import lead_notify
 from leadrefinery.notifications.webhooks import webhook_create, webhook_deactivate
 
 
@@ -31,7 +31,9 @@ def lead(make_lead):
 
 
 def _hook_rows(lead, fact="assign-1", event="lead.assigned"):
-    rows = [r for r in notify(event=event, lead=lead, fact=fact, recipients=[]) if r.endpoint_id]
+    rows = [
+        r for r in lead_notify(event=event, lead=lead, fact=fact, recipients=[]) if r.endpoint_id
+    ]
     assert rows
     return rows
 
@@ -66,7 +68,7 @@ def test_receiver_gets_a_signed_post_it_can_verify(receiver, lead, users, frozen
 
 def test_endpoint_only_gets_the_events_it_subscribed_to(receiver, lead, users, frozen_now):
     webhook_create(url=receiver.url, events=["lead.sla_breached"], created_by=users.admin)
-    assert notify(event="lead.assigned", lead=lead, fact="x", recipients=[]) == []
+    assert lead_notify(event="lead.assigned", lead=lead, fact="x", recipients=[]) == []
     _hook_rows(lead, event="lead.sla_breached")
     outbox_dispatch()
     assert [r.headers["X-Refinery-Event"] for r in receiver.requests] == ["lead.sla_breached"]
@@ -176,4 +178,4 @@ def test_a_deactivated_endpoint_gets_nothing_more(receiver, lead, users, frozen_
     assert row.status == "dead"
     assert "deactivated" in row.last_error
     # And no new rows are queued for it.
-    assert notify(event="lead.assigned", lead=lead, fact="again", recipients=[]) == []
+    assert lead_notify(event="lead.assigned", lead=lead, fact="again", recipients=[]) == []

@@ -9,7 +9,7 @@ from django.utils.module_loading import import_string
 
 from leadrefinery.common.jobs import REGISTRY
 from leadrefinery.notifications.models import OutboxMessage
-from leadrefinery.notifications.services import notify
+from leadrefinery.notifications.services import lead_notify
 
 
 def test_the_worker_runs_the_dispatch_every_minute():
@@ -25,7 +25,7 @@ def test_refinery_outbox_send_reports_what_it_did(
 
     lead = make_lead()
     webhook_create(url=closed_port_url, created_by=users.admin)
-    notify(event="lead.assigned", lead=lead, fact="a", recipients=["ron@example.com"])
+    lead_notify(event="lead.assigned", lead=lead, fact="a", recipients=["ron@example.com"])
     out = io.StringIO()
     call_command("outbox_send", "--all", stdout=out)
     assert out.getvalue().strip() == ("Sent 1 message(s); 1 failed and will be retried; 0 gave up.")

@@ -111,12 +111,12 @@ def test_update_and_delete_deactivates(admin_api):
 
 def test_delivery_log_through_the_api(admin_api, receiver, make_lead, frozen_now):
     from leadrefinery.notifications.dispatch import outbox_dispatch
-    from leadrefinery.notifications.services import notify
+    from leadrefinery.notifications.services import lead_notify
 
     lead = make_lead()
     receiver.statuses = [500, 200]
     created = admin_api.call("post", "/webhooks", {"url": receiver.url}).json()
-    notify(event="lead.assigned", lead=lead, fact="a", recipients=[])
+    lead_notify(event="lead.assigned", lead=lead, fact="a", recipients=[])
     outbox_dispatch()
 
     (first,) = admin_api.call("get", f"/webhooks/{created['id']}/deliveries").json()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from leadrefinery.notifications.dispatch import outbox_dispatch
 from leadrefinery.notifications.models import WebhookEndpoint
-from leadrefinery.notifications.services import notify
+from leadrefinery.notifications.services import lead_notify
 from leadrefinery.notifications.webhooks import webhook_create
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -59,7 +59,7 @@ def test_delivery_log_shows_status_duration_error_and_retry_time(
     lead = make_lead()
     receiver.statuses = [500, 200]
     created = webhook_create(url=receiver.url, created_by=users.admin)
-    notify(event="lead.assigned", lead=lead, fact="a", recipients=[])
+    lead_notify(event="lead.assigned", lead=lead, fact="a", recipients=[])
     outbox_dispatch()
     retry_at = frozen_now.at + timedelta(minutes=1)
 

@@ -48,7 +48,7 @@ def test_without_consent_in_an_opt_in_country_nothing_is_sent(
 def test_a_merged_person_keeps_the_stricter_consent(
     smtp_server, make_program, nurture_lead, frozen_now
 ):
-    from leadrefinery.dedupe.services import person_merge
+    from leadrefinery.dedupe.merging import person_merge
 
     make_program(entry_rules=["new_inquiry"], name="First")
     work = nurture_lead(first_name="Sam", email="sam@work.example", country="GB", consent=True)

@@ -28,7 +28,7 @@ def test_the_program_page_counts_sends_opens_clicks_unsubscribes_per_message(
     services.engagement_record(message_ref=sends[leads[0].pk].ref, kind="open")
     services.engagement_record(message_ref=sends[leads[0].pk].ref, kind="open")
     services.engagement_record(message_ref=sends[leads[1].pk].ref, kind="click")
-    services.unsubscribe(token=sends[leads[2].pk].token)
+    services.send_unsubscribe(token=sends[leads[2].pk].token)
 
     client = client_for(users.marketer)
     with django_assert_max_num_queries(12):

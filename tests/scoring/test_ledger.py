@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from leadrefinery.scoring import domain
 from leadrefinery.scoring.models import LeadScore, ScoreLog, ScoringRule
 from leadrefinery.scoring.rules import scoring_rule_save
-from leadrefinery.scoring.services import decay_sweep, score_events
+from leadrefinery.scoring.services import decay_sweep, events_score
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_totals_equal_the_sum_of_their_logs_after_random_event_sequences(
     for kind, what, hours in steps:
         if kind == "event":
             at = frozen_now.at + timedelta(hours=hours)
-            score_events(items=[(lead.pk, domain.Event(type=what, at=at))])
+            events_score(items=[(lead.pk, domain.Event(type=what, at=at))])
         elif kind == "wait":
             frozen_now.advance(timedelta(days=what))
         else:
@@ -59,7 +59,7 @@ def test_totals_equal_the_sum_of_their_logs_after_random_event_sequences(
 
 def test_engagement_decays_with_the_half_life_on_a_frozen_clock(make_lead, frozen_now):
     lead = make_lead()  # an API inquiry: 10 points, half-life 60 days
-    score_events(items=[(lead.pk, domain.Event(type="webinar", at=frozen_now.at))])  # 20, 60 days
+    events_score(items=[(lead.pk, domain.Event(type="webinar", at=frozen_now.at))])  # 20, 60 days
     assert assert_ledger_balances(lead).engagement == 30
 
     frozen_now.advance(timedelta(days=60))
@@ -91,15 +91,15 @@ def test_the_sweep_touches_only_leads_that_are_due(make_lead, frozen_now):
 def test_page_visit_points_are_capped_per_day(make_lead, frozen_now):
     lead = make_lead()
     visits = [(lead.pk, domain.Event(type="page_visit", at=frozen_now.at)) for _ in range(8)]
-    score_events(items=visits)
+    events_score(items=visits)
     logs = ScoreLog.objects.filter(lead=lead, event_type="page_visit")
     assert sum(logs.values_list("delta", flat=True)) == 15  # 3 points each, at most 15 a day
 
-    score_events(items=visits[:2])  # the same day, later: still capped
+    events_score(items=visits[:2])  # the same day, later: still capped
     assert sum(logs.values_list("delta", flat=True)) == 15
 
     frozen_now.advance(timedelta(days=1))
-    score_events(items=[(lead.pk, domain.Event(type="page_visit", at=frozen_now.at))] * 2)
+    events_score(items=[(lead.pk, domain.Event(type="page_visit", at=frozen_now.at))] * 2)
     assert sum(logs.values_list("delta", flat=True)) == 21
     assert_ledger_balances(lead)
 

@@ -8,7 +8,7 @@ from django.test import Client
 from leadrefinery.leads.models import Lead
 from leadrefinery.scoring import domain
 from leadrefinery.scoring.models import ScoringRule
-from leadrefinery.scoring.services import score_events
+from leadrefinery.scoring.services import events_score
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def client_for(user) -> Client:
 
 def test_the_lead_page_shows_grade_engagement_temperature_and_reasons(users, make_lead):
     lead = make_lead(title="Plant Director", company="Acme")
-    score_events(items=[(lead.pk, domain.Event(type="webinar", at=lead.received_at))])
+    events_score(items=[(lead.pk, domain.Event(type="webinar", at=lead.received_at))])
 
     page = client_for(users.admin).get(f"/leads/{lead.pk}/").content.decode()
 

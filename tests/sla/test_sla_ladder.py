@@ -8,7 +8,8 @@ import pytest
 from leadrefinery.common.clock import frozen
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import LeadEvent
-from leadrefinery.leads.services import lead_assign, lead_dispose, queue_by_slug, touch_log
+from leadrefinery.leads.selectors import queue_by_slug
+from leadrefinery.leads.services import lead_assign, lead_dispose, touch_log
 from leadrefinery.notifications.models import OutboxMessage, WebhookEndpoint
 from leadrefinery.sla.models import SlaPolicy
 from leadrefinery.sla.sweep import sla_sweep

@@ -25,7 +25,7 @@ from leadrefinery.leads.api_actions import field_errors, iso_text_only
 from leadrefinery.leads.models import Lead
 from leadrefinery.leads.schemas import MAX_ID, LeadItem, Message, ValidationErrorOut
 
-from . import selectors, services
+from . import access, selectors, services
 from .models import CadenceStep, CadenceTemplate, OutcomeCheck
 
 router = Router(tags=["cadences"])
@@ -143,7 +143,7 @@ def cadence_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def _save(request: HttpRequest, template: CadenceTemplate | None, payload: CadenceIn) -> Status:
-    if not services.can_edit_cadences(_user(request)):
+    if not access.can_edit_cadences(_user(request)):
         return Status(403, {"detail": ADMINS_ONLY})
     data = payload.model_dump()
     steps = data.pop("steps")
@@ -151,7 +151,7 @@ def _save(request: HttpRequest, template: CadenceTemplate | None, payload: Caden
         saved = services.cadence_template_save(template=template, changes=data, steps=steps)
     except ConfigRefused as exc:
         return Status(422, _config_errors(exc.errors))
-    return Status(200 if template else 201, _cadence_out(saved, services.template_steps(saved.pk)))
+    return Status(200 if template else 201, _cadence_out(saved, selectors.template_steps(saved.pk)))
 
 
 @router.post(

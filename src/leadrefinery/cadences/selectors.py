@@ -177,3 +177,7 @@ def templates_with_steps() -> list[tuple[CadenceTemplate, list[CadenceStep]]]:
     for step in CadenceStep.objects.order_by("template_id", "position"):
         steps.setdefault(step.template_id, []).append(step)
     return [(t, steps[t.pk]) for t in templates]
+
+
+def template_steps(template_id: int) -> list[CadenceStep]:
+    return list(CadenceStep.objects.filter(template_id=template_id).order_by("position"))

@@ -13,10 +13,10 @@ from typing import Any
 
 from django.db import transaction
 
-from leadrefinery.accounts.models import Role, User
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ConfigRefused, ServiceError
 from leadrefinery.leads import domain as lead_domain
+from leadrefinery.leads import selectors as lead_selectors
 from leadrefinery.leads import services as lead_services
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import DispositionReason, Lead, LeadEvent, Queue, Touch
@@ -24,10 +24,12 @@ from leadrefinery.leads.services import event_record
 from leadrefinery.routing import domain as routing_domain
 from leadrefinery.routing.services import Router, lead_routing_fields
 from leadrefinery.sla.business_hours import BusinessCalendar
-from leadrefinery.sla.services import owner_calendar
+from leadrefinery.sla.selectors import owner_calendar
 
 from . import domain, notify
+from .access import can_work_lead
 from .models import CadenceStep, CadenceTemplate, Enrollment, OutcomeCheck
+from .selectors import template_steps
 
 ACTOR = Actor.system("cadence")
 WORKING = lead_domain.Stage.WORKING
@@ -39,10 +41,6 @@ SALES_READY = lead_domain.Stage.SALES_READY
 
 def default_template() -> CadenceTemplate | None:
     return CadenceTemplate.objects.filter(active=True, is_default=True).first()
-
-
-def template_steps(template_id: int) -> list[CadenceStep]:
-    return list(CadenceStep.objects.filter(template_id=template_id).order_by("position"))
 
 
 def running_enrollment(lead: Lead, *, lock: bool = False) -> Enrollment | None:
@@ -70,30 +68,14 @@ def _step_at(steps: list[CadenceStep], position: int) -> CadenceStep | None:
     return steps[position - 1] if 0 < position <= len(steps) else None
 
 
-def step_action(step: CadenceStep, total: int) -> str:
+def _step_action(step: CadenceStep, total: int) -> str:
     """The lead's next action while ``step`` is due: what the rep sees in the lists."""
     return f"Step {step.position} of {total}: {step.title}"[:200]
 
 
-def _is_manager_of(user: User, lead: Lead) -> bool:
-    if user.is_admin_role:
-        return True
-    owner = lead.owner_user
-    return bool(
-        user.role == Role.MANAGER
-        and owner is not None
-        and owner.team_id
-        and (owner.team_id == user.team_id or owner.team_id in _managed(user))
-    )
-
-
-def _managed(user: User) -> set[int]:
-    return set(user.managed_teams.values_list("pk", flat=True))
-
-
 def _require_owner(actor: Actor, lead: Lead, what: str) -> None:
     user = actor.user
-    if user is None or lead.owner_user_id == user.pk or _is_manager_of(user, lead):
+    if user is None or can_work_lead(user, lead):
         return
     raise ServiceError(f"only the lead's owner (or their manager) can {what}", field="lead")
 
@@ -134,7 +116,7 @@ def _schedule(enrollment: Enrollment, lead: Lead, steps: list[CadenceStep], at: 
     enrollment.step_due_at = due.at
     enrollment.next_step_due_at = domain.overdue_at(calendar, due.at)
     enrollment.overdue_notified_step = None
-    _set_next(lead, step_action(step, len(steps)), due.at, at)
+    _set_next(lead, _step_action(step, len(steps)), due.at, at)
     return due.reason
 
 
@@ -282,7 +264,7 @@ def _reroute(lead: Lead, *, actor: Actor, because: str, at: datetime) -> Lead:
     elif decision.kind == routing_domain.TargetKind.QUEUE and decision.id is not None:
         target = {"owner_queue": Queue.objects.get(pk=decision.id)}
     else:
-        target = {"owner_queue": lead_services.queue_by_slug(lead_services.UNASSIGNED_QUEUE)}
+        target = {"owner_queue": lead_selectors.queue_by_slug(lead_services.UNASSIGNED_QUEUE)}
     lead = lead_services.lead_assign(
         lead=lead, actor=actor, trace=trace, note=because, at=at, **target
     )
@@ -575,10 +557,6 @@ def outcome_check_record(
 
 
 # --- Editing cadences ----------------------------------------------------------------------------
-
-
-def can_edit_cadences(user: User) -> bool:
-    return bool(user.is_active and user.is_admin_role)
 
 
 _TEMPLATE_FIELDS = ("name", "description", "active", "is_default", "end_wait_days")

@@ -29,7 +29,7 @@ from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import DispositionReason, Touch
 from leadrefinery.leads.services import lead_note_add, touch_log
 
-from . import domain, selectors, services
+from . import access, domain, selectors, services
 from .models import CadenceTemplate, OutcomeCheck
 
 
@@ -194,7 +194,7 @@ def outcome_check_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _editor(request: HttpRequest) -> User:
     user = _user(request)
-    if not services.can_edit_cadences(user):
+    if not access.can_edit_cadences(user):
         raise PermissionDenied("Only admins edit cadences.")
     return user
 
@@ -267,7 +267,7 @@ def cadence_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         values = changes
     else:
         shown = (
-            [{k: getattr(s, k) for k in STEP_KEYS} for s in services.template_steps(template.pk)]
+            [{k: getattr(s, k) for k in STEP_KEYS} for s in selectors.template_steps(template.pk)]
             if template
             else []
         )

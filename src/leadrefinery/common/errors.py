@@ -4,6 +4,9 @@ views, the API and the CLI turn them into a form error, a 4xx answer or a messag
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
 
 
 class ServiceError(Exception):
@@ -24,3 +27,11 @@ class ConfigRefused(Exception):
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
         self.errors = dict(errors)
+
+
+def validated(obj: Any) -> None:
+    """``full_clean`` a configuration row, its errors raised as ConfigRefused."""
+    try:
+        obj.full_clean(exclude=["created_at", "updated_at"])
+    except ValidationError as exc:
+        raise ConfigRefused({k: [str(m) for m in v] for k, v in exc.message_dict.items()}) from exc

@@ -28,7 +28,7 @@ from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Person
 from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
 
-from . import selectors, services
+from . import merging, selectors
 from .models import DuplicatePair
 
 router = Router(tags=["duplicates"])
@@ -79,7 +79,7 @@ class DuplicateFilters(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-MergeField = services.MergeField
+MergeField = merging.MergeField
 
 
 class DuplicateMergeIn(Schema):
@@ -89,8 +89,8 @@ class DuplicateMergeIn(Schema):
     )
     take_from_loser: list[MergeField] = Field(
         default_factory=list,
-        max_length=len(services.MERGE_FIELDS),
-        description=f"fields whose value the merged record provides: {', '.join(services.MERGE_FIELDS)}",
+        max_length=len(merging.MERGE_FIELDS),
+        description=f"fields whose value the merged record provides: {', '.join(merging.MERGE_FIELDS)}",
     )
     reason: str = Field("", max_length=300, pattern=r"^[^\x00]*$")
 
@@ -193,7 +193,7 @@ def duplicate_merge(request: HttpRequest, payload: DuplicateMergeIn, pair_id: in
             ),
         )
     try:
-        result = services.duplicate_merge(
+        result = merging.duplicate_merge(
             pair=pair,
             actor=Actor.of(user),
             survivor_id=payload.survivor_id,
@@ -239,7 +239,7 @@ def duplicate_dismiss(
     if pair is None:
         return Status(404, NOT_FOUND)
     try:
-        pair = services.duplicate_dismiss(pair=pair, actor=Actor.of(user), note=payload.note)
+        pair = merging.duplicate_dismiss(pair=pair, actor=Actor.of(user), note=payload.note)
     except ServiceError as exc:
         return Status(409, {"detail": exc.message})
     return Status(200, pair_out(pair))

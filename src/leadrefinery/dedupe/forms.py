@@ -6,7 +6,7 @@ from django import forms
 
 from leadrefinery.leads.models import Person
 
-from . import services
+from . import merging
 from .models import DuplicatePair
 
 SIDES = [("a", "A"), ("b", "B")]
@@ -19,7 +19,7 @@ class MergeForm(forms.Form):
     def __init__(self, *args, pair: DuplicatePair, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.pair = pair
-        for name in services.MERGE_FIELDS:
+        for name in merging.MERGE_FIELDS:
             self.fields[f"value_{name}"] = forms.ChoiceField(
                 choices=SIDES, required=False, widget=forms.RadioSelect
             )
@@ -31,7 +31,7 @@ class MergeForm(forms.Form):
         survivor = self.pair.person_a if side == "a" else self.pair.person_b
         takes = [
             name
-            for name in services.MERGE_FIELDS
+            for name in merging.MERGE_FIELDS
             if self.cleaned_data.get(f"value_{name}") not in ("", None, side)
         ]
         return survivor, takes

@@ -236,12 +236,6 @@ def email_key(email: str) -> str:
     return f"{local}@{domain}"
 
 
-def is_role_address(email: str) -> bool:
-    """info@, sales@, ...: a shared mailbox, so the same address is not the same human."""
-    local = email_parts(email)[0].split("+", 1)[0] if "@" in email else ""
-    return local in ROLE_LOCAL_PARTS
-
-
 def _host(website: str) -> str:
     text = website.strip().lower()
     if not text:

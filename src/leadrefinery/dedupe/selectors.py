@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -368,3 +369,8 @@ __all__ = [
     "people_leads",
     "record_of",
 ]
+
+
+def thresholds() -> tuple[float, float]:
+    """(auto, review) from the settings."""
+    return settings.REFINERY_DEDUPE_AUTO, settings.REFINERY_DEDUPE_REVIEW

@@ -1,5 +1,6 @@
 """Writes for dedupe: matching a batch of inquiries, proposing possible duplicates, linking
-people to accounts, merging two people, and remembering "not a duplicate".
+people to accounts, and scanning stored people for duplicates. Merging two people and
+deciding a reviewed pair are in merging.py.
 
 Every write is a keyword-only, atomic service that records timeline events (LeadEvent) with
 the actor and the reason. Refusals raise ``ServiceError`` with a message fit to show the user.
@@ -11,49 +12,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, TypeVar, get_args
+from typing import TypeVar
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from rapidfuzz import fuzz
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, placeholders, read_in_bulk, read_where
-from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import events_insert
-from leadrefinery.leads.models import Account, Consent, Lead, LeadEvent, Person, Touch
-from leadrefinery.leads.services import event_record
+from leadrefinery.leads.models import Account, Lead, LeadEvent, Person
 
 from . import domain, keys, selectors
 from .models import DuplicatePair
-
-# A person's own fields a reviewer may take from either side when merging (the API's schema
-# validates against the same Literal).
-MergeField = Literal[
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "title",
-    "company_name",
-    "website",
-    "country",
-    "region",
-    "city",
-    "postcode",
-    "street",
-    "language",
-]
-MERGE_FIELDS: tuple[str, ...] = get_args(MergeField)
-
-
-def thresholds() -> tuple[float, float]:
-    """(auto, review) from the settings."""
-    return settings.REFINERY_DEDUPE_AUTO, settings.REFINERY_DEDUPE_REVIEW
-
 
 # --- Matching a batch of inquiries ----------------------------------------------------------
 
@@ -83,7 +55,7 @@ class Matcher:
     call, whatever the number of rows."""
 
     def __init__(self, *, auto: float | None = None, review: float | None = None) -> None:
-        default_auto, default_review = thresholds()
+        default_auto, default_review = selectors.thresholds()
         self.auto = default_auto if auto is None else auto
         self.review = default_review if review is None else review
         self.rows = 0
@@ -369,353 +341,6 @@ def _fuzzy_account(
 # --- Merge and dismiss ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MergeResult:
-    survivor: Person
-    loser: Person
-    leads_moved: int
-    leads_merged: int
-    touches_moved: int
-    consents_moved: int
-    consent_withdrawn: bool
-
-
-def _describe(person: Person) -> str:
-    return f"{person.display_name} (person {person.pk})"
-
-
-def person_unmerge(*, person: Person, actor: Actor) -> None:
-    """Always refused: a merge is not undone (the loser stays as provenance)."""
-    if person.merged_into_id is None:
-        raise ServiceError(f"{_describe(person)} was never merged; there is nothing to undo")
-    raise ServiceError(
-        f"{_describe(person)} was merged into person {person.merged_into_id}"
-        f"{' on ' + person.merged_at.strftime('%Y-%m-%d %H:%M') if person.merged_at else ''}; "
-        "a merge cannot be undone. Its leads, touches and consents now belong to the survivor, "
-        "and its own record is kept as provenance."
-    )
-
-
-@transaction.atomic
-def person_merge(
-    *,
-    survivor: Person,
-    loser: Person,
-    actor: Actor,
-    reason: str = "",
-    take_from_loser: Sequence[str] = (),
-    pair: DuplicatePair | None = None,
-    at: datetime | None = None,
-) -> MergeResult:
-    """Merge ``loser`` into ``survivor``: the survivor keeps every touch, lead, consent and
-    timeline event; the most restrictive consent wins; ``take_from_loser`` names the fields
-    whose value the loser's record provides. The loser is kept as ``merged`` with a pointer,
-    who merged it, when and why. Raises ServiceError when either was merged already."""
-    at = at or now()
-    unknown = sorted(set(take_from_loser) - set(MERGE_FIELDS))
-    if unknown:
-        raise ServiceError(f"unknown field(s) to take: {', '.join(unknown)}", field="fields")
-    if survivor.pk == loser.pk:
-        raise ServiceError("a person cannot be merged with itself", field="survivor")
-    locked = {
-        p.pk: p
-        for p in Person.objects.select_for_update()
-        .filter(pk__in=[survivor.pk, loser.pk])
-        .order_by("pk")
-    }
-    survivor, loser = locked[survivor.pk], locked[loser.pk]
-    for person in (loser, survivor):
-        if person.merged_into_id is not None:
-            raise ServiceError(
-                f"{_describe(person)} was already merged into person {person.merged_into_id}; "
-                "merge with the survivor instead",
-                field="survivor" if person is survivor else "loser",
-            )
-    reason = (reason or "").strip()[:300] or "duplicate"
-    # Fields: the survivor's values, blanks filled from the loser, chosen ones taken.
-    changed = []
-    for name in MERGE_FIELDS:
-        mine, theirs = getattr(survivor, name), getattr(loser, name)
-        if theirs and (name in take_from_loser or not mine) and mine != theirs:
-            setattr(survivor, name, theirs)
-            changed.append(name)
-    if survivor.account_id is None and loser.account_id is not None:
-        survivor.account_id = loser.account_id
-        changed.append("account")
-    keys.apply_keys(survivor)
-    survivor.updated_at = at
-    survivor.save()
-
-    # Leads: open leads of a product line the survivor already has open become 'merged'.
-    survivor_open = {
-        lead.product_interest: lead
-        for lead in Lead.objects.filter(
-            person=survivor, stage__in=list(lead_domain.OPEN_STAGES)
-        ).order_by("-pk")
-    }
-    loser_leads = list(Lead.objects.select_for_update().filter(person=loser).order_by("pk"))
-    merged_leads = moved_leads = 0
-    note = f"{_describe(loser)} merged into {_describe(survivor)} by {actor.label}: {reason}"
-    for lead in loser_leads:
-        lead.person = survivor
-        fields = ["person", "updated_at"]
-        lead.updated_at = at
-        keep = survivor_open.get(lead.product_interest)
-        if lead.is_open and keep is not None:
-            from_stage = lead.stage
-            decision = lead_domain.decide_transition(
-                lead_domain.LeadFacts(stage=lead_domain.Stage(lead.stage)),
-                lead_domain.Stage.MERGED,
-                reason=None,
-                at=at,
-                rule=lead_domain.PersistenceRule(),
-                via_merge=True,
-            )
-            if not decision.allowed:  # pragma: no cover - every open stage may merge
-                raise ServiceError(decision.message)
-            lead.stage = lead_domain.Stage.MERGED
-            lead.merged_into = keep
-            lead.stage_changed_at = at
-            lead.disposed_at = at
-            lead.next_action = ""
-            lead.next_action_due_at = None
-            lead.sla_due_at = None
-            fields += [
-                "stage",
-                "merged_into",
-                "stage_changed_at",
-                "disposed_at",
-                "next_action",
-                "next_action_due_at",
-                "sla_due_at",
-            ]
-            lead.save(update_fields=fields)
-            merged_leads += 1
-            event_record(
-                lead=lead,
-                kind=LeadEvent.Kind.MERGED,
-                actor=actor,
-                at=at,
-                from_stage=from_stage,
-                to_stage=lead_domain.Stage.MERGED,
-                reason="duplicate",
-                note=f"{note}. This lead continues as lead {keep.pk}.",
-                data=_merge_data(survivor, loser, pair, reason, surviving_lead=keep.pk),
-            )
-            event_record(
-                lead=keep,
-                kind=LeadEvent.Kind.MERGED,
-                actor=actor,
-                at=at,
-                note=f"{note}. Lead {lead.pk} (same product line) was merged into this one.",
-                data=_merge_data(survivor, loser, pair, reason, merged_lead=lead.pk),
-            )
-        else:
-            if lead.is_open:
-                survivor_open.setdefault(lead.product_interest, lead)
-            lead.save(update_fields=fields)
-            moved_leads += 1
-            event_record(
-                lead=lead,
-                kind=LeadEvent.Kind.MERGED,
-                actor=actor,
-                at=at,
-                note=f"{note}. This lead now belongs to {_describe(survivor)}.",
-                data=_merge_data(survivor, loser, pair, reason),
-            )
-    # The survivor's own open leads say so too (once per lead).
-    told = {lead.merged_into_id for lead in loser_leads if lead.merged_into_id}
-    for lead in Lead.objects.filter(
-        person=survivor, stage__in=list(lead_domain.OPEN_STAGES)
-    ).exclude(pk__in=[*told, *(lead.pk for lead in loser_leads)]):
-        event_record(
-            lead=lead,
-            kind=LeadEvent.Kind.MERGED,
-            actor=actor,
-            at=at,
-            note=f"{note}.",
-            data=_merge_data(survivor, loser, pair, reason),
-        )
-
-    touches = Touch.objects.filter(person=loser).update(person=survivor)
-    # Consent: a withdrawal on either side wins. Both histories are kept on the survivor;
-    # when the survivor's latest record is not the withdrawal, a new one says so.
-    withdrawn_channels = set(
-        Consent.objects.filter(
-            person_id__in=[loser.pk, survivor.pk], basis=Consent.Basis.WITHDRAWN
-        ).values_list("channel", flat=True)
-    )
-    consents = Consent.objects.filter(person=loser).update(person=survivor)
-    added_withdrawal = False
-    for channel in sorted(withdrawn_channels):
-        latest = (
-            Consent.objects.filter(person=survivor, channel=channel)
-            .order_by("-recorded_at", "-pk")
-            .first()
-        )
-        if latest is None or latest.basis != Consent.Basis.WITHDRAWN:
-            Consent.objects.create(
-                person=survivor,
-                channel=channel,
-                basis=Consent.Basis.WITHDRAWN,
-                source=f"merge of person {loser.pk}: a withdrawal on either record wins",
-                recorded_at=at,
-            )
-            added_withdrawal = True
-
-    loser.status = "merged"
-    loser.merged_into = survivor
-    loser.merged_at = at
-    loser.merged_by = actor.user
-    loser.merge_reason = reason
-    loser.updated_at = at
-    loser.save(
-        update_fields=[
-            "status",
-            "merged_into",
-            "merged_at",
-            "merged_by",
-            "merge_reason",
-            "updated_at",
-        ]
-    )
-    # The pair (if any) records the decision; other open pairs of the loser are closed.
-    low, high = sorted((survivor.pk, loser.pk))
-    DuplicatePair.objects.filter(person_a_id=low, person_b_id=high).update(
-        status=DuplicatePair.Status.MERGED,
-        decided_at=at,
-        decided_by=actor.user,
-        decision_note=reason,
-        survivor=survivor,
-    )
-    DuplicatePair.objects.filter(
-        Q(person_a=loser) | Q(person_b=loser), status=DuplicatePair.Status.OPEN
-    ).update(
-        status=DuplicatePair.Status.CLOSED,
-        decided_at=at,
-        decision_note=f"person {loser.pk} was merged into person {survivor.pk}",
-    )
-    return MergeResult(
-        survivor=survivor,
-        loser=loser,
-        leads_moved=moved_leads,
-        leads_merged=merged_leads,
-        touches_moved=touches,
-        consents_moved=consents,
-        consent_withdrawn=added_withdrawal or bool(withdrawn_channels),
-    )
-
-
-def _merge_data(
-    survivor: Person, loser: Person, pair: DuplicatePair | None, reason: str, **extra: int
-) -> dict[str, object]:
-    return {
-        "survivor_id": survivor.pk,
-        "loser_id": loser.pk,
-        "pair_id": pair.pk if pair else None,
-        "reason": reason,
-        "loser": {
-            "email": loser.email,
-            "phone": loser.phone,
-            "name": f"{loser.first_name} {loser.last_name}".strip(),
-            "company": loser.company_name,
-            "created_at": loser.created_at.isoformat(),
-        },
-        **extra,
-    }
-
-
-def _locked_pair(pair: DuplicatePair) -> DuplicatePair:
-    return (
-        DuplicatePair.objects.select_for_update()
-        .select_related("person_a", "person_b")
-        .get(pk=pair.pk)
-    )
-
-
-def _refuse_decided(pair: DuplicatePair, doing: str) -> None:
-    if pair.status == DuplicatePair.Status.MERGED:
-        raise ServiceError(
-            f"this pair was merged already (person {pair.survivor_id} survived); "
-            f"it cannot be {doing}, and a merge cannot be undone",
-            field="pair",
-        )
-    if pair.status == DuplicatePair.Status.DISMISSED:
-        raise ServiceError(
-            f"this pair was marked 'not a duplicate' by "
-            f"{pair.decided_by or 'the system'}; it cannot be {doing}",
-            field="pair",
-        )
-    if pair.status == DuplicatePair.Status.CLOSED:
-        raise ServiceError(f"this pair is closed: {pair.decision_note}", field="pair")
-
-
-@transaction.atomic
-def duplicate_merge(
-    *,
-    pair: DuplicatePair,
-    actor: Actor,
-    survivor_id: int | None = None,
-    take_from_loser: Sequence[str] = (),
-    reason: str = "",
-    at: datetime | None = None,
-) -> MergeResult:
-    """Merge the two people of a reviewed pair; by default the older one survives."""
-    pair = _locked_pair(pair)
-    _refuse_decided(pair, "merged again")
-    survivor_id = survivor_id or pair.person_a_id
-    if survivor_id not in (pair.person_a_id, pair.person_b_id):
-        raise ServiceError(
-            f"the survivor must be person {pair.person_a_id} or {pair.person_b_id}",
-            field="survivor_id",
-        )
-    survivor, loser = (
-        (pair.person_a, pair.person_b)
-        if survivor_id == pair.person_a_id
-        else (pair.person_b, pair.person_a)
-    )
-    return person_merge(
-        survivor=survivor,
-        loser=loser,
-        actor=actor,
-        reason=reason or f"reviewed as a duplicate (score {pair.score:.2f})",
-        take_from_loser=take_from_loser,
-        pair=pair,
-        at=at,
-    )
-
-
-@transaction.atomic
-def duplicate_dismiss(
-    *, pair: DuplicatePair, actor: Actor, note: str = "", at: datetime | None = None
-) -> DuplicatePair:
-    """'Not a duplicate': remembered, so intake, import and dedupe-scan never propose the pair
-    again. Recorded on the open leads of both people."""
-    at = at or now()
-    pair = _locked_pair(pair)
-    _refuse_decided(pair, "dismissed")
-    pair.status = DuplicatePair.Status.DISMISSED
-    pair.decided_at = at
-    pair.decided_by = actor.user
-    pair.decision_note = (note or "").strip()[:300]
-    pair.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
-    for lead in Lead.objects.filter(
-        person_id__in=[pair.person_a_id, pair.person_b_id],
-        stage__in=list(lead_domain.OPEN_STAGES),
-    ):
-        other = pair.person_b_id if lead.person_id == pair.person_a_id else pair.person_a_id
-        event_record(
-            lead=lead,
-            kind=LeadEvent.Kind.DUPLICATE,
-            actor=actor,
-            at=at,
-            note=f"Not a duplicate of person {other} (decided by {actor.label})"
-            + (f": {pair.decision_note}" if pair.decision_note else ""),
-            data={"pair_id": pair.pk, "other_person_id": other, "decision": "dismissed"},
-        )
-    return pair
-
-
 # --- dedupe-scan ------------------------------------------------------------------------------
 
 
@@ -743,7 +368,7 @@ def dedupe_scan(
     n log n. Pairs go to the review queue (one transaction per batch)."""
     at = at or now()
     actor = actor or Actor.system("dedupe-scan")
-    _, review = thresholds()
+    _, review = selectors.thresholds()
     report = ScanReport()
     last = 0
     while True:

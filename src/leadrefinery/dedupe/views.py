@@ -17,7 +17,7 @@ from leadrefinery.accounts.views import member_view
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.actors import Actor
 
-from . import selectors, services
+from . import merging, selectors
 from .forms import MergeForm
 from .models import DuplicatePair
 
@@ -82,7 +82,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, pair, "Choose which record survives.", form)
     survivor, takes = form.survivor_and_takes()
     try:
-        result = services.duplicate_merge(
+        result = merging.duplicate_merge(
             pair=pair,
             actor=Actor.of(_user(request)),
             survivor_id=survivor.pk,
@@ -105,7 +105,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     pair = _pair(request, pk)
     try:
-        pair = services.duplicate_dismiss(
+        pair = merging.duplicate_dismiss(
             pair=pair, actor=Actor.of(_user(request)), note=request.POST.get("reason", "")[:300]
         )
     except ServiceError as exc:

@@ -50,7 +50,8 @@ from leadrefinery.leads.models import (
 from leadrefinery.leads.normalize import normalize_inquiry
 from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
 from leadrefinery.routing import domain as routing_domain
-from leadrefinery.routing.services import Router, account_routing_fields
+from leadrefinery.routing.selectors import account_routing_fields
+from leadrefinery.routing.services import Router
 from leadrefinery.scoring.services import IntakeScorer, intake_scorer
 from leadrefinery.sla.services import active_policies, sla_apply_start
 from leadrefinery.tracking.services import intake_identify

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -53,3 +54,12 @@ def access_lead(user: User, lead_id: int) -> Lead:
     if lead is None:
         raise Http404("No such lead")
     return lead
+
+
+def can_assign(user: User | AnonymousUser) -> bool:
+    """Managers and admins give leads to an owner (reps accept or reject theirs)."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.role in (Role.MANAGER, Role.ADMIN))
+    )

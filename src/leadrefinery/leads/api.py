@@ -18,7 +18,7 @@ from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.leads.access import access_lead, visible_to
 
 from . import domain, events
-from .models import Lead
+from .models import Account, Lead, Person
 from .schemas import (
     MAX_ID,
     LeadDetail,
@@ -158,38 +158,10 @@ def lead_list(request: HttpRequest, filters: Query[LeadFilters]) -> Any:
 
 
 def _detail(lead: Lead) -> dict[str, Any]:
-    person = lead.person
-    account = lead.account
-    disposition = lead.disposition
     return {
         **lead_item(lead),
-        "person": {
-            "id": person.pk,
-            "name": person.display_name,
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "email": person.email,
-            "phone": person.phone,
-            "title": person.title,
-            "company": person.company_name,
-            "website": person.website,
-            "country": person.country,
-            "region": person.region,
-            "city": person.city,
-            "postcode": person.postcode,
-            "street": person.street,
-            "language": person.language,
-        },
-        "account": (
-            {
-                "id": account.pk,
-                "name": account.name,
-                "domain": account.domain,
-                "country": account.country,
-            }
-            if account
-            else None
-        ),
+        "person": _person_out(lead.person),
+        "account": _account_out(lead.account),
         "utm": {
             "source": lead.utm_source,
             "medium": lead.utm_medium,
@@ -204,49 +176,91 @@ def _detail(lead: Lead) -> dict[str, Any]:
             "authority": lead.authority,
             "timeline": lead.timeline,
         },
-        "disposition": (
-            {
-                "code": disposition.code,
-                "label": disposition.label,
-                "note": lead.disposition_note,
-                "at": lead.disposed_at,
-            }
-            if disposition
-            else None
-        ),
+        "disposition": _disposition_out(lead),
         "sales_touch_count": lead.sales_touch_count,
         "first_sales_touch_at": lead.first_sales_touch_at,
         "last_touch_at": lead.last_touch_at,
         "created_at": lead.created_at,
-        "timeline": [
-            {
-                "kind": e.kind,
-                "at": e.occurred_at,
-                "actor": e.actor_label,
-                "from_stage": e.from_stage,
-                "to_stage": e.to_stage,
-                "reason": e.reason,
-                "note": e.note,
-                "data": e.data if isinstance(e.data, dict) else {"value": e.data},
-            }
-            for e in lead.events.order_by("-occurred_at", "-id")
-        ],
-        "touches": [
-            {
-                "id": t.pk,
-                "channel": t.channel,
-                "direction": t.direction,
-                "outcome": t.outcome,
-                "is_sales": t.is_sales,
-                "at": t.occurred_at,
-                "actor": t.actor.username if t.actor else None,
-                "note": t.note,
-                "voided": t.voided_at is not None,
-            }
-            for t in lead.touches.select_related("actor").order_by("-occurred_at", "-id")
-        ],
+        "timeline": _timeline_out(lead),  # one query
+        "touches": _touches_out(lead),  # one query
         **events.lead_sections(lead),  # e.g. "score", answered by the scoring app
     }
+
+
+def _person_out(person: Person) -> dict[str, Any]:
+    return {
+        "id": person.pk,
+        "name": person.display_name,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email": person.email,
+        "phone": person.phone,
+        "title": person.title,
+        "company": person.company_name,
+        "website": person.website,
+        "country": person.country,
+        "region": person.region,
+        "city": person.city,
+        "postcode": person.postcode,
+        "street": person.street,
+        "language": person.language,
+    }
+
+
+def _account_out(account: Account | None) -> dict[str, Any] | None:
+    if account is None:
+        return None
+    return {
+        "id": account.pk,
+        "name": account.name,
+        "domain": account.domain,
+        "country": account.country,
+    }
+
+
+def _disposition_out(lead: Lead) -> dict[str, Any] | None:
+    disposition = lead.disposition
+    if disposition is None:
+        return None
+    return {
+        "code": disposition.code,
+        "label": disposition.label,
+        "note": lead.disposition_note,
+        "at": lead.disposed_at,
+    }
+
+
+def _timeline_out(lead: Lead) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": e.kind,
+            "at": e.occurred_at,
+            "actor": e.actor_label,
+            "from_stage": e.from_stage,
+            "to_stage": e.to_stage,
+            "reason": e.reason,
+            "note": e.note,
+            "data": e.data if isinstance(e.data, dict) else {"value": e.data},
+        }
+        for e in lead.events.order_by("-occurred_at", "-id")
+    ]
+
+
+def _touches_out(lead: Lead) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": t.pk,
+            "channel": t.channel,
+            "direction": t.direction,
+            "outcome": t.outcome,
+            "is_sales": t.is_sales,
+            "at": t.occurred_at,
+            "actor": t.actor.username if t.actor else None,
+            "note": t.note,
+            "voided": t.voided_at is not None,
+        }
+        for t in lead.touches.select_related("actor").order_by("-occurred_at", "-id")
+    ]
 
 
 @router.get(

@@ -315,14 +315,6 @@ class NextActionForm(ActionForm):
         return "Next action set."
 
 
-def can_assign(user: User | AnonymousUser) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.role in (Role.MANAGER, Role.ADMIN))
-    )
-
-
 def assignable_users(user: User) -> QuerySet[User]:
     """Admins assign to anyone active; managers within the teams they manage or belong to."""
     people = User.objects.filter(is_active=True, role__in=[Role.REP, Role.MANAGER])

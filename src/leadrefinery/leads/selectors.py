@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
+from leadrefinery.common.errors import ServiceError
+
 from . import domain
-from .models import Lead, LeadEvent, Person
+from .models import Lead, LeadEvent, Queue, StageDefinition
 
 
 def lead_snapshots(chunk_size: int = 2000) -> Iterator[domain.LeadSnapshot]:
@@ -143,27 +145,18 @@ def leads_for_listing(qs: QuerySet[Lead]) -> QuerySet[Lead]:
     )
 
 
-def people_by_contact(
-    emails: Iterable[str], phones: Iterable[str], *, fields: tuple[str, ...] | None = None
-) -> tuple[dict[str, Person], dict[str, Person]]:
-    """The oldest unmerged Person for each normalized email and each E.164 phone.
+def default_next_action(stage: domain.Stage, at: datetime) -> tuple[str, datetime]:
+    definition = StageDefinition.objects.filter(code=stage).first()
+    if definition is None or not definition.default_next_action:
+        return "Review the lead", at + timedelta(hours=1)
+    return definition.default_next_action, at + timedelta(minutes=definition.default_due_minutes)
 
-    Asks by key alone ("!= ''" lets the planner use the partial indexes) and drops merged
-    people here: a merged_into condition can tempt SQLite into the foreign-key index."""
-    by_email: dict[str, Person] = {}
-    by_phone: dict[str, Person] = {}
-    for key, values, out in (("email", emails, by_email), ("phone", phones, by_phone)):
-        wanted = sorted({v for v in values if v})
-        for start in range(0, len(wanted), 500):
-            qs = Person.objects.filter(**{f"{key}__in": wanted[start : start + 500]}).exclude(
-                **{key: ""}
-            )
-            if fields:
-                qs = qs.only(*fields, key, "merged_into")
-            for person in qs.order_by("pk"):
-                if person.merged_into_id is None:
-                    out.setdefault(getattr(person, key), person)
-    return by_email, by_phone
+
+def queue_by_slug(slug: str) -> Queue:
+    try:
+        return Queue.objects.get(slug=slug)
+    except Queue.DoesNotExist:
+        raise ServiceError(f"the '{slug}' queue is missing; run `refinery migrate`") from None
 
 
 # --- On the lead: "why this owner" and the first-contact countdown ----------------------------

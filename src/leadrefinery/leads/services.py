@@ -6,7 +6,7 @@ Intake (the API, web forms and CSV import that turn raw records into leads) is t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +16,8 @@ from leadrefinery.common.errors import ServiceError
 
 from . import domain, events
 from .actors import Actor
-from .models import DispositionReason, Lead, LeadEvent, Queue, StageDefinition, Touch
+from .models import DispositionReason, Lead, LeadEvent, Queue, Touch
+from .selectors import default_next_action, queue_by_slug
 
 MARKETING_QUEUE = "marketing"
 UNASSIGNED_QUEUE = "unassigned"
@@ -50,13 +51,6 @@ def lead_facts(lead: Lead) -> domain.LeadFacts:
     )
 
 
-def default_next_action(stage: domain.Stage, at: datetime) -> tuple[str, datetime]:
-    definition = StageDefinition.objects.filter(code=stage).first()
-    if definition is None or not definition.default_next_action:
-        return "Review the lead", at + timedelta(hours=1)
-    return definition.default_next_action, at + timedelta(minutes=definition.default_due_minutes)
-
-
 def queue_is_dead(queue: Queue) -> bool:
     """A queue nobody active can pull from (marketing's nurture queue is worked by programs)."""
     if queue.slug == MARKETING_QUEUE:
@@ -73,13 +67,6 @@ def require_live_queue(queue: Queue | None) -> None:
             "add one on the Team page or choose another owner",
             field="owner",
         )
-
-
-def queue_by_slug(slug: str) -> Queue:
-    try:
-        return Queue.objects.get(slug=slug)
-    except Queue.DoesNotExist:
-        raise ServiceError(f"the '{slug}' queue is missing; run `refinery migrate`") from None
 
 
 def event_record(
@@ -139,15 +126,7 @@ def lead_transition(
         target = domain.Stage(to_stage)
     except ValueError:
         raise TransitionRefused(f"unknown stage '{to_stage}'", field="stage") from None
-    reason = None
-    if reason_code:
-        reason = DispositionReason.objects.filter(code=reason_code).first()
-        if reason is None:
-            raise TransitionRefused(f"unknown reason code '{reason_code}'", field="reason")
-        if reason.system_only and not allow_system_reason:
-            raise TransitionRefused(
-                f"reason '{reason_code}' is set by the system only", field="reason"
-            )
+    reason = _reason(reason_code, allow_system_reason) if reason_code else None
     decision = domain.decide_transition(
         lead_facts(lead),
         target,
@@ -165,19 +144,9 @@ def lead_transition(
     lead.stage_changed_at = at
     lead.updated_at = at
     if target.is_open:
-        if decision.needs_owner_change:
-            lead.owner_user = None
-            lead.owner_queue = queue_by_slug(MARKETING_QUEUE)
-            lead.assigned_at = at
-        default_action, default_due = default_next_action(target, at)
-        lead.next_action = next_action or default_action
-        lead.next_action_due_at = next_action_due_at or default_due
+        _to_open_stage(lead, target, decision, next_action, next_action_due_at, at)
     else:
-        lead.disposition = reason
-        lead.disposition_note = note
-        lead.disposed_at = at
-        lead.next_action = ""
-        lead.next_action_due_at = None
+        _to_closed_stage(lead, reason, note, at)
     lead.save()
     event_record(
         lead=lead,
@@ -191,6 +160,44 @@ def lead_transition(
         data={"why": list(decision.reasons), "owner": lead.owner_label},
     )
     return lead
+
+
+def _reason(code: str, allow_system_reason: bool) -> DispositionReason:
+    reason = DispositionReason.objects.filter(code=code).first()
+    if reason is None:
+        raise TransitionRefused(f"unknown reason code '{code}'", field="reason")
+    if reason.system_only and not allow_system_reason:
+        raise TransitionRefused(f"reason '{code}' is set by the system only", field="reason")
+    return reason
+
+
+def _to_open_stage(
+    lead: Lead,
+    target: domain.Stage,
+    decision: domain.Decision,
+    next_action: str | None,
+    next_action_due_at: datetime | None,
+    at: datetime,
+) -> None:
+    """Set the owner and next action of a lead (not saved) moving to the open stage ``target``:
+    back to marketing's queue when the lifecycle says so, and the stage's default next action
+    unless one is given."""
+    if decision.needs_owner_change:
+        lead.owner_user = None
+        lead.owner_queue = queue_by_slug(MARKETING_QUEUE)
+        lead.assigned_at = at
+    default_action, default_due = default_next_action(target, at)
+    lead.next_action = next_action or default_action
+    lead.next_action_due_at = next_action_due_at or default_due
+
+
+def _to_closed_stage(lead: Lead, reason: DispositionReason | None, note: str, at: datetime) -> None:
+    """Record the disposition of a lead (not saved) closing now; nothing is left to do."""
+    lead.disposition = reason
+    lead.disposition_note = note
+    lead.disposed_at = at
+    lead.next_action = ""
+    lead.next_action_due_at = None
 
 
 def lead_dispose(

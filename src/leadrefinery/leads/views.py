@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from leadrefinery.accounts.models import User
 from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
-from leadrefinery.leads.access import access_lead, visible_to
+from leadrefinery.leads.access import access_lead, can_assign, visible_to
 
 from . import domain, services
 from .actors import Actor
@@ -39,7 +39,6 @@ from .forms import (
     NoteForm,
     StageForm,
     TouchForm,
-    can_assign,
     stage_label,
 )
 from .models import DispositionReason, Lead, LeadEvent, StageDefinition

@@ -1,6 +1,6 @@
 """Queue notifications in the outbox, inside the caller's transaction.
 
-``notify(event, lead, ...)`` writes one email row for the lead's owner (when the owner is a
+``lead_notify(event=..., lead=..., ...)`` writes one email row for the lead's owner (when the owner is a
 user with an email address) and one webhook row per subscribed endpoint. Every row has a
 unique dedupe key, so calling it twice for the same fact queues nothing new.
 """
@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
 
+from . import selectors
 from .models import OutboxMessage, WebhookEndpoint
 
 SUBJECTS = {
@@ -24,29 +23,6 @@ SUBJECTS = {
     "lead.sla_breached": "SLA breached: {name} has not been contacted",
     "lead.reassigned": "Lead reassigned: {name}",
 }
-
-
-def lead_payload(lead: Any, event: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    person = lead.person
-    return {
-        "event": event,
-        "lead": {
-            "id": lead.pk,
-            "stage": lead.stage,
-            "owner": lead.owner_label,
-            "name": person.display_name,
-            "email": person.email,
-            "phone": person.phone,
-            "company": person.company_name,
-            "source": lead.source.name,
-            "received_at": lead.received_at.isoformat(),
-            "url": f"{settings.SITE_URL}/leads/{lead.pk}/",
-            "sla_due_at": lead.sla_first_touch_due_at.isoformat()
-            if lead.sla_first_touch_due_at
-            else None,
-        },
-        **(extra or {}),
-    }
 
 
 def build_messages(
@@ -62,7 +38,7 @@ def build_messages(
     """The outbox rows for ``event`` about ``lead`` (not saved). ``fact`` identifies the
     occurrence (an assignment, an SLA step) and makes the dedupe key; ``recipients`` defaults
     to the owner's address."""
-    payload = lead_payload(lead, event, extra)
+    payload = selectors.lead_payload(lead, event, extra)
     if recipients is None:
         owner = lead.owner_user
         recipients = [owner.email] if owner is not None and owner.email else []
@@ -134,7 +110,7 @@ def enqueue(messages: list[OutboxMessage], *, new_leads: bool = False) -> list[O
     return fresh
 
 
-def notify(
+def lead_notify(
     *,
     event: str,
     lead: Any,

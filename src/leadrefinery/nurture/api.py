@@ -408,7 +408,7 @@ class SuppressionFilters(Schema):
 def suppression_list(request: HttpRequest, filters: Query[SuppressionFilters]) -> list[Suppression]:
     rows = Suppression.objects.order_by("-created_at", "-id")
     if filters.address and "\x00" not in filters.address:
-        rows = rows.filter(address=services.normalize_address(filters.address))
+        rows = rows.filter(address=domain.normalize_address(filters.address))
     if filters.reason:
         rows = rows.filter(reason=filters.reason)
     return list(rows[:500])
@@ -422,9 +422,7 @@ def suppression_list(request: HttpRequest, filters: Query[SuppressionFilters]) -
     summary="Suppress an address (idempotent: 200 with the existing entry)",
 )
 def suppression_add(request: HttpRequest, payload: SuppressionIn) -> Status[Any]:
-    existed = Suppression.objects.filter(
-        address=services.normalize_address(payload.address)
-    ).first()
+    existed = Suppression.objects.filter(address=domain.normalize_address(payload.address)).first()
     if existed is not None:
         return Status(200, existed)
     try:

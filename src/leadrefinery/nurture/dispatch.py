@@ -47,7 +47,7 @@ from leadrefinery.leads.models import LeadEvent, Touch
 from leadrefinery.leads.services import event_record
 from leadrefinery.tracking import links
 
-from . import content, domain, services
+from . import content, domain, selectors, services
 from .models import Enrollment, NurtureSend, ProgramStep
 
 log = logging.getLogger(__name__)
@@ -194,14 +194,14 @@ def _check(
     rows: list[NurtureSend], token: str, at: datetime, result: SendResult
 ) -> list[NurtureSend]:
     person_ids = {r.person.pk for r in rows}
-    bases, merged_addresses = services.consent_bases(person_ids)
+    bases, merged_addresses = selectors.consent_bases(person_ids)
     addresses = {r.person.email for r in rows} | {
         a for group in merged_addresses.values() for a in group
     }
-    suppressed = services.suppressed_reasons(addresses)
-    cap = services.frequency_cap()
-    history = services.recent_sends(person_ids, at - timedelta(days=cap.days))
-    countries = services.opt_in_countries()
+    suppressed = selectors.suppressed_reasons(addresses)
+    cap = selectors.frequency_cap()
+    history = selectors.recent_sends(person_ids, at - timedelta(days=cap.days))
+    countries = selectors.opt_in_countries()
     ready = []
     for send in rows:
         program = send.enrollment.program
@@ -212,7 +212,7 @@ def _check(
         if not program.active:
             _release(send, token, at + timedelta(days=1), result)
             continue
-        own = services.normalize_address(person.email)
+        own = domain.normalize_address(person.email)
         hits = [suppressed[a] for a in [own, *merged_addresses[person.pk]] if a in suppressed]
         suppression = hits[0] if hits else ""
         leave = domain.exit_decision(
@@ -240,7 +240,7 @@ def _check(
                 _skip(send, token, consent.reason, result)
                 _schedule_next(send, at)
             continue
-        zone = services.recipient_zone(person, program)
+        zone = selectors.recipient_zone(person, program)
         opens = domain.next_in_window(at, program.window, zone)
         if opens > at:
             _release(send, token, opens, result)
@@ -264,11 +264,11 @@ def _schedule_next(send: NurtureSend, at: datetime) -> None:
             status=Enrollment.Status.COMPLETED, ended_at=at, exit_reason="completed"
         )
         return
-    services.schedule_send(
+    services.send_schedule(
         enrollment=send.enrollment,
         step=following,
         person=send.person,
-        not_before=at + services.step_delay(program, following),
+        not_before=at + selectors.step_delay(program, following),
         at=at,
         claimed=True,
     )

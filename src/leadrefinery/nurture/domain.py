@@ -280,3 +280,12 @@ def program_problems(
     if interval_days < 1:
         problems.append("the interval is at least one day")
     return problems
+
+
+def normalize_address(address: str) -> str:
+    return address.strip().lower()
+
+
+def send_for_ref(message_ref: str) -> int | None:
+    prefix, _, number = (message_ref or "").partition("-")
+    return int(number) if prefix == "nurture" and number.isdigit() else None

@@ -3,15 +3,18 @@ pipeline. Each is a fixed number of queries whatever the number of programs or r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytz
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
 
-from leadrefinery.leads.models import Lead
+from leadrefinery.leads.models import Consent, Lead, Person
 
-from . import content
-from .models import Enrollment, Message, NurtureSend, Program, ProgramStep
+from . import content, domain
+from .models import Enrollment, Message, NurtureSend, Program, ProgramStep, Suppression
 
 Status = NurtureSend.Status
 TEMPERATURES = ("hot", "warm", "cool", "cold", "")
@@ -98,3 +101,67 @@ def invisible_pipeline() -> list[dict[str, Any]]:
         }
         for t in TEMPERATURES
     ]
+
+
+def opt_in_countries() -> list[str]:
+    return list(settings.REFINERY_OPT_IN_COUNTRIES)
+
+
+def frequency_cap() -> domain.Cap:
+    return domain.parse_cap(settings.REFINERY_NURTURE_CAP)
+
+
+def recipient_zone(person: Person, program: Program) -> str:
+    return domain.zone_for(person.country, program.default_time_zone, pytz.country_timezones)
+
+
+def step_delay(program: Program, step: ProgramStep) -> timedelta:
+    return timedelta(days=step.delay_days if step.delay_days is not None else program.interval_days)
+
+
+def first_send_delay(step: ProgramStep) -> timedelta:
+    # The first message goes at the next window after enrollment unless it asks for a delay.
+    return timedelta(days=step.delay_days or 0)
+
+
+def people_with_address(address: str) -> list[Person]:
+    return list(Person.objects.filter(email=domain.normalize_address(address)).exclude(email=""))
+
+
+def suppressed_reasons(addresses: Iterable[str]) -> dict[str, str]:
+    wanted = {domain.normalize_address(a) for a in addresses if a}
+    if not wanted:
+        return {}
+    return dict(Suppression.objects.filter(address__in=wanted).values_list("address", "reason"))
+
+
+def consent_bases(person_ids: Iterable[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """For each person: the email consent bases of them and everyone merged into them (most
+    recent first), and the addresses of those merged people."""
+    ids = set(person_ids)
+    merged = list(
+        Person.objects.filter(merged_into_id__in=ids).values_list("pk", "merged_into_id", "email")
+    )
+    owner = {pk: pk for pk in ids} | {pk: into for pk, into, _ in merged}
+    bases: dict[int, list[str]] = {pk: [] for pk in ids}
+    rows = Consent.objects.filter(person_id__in=list(owner), channel="email").order_by(
+        "-recorded_at", "-id"
+    )
+    for person_id, basis in rows.values_list("person_id", "basis"):
+        bases[owner[person_id]].append(basis)
+    addresses: dict[int, list[str]] = {pk: [] for pk in ids}
+    for _pk, into, email in merged:
+        if email:
+            addresses[into].append(email)
+    return bases, addresses
+
+
+def recent_sends(person_ids: Iterable[int], since: datetime) -> dict[int, list[datetime]]:
+    out: dict[int, list[datetime]] = {}
+    rows = NurtureSend.objects.filter(person_id__in=list(person_ids), sent_at__gt=since).filter(
+        Q(status=NurtureSend.Status.SENT)
+    )
+    for person_id, sent_at in rows.values_list("person_id", "sent_at"):
+        if sent_at is not None:
+            out.setdefault(person_id, []).append(sent_at)
+    return out

@@ -10,14 +10,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 
-import pytz
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from leadrefinery.common.clock import now
@@ -26,7 +24,7 @@ from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Consent, Lead, LeadEvent, Person, Touch
 from leadrefinery.leads.services import event_record
 
-from . import domain
+from . import domain, selectors
 from .models import Enrollment, Message, NurtureSend, Program, ProgramStep, Suppression
 
 ACTOR = Actor.system("nurture")
@@ -37,23 +35,7 @@ ACTIVE_SEND = [
 ]
 
 
-def normalize_address(address: str) -> str:
-    return address.strip().lower()
-
-
-def opt_in_countries() -> list[str]:
-    return list(settings.REFINERY_OPT_IN_COUNTRIES)
-
-
-def frequency_cap() -> domain.Cap:
-    return domain.parse_cap(settings.REFINERY_NURTURE_CAP)
-
-
-def recipient_zone(person: Person, program: Program) -> str:
-    return domain.zone_for(person.country, program.default_time_zone, pytz.country_timezones)
-
-
-def new_token() -> str:
+def _new_token() -> str:
     return secrets.token_urlsafe(16)[:22]
 
 
@@ -181,16 +163,7 @@ def program_set_active(*, program: Program, active: bool, at: datetime | None = 
     return program
 
 
-def step_delay(program: Program, step: ProgramStep) -> timedelta:
-    return timedelta(days=step.delay_days if step.delay_days is not None else program.interval_days)
-
-
-def first_send_delay(step: ProgramStep) -> timedelta:
-    # The first message goes at the next window after enrollment unless it asks for a delay.
-    return timedelta(days=step.delay_days or 0)
-
-
-def schedule_send(
+def send_schedule(
     *,
     enrollment: Enrollment,
     step: ProgramStep,
@@ -205,14 +178,14 @@ def schedule_send(
     ``claimed``: the caller holds the claim on the previous step's row, so nobody else can be
     scheduling this one (the dispatcher); the checks for a concurrent writer are skipped."""
     send_after = domain.next_in_window(
-        not_before, enrollment.program.window, recipient_zone(person, enrollment.program)
+        not_before, enrollment.program.window, selectors.recipient_zone(person, enrollment.program)
     )
     fields = {
         "enrollment": enrollment,
         "step": step,
         "lead_id": enrollment.lead_id,
         "person": person,
-        "token": new_token(),
+        "token": _new_token(),
         "send_after": send_after,
         "created_at": at,
     }
@@ -252,11 +225,11 @@ def enrollment_create(
             )
     except IntegrityError:
         return None
-    schedule_send(
+    send_schedule(
         enrollment=enrollment,
         step=steps[0],
         person=lead.person,
-        not_before=at + first_send_delay(steps[0]),
+        not_before=at + selectors.first_send_delay(steps[0]),
         at=at,
     )
     event_record(
@@ -367,10 +340,6 @@ def _exit_person(person_ids: Iterable[int], reason: str, at: datetime, note: str
 # --- Suppression, unsubscribe, bounces ----------------------------------------------------
 
 
-def people_with_address(address: str) -> list[Person]:
-    return list(Person.objects.filter(email=normalize_address(address)).exclude(email=""))
-
-
 @transaction.atomic
 def suppression_add(
     *,
@@ -384,7 +353,7 @@ def suppression_add(
     """Never email ``address`` again (idempotent; the first reason stays). Unsubscribes also
     record a withdrawn Consent; every active enrollment of the people with it ends now."""
     at = at or now()
-    address = normalize_address(address)
+    address = domain.normalize_address(address)
     if "@" not in address:
         raise ServiceError("not an email address", field="address")
     if reason not in Suppression.Reason.values:
@@ -393,7 +362,7 @@ def suppression_add(
         address=address,
         defaults={"reason": reason, "source": source[:200], "note": note, "created_at": at},
     )
-    people = people_with_address(address)
+    people = selectors.people_with_address(address)
     if reason == Suppression.Reason.UNSUBSCRIBED:
         for person in people:
             latest = (
@@ -417,7 +386,9 @@ def suppression_add(
 
 
 @transaction.atomic
-def unsubscribe(*, token: str, at: datetime | None = None, ip: str | None = None) -> NurtureSend:
+def send_unsubscribe(
+    *, token: str, at: datetime | None = None, ip: str | None = None
+) -> NurtureSend:
     """One-click unsubscribe from a message's link (idempotent). Raises NurtureSend.DoesNotExist."""
     at = at or now()
     send = NurtureSend.objects.select_related("person").get(token=token)
@@ -472,14 +443,9 @@ def bounce_record(
 # --- Engagement (from the tracking app's signal) -------------------------------------------
 
 
-def send_for_ref(message_ref: str) -> int | None:
-    prefix, _, number = (message_ref or "").partition("-")
-    return int(number) if prefix == "nurture" and number.isdigit() else None
-
-
 def engagement_record(*, message_ref: str, kind: str, at: datetime | None = None) -> bool:
     """Count an open or a click on the send it came from (for the per-message report)."""
-    pk = send_for_ref(message_ref)
+    pk = domain.send_for_ref(message_ref)
     if pk is None or kind not in ("open", "click"):
         return False
     at = at or now()
@@ -496,42 +462,3 @@ def engagement_record(*, message_ref: str, kind: str, at: datetime | None = None
             first_opened_at=Coalesce("first_opened_at", at),
         )
     return bool(changed)
-
-
-def suppressed_reasons(addresses: Iterable[str]) -> dict[str, str]:
-    wanted = {normalize_address(a) for a in addresses if a}
-    if not wanted:
-        return {}
-    return dict(Suppression.objects.filter(address__in=wanted).values_list("address", "reason"))
-
-
-def consent_bases(person_ids: Iterable[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """For each person: the email consent bases of them and everyone merged into them (most
-    recent first), and the addresses of those merged people."""
-    ids = set(person_ids)
-    merged = list(
-        Person.objects.filter(merged_into_id__in=ids).values_list("pk", "merged_into_id", "email")
-    )
-    owner = {pk: pk for pk in ids} | {pk: into for pk, into, _ in merged}
-    bases: dict[int, list[str]] = {pk: [] for pk in ids}
-    rows = Consent.objects.filter(person_id__in=list(owner), channel="email").order_by(
-        "-recorded_at", "-id"
-    )
-    for person_id, basis in rows.values_list("person_id", "basis"):
-        bases[owner[person_id]].append(basis)
-    addresses: dict[int, list[str]] = {pk: [] for pk in ids}
-    for _pk, into, email in merged:
-        if email:
-            addresses[into].append(email)
-    return bases, addresses
-
-
-def recent_sends(person_ids: Iterable[int], since: datetime) -> dict[int, list[datetime]]:
-    out: dict[int, list[datetime]] = {}
-    rows = NurtureSend.objects.filter(person_id__in=list(person_ids), sent_at__gt=since).filter(
-        Q(status=NurtureSend.Status.SENT)
-    )
-    for person_id, sent_at in rows.values_list("person_id", "sent_at"):
-        if sent_at is not None:
-            out.setdefault(person_id, []).append(sent_at)
-    return out

@@ -14,11 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from leadrefinery.accounts.models import Role, User
+from leadrefinery.accounts.models import User
 from leadrefinery.accounts.views import member_view
 from leadrefinery.common.errors import ServiceError
 
-from . import selectors, services
+from . import access, selectors, services
 from .forms import MessageForm, ProgramForm
 from .models import Message, NurtureSend, Program
 
@@ -36,7 +36,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if send is None:
         return render(request, "nurture/unsubscribe.html", {"unknown": True}, status=404)
     if request.method == "POST":
-        services.unsubscribe(token=send.token, ip=_client_ip(request))
+        services.send_unsubscribe(token=send.token, ip=_client_ip(request))
         return render(request, "nurture/unsubscribe.html", {"done": True, "send": send})
     return render(request, "nurture/unsubscribe.html", {"send": send})
 
@@ -74,14 +74,14 @@ def bounce_webhook(request: HttpRequest) -> HttpResponse:
 
 def _staff(request: HttpRequest) -> User:
     user = cast(User, request.user)
-    if not (user.is_superuser or user.role in (Role.ADMIN, Role.MARKETER, Role.MANAGER)):
+    if not access.can_view_nurture(user):
         raise PermissionDenied("Nurture programs are for marketers, managers and admins.")
     return user
 
 
 def _editor(request: HttpRequest) -> User:
     user = _staff(request)
-    if not (user.is_superuser or user.role in (Role.ADMIN, Role.MARKETER)):
+    if not access.can_edit_nurture(user):
         raise PermissionDenied("Marketers and admins write messages and build programs.")
     return user
 
@@ -104,14 +104,9 @@ def program_list(request: HttpRequest) -> HttpResponse:
         {
             "programs": selectors.program_report(),
             "failed": selectors.failed_sends(),
-            "can_edit": _can_edit(request),
+            "can_edit": access.can_edit_nurture(cast(User, request.user)),
         },
     )
-
-
-def _can_edit(request: HttpRequest) -> bool:
-    user = cast(User, request.user)
-    return user.is_superuser or user.role in (Role.ADMIN, Role.MARKETER)
 
 
 @member_view
@@ -183,7 +178,7 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "program": program,
             "report": selectors.program_report(program_id=program.pk)[0],
             "failed": selectors.failed_sends(program_id=program.pk),
-            "can_edit": _can_edit(request),
+            "can_edit": access.can_edit_nurture(cast(User, request.user)),
         },
     )
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from leadrefinery.accounts.models import Role, Team, User
 from leadrefinery.leads.models import Queue
+from leadrefinery.sla import access as sla_access
+from leadrefinery.sla import services as sla_services
 
 from . import domain, services
 from .models import METHOD_CHOICES, OP_CHOICES, RoutingRule
@@ -313,7 +315,9 @@ class AvailabilityForm(forms.Form):
         )
         kwargs.setdefault("prefix", f"u{member.pk}")
         super().__init__(*args, **kwargs)
-        self.sets_caps = services.can_edit_availability(editor, member, services.AVAILABILITY_ALL)
+        self.sets_caps = sla_access.can_edit_availability(
+            editor, member, sla_access.AVAILABILITY_ALL
+        )
         if not self.sets_caps:
             for name in ("routing_weight", "max_open_leads", "max_leads_per_day"):
                 del self.fields[name]
@@ -336,7 +340,7 @@ class AvailabilityForm(forms.Form):
         if "routing_weight" in changes and changes["routing_weight"] is None:
             changes.pop("routing_weight")
         try:
-            services.availability_set(user=self.member, editor=self.editor, changes=changes)
+            sla_services.rep_availability_set(user=self.member, editor=self.editor, changes=changes)
         except services.ConfigRefused as exc:
             for field, messages in exc.errors.items():
                 for message in messages:

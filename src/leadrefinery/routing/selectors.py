@@ -3,16 +3,19 @@ sees them right now (available or not, and why)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.db.models import Count, Q
 
 from leadrefinery.accounts.models import Role, Team, User
+from leadrefinery.common import config
 from leadrefinery.leads import domain as lead_domain
-from leadrefinery.sla.business_hours import is_working_time
-from leadrefinery.sla.calendars import holidays_for, user_calendar
+from leadrefinery.leads.models import Account, Lead
+from leadrefinery.sla.business_hours import BusinessCalendar, is_working_time
+from leadrefinery.sla.calendars import holidays_by_team, holidays_for, user_calendar
 
 from . import domain
 from .models import RoutingCounter, RoutingRule
@@ -166,11 +169,116 @@ def teams_with_availability(at: datetime, *, team_ids: set[int] | None = None) -
     return out
 
 
-def managed_team_ids(user: User) -> set[int] | None:
-    """Teams whose reps ``user`` may manage: all (None) for admins."""
-    if user.is_admin_role:
+def rule_to_domain(rule: RoutingRule) -> domain.Rule:
+    kind = domain.TargetKind(rule.target_kind)
+    if kind == domain.TargetKind.USER:
+        target = domain.Target(kind, rule.target_user_id or 0, str(rule.target_user or ""))
+    elif kind == domain.TargetKind.TEAM:
+        target = domain.Target(
+            kind, rule.target_team_id or 0, str(rule.target_team or ""), domain.Method(rule.method)
+        )
+    else:
+        target = domain.Target(kind, rule.target_queue_id or 0, str(rule.target_queue or ""))
+    return domain.Rule(
+        id=rule.pk,
+        name=rule.name,
+        conditions=rule.domain_conditions(),
+        target=target,
+        account_owner_first=rule.account_owner_first,
+        is_fallback=rule.is_fallback,
+    )
+
+
+@dataclass(frozen=True)
+class _Static:
+    """What routing needs that changes only when the configuration does (cached per process)."""
+
+    rules: tuple[domain.Rule, ...]
+    team_ids: frozenset[int]
+    users: tuple[User, ...]
+    team_members: Mapping[int, tuple[int, ...]]
+
+
+def _load_static() -> _Static:
+    rules = list(
+        RoutingRule.objects.filter(active=True).select_related(
+            "target_user", "target_team", "target_queue"
+        )
+    )
+    team_ids = frozenset(r.target_team_id for r in rules if r.target_team_id)
+    user_ids = {r.target_user_id for r in rules if r.target_user_id}
+    # A team rule hands leads to the team's reps only: managers belong to their team for
+    # visibility, not to its rotation. A rule naming one user may name anyone.
+    members = list(User.objects.filter(team_id__in=team_ids, role=Role.REP).order_by("pk"))
+    member_ids = {m.pk for m in members}
+    named = [u for u in User.objects.filter(pk__in=user_ids) if u.pk not in member_ids]
+    team_members: dict[int, list[int]] = {}
+    for user in members:
+        if user.team_id is not None:
+            team_members.setdefault(user.team_id, []).append(user.pk)
+    return _Static(
+        rules=tuple(rule_to_domain(r) for r in rules),
+        team_ids=team_ids,
+        users=tuple(members + named),
+        team_members={team: tuple(ids) for team, ids in team_members.items()},
+    )
+
+
+def calendars_on(day: date) -> Mapping[int, BusinessCalendar]:
+    """The business calendars of the users routing may choose, with the holidays around
+    ``day`` (cached per process and day)."""
+
+    def load() -> dict[int, BusinessCalendar]:
+        static = config.get("routing:static", _load_static)
+        at = datetime.combine(day, time(12), tzinfo=UTC)
+        holidays = holidays_by_team({u.team_id for u in static.users}, at)
+        return {u.pk: user_calendar(u, holidays[u.team_id]) for u in static.users}
+
+    return config.get(f"routing:calendars:{day.isoformat()}", load)
+
+
+def account_routing_fields(account: Account | None) -> dict[str, str] | None:
+    """The account fields routing conditions may test (None without an account)."""
+    if account is None:
         return None
-    ids = set(user.managed_teams.values_list("pk", flat=True))
-    if user.team_id:
-        ids.add(user.team_id)
-    return ids
+    return {
+        "name": account.name,
+        "industry": account.industry,
+        "employee_band": account.employee_band,
+    }
+
+
+def lead_routing_fields(lead: Lead) -> dict[str, Any]:
+    """The fields routing conditions may test, for an existing lead."""
+    person = lead.person
+    account = lead.account
+    return domain.routing_fields(
+        {
+            f: getattr(lead, f)
+            for f in (
+                "product_interest",
+                "temperature",
+                "utm_source",
+                "utm_medium",
+                "utm_campaign",
+                "budget",
+                "timeline",
+            )
+        },
+        {
+            f: getattr(person, f)
+            for f in (
+                "email",
+                "country",
+                "region",
+                "city",
+                "postcode",
+                "language",
+                "title",
+                "company_name",
+            )
+        },
+        source=lead.source.name,
+        campaign=lead.campaign.name if lead.campaign else "",
+        account=account_routing_fields(account),
+    )

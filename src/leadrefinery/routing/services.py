@@ -10,99 +10,31 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count
 
-from leadrefinery.accounts.models import Role, User
+from leadrefinery.accounts.models import User
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import placeholders, read_where
-from leadrefinery.common.errors import ConfigRefused
+from leadrefinery.common.errors import ConfigRefused, validated
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.models import Account, Lead, Queue
-from leadrefinery.leads.services import lead_assign, queue_by_slug, queue_is_dead
+from leadrefinery.leads.models import Lead, Queue
+from leadrefinery.leads.selectors import queue_by_slug
+from leadrefinery.leads.services import lead_assign, queue_is_dead
 from leadrefinery.sla.business_hours import BusinessCalendar, is_working_time
 from leadrefinery.sla.calendars import holidays_by_team, user_calendar
-from leadrefinery.sla.models import SlaPolicy
 
 from . import domain
 from .models import RoutingCounter, RoutingRule
+from .selectors import _load_static, calendars_on, lead_routing_fields
 
 _rng = random.SystemRandom()
-
-
-def rule_to_domain(rule: RoutingRule) -> domain.Rule:
-    kind = domain.TargetKind(rule.target_kind)
-    if kind == domain.TargetKind.USER:
-        target = domain.Target(kind, rule.target_user_id or 0, str(rule.target_user or ""))
-    elif kind == domain.TargetKind.TEAM:
-        target = domain.Target(
-            kind, rule.target_team_id or 0, str(rule.target_team or ""), domain.Method(rule.method)
-        )
-    else:
-        target = domain.Target(kind, rule.target_queue_id or 0, str(rule.target_queue or ""))
-    return domain.Rule(
-        id=rule.pk,
-        name=rule.name,
-        conditions=rule.domain_conditions(),
-        target=target,
-        account_owner_first=rule.account_owner_first,
-        is_fallback=rule.is_fallback,
-    )
-
-
-@dataclass(frozen=True)
-class _Static:
-    """What routing needs that changes only when the configuration does (cached per process)."""
-
-    rules: tuple[domain.Rule, ...]
-    team_ids: frozenset[int]
-    users: tuple[User, ...]
-    team_members: Mapping[int, tuple[int, ...]]
-
-
-def _load_static() -> _Static:
-    rules = list(
-        RoutingRule.objects.filter(active=True).select_related(
-            "target_user", "target_team", "target_queue"
-        )
-    )
-    team_ids = frozenset(r.target_team_id for r in rules if r.target_team_id)
-    user_ids = {r.target_user_id for r in rules if r.target_user_id}
-    # A team rule hands leads to the team's reps only: managers belong to their team for
-    # visibility, not to its rotation. A rule naming one user may name anyone.
-    members = list(User.objects.filter(team_id__in=team_ids, role=Role.REP).order_by("pk"))
-    member_ids = {m.pk for m in members}
-    named = [u for u in User.objects.filter(pk__in=user_ids) if u.pk not in member_ids]
-    team_members: dict[int, list[int]] = {}
-    for user in members:
-        if user.team_id is not None:
-            team_members.setdefault(user.team_id, []).append(user.pk)
-    return _Static(
-        rules=tuple(rule_to_domain(r) for r in rules),
-        team_ids=team_ids,
-        users=tuple(members + named),
-        team_members={team: tuple(ids) for team, ids in team_members.items()},
-    )
-
-
-def calendars_on(day: date) -> Mapping[int, BusinessCalendar]:
-    """The business calendars of the users routing may choose, with the holidays around
-    ``day`` (cached per process and day)."""
-
-    def load() -> dict[int, BusinessCalendar]:
-        static = config.get("routing:static", _load_static)
-        at = datetime.combine(day, time(12), tzinfo=UTC)
-        holidays = holidays_by_team({u.team_id for u in static.users}, at)
-        return {u.pk: user_calendar(u, holidays[u.team_id]) for u in static.users}
-
-    return config.get(f"routing:calendars:{day.isoformat()}", load)
 
 
 class Router:
@@ -290,63 +222,6 @@ class Router:
         self._dirty.clear()
 
 
-def lead_routing_fields(lead: Lead) -> dict[str, Any]:
-    """The fields routing conditions may test, for an existing lead."""
-    person = lead.person
-    account = lead.account
-    return domain.routing_fields(
-        {
-            f: getattr(lead, f)
-            for f in (
-                "product_interest",
-                "temperature",
-                "utm_source",
-                "utm_medium",
-                "utm_campaign",
-                "budget",
-                "timeline",
-            )
-        },
-        {
-            f: getattr(person, f)
-            for f in (
-                "email",
-                "country",
-                "region",
-                "city",
-                "postcode",
-                "language",
-                "title",
-                "company_name",
-            )
-        },
-        source=lead.source.name,
-        campaign=lead.campaign.name if lead.campaign else "",
-        account=account_routing_fields(account),
-    )
-
-
-def account_routing_fields(account: Account | None) -> dict[str, str] | None:
-    """The account fields routing conditions may test (None without an account)."""
-    if account is None:
-        return None
-    return {
-        "name": account.name,
-        "industry": account.industry,
-        "employee_band": account.employee_band,
-    }
-
-
-def routing_preview(
-    fields: Mapping[str, Any], *, account_owner_id: int | None = None
-) -> domain.Decision:
-    """Which owner would a lead with ``fields`` get, and why? Assigns nothing, changes no counter."""
-    with transaction.atomic():
-        decision = Router(rng=random.Random(0)).choose(fields, account_owner_id=account_owner_id)
-        transaction.set_rollback(True)
-    return decision
-
-
 def rep_deactivate(*, user: User, actor: Actor, reason: str = "") -> int:
     """Deactivate a rep and reassign every open lead they own through the rules, each with a trace.
 
@@ -411,18 +286,6 @@ def rep_deactivate(*, user: User, actor: Actor, reason: str = "") -> int:
 # --- Editing the rules, the reps' availability and the SLA policies ---------------------------
 
 
-def _validated(obj: Any) -> None:
-    try:
-        obj.full_clean(exclude=["created_at", "updated_at"])
-    except ValidationError as exc:
-        raise ConfigRefused({k: [str(m) for m in v] for k, v in exc.message_dict.items()}) from exc
-
-
-def can_edit_routing(user: User) -> bool:
-    """Admins and managers edit routing rules and SLA policies."""
-    return bool(user.is_active and (user.is_admin_role or user.role == Role.MANAGER))
-
-
 _RULE_FIELDS = (
     "name",
     "order",
@@ -463,7 +326,7 @@ def routing_rule_save(
     if rule.is_fallback and not rule.active:
         raise ConfigRefused({"active": ["the fallback rule cannot be switched off"]})
     rule.updated_at = at
-    _validated(rule)
+    validated(rule)
     if rule.active and rule.target_queue is not None and queue_is_dead(rule.target_queue):
         raise ConfigRefused(
             {
@@ -488,115 +351,12 @@ def routing_rule_deactivate(*, rule: RoutingRule, at: datetime | None = None) ->
     return rule
 
 
-AVAILABILITY_SELF = frozenset({"away_until", "working_hours", "time_zone"})
-AVAILABILITY_ALL = AVAILABILITY_SELF | {"routing_weight", "max_open_leads", "max_leads_per_day"}
-
-
-def can_edit_availability(editor: User, user: User, fields: set[str] | frozenset[str]) -> bool:
-    """Admins edit anyone; managers the members of their teams; a rep their own away date,
-    hours and time zone (not their weight or caps)."""
-    if not editor.is_active:
-        return False
-    if editor.is_admin_role:
-        return True
-    if editor.role == Role.MANAGER:
-        if editor.pk == user.pk:
-            return True
-        team_ids = set(editor.managed_teams.values_list("pk", flat=True))
-        if editor.team_id:
-            team_ids.add(editor.team_id)
-        return user.team_id in team_ids
-    return editor.pk == user.pk and set(fields) <= AVAILABILITY_SELF
-
-
-def _working_hours_errors(value: Any) -> list[str]:
-    if not isinstance(value, dict):
-        return ['must map weekdays "0" (Monday) to "6" to [["09:00", "17:00"], ...]']
-    errors = []
-    for day, windows in value.items():
-        if str(day) not in {str(d) for d in range(7)}:
-            errors.append(f"unknown weekday {day!r}: use 0 (Monday) to 6 (Sunday)")
-            continue
-        if not isinstance(windows, list):
-            errors.append(f"day {day}: a list of [start, end] pairs")
-            continue
-        for window in windows:
-            try:
-                start, end = (time.fromisoformat(str(t)) for t in window)
-            except (TypeError, ValueError):
-                errors.append(f'day {day}: {window!r} is not a ["HH:MM", "HH:MM"] pair')
-                continue
-            if start >= end:
-                errors.append(f"day {day}: {window[0]}-{window[1]} ends before it starts")
-    return errors
-
-
-@transaction.atomic
-def availability_set(*, user: User, editor: User, changes: Mapping[str, Any]) -> User:
-    """Set a rep's away date, working hours, time zone, weight or caps."""
-    import zoneinfo
-
-    from django.core.exceptions import PermissionDenied
-
-    unknown = set(changes) - AVAILABILITY_ALL
-    if unknown:
-        raise ConfigRefused({k: ["cannot be set here"] for k in sorted(unknown)})
-    if not can_edit_availability(editor, user, set(changes)):
-        raise PermissionDenied(
-            "Reps set their own away date, hours and time zone; managers set those of their "
-            "team; admins anyone's."
-        )
-    errors: dict[str, list[str]] = {}
-    if "working_hours" in changes:
-        if changes["working_hours"] is None:
-            changes = {**changes, "working_hours": {}}
-        messages = _working_hours_errors(changes["working_hours"])
-        if messages:
-            errors["working_hours"] = messages
-    if "time_zone" in changes:
-        try:
-            zoneinfo.ZoneInfo(str(changes["time_zone"]))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            errors["time_zone"] = [f"unknown time zone {changes['time_zone']!r}"]
-    if "routing_weight" in changes and not (
-        isinstance(changes["routing_weight"], int) and 1 <= changes["routing_weight"] <= 100
-    ):
-        errors["routing_weight"] = ["a whole number from 1 to 100"]
-    for cap in ("max_open_leads", "max_leads_per_day"):
-        value = changes.get(cap)
-        if value is not None and not (isinstance(value, int) and value >= 0):
-            errors[cap] = ["a whole number, or empty for no cap"]
-    if errors:
-        raise ConfigRefused(errors)
-    for key, value in changes.items():
-        setattr(user, key, value)
-    user.save(update_fields=list(changes) or None)
-    return user
-
-
-@transaction.atomic
-def sla_policy_save(*, policy: Any = None, changes: Mapping[str, Any]) -> Any:
-    """Create or change an SLA policy; validated by ``SlaPolicy.clean``."""
-
-    allowed = {
-        "name",
-        "order",
-        "active",
-        "temperature",
-        "source",
-        "first_touch_minutes",
-        "accept_minutes",
-        "business_hours",
-        "remind_at_percent",
-        "notify_manager_at_breach",
-        "reassign_after_minutes",
-    }
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ConfigRefused({k: ["cannot be set"] for k in sorted(unknown)})
-    policy = policy or SlaPolicy()
-    for key, value in changes.items():
-        setattr(policy, key, value)
-    _validated(policy)
-    policy.save()
-    return policy
+def routing_preview(
+    fields: Mapping[str, Any], *, account_owner_id: int | None = None
+) -> domain.Decision:
+    """Which owner would a lead with ``fields`` get, and why? Assigns nothing, changes no counter:
+    the real router runs in a transaction that is rolled back."""
+    with transaction.atomic():
+        decision = Router(rng=random.Random(0)).choose(fields, account_owner_id=account_owner_id)
+        transaction.set_rollback(True)
+    return decision

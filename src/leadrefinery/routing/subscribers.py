@@ -11,11 +11,13 @@ from leadrefinery.accounts.models import User
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import Change, leads_of
 from leadrefinery.leads.models import Lead, Queue
-from leadrefinery.leads.services import lead_assign, queue_by_slug
-from leadrefinery.notifications.services import notify
+from leadrefinery.leads.selectors import queue_by_slug
+from leadrefinery.leads.services import lead_assign
+from leadrefinery.notifications.services import lead_notify
 
 from . import domain as routing_domain
-from .services import Router, lead_routing_fields
+from .selectors import lead_routing_fields
+from .services import Router
 
 ACTOR = Actor.system("sla")
 MISSED = "missed the SLA"
@@ -53,7 +55,7 @@ def _reassign(lead: Lead, owner: User, fact: str, at: datetime) -> None:
         target = {"owner_queue": queue_by_slug("unassigned")}
     lead = lead_assign(lead=lead, actor=ACTOR, trace=trace, note=because, at=at, **target)
     recipients = [u.email for u in (lead.owner_user, owner) if u is not None and u.email]
-    notify(
+    lead_notify(
         event="lead.reassigned",
         lead=lead,
         fact=fact,

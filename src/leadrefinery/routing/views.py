@@ -16,8 +16,9 @@ from leadrefinery.accounts.models import Role, User
 from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
 from leadrefinery.leads.actors import Actor
+from leadrefinery.sla import access as sla_access
 
-from . import selectors, services
+from . import access, selectors, services
 from .forms import AvailabilityForm, PreviewForm, RuleForm
 from .models import RoutingRule
 
@@ -28,7 +29,7 @@ def _user(request: HttpRequest) -> User:
 
 def _editor(request: HttpRequest) -> User:
     user = _user(request)
-    if not services.can_edit_routing(user):
+    if not access.can_edit_routing(user):
         raise PermissionDenied("Only admins and managers edit routing rules.")
     return user
 
@@ -107,7 +108,9 @@ def _team_context(request: HttpRequest, failed: AvailabilityForm | None = None) 
     for team in teams:
         members = []
         for status in team.members:
-            editable = services.can_edit_availability(user, status.user, services.AVAILABILITY_SELF)
+            editable = sla_access.can_edit_availability(
+                user, status.user, sla_access.AVAILABILITY_SELF
+            )
             form = None
             if editable:
                 form = (
@@ -135,7 +138,7 @@ def team(request: HttpRequest) -> HttpResponse:
 def availability(request: HttpRequest, username: str) -> HttpResponse:
     editor = _user(request)
     member = get_object_or_404(User, username=username)
-    if not services.can_edit_availability(editor, member, services.AVAILABILITY_SELF):
+    if not sla_access.can_edit_availability(editor, member, sla_access.AVAILABILITY_SELF):
         raise Http404("No such user")
     form = AvailabilityForm(request.POST, member=member, editor=editor)
     if form.is_valid() and form.save():

@@ -18,7 +18,7 @@ from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, model_valid
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.leads.schemas import MAX_ID, Message, Text, ValidationErrorOut
 
-from . import rules, services
+from . import rules, selectors, services
 from .models import ScoringRule
 
 router = Router(tags=["scoring"])
@@ -249,7 +249,7 @@ def rule_update(
     summary="Grade thresholds, engagement bands and the temperature matrix",
 )
 def settings_get(request: HttpRequest) -> dict[str, Any]:
-    row = services.settings_row()
+    row = selectors.settings_row()
     return {f: getattr(row, f) for f in SettingsIO.model_fields}
 
 

@@ -8,4 +8,4 @@ class ScoringConfig(AppConfig):
     label = "scoring"
     verbose_name = "Scoring and temperature"
 
-    lead_sections = (LeadSection("score", "leadrefinery.scoring.services.lead_score_summary"),)
+    lead_sections = (LeadSection("score", "leadrefinery.scoring.selectors.lead_score_summary"),)

@@ -20,6 +20,7 @@ from leadrefinery.leads.models import Lead, LeadEvent
 
 from . import domain
 from .models import LeadScore, ScoreLog, ScoringRule
+from .selectors import lead_fields, load, settings_row
 from .services import (
     _SCORE_FIELDS,
     ACTOR,
@@ -28,10 +29,7 @@ from .services import (
     _history,
     _settle,
     _temperature_event,
-    lead_fields,
     lead_heat_up,
-    load,
-    settings_row,
 )
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
 
-from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import (
     insert_rows,
@@ -30,13 +29,14 @@ from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import events_insert
 from leadrefinery.leads.models import Lead, LeadEvent
-from leadrefinery.leads.normalize import INTAKE_FIELDS
 from leadrefinery.leads.services import lead_assign, lead_transition
 from leadrefinery.routing import domain as routing_domain
-from leadrefinery.routing.services import Router, lead_routing_fields
+from leadrefinery.routing.selectors import lead_routing_fields
+from leadrefinery.routing.services import Router
 
 from . import domain
-from .models import LeadScore, ScoreLog, ScoringRule, ScoringSettings
+from .models import LeadScore, ScoreLog
+from .selectors import Loaded, lead_fields, load, scoring_fields
 
 log = logging.getLogger(__name__)
 
@@ -51,55 +51,6 @@ class ScoringRefused(Exception):
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
         self.errors = dict(errors)
-
-
-def settings_row() -> ScoringSettings:
-    row = ScoringSettings.objects.order_by("pk").first()
-    if row is None:
-        row = ScoringSettings.objects.create(updated_at=now())
-    return row
-
-
-@dataclass(frozen=True)
-class Loaded:
-    rules: tuple[domain.Rule, ...]
-    config: domain.Config
-
-
-def load() -> Loaded:
-    """The active rules and the settings, from the per-process configuration cache (two
-    queries when a rule or the settings changed since the last load)."""
-    return config.get("scoring:loaded", _load)
-
-
-def _load() -> Loaded:
-    rules = tuple(
-        r.domain_rule() for r in ScoringRule.objects.filter(active=True).order_by("order", "id")
-    )
-    return Loaded(rules=rules, config=settings_row().domain_config())
-
-
-def scoring_fields(
-    routing_fields: Mapping[str, Any], payload: Mapping[str, Any] | None, message: str = ""
-) -> dict[str, Any]:
-    """What fit and hand-raiser conditions test: the routing fields, the message, and the
-    payload's own fields that intake does not know (e.g. a form's ``request_type``)."""
-    fields: dict[str, Any] = {}
-    payload = payload or {}
-    for key, value in payload.items():
-        if key not in INTAKE_FIELDS and isinstance(value, str | int | float):
-            fields[key] = value
-    extra = payload.get("extra")
-    if isinstance(extra, Mapping):
-        fields.update({k: v for k, v in extra.items() if isinstance(v, str | int | float)})
-    fields.update(routing_fields)
-    fields["message"] = message
-    return fields
-
-
-def lead_fields(lead: Lead, payload: Mapping[str, Any] | None = None) -> dict[str, Any]:
-
-    return scoring_fields(lead_routing_fields(lead), payload, lead.message)
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -168,7 +119,7 @@ class IntakeScorer:
                 fit_grade=result.fit.grade,
                 engagement=0,
                 temperature=result.temperature.value,
-                hand_raised_at=None,  # set by score_events, which records it
+                hand_raised_at=None,  # set by events_score, which records it
                 reasons=_reasons(result.fit, [], result.temperature),
                 computed_at=at,
                 decay_due_at=None,
@@ -325,7 +276,7 @@ def _ensure_scores(leads: Mapping[int, Lead], scores: dict[int, LeadScore], load
 
 
 @transaction.atomic
-def score_events(
+def events_score(
     *,
     items: Sequence[tuple[int, domain.Event]],
     actor: Actor = ACTOR,
@@ -360,109 +311,189 @@ def _score_events(
     fresh: Mapping[int, tuple[Lead, LeadScore]] | None = None,
     logs: list[ScoreLog] | None = None,
 ) -> list[int]:
-    """``score_events`` inside the caller's transaction. ``fresh``: leads created in this
+    """``events_score`` inside the caller's transaction. ``fresh``: leads created in this
     transaction with their score rows not yet written (no engagement yet), which are not
     read back and are inserted here; ``logs``: their fit logs, written with the rest."""
     at = at or now()
     hand_raised = set(hand_raised)
-    routed = set(just_routed)
     # Every fresh score row is written at the end, whether or not an event concerns it.
     unsaved = [score for _, score in (fresh or {}).values() if score.pk is None]
-    logs = [] if logs is None else logs
+    changes = _Changes(logs=[] if logs is None else logs)
     lead_ids = sorted({lead_id for lead_id, _ in items} | hand_raised)
     if not lead_ids:
-        insert_rows(LeadScore, unsaved)
-        insert_rows(ScoreLog, logs)
+        _write_changes(changes, unsaved, at)
         return []
     loaded = loaded or load()
-    wanted = set(lead_ids)
-    fresh = {pk: pair for pk, pair in (fresh or {}).items() if pk in wanted}
-    stored = [pk for pk in lead_ids if pk not in fresh]
-    leads = {pk: lead for pk, (lead, _) in fresh.items()}
-    scores = {pk: score for pk, (_, score) in fresh.items()}
-    history: dict[int, list[domain.Past]] = {}
-    earned_all: dict[tuple[int, Any], dict[int, int]] = defaultdict(dict)
-    if stored:
-        # Only what this function reads and writes: a batch of visits can touch thousands
-        # of leads.
-        leads.update(
-            read_in_bulk(Lead, stored, only=["stage", "temperature", "owner_user_id", "updated_at"])
-        )
-        read = [pk for pk in stored if pk in leads]
-        scores.update(_locked_scores(read))
-        unscored = [pk for pk in read if pk not in scores]
-        if unscored:
-            full = Lead.objects.select_related("person", "account", "source", "campaign")
-            _ensure_scores(
-                {lead.pk: lead for lead in full.filter(pk__in=unscored)}, scores, loaded, at
-            )
-        history = _history(read)
-        days = [e.at for _, e in items] or [at]
-        earned_all = _earned(read, _day_start(min(days)))
+    batch = _read_batch(lead_ids, items, fresh or {}, loaded, at)
     by_lead: dict[int, list[domain.Event]] = defaultdict(list)
     for lead_id, event in items:
-        if lead_id in leads:
+        if lead_id in batch.leads:
             by_lead[lead_id].append(event)
-    changed: list[LeadScore] = []
-    timeline: list[LeadEvent] = []
-    turned_hot: list[int] = []
-    temp_changed: list[Lead] = []
-    for lead_id in sorted(leads):
-        lead = leads[lead_id]
-        score = scores[lead_id]
-        if not lead_domain.Stage(lead.stage).is_open:
+    routed = set(just_routed)
+    for lead_id in sorted(batch.leads):
+        if not lead_domain.Stage(batch.leads[lead_id].stage).is_open:
             continue  # a closed lead's score stays as it was closed
-        past = history.get(lead_id, [])
-        total = score.engagement
-        for event in sorted(by_lead.get(lead_id, []), key=lambda e: e.at):
-            day = (lead_id, event.at.astimezone(UTC).date())
-            awards, earned_all[day] = domain.award(loaded.rules, event, earned_all[day])
-            for a in awards:
-                logs.append(
-                    ScoreLog(
-                        lead_id=lead_id,
-                        axis=ScoreLog.Axis.ENGAGEMENT,
-                        delta=a.points,
-                        rule_id=a.rule_id or None,
-                        event_type=a.event_type,
-                        event_ref=a.event_ref[:120],
-                        points=a.points,
-                        half_life_days=a.half_life_days,
-                        reason=a.reason[:300],
-                        occurred_at=a.at,
-                    )
+        _score_lead(
+            lead_id,
+            by_lead.get(lead_id, []),
+            batch,
+            changes,
+            loaded=loaded,
+            raised=lead_id in hand_raised,
+            handed_off=lead_id in routed,
+            actor=actor,
+            at=at,
+        )
+    _write_changes(changes, unsaved, at)
+    for lead_id in changes.turned_hot:
+        lead_heat_up(lead=batch.leads[lead_id], actor=actor, at=at)
+    return changes.turned_hot
+
+
+@dataclass
+class _Batch:
+    """What scoring a batch of events reads: the leads, their score rows (locked), their past
+    engagement awards and the points each rule already gave per lead and UTC day."""
+
+    leads: dict[int, Lead]
+    scores: dict[int, LeadScore]
+    history: dict[int, list[domain.Past]]
+    earned: dict[tuple[int, Any], dict[int, int]]
+
+
+@dataclass
+class _Changes:
+    """What scoring a batch writes, in one statement per table at the end."""
+
+    logs: list[ScoreLog]
+    scores: list[LeadScore] = field(default_factory=list)
+    timeline: list[LeadEvent] = field(default_factory=list)
+    temperatures: list[Lead] = field(default_factory=list)
+    turned_hot: list[int] = field(default_factory=list)
+
+
+def _read_batch(
+    lead_ids: list[int],
+    items: Sequence[tuple[int, domain.Event]],
+    fresh: Mapping[int, tuple[Lead, LeadScore]],
+    loaded: Loaded,
+    at: datetime,
+) -> _Batch:
+    """The leads of ``lead_ids``: fresh ones as given, the others read with their locked
+    score rows (scoring those that have none yet), their history and daily earnings."""
+    wanted = set(lead_ids)
+    fresh = {pk: pair for pk, pair in fresh.items() if pk in wanted}
+    stored = [pk for pk in lead_ids if pk not in fresh]
+    batch = _Batch(
+        leads={pk: lead for pk, (lead, _) in fresh.items()},
+        scores={pk: score for pk, (_, score) in fresh.items()},
+        history={},
+        earned=defaultdict(dict),
+    )
+    if not stored:
+        return batch
+    # Only what scoring reads and writes: a batch of visits can touch thousands of leads.
+    batch.leads.update(
+        read_in_bulk(Lead, stored, only=["stage", "temperature", "owner_user_id", "updated_at"])
+    )
+    read = [pk for pk in stored if pk in batch.leads]
+    batch.scores.update(_locked_scores(read))
+    unscored = [pk for pk in read if pk not in batch.scores]
+    if unscored:
+        full = Lead.objects.select_related("person", "account", "source", "campaign")
+        _ensure_scores(
+            {lead.pk: lead for lead in full.filter(pk__in=unscored)}, batch.scores, loaded, at
+        )
+    batch.history = _history(read)
+    days = [e.at for _, e in items] or [at]
+    batch.earned = _earned(read, _day_start(min(days)))
+    return batch
+
+
+def _score_lead(
+    lead_id: int,
+    events: list[domain.Event],
+    batch: _Batch,
+    changes: _Changes,
+    *,
+    loaded: Loaded,
+    raised: bool,
+    handed_off: bool,
+    actor: Actor,
+    at: datetime,
+) -> None:
+    """Award ``events`` within the daily caps, bring decay up to date and recompute the
+    temperature of one open lead; note a change of temperature, and a hand-off to sales when
+    it turned hot in a marketing stage (``handed_off``: intake routed it already)."""
+    lead = batch.leads[lead_id]
+    score = batch.scores[lead_id]
+    past = batch.history.get(lead_id, [])
+    total = score.engagement + _award(lead_id, events, batch, loaded, past, changes.logs)
+    newly_raised = raised and score.hand_raised_at is None
+    if newly_raised:
+        score.hand_raised_at = at
+    target = domain.engagement_at(past, at)
+    if target != total:
+        changes.logs.append(_decay_log(lead_id, target - total, at))
+    before = score.temperature
+    _settle(score, past, target, loaded.config, at)
+    changes.scores.append(score)
+    if score.temperature != before or lead.temperature != score.temperature or newly_raised:
+        changes.timeline.append(_temperature_event(lead, before, score, actor, at))
+        lead.temperature = score.temperature
+        changes.temperatures.append(lead)
+        crossed = before != "hot" or newly_raised
+        hand_off = lead.stage in HEAT_UP_STAGES and not handed_off
+        if score.temperature == "hot" and hand_off and crossed:
+            changes.turned_hot.append(lead_id)
+
+
+def _award(
+    lead_id: int,
+    events: list[domain.Event],
+    batch: _Batch,
+    loaded: Loaded,
+    past: list[domain.Past],
+    logs: list[ScoreLog],
+) -> int:
+    """Log the awards of ``events`` in time order, each rule within its daily cap, and add
+    them to ``past``; returns the points given."""
+    given = 0
+    for event in sorted(events, key=lambda e: e.at):
+        day = (lead_id, event.at.astimezone(UTC).date())
+        awards, batch.earned[day] = domain.award(loaded.rules, event, batch.earned[day])
+        for a in awards:
+            logs.append(
+                ScoreLog(
+                    lead_id=lead_id,
+                    axis=ScoreLog.Axis.ENGAGEMENT,
+                    delta=a.points,
+                    rule_id=a.rule_id or None,
+                    event_type=a.event_type,
+                    event_ref=a.event_ref[:120],
+                    points=a.points,
+                    half_life_days=a.half_life_days,
+                    reason=a.reason[:300],
+                    occurred_at=a.at,
                 )
-                past.append(domain.Past(a.rule_id, a.points, a.at, a.half_life_days, a.reason))
-                total += a.points
-        newly_raised = lead_id in hand_raised and score.hand_raised_at is None
-        if newly_raised:
-            score.hand_raised_at = at
-        target = domain.engagement_at(past, at)
-        if target != total:
-            logs.append(_decay_log(lead_id, target - total, at))
-        before = score.temperature
-        _settle(score, past, target, loaded.config, at)
-        changed.append(score)
-        if score.temperature != before or lead.temperature != score.temperature or newly_raised:
-            timeline.append(_temperature_event(lead, before, score, actor, at))
-            lead.temperature = score.temperature
-            temp_changed.append(lead)
-            crossed = before != "hot" or newly_raised
-            hand_off = lead.stage in HEAT_UP_STAGES and lead_id not in routed
-            if score.temperature == "hot" and hand_off and crossed:
-                turned_hot.append(lead_id)
+            )
+            past.append(domain.Past(a.rule_id, a.points, a.at, a.half_life_days, a.reason))
+            given += a.points
+    return given
+
+
+def _write_changes(changes: _Changes, unsaved: list[LeadScore], at: datetime) -> None:
+    """Insert the new score rows and every log, update the changed scores and temperatures,
+    add the timeline events: one statement each."""
     new_rows = {id(score) for score in unsaved}
     insert_rows(LeadScore, unsaved)
-    insert_rows(ScoreLog, logs)
-    update_rows([score for score in changed if id(score) not in new_rows], _SCORE_FIELDS)
-    if temp_changed:
-        for lead in temp_changed:
+    insert_rows(ScoreLog, changes.logs)
+    update_rows([score for score in changes.scores if id(score) not in new_rows], _SCORE_FIELDS)
+    if changes.temperatures:
+        for lead in changes.temperatures:
             lead.updated_at = at
-        update_rows(temp_changed, ["temperature", "updated_at"])
-    events_insert(timeline)
-    for lead_id in turned_hot:
-        lead_heat_up(lead=leads[lead_id], actor=actor, at=at)
-    return turned_hot
+        update_rows(changes.temperatures, ["temperature", "updated_at"])
+    events_insert(changes.timeline)
 
 
 _SCORE_FIELDS = [
@@ -557,7 +588,6 @@ def lead_heat_up(*, lead: Lead, actor: Actor = ACTOR, at: datetime | None = None
     routing rules; when a rep gets it, it becomes sales-ready and its SLA clock starts, in the
     transaction of the event that made it hot. When no rep can take it, it stays where it is
     and the timeline says why."""
-
     at = at or now()
     lead = Lead.objects.select_related("person", "account", "source", "campaign").get(pk=lead.pk)
     if lead.stage not in HEAT_UP_STAGES or lead.owner_user_id is not None:
@@ -670,30 +700,3 @@ def _decay_batch(rows: list[tuple[int, datetime | None]], at: datetime) -> int:
     for lead_id in turned_hot:
         lead_heat_up(lead=leads[lead_id], at=at)
     return len(claimed)
-
-
-# --- reads ----------------------------------------------------------------------------------
-
-
-def lead_score_summary(lead: Lead) -> dict[str, Any]:
-    """Score, temperature and reasons of a lead, for the API and the lead page."""
-    score = LeadScore.objects.filter(lead_id=lead.pk).first()
-    if score is None:
-        return {
-            "fit_grade": None,
-            "fit_points": None,
-            "engagement": None,
-            "temperature": lead.temperature or None,
-            "predicted_readiness": None,
-            "reasons": [],
-            "predicted_reasons": [],
-        }
-    return {
-        "fit_grade": score.fit_grade,
-        "fit_points": score.fit_points,
-        "engagement": score.engagement,
-        "temperature": score.temperature or None,
-        "predicted_readiness": score.predicted,
-        "reasons": list(score.reasons or []),
-        "predicted_reasons": list(score.predicted_reasons or []),
-    }

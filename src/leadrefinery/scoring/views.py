@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from leadrefinery.accounts.models import User
 from leadrefinery.accounts.views import member_view
 
-from . import rules, services
+from . import rules, selectors, services
 from .forms import RuleForm, SettingsForm
 from .models import ScoringRule
 
@@ -70,7 +70,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {}
     try:
         if request.POST.get("settings"):
-            form: Any = SettingsForm(request.POST, row=services.settings_row())
+            form: Any = SettingsForm(request.POST, row=selectors.settings_row())
             if form.is_valid():
                 context["preview"] = rules.preview(settings_changes=form.changes())
         else:
@@ -90,7 +90,7 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def settings_edit(request: HttpRequest) -> HttpResponse:
     _admin(request)
-    row = services.settings_row()
+    row = selectors.settings_row()
     form = SettingsForm(request.POST or None, row=row)
     if request.method == "POST" and form.is_valid():
         try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
-from .business_hours import BusinessCalendar, add_business_time, business_time_between
+from .business_hours import BusinessCalendar, add_business_time
 
 
 class Step(IntEnum):
@@ -67,10 +67,3 @@ def start_clock(terms: Terms, calendar: BusinessCalendar, at: datetime) -> Clock
     return Clock(
         started_at=at, first_touch_due=first_touch_due, accept_due=accept_due, ladder=tuple(ladder)
     )
-
-
-def business_speed_to_lead(
-    calendar: BusinessCalendar, received_at: datetime, first_touch_at: datetime
-) -> timedelta:
-    """The same, in the owner's working time (what the rep is held to)."""
-    return business_time_between(calendar, received_at, first_touch_at)

@@ -22,11 +22,11 @@ from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Lead, LeadEvent
 from leadrefinery.leads.services import event_record
-from leadrefinery.notifications.services import notify
+from leadrefinery.notifications.services import lead_notify
 
 from . import domain
 from .domain import Step
-from .services import owner_calendar, policy_terms
+from .selectors import owner_calendar, policy_terms
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def _remind(lead: Lead, owner: User, clock: domain.Clock, fact: str, at: datetim
         f"SLA reminder sent to {owner}: first contact due by {clock.first_touch_due:%Y-%m-%d %H:%M} UTC",
         {"sla": "reminded", "owner": owner.username, "due_at": clock.first_touch_due.isoformat()},
     )
-    notify(event="lead.sla_warning", lead=lead, fact=fact, at=at)
+    lead_notify(event="lead.sla_warning", lead=lead, fact=fact, at=at)
 
 
 def _breach(lead: Lead, owner: User, clock: domain.Clock, fact: str, at: datetime) -> None:
@@ -176,7 +176,7 @@ def _breach(lead: Lead, owner: User, clock: domain.Clock, fact: str, at: datetim
             "notified": recipients,
         },
     )
-    notify(event="lead.sla_breached", lead=lead, fact=fact, recipients=recipients, at=at)
+    lead_notify(event="lead.sla_breached", lead=lead, fact=fact, recipients=recipients, at=at)
 
 
 def _reassign(lead: Lead, owner: User, fact: str, at: datetime) -> None:

@@ -2,7 +2,7 @@
 identify a visitor at a form fill, and ingest events from the API idempotently.
 
 The endpoints only call ``hit_record`` (one INSERT) and answer; ``hits_flush`` does the rest
-after the response has gone out (see views.py) and from the ``tracking-flush`` job, claiming
+after the response has gone out (see flush.py) and from the ``tracking-flush`` job, claiming
 pending hits so that no hit is processed twice.
 """
 
@@ -19,12 +19,12 @@ from django.db import connection, transaction
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, update_rows
 from leadrefinery.common.subscriptions import Notice
-from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.events import publish
 from leadrefinery.leads.models import Lead, Person, Touch
 from leadrefinery.scoring import domain as scoring_domain
-from leadrefinery.scoring.services import score_events
+from leadrefinery.scoring.services import events_score
 
+from . import selectors
 from .models import Hit, TrackedEvent, Visit, Visitor
 
 log = logging.getLogger(__name__)
@@ -68,22 +68,6 @@ def hit_record(
     return hit
 
 
-def open_leads_of(person_ids: Iterable[int]) -> dict[int, int]:
-    """Each person's open lead id (the most recent one when there are several), one query."""
-    out: dict[int, int] = {}
-    ids = list(set(person_ids))
-    if not ids:
-        return out
-    rows = (
-        Lead.objects.filter(person_id__in=ids, stage__in=list(lead_domain.OPEN_STAGES))
-        .order_by("person_id", "-received_at", "-pk")
-        .values_list("person_id", "pk")
-    )
-    for person_id, lead_id in rows:
-        out.setdefault(person_id, lead_id)
-    return out
-
-
 def hits_flush(
     *, limit: int = 1000, at: datetime | None = None, visitor_keys: Iterable[str] | None = None
 ) -> int:
@@ -100,27 +84,15 @@ def hits_flush(
 
 @transaction.atomic
 def _flush_batch(*, limit: int, at: datetime, visitor_keys: list[str] | None = None) -> int:
-    pending = Hit.objects.filter(processed_at__isnull=True).order_by("pk")
-    if visitor_keys is not None:
-        pending = pending.filter(kind=Hit.Kind.VISIT, visitor_key__in=visitor_keys)
-    if connection.vendor == "postgresql":
-        pending = pending.select_for_update(skip_locked=True)
-    hits = list(pending[:limit])
+    """One batch of pending hits, claimed, into visits, touches on the person's open lead and
+    score events; then an ``email_engaged`` notice for each open and click."""
+    hits = _claim(limit, at, visitor_keys)
     if not hits:
         return 0
-    # The claim: only hits still pending are ours (SQLite serializes writers already).
-    Hit.objects.filter(pk__in=[h.pk for h in hits], processed_at__isnull=True).update(
-        processed_at=at
-    )
     visits = [h for h in hits if h.kind == Hit.Kind.VISIT]
     emails = [h for h in hits if h.kind in (Hit.Kind.OPEN, Hit.Kind.CLICK)]
     visitors = _visitors_touch(visits, at)
-    known = set(
-        Person.objects.filter(
-            pk__in={h.person_id_signed for h in emails if h.person_id_signed}
-        ).values_list("pk", flat=True)
-    )
-    emails = [h for h in emails if h.person_id_signed in known]
+    emails = _of_known_people(emails)
     person_of: dict[int, int] = {}
     for h in visits:
         v = visitors[h.visitor_key]
@@ -128,18 +100,65 @@ def _flush_batch(*, limit: int, at: datetime, visitor_keys: list[str] | None = N
             person_of[h.pk] = v.person_id
     for h in emails:
         person_of[h.pk] = int(h.person_id_signed or 0)
-    leads = open_leads_of(person_of.values())
-    touches: list[Touch] = []
+    touch_of = _touches_insert([*visits, *emails], person_of)
+    _visits_insert(visits, visitors, person_of, touch_of)
+    events_score(items=_score_items([*visits, *emails], touch_of), at=at)
+    _touched(list(touch_of.values()), at)
+    _announce(emails)
+    return len(hits)
+
+
+def _claim(limit: int, at: datetime, visitor_keys: list[str] | None) -> list[Hit]:
+    """Up to ``limit`` pending hits (only the visits of ``visitor_keys`` when given), marked
+    processed: a worker that read the same hits meanwhile claims none of them."""
+    pending = Hit.objects.filter(processed_at__isnull=True).order_by("pk")
+    if visitor_keys is not None:
+        pending = pending.filter(kind=Hit.Kind.VISIT, visitor_key__in=visitor_keys)
+    if connection.vendor == "postgresql":
+        pending = pending.select_for_update(skip_locked=True)
+    hits = list(pending[:limit])
+    if not hits:
+        return []
+    # The claim: only hits still pending are ours (SQLite serializes writers already).
+    Hit.objects.filter(pk__in=[h.pk for h in hits], processed_at__isnull=True).update(
+        processed_at=at
+    )
+    return hits
+
+
+def _of_known_people(emails: list[Hit]) -> list[Hit]:
+    """The opens and clicks whose signed person still exists (one query)."""
+    known = set(
+        Person.objects.filter(
+            pk__in={h.person_id_signed for h in emails if h.person_id_signed}
+        ).values_list("pk", flat=True)
+    )
+    return [h for h in emails if h.person_id_signed in known]
+
+
+def _touches_insert(hits: Sequence[Hit], person_of: Mapping[int, int]) -> dict[int, Touch]:
+    """An inbound touch for each hit of a known person, on their open lead if any; inserted
+    in one statement. Returns the touch of each hit id, in the order of ``hits``."""
+    leads = selectors.open_leads_of(person_of.values())
     touch_of: dict[int, Touch] = {}
-    for h in [*visits, *emails]:
+    for h in hits:
         person_id = person_of.get(h.pk)
         if person_id is None:
             continue
         channel, outcome = EVENT_TOUCH[Hit.Kind(h.kind)]
-        touch = _touch(person_id, leads.get(person_id), channel, outcome, h.occurred_at, _note(h))
-        touches.append(touch)
-        touch_of[h.pk] = touch
-    insert_rows(Touch, touches)
+        touch_of[h.pk] = _touch(
+            person_id, leads.get(person_id), channel, outcome, h.occurred_at, _note(h)
+        )
+    insert_rows(Touch, list(touch_of.values()))
+    return touch_of
+
+
+def _visits_insert(
+    visits: Sequence[Hit],
+    visitors: Mapping[str, Visitor],
+    person_of: Mapping[int, int],
+    touch_of: Mapping[int, Touch],
+) -> None:
     insert_rows(
         Visit,
         [
@@ -155,8 +174,14 @@ def _flush_batch(*, limit: int, at: datetime, visitor_keys: list[str] | None = N
             for h in visits
         ],
     )
+
+
+def _score_items(
+    hits: Sequence[Hit], touch_of: Mapping[int, Touch]
+) -> list[tuple[int, scoring_domain.Event]]:
+    """The score event of each hit whose touch landed on a lead."""
     items = []
-    for h in [*visits, *emails]:
+    for h in hits:
         found = touch_of.get(h.pk)
         if found is None or found.lead_id is None:
             continue
@@ -171,9 +196,12 @@ def _flush_batch(*, limit: int, at: datetime, visitor_keys: list[str] | None = N
                 ),
             )
         )
-    score_events(items=items, at=at)
-    _touched(touches, at)
-    # Opens and clicks, for the apps that count them per message (nurture's sends).
+    return items
+
+
+def _announce(emails: Sequence[Hit]) -> None:
+    """Opens and clicks, for the apps that count them per message (nurture's sends), through
+    the lead-event registry."""
     publish(
         Notice(
             kind="email_engaged",
@@ -187,7 +215,6 @@ def _flush_batch(*, limit: int, at: datetime, visitor_keys: list[str] | None = N
         )
         for h in emails
     )
-    return len(hits)
 
 
 def _note(h: Hit) -> str:
@@ -323,7 +350,7 @@ def visitors_identify(
         visit.person_id = touch.person_id
         visit.touch = touch
     update_rows(visits, ["person", "touch"])
-    score_events(
+    events_score(
         items=[
             (
                 t.lead_id,
@@ -427,7 +454,7 @@ def events_ingest(*, events: Sequence[EventIn], at: datetime | None = None) -> I
     for e in events:
         pid = e.person_id if e.person_id in known_ids else people.get(e.email.strip().lower())
         person_of[e.id] = pid
-    leads = open_leads_of(p for p in person_of.values() if p)
+    leads = selectors.open_leads_of(p for p in person_of.values() if p)
     rows = [
         TrackedEvent(
             event_id=e.id,
@@ -464,7 +491,7 @@ def events_ingest(*, events: Sequence[EventIn], at: datetime | None = None) -> I
     for row, touch in zip(fresh, touches, strict=True):
         row.touch = touch
     update_rows(fresh, ["touch"])
-    score_events(
+    events_score(
         items=[
             (
                 row.lead_id,

@@ -1,8 +1,9 @@
 """The public tracking endpoints: the snippet, page-visit collection, the open pixel and the
-click redirect. Each answers after one INSERT into the hit buffer; the ``tracking-flush`` job (and, when
-configured, the web process after the response has been sent: ``FlushAfterResponse``) turns
-the buffer into visits, touches and scores in batches. A forged or damaged token records nothing
-and still gets its pixel (or a 404 for a click): it never raises an error.
+click redirect. Each answers after one INSERT into the hit buffer; the ``tracking-flush`` job
+(and, when configured, the web process after the response has been sent:
+``FlushAfterResponse`` and flush.py) turns the buffer into visits, touches and scores in
+batches. A forged or damaged token records nothing and still gets its pixel (or a 404 for a
+click): it never raises an error.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ import base64
 import json
 import logging
 import re
-import threading
-import time
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +22,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from . import links, services
+from . import flush, links, services
 from .models import Hit
 
 log = logging.getLogger(__name__)
@@ -34,58 +32,18 @@ VISITOR_KEY = re.compile(r"[A-Za-z0-9-]{8,64}")
 MAX_BODY = 4096
 
 
-_flush_lock = threading.Lock()
-_last_flush = 0.0
-_timer: threading.Timer | None = None
-
-
-def _flush(from_timer: bool = False) -> None:
-    global _last_flush, _timer
-    with _flush_lock:
-        _last_flush = time.monotonic()
-        if from_timer:
-            _timer = None
-    try:
-        services.hits_flush(limit=1000)
-    except Exception:  # the hits stay buffered; the next flush or the tracking-flush job retries
-        log.exception("tracking: flushing the hit buffer failed")
-    finally:
-        if from_timer:
-            connections.close_all()  # the timer's thread is gone after this
-
-
-def flush_soon() -> None:
-    """With REFINERY_TRACKING_FLUSH_SECONDS >= 0: flush the hit buffer now if this process has
-    not flushed within that interval, else once it is over (a timer), so under load one flush
-    writes the hits of many requests. Negative (the default): the tracking-flush job does it,
-    in the worker, and the web process only buffers (see bench/tracking.py for the cost)."""
-    global _timer
-    interval = float(getattr(settings, "REFINERY_TRACKING_FLUSH_SECONDS", -1.0))
-    if interval < 0:
-        return  # this process only buffers; the tracking-flush job writes the hits
-    with _flush_lock:
-        wait = _last_flush + interval - time.monotonic()
-        if wait > 0:
-            if _timer is None:
-                _timer = threading.Timer(wait, _flush, kwargs={"from_timer": True})
-                _timer.daemon = True
-                _timer.start()
-            return
-    _flush()
-
-
 class FlushAfterResponse(HttpResponse):
     """An HttpResponse that flushes the hit buffer when the server closes it, i.e. after the
     bytes went to the client: the visitor never waits for scoring."""
 
     def close(self) -> None:
-        flush_soon()
+        flush.flush_soon()
         super().close()
 
 
 class FlushAfterRedirect(HttpResponseRedirect):
     def close(self) -> None:
-        flush_soon()
+        flush.flush_soon()
         super().close()
 
 

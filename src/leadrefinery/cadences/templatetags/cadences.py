@@ -12,7 +12,7 @@ from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.services import persistence_rule
 
 from ..models import Enrollment
-from ..services import template_steps
+from ..selectors import template_steps
 
 register = template.Library()
 
