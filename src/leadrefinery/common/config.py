@@ -45,6 +45,10 @@ WATCHED = (
     "scoring.ScoringSettings",
 )
 
+# Saves that write only these fields change nothing cached: Django saves ``last_login`` on
+# every login (``update_fields=["last_login"]``), which must not make every process reload.
+IGNORED_FIELDS = {"accounts.User": frozenset({"last_login"})}
+
 _values: dict[str, tuple[str, Any]] = {}
 _pin = threading.local()
 
@@ -128,6 +132,10 @@ def clear() -> None:
 
 
 def _on_change(sender: Any, **kwargs: Any) -> None:
+    update_fields = kwargs.get("update_fields")
+    ignored = IGNORED_FIELDS.get(sender._meta.label)
+    if update_fields and ignored and set(update_fields) <= ignored:
+        return
     bump()
 
 
