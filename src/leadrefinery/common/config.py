@@ -29,8 +29,11 @@ from django.db import IntegrityError, connection, transaction
 T = TypeVar("T")
 
 # Models whose rows are configuration: a save or delete of any of them replaces the token.
+# (API tokens are cached with their users, so that a revocation or a change of scopes counts on
+# the very next request, in every process.)
 WATCHED = (
     "accounts.User",
+    "accounts.ApiToken",
     "accounts.Team",
     "routing.RoutingRule",
     "sla.Holiday",

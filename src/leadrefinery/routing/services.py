@@ -15,13 +15,12 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 
 from leadrefinery.accounts.models import Role, User
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import placeholders, read_where
 from leadrefinery.common.errors import ConfigRefused
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
@@ -29,7 +28,7 @@ from leadrefinery.leads.models import Account, Lead, Queue
 from leadrefinery.sla.business_hours import BusinessCalendar, is_working_time
 from leadrefinery.sla.calendars import holidays_by_team, user_calendar
 
-from . import domain
+from . import domain, queries
 from .models import RoutingCounter, RoutingRule
 
 _rng = random.SystemRandom()
@@ -128,20 +127,8 @@ class Router:
         self._rules = list(static.rules)
         self._load_users(list(static.users))
         # Lock the counters of the teams we route to: two concurrent intakes take turns, so the
-        # rotation stays fair (SQLite already serializes writers).
-        # Read raw: this runs in every intake, where building the QuerySet cost more than
-        # the read (see common.db.read_models).
-        team_ids = sorted(static.team_ids)
-        counters = (
-            read_where(
-                RoutingCounter,
-                f"t.team_id IN ({placeholders(team_ids)})",
-                team_ids,
-                suffix="ORDER BY t.id FOR UPDATE" if connection.vendor == "postgresql" else "",
-            )
-            if team_ids
-            else []
-        )
+        # rotation stays fair (see queries.counters_locked).
+        counters = queries.counters_locked(sorted(static.team_ids))
         today = self.at.date()
         for counter in counters:
             self._counters[(counter.team_id, counter.user_id)] = counter
