@@ -128,8 +128,21 @@ class Router:
         self._load_users(list(static.users))
         # Lock the counters of the teams we route to: two concurrent intakes take turns, so the
         # rotation stays fair (see queries.counters_locked).
-        counters = queries.counters_locked(sorted(static.team_ids))
+        team_ids = sorted(static.team_ids)
+        counters = queries.counters_locked(team_ids)
         today = self.at.date()
+        have = {(c.team_id, c.user_id) for c in counters}
+        missing = [
+            RoutingCounter(team_id=team, user_id=user, rotation_count=0, day=today, day_count=0)
+            for team, members in static.team_members.items()
+            for user in members
+            if (team, user) not in have
+        ]
+        if missing:
+            # A rep new to a team: make the counter first (a concurrent intake making the
+            # same one wins, ours is ignored), so that it is locked like the others.
+            RoutingCounter.objects.bulk_create(missing, ignore_conflicts=True)
+            counters = queries.counters_locked(team_ids)
         for counter in counters:
             self._counters[(counter.team_id, counter.user_id)] = counter
             self._rotation[(counter.team_id, counter.user_id)] = counter.rotation_count

@@ -72,7 +72,7 @@ def _scores_sql(vendor: str, n: int) -> str:
 def scores_locked(lead_ids: Sequence[int]) -> list[LeadScore]:
     """The score rows of these leads, locked until the transaction ends, in lead order (so two
     batches sharing leads cannot deadlock); the same rows as
-    ``LeadScore.objects.select_for_update().filter(lead__in=...).order_by("lead")``."""
+    ``LeadScore.objects.select_for_update().filter(lead__in=...).order_by("lead_id")``."""
     if not lead_ids:
         return []
     return list(LeadScore.objects.raw(_scores_sql(connection.vendor, len(lead_ids)), lead_ids))
