@@ -63,3 +63,56 @@ def test_account_keys_by_prefix_answer_as_the_orm():
     got = list(account_keys_by_prefix(prefixes))
     assert set(got) == orm and len(got) == len(orm) == 6
     assert list(account_keys_by_prefix([])) == []
+
+
+def test_block_rows_answer_as_the_orm(make_lead):
+    from leadrefinery.dedupe import domain
+    from leadrefinery.dedupe.queries import MATCH_ATTNAMES, block_rows
+    from leadrefinery.dedupe.selectors import record_of
+    from leadrefinery.leads.models import Person
+
+    for i in range(3):
+        make_lead(email=f"j.smith+{i}@gmail.com", first_name="John", last_name="Smith")
+    address = {"country": "US", "postcode": "94103", "street": "221 Main St"}
+    make_lead(
+        email="bob@initech.io",
+        first_name="Bob",
+        last_name="Porter",
+        company="Initech",
+        phone="415 555 0100",
+        **address,
+    )
+    make_lead(email="rob@initech.io", first_name="Robert", last_name="Porter", **address)
+    make_lead(email="other@example.org", first_name="Ann", last_name="Other")
+    people = list(Person.objects.all())
+    wanted: dict[str, set[tuple[str, ...]]] = {}
+    for person in people[:5]:
+        record = record_of(person)
+        for name, key in domain.block_keys(record):
+            wanted.setdefault(name, set()).add(key)
+    wanted.setdefault("email", set()).add(("nobody@nowhere.test",))
+    blocks = [b for b in domain.BLOCKS if b.name in wanted]
+    assert len(blocks) >= 3
+
+    for limit in (None, 50):
+        got: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+        for ordinal, row in block_rows(blocks, wanted, limit):
+            block = blocks[ordinal]
+            values = dict(zip(MATCH_ATTNAMES, row, strict=True))
+            got.setdefault((block.name, tuple(values[c] for c in block.columns)), set()).add(
+                values["id"]
+            )
+            # The row holds the person's match columns as stored.
+            person = Person.objects.get(pk=values["id"])
+            assert values == {name: getattr(person, name) for name in MATCH_ATTNAMES}
+        orm: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+        for block in blocks:
+            for key in wanted[block.name]:
+                found = set(
+                    Person.objects.filter(**dict(zip(block.columns, key, strict=True)))
+                    .exclude(**{block.columns[0]: ""})
+                    .values_list("pk", flat=True)
+                )
+                if found:
+                    orm[(block.name, key)] = found
+        assert got == orm
