@@ -17,7 +17,7 @@ from leadrefinery.leads.models import Lead, Person, Source
 _PARTS = ((Lead, "l"), (Person, "p"), (User, "u"), (Source, "s"))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one statement per count of values
 def _owned_sql(vendor: str, n: int) -> str:
     def join(model: type[models.Model], alias: str, fk: str) -> str:
         return (

@@ -303,7 +303,7 @@ def build_models(
     return built
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one statement per count of values
 def _in_bulk_sql(
     model: type[models.Model], vendor: str, only: tuple[str, ...] | None, n: int
 ) -> str:

@@ -19,7 +19,7 @@ from . import domain
 _PREFIXES_PER_READ = 500
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one statement per count of values
 def _exact_sql(vendor: str, domains: int, keys: int) -> str:
     either = [
         f"t.{column(Account, name)} IN ({placeholders(range(n))})"
@@ -42,7 +42,7 @@ def accounts_by_domain_or_key(domains: Sequence[str], keys: Sequence[str]) -> li
     return list(Account.objects.raw(sql, [*domains, *keys]))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one statement per count of values
 def _prefix_sql(vendor: str, prefixes: int) -> str:
     key = column(Account, "name_key")
     ranges = " OR ".join([f"({key} >= %s AND {key} < %s)"] * prefixes)

@@ -16,7 +16,7 @@ from leadrefinery.common.db import placeholders
 from .models import RoutingCounter
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one statement per count of values
 def _lock_sql(vendor: str, teams: int) -> str:
     qn = connection.ops.quote_name
     meta = RoutingCounter._meta

@@ -21,7 +21,7 @@ def _col(model: type[models.Model], name: str) -> str:
     return "t." + column(model, name)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one statement per count of values
 def _logs_sql(vendor: str, n: int, since: bool) -> str:
     where = [
         f"{_col(ScoreLog, 'lead')} IN ({placeholders(range(n))})",
@@ -57,7 +57,7 @@ def engagement_logs(lead_ids: Sequence[int], *, since: datetime | None = None) -
     return list(ScoreLog.objects.raw(sql, params))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one statement per count of values
 def _scores_sql(vendor: str, n: int) -> str:
     lead = _col(LeadScore, "lead")
     sql = (

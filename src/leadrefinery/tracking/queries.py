@@ -46,7 +46,7 @@ def leads_touched(latest: Mapping[int, datetime]) -> None:
         )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one statement per count of values
 def _events_sql(vendor: str, rows: int) -> str:
     qn = connection.ops.quote_name
     meta = TrackedEvent._meta
