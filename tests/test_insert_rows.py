@@ -1,5 +1,5 @@
-"""insert_rows writes exactly what the ORM would have written; read_models reads it back as the
-ORM would."""
+"""insert_rows writes exactly what the ORM would have written; build_models and read_in_bulk read
+it back as the ORM would."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 
 from leadrefinery.common.db import (
+    build_models,
     insert_rows,
-    read_models,
-    read_where,
+    read_in_bulk,
     select_columns,
     update_rows,
 )
@@ -116,7 +116,7 @@ def test_update_rows_writes_json_nulls_and_times_of_many_rows(make_lead):
         )
 
 
-def test_read_models_builds_the_same_instances_as_the_orm(make_lead):
+def test_build_models_builds_the_same_instances_as_the_orm(make_lead):
     lead = make_lead()
     event = LeadEvent(
         lead=lead,
@@ -128,14 +128,14 @@ def test_read_models_builds_the_same_instances_as_the_orm(make_lead):
     )
     insert_rows(LeadEvent, [event])
     qn = connection.ops.quote_name
-    rows = read_models(
-        f"SELECT {select_columns(LeadEvent, 'e')}, {select_columns(Lead, 'l')} "
-        f"FROM {qn(LeadEvent._meta.db_table)} e "
-        f"JOIN {qn(Lead._meta.db_table)} l ON l.id = e.lead_id WHERE e.id = %s",
-        [event.pk],
-        (LeadEvent, "e"),
-        (Lead, "l"),
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {select_columns(LeadEvent, 'e')}, {select_columns(Lead, 'l')} "
+            f"FROM {qn(LeadEvent._meta.db_table)} e "
+            f"JOIN {qn(Lead._meta.db_table)} l ON l.id = e.lead_id WHERE e.id = %s",
+            [event.pk],
+        )
+        rows = build_models(cursor.fetchall(), (LeadEvent, "e"), (Lead, "l"))
     assert len(rows) == 1
     got_event, got_lead = rows[0]
     orm_event = LeadEvent.objects.get(pk=event.pk)
@@ -150,9 +150,24 @@ def test_read_models_builds_the_same_instances_as_the_orm(make_lead):
     assert got_event.occurred_at.tzinfo is not None
 
 
-def test_read_where_only_reads_the_fields_asked_for(make_lead, django_assert_num_queries):
+def test_read_in_bulk_answers_as_in_bulk_does(make_lead):
+    leads = [make_lead(), make_lead(), make_lead()]
+    wanted = [leads[2].pk, leads[0].pk, leads[0].pk, 10**9]  # any order, repeats, a missing id
+    got = read_in_bulk(Lead, wanted)
+    orm = Lead.objects.in_bulk(wanted)
+    assert got.keys() == orm.keys() == {leads[0].pk, leads[2].pk}
+    fields = Lead._meta.concrete_fields
+    for pk, lead in orm.items():
+        assert {f.attname: getattr(got[pk], f.attname) for f in fields} == {
+            f.attname: getattr(lead, f.attname) for f in fields
+        }
+        assert not got[pk]._state.adding
+    assert read_in_bulk(Lead, []) == {} == Lead.objects.in_bulk([])
+
+
+def test_read_in_bulk_only_reads_the_fields_asked_for(make_lead, django_assert_num_queries):
     lead = make_lead()
-    (got,) = read_where(Lead, "t.id = %s", [lead.pk], only=["stage", "updated_at"])
+    got = read_in_bulk(Lead, [lead.pk], only=["stage", "updated_at"])[lead.pk]
     assert got.get_deferred_fields() == {
         f.attname
         for f in Lead._meta.concrete_fields

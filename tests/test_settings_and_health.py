@@ -6,13 +6,32 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError
 
 
 @pytest.mark.django_db
 def test_healthz_answers_200_with_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json()["status"] == "ok"
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_without_the_database_and_hides_its_error(client, monkeypatch):
+    """A database that does not answer makes the check fail with a bare "unavailable": the
+    driver's message (host names, users, file paths) never reaches the public endpoint."""
+    from django.db import connection
+
+    secret = "could not connect to server at db-internal.example:5432 as user payroll"
+
+    def refuse(*args, **kwargs):
+        raise OperationalError(secret)
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    assert "example" not in response.content.decode()
 
 
 def _run(args, home: Path, **env):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from leadrefinery.common import config
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import read_models, select_columns
 
+from . import queries
 from .models import ApiToken, Role, Team, User
 
 ALL_SCOPES = ("leads:read", "leads:write", "inquiries:write", "routing:admin")
@@ -86,27 +88,38 @@ def token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
+# Tokens known in this process at the current configuration version, by hash. Bounded, so
+# that many distinct tokens cannot grow it without end.
+_TOKENS_KEPT = 10_000
+
+
 def token_authenticate(secret: str) -> ApiToken | None:
-    """The active token for a bearer secret, or None. Records last use at most once a minute."""
+    """The active token for a bearer secret (with its user), or None. Records last use at most
+    once a minute.
+
+    Kept in the configuration cache: a request with a known token costs no token query while
+    the configuration is unchanged. Revoking a token, changing its scopes, or any change to its
+    user (deactivation, role) saves a watched model and so replaces the configuration version,
+    which makes every process read the token afresh on its next request.
+    """
     if not secret or not secret.startswith("lr_"):
         return None
-    qn = connection.ops.quote_name
-    # Read afresh on every request, so a revocation or deactivation counts at once; one raw
-    # statement, as the QuerySet cost more to build than the database took to answer.
-    found = read_models(
-        f"SELECT {select_columns(ApiToken, 't')}, {select_columns(User, 'u')} "
-        f"FROM {qn(ApiToken._meta.db_table)} t JOIN {qn(User._meta.db_table)} u ON u.id = t.user_id "
-        "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active",
-        [hash_token(secret)],
-        (ApiToken, "t"),
-        (User, "u"),
-    )
-    if not found:
-        return None
-    token, user = found[0]
-    assert isinstance(token, ApiToken) and isinstance(user, User)
-    token.user = user
+    key = hash_token(secret)
+    known: dict[str, ApiToken] = config.get("accounts:tokens", dict)
+    cached = known.get(key)
+    if cached is None:
+        cached = queries.active_token(key)
+        if cached is None:
+            return None  # unknown secrets are not kept: anyone may send them
+        if len(known) < _TOKENS_KEPT:
+            known[key] = cached
     current = now()
-    if token.last_used_at is None or (current - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=current)
+    last_used = cached.last_used_at
+    if last_used is None or (current - last_used).total_seconds() > 60:
+        # update(): no signal, so recording use does not replace the configuration version.
+        ApiToken.objects.filter(pk=cached.pk).update(last_used_at=current)
+        cached.last_used_at = current
+    # A copy per request: the cached instances are shared between threads.
+    token = copy.copy(cached)
+    token.user = copy.copy(cached.user)
     return token

@@ -13,16 +13,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import connection
-
-from leadrefinery.accounts.models import User
-from leadrefinery.common.db import placeholders, read_models, select_columns
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import Change, actor_of, leads_of
-from leadrefinery.leads.models import Lead, Person, Source, Touch
+from leadrefinery.leads.models import Lead, Touch
 
-from . import domain, notify, services
+from . import domain, notify, queries, services
 from .models import Enrollment
 
 log = logging.getLogger(__name__)
@@ -134,28 +130,5 @@ def after_inbound_intake(*, leads: list[Lead], at: datetime) -> None:
     Enrollment.objects.filter(
         lead_id__in=ids, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.ENDING]
     ).update(contacted=True)
-    owned = _owned_with_people(ids)
+    owned = queries.owned_with_people(ids)
     notify.inbound_many(leads=owned, fact=f"inquiry:{at.isoformat()}", what="a new inquiry", at=at)
-
-
-def _owned_with_people(ids: list[int]) -> list[Lead]:
-    """The leads among ``ids`` that a rep owns, with their person, owner and source: one raw
-    read, since this runs in every intake from a known person (see common.db.read_models)."""
-    qn = connection.ops.quote_name
-    parts = ((Lead, "l"), (Person, "p"), (User, "u"), (Source, "s"))
-    rows = read_models(
-        f"SELECT {', '.join(select_columns(model, alias) for model, alias in parts)} "
-        f"FROM {qn(Lead._meta.db_table)} l "
-        f"JOIN {qn(Person._meta.db_table)} p ON p.id = l.person_id "
-        f"JOIN {qn(User._meta.db_table)} u ON u.id = l.owner_user_id "
-        f"JOIN {qn(Source._meta.db_table)} s ON s.id = l.source_id "
-        f"WHERE l.id IN ({placeholders(ids)}) ORDER BY l.id",
-        ids,
-        *parts,
-    )
-    owned = []
-    for lead, person, user, source in rows:
-        assert isinstance(lead, Lead)
-        lead.person, lead.owner_user, lead.source = person, user, source  # type: ignore[assignment]
-        owned.append(lead)
-    return owned

@@ -18,6 +18,7 @@ processes see the new token exactly when they can see the new data).
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -29,8 +30,11 @@ from django.db import IntegrityError, connection, transaction
 T = TypeVar("T")
 
 # Models whose rows are configuration: a save or delete of any of them replaces the token.
+# (API tokens are cached with their users, so that a revocation or a change of scopes counts on
+# the very next request, in every process.)
 WATCHED = (
     "accounts.User",
+    "accounts.ApiToken",
     "accounts.Team",
     "routing.RoutingRule",
     "sla.Holiday",
@@ -45,21 +49,29 @@ WATCHED = (
     "scoring.ScoringSettings",
 )
 
+# Saves that write only these fields change nothing cached: Django saves ``last_login`` on
+# every login (``update_fields=["last_login"]``), which must not make every process reload.
+IGNORED_FIELDS = {"accounts.User": frozenset({"last_login"})}
+
 _values: dict[str, tuple[str, Any]] = {}
 _pin = threading.local()
 
 
-def _table() -> str:
+@functools.cache
+def _token_sql(vendor: str) -> str:
+    from .db import column, table
     from .models import ConfigVersion
 
-    return connection.ops.quote_name(ConfigVersion._meta.db_table)
+    model = ConfigVersion
+    return f"SELECT {column(model, 'token')} FROM {table(model)} WHERE {column(model, 'pk')} = 1"
 
 
 def current_token() -> str:
-    """The token in the database; creates the row (with a fresh token) when it is missing, as
-    on a database just flushed by a test run."""
+    """The token in the database (one raw read, as it comes with every request; the same
+    answer as ``ConfigVersion.objects.get(pk=1).token``); creates the row (with a fresh token)
+    when it is missing, as on a database just flushed by a test run."""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT token FROM {_table()} WHERE id = 1")
+        cur.execute(_token_sql(connection.vendor))
         row = cur.fetchone()
     if row is not None:
         return str(row[0])
@@ -128,6 +140,10 @@ def clear() -> None:
 
 
 def _on_change(sender: Any, **kwargs: Any) -> None:
+    update_fields = kwargs.get("update_fields")
+    ignored = IGNORED_FIELDS.get(sender._meta.label)
+    if update_fields and ignored and set(update_fields) <= ignored:
+        return
     bump()
 
 

@@ -7,18 +7,18 @@ one multi-row ``INSERT ... RETURNING id`` per batch and sets the primary keys on
 adapting values with a per-field converter chosen once per column.
 
 Building and compiling a QuerySet costs 0.6-1.5 ms, more than a simple read takes the
-database; ``read_models`` and ``read_where`` run the few reads that come with every API
-request as plain SQL and build the instances with the ORM's own converters.
+database. The few reads that come with every API request are written in the owning app's
+``queries.py``: single-model reads through ``Manager.raw()``, joined ones with
+``select_columns`` and ``build_models`` (the ORM's own converters). This module takes no SQL
+text from its callers: every statement here is made from the models' ``_meta``.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Callable, Sequence, Sized
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
@@ -28,24 +28,10 @@ M = TypeVar("M", bound=models.Model)
 _MAX_PARAMS = 30000
 
 
-def _converter(field: models.Field) -> Callable[[Any], Any]:
-    vendor = connection.vendor
-    if isinstance(field, models.JSONField):
-        return lambda v: None if v is None else json.dumps(v, cls=field.encoder)
-    if isinstance(field, models.DateTimeField) and vendor == "sqlite":
-        # Django stores aware datetimes in SQLite as naive UTC text.
-        def to_text(v: datetime | None) -> str | None:
-            if v is None:
-                return None
-            return v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-
-        return to_text
-    if isinstance(
-        field,
-        models.DecimalField | models.DateField | models.UUIDField | models.GenericIPAddressField,
-    ):
-        return lambda v: field.get_db_prep_save(v, connection)
-    return lambda v: v
+def db_converter(field: models.Field) -> Callable[[Any], Any]:
+    """The function that adapts a Python value of ``field`` for a raw statement:
+    ``field.get_db_prep_save`` on this connection, as the ORM's own writes do."""
+    return functools.partial(field.get_db_prep_save, connection=connection)
 
 
 @dataclass(frozen=True)
@@ -69,7 +55,7 @@ def _insert_plan(model: type[models.Model], vendor: str) -> _InsertPlan:
     fields = [f for f in meta.concrete_fields if f is not pk]
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)})"
     returning = f" RETURNING {qn(str(pk.column))}"
-    convert = tuple((f.attname, _converter(f)) for f in fields)
+    convert = tuple((f.attname, db_converter(f)) for f in fields)
     if vendor != "postgresql":
         placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
         one = f"{head} VALUES {placeholder}{returning}"
@@ -187,7 +173,7 @@ def _update_plan(
     concrete = [f for f in fields if isinstance(f, models.Field)]
     assert len(concrete) == len(fields), "update_rows writes concrete fields only"
     qn = connection.ops.quote_name
-    convert = tuple((f.attname, _converter(f)) for f in concrete)
+    convert = tuple((f.attname, db_converter(f)) for f in concrete)
     if vendor != "postgresql":
         assignments = ", ".join(f"{qn(str(f.column))} = %s" for f in concrete)
         return (
@@ -254,8 +240,8 @@ def _read_plan(
     converters = []
     for i, field in enumerate(fields):
         col = field.get_col(alias)
-        # The backend's converters first, then the field's own: the order Django's compiler
-        # applies them in.
+        # The backend's converters first, then the field's own (``from_db_value``): the order
+        # Django's compiler applies them in.
         fns = (*connection.ops.get_db_converters(col), *col.get_db_converters(connection))
         if fns:
             converters.append((i, tuple(fns), col))
@@ -266,32 +252,40 @@ def _read_plan(
     )
 
 
-def select_columns(model: type[models.Model], alias: str) -> str:
-    """The select list of every concrete column of ``model`` under table alias ``alias``, in
-    the order ``read_models`` expects."""
-    return _read_plan(model, alias, connection.vendor).columns
+def column(model: type[models.Model], name: str) -> str:
+    """The quoted column of ``model``'s field ``name`` (``"pk"``: its primary key)."""
+    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return connection.ops.quote_name(str(field.column))
 
 
-def read_models(
-    sql: str, params: Sequence[Any], *parts: tuple[type[models.Model], str]
+def table(model: type[models.Model]) -> str:
+    """The quoted table of ``model``."""
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def select_columns(
+    model: type[models.Model], alias: str, *, only: Sequence[str] | None = None
+) -> str:
+    """The select list of the concrete columns of ``model`` under table alias ``alias`` (all,
+    or ``only`` these attnames and the primary key), in the order ``build_models`` expects."""
+    return _read_plan(
+        model, alias, connection.vendor, None if only is None else tuple(only)
+    ).columns
+
+
+def build_models(
+    rows: Iterable[Sequence[Any]], *parts: tuple[type[models.Model], str]
 ) -> list[tuple[models.Model, ...]]:
-    """Run ``sql``, whose select list is ``select_columns`` of each (model, alias) in ``parts``
-    in turn, and build one instance of each model per row, converted as the ORM would.
+    """One instance of each model in ``parts`` per row, converted as the ORM would; each row
+    holds ``select_columns(model, alias)`` of every (model, alias) in turn.
 
-    For the few reads on a request's hot path that run with every request: building and
-    compiling a QuerySet cost 0.6-1.5 ms each there (measured on PostgreSQL), several times
-    the database's own work. Everything else reads through the ORM.
+    For the joined reads of a request's hot path, which ``Manager.raw()`` (one model per row)
+    cannot build: a QuerySet costs 0.6-1.5 ms to build and compile there (measured on
+    PostgreSQL), several times the database's own work. The owning app's ``queries.py``
+    writes and runs the statement.
     """
     plans = [(model, _read_plan(model, alias, connection.vendor)) for model, alias in parts]
-    return _read(sql, params, plans)
-
-
-def _read(
-    sql: str, params: Sequence[Any], plans: list[tuple[type[models.Model], _ReadPlan]]
-) -> list[tuple[models.Model, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
-        rows = cursor.fetchall()
     built = []
     for row in rows:
         instances = []
@@ -309,36 +303,31 @@ def _read(
     return built
 
 
-def read_where(
-    model: type[M],
-    where: str,
-    params: Sequence[Any],
-    *,
-    suffix: str = "",
-    only: Sequence[str] | None = None,
-) -> list[M]:
-    """Instances of ``model`` (table alias ``t``) matching the SQL condition ``where``, with
-    ``suffix`` (ORDER BY, LIMIT, FOR UPDATE) appended; ``only``: read just these fields (and
-    the primary key), as ``QuerySet.only`` does. See ``read_models``."""
-    plan = _read_plan(model, "t", connection.vendor, None if only is None else tuple(only))
-    sql = (
-        f"SELECT {plan.columns} FROM {connection.ops.quote_name(model._meta.db_table)} t "
-        f"WHERE {where} {suffix}"
+@functools.lru_cache(maxsize=256)  # one statement per count of values
+def _in_bulk_sql(
+    model: type[models.Model], vendor: str, only: tuple[str, ...] | None, n: int
+) -> str:
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    qn = connection.ops.quote_name
+    columns = _read_plan(model, "t", vendor, only).columns
+    return (
+        f"SELECT {columns} FROM {qn(meta.db_table)} t "
+        f"WHERE t.{qn(str(pk.column))} IN ({placeholders(range(n))})"
     )
-    return [cast(M, row[0]) for row in _read(sql, params, [(model, plan)])]
 
 
 def read_in_bulk(
     model: type[M], ids: Sequence[int], *, only: Sequence[str] | None = None
 ) -> dict[int, M]:
-    """``QuerySet.in_bulk(ids)`` through ``read_where``: the instances by primary key."""
+    """``QuerySet.in_bulk(ids)`` (with ``only``: ``.only(*only)``) through ``Manager.raw()``:
+    the instances by primary key, without building a QuerySet."""
     if not ids:
         return {}
-    pk = model._meta.pk
-    assert pk is not None
-    column = connection.ops.quote_name(str(pk.column))
-    found = read_where(model, f"t.{column} IN ({placeholders(ids)})", ids, only=only)
-    return {obj.pk: obj for obj in found}
+    ids = list(dict.fromkeys(ids))
+    sql = _in_bulk_sql(model, connection.vendor, None if only is None else tuple(only), len(ids))
+    return {obj.pk: obj for obj in model._default_manager.raw(sql, ids)}
 
 
 def placeholders(values: Sized) -> str:

@@ -8,44 +8,20 @@ shared by more than ``domain.MAX_BLOCK`` people is a stop word and is dropped.
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from leadrefinery.leads.access import visible_to
 from leadrefinery.leads.models import Lead, Person
 
-from . import domain, keys
+from . import domain, keys, queries
 from .models import DuplicatePair
-
-# Columns read to score a candidate (and to show it), nothing more.
-MATCH_COLUMNS = (
-    "id",
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "company_name",
-    "street",
-    "city",
-    "account_id",
-    "merged_into_id",
-    "status",
-    "email_key",
-    "domain_key",
-    "company_key",
-    "first_name_key",
-    "last_name_key",
-    "postcode_key",
-    "street_number_key",
-)
-_CHUNK = 200  # block keys per query
+from .queries import MATCH_COLUMNS
 
 
 def record_of(person: Person) -> domain.Record:
@@ -68,67 +44,7 @@ _RECORD_FIELDS = (
 )
 
 
-@functools.lru_cache(maxsize=1024)
-def _block_sql(block: domain.Block, count: int, ordinal: int, limit: int | None) -> str:
-    """One index read: the rows whose block columns equal one of ``count`` key tuples, each
-    row led by ``ordinal`` (which block found it). The "NOT (first = '')" term is the partial
-    index's own condition, so the planner may use it.
-
-    PostgreSQL gets one array parameter per column (``count`` is ignored) and reads each key
-    through the index in a LATERAL join: a list of 200 OR-ed column pairs took the planner
-    ten times longer than this takes to run. SQLite gets the keys as a VALUES list joined to
-    the table, which it reads through the block's index; given the same keys as OR-ed pairs
-    it scanned the whole table. With a ``limit``, reads of one key stop after that many rows
-    (so does every key on PostgreSQL); a SQLite batch read returns all rows."""
-    quote = connection.ops.quote_name
-    table = quote(Person._meta.db_table)
-    columns = [f"{table}.{quote(c)}" for c in block.columns]
-    select = ", ".join([f"{ordinal} AS block_ordinal", *(f"{table}.{quote(c)}" for c in _SELECT)])
-    nonempty = f"NOT ({columns[0]} = '')"
-    if connection.vendor == "postgresql":
-        # One index read per key, each stopped after MAX_BLOCK + 1 rows (a stop word).
-        arrays = ", ".join(["%s::text[]"] * len(columns))
-        names = ", ".join(f"k{i}" for i in range(len(columns)))
-        on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
-        stop = f" LIMIT {limit}" if limit else ""
-        return (
-            f"SELECT p.* FROM unnest({arrays}) AS k({names}) CROSS JOIN LATERAL "
-            f"(SELECT {select} FROM {table} WHERE {on} AND {nonempty}{stop}) AS p"
-        )
-    if len(columns) == 1:
-        match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
-        sql = f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}"
-        return _limited(sql, limit) if count == 1 else sql
-    if count == 1:
-        match = " AND ".join(f"{c} = %s" for c in columns)
-        return _limited(f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}", limit)
-    names = ", ".join(f"k{i}" for i in range(len(columns)))
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
-    # CROSS JOIN: SQLite keeps the keys as the outer loop, one index search per key.
-    return (
-        f"WITH k({names}) AS (VALUES {', '.join([row] * count)}) "
-        f"SELECT {select} FROM k CROSS JOIN {table} ON {on} WHERE {nonempty}"
-    )
-
-
-def _limited(sql: str, limit: int | None) -> str:
-    """A read of one key stops after ``limit`` rows: past the stop-word size, the rest does
-    not matter. (Wrapped, so that it can stand inside a UNION ALL.)"""
-    return f"SELECT * FROM ({sql} LIMIT {limit}) AS one_key" if limit else sql
-
-
-def _block_params(block: domain.Block, chunk: list[tuple[str, ...]]) -> list:
-    """The parameters of ``_block_sql(block, len(chunk), ...)``."""
-    if connection.vendor == "postgresql":
-        return [[key[i] for key in chunk] for i in range(len(block.columns))]
-    return [value for key in chunk for value in key]
-
-
-# In the model's field order, as Model.from_db expects them.
-_FIELDS = [f for f in Person._meta.concrete_fields if f.attname in set(MATCH_COLUMNS)]
-_ATTNAMES = [f.attname for f in _FIELDS]
-_SELECT = [str(f.column) for f in _FIELDS]
+_ATTNAMES = list(queries.MATCH_ATTNAMES)
 _MERGED_INTO = _ATTNAMES.index("merged_into_id")
 _ROW_INDEX = {name: i for i, name in enumerate(_ATTNAMES)}
 _RECORD_COLUMNS = [(name, _ATTNAMES.index(name)) for name in _RECORD_FIELDS]
@@ -153,23 +69,6 @@ class Stored:
         return self._person
 
 
-def _statements(parts: list[tuple[str, list]]) -> Iterator[list[tuple[str, list]]]:
-    """Reads joined by UNION ALL into statements of up to 8 (which keeps them under the
-    databases' parameter limits). A SQLite read that starts with WITH stands alone, since
-    WITH may only open a statement."""
-    group: list[tuple[str, list]] = []
-    for part in parts:
-        if part[0].startswith("WITH "):
-            yield [part]
-            continue
-        group.append(part)
-        if len(group) == 8:
-            yield group
-            group = []
-    if group:
-        yield group
-
-
 BlockKey = tuple[str, tuple[str, ...]]  # (block name, the key's values)
 Candidate = tuple[Stored, domain.Record]
 
@@ -191,11 +90,10 @@ def candidate_index(
 ) -> Candidates:
     """The people sharing a block key with one of ``records``, by the key they share.
 
-    One index read per block and chunk of keys, raw SQL because this is the online check's
-    hot path: the ORM's query compilation cost more than the reads. The reads go in UNION ALL
-    statements of up to 8 (see ``_statements``). A merged person's keys still
-    match (its old email still reaches its owner), but the person returned is its survivor
-    (``follow_merged``), or it is left out. Keys shared by more than ``max_block`` people are
+    One index read per block and chunk of keys, raw SQL (``queries.block_rows``) because this
+    is the online check's hot path: the ORM's query compilation cost more than the reads. A
+    merged person's keys still match (its old email still reaches its owner), but the person
+    returned is its survivor (``follow_merged``), or it is left out. Keys shared by more than ``max_block`` people are
     stop words and left out (None: keep every key, as the offline scan does, which skips and
     counts them itself)."""
     wanted: dict[str, set[tuple[str, ...]]] = {}
@@ -206,28 +104,12 @@ def candidate_index(
         return Candidates([], {})
     blocks = [b for b in domain.BLOCKS if b.name in wanted]
     getters = [operator.itemgetter(*(_ROW_INDEX[c] for c in b.columns)) for b in blocks]
-    parts: list[tuple[str, list]] = []
-    for ordinal, block in enumerate(blocks):
-        ordered = sorted(wanted[block.name])
-        for start in range(0, len(ordered), _CHUNK):
-            chunk = ordered[start : start + _CHUNK]
-            sql = _block_sql(block, len(chunk), ordinal, max_block + 1 if max_block else None)
-            parts.append((sql, _block_params(block, chunk)))
     rows: dict[int, tuple] = {}
     members: dict[BlockKey, list[int]] = defaultdict(list)  # block key -> person ids
-    with connection.cursor() as cursor:
-        for group in _statements(parts):
-            cursor.execute(
-                " UNION ALL ".join(sql for sql, _ in group),
-                [value for _, params in group for value in params],
-            )
-            for line in cursor.fetchall():
-                row = line[1:]
-                rows.setdefault(row[0], row)
-                key = getters[line[0]](row)
-                members[(blocks[line[0]].name, key if isinstance(key, tuple) else (key,))].append(
-                    row[0]
-                )
+    for ordinal, row in queries.block_rows(blocks, wanted, max_block + 1 if max_block else None):
+        rows.setdefault(row[0], row)
+        key = getters[ordinal](row)
+        members[(blocks[ordinal].name, key if isinstance(key, tuple) else (key,))].append(row[0])
     # Stop words are dropped; a person they found stays a candidate through another block.
     if max_block:
         members = {key: ids for key, ids in members.items() if len(ids) <= max_block}

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from django.db import connection, transaction
+from django.db import transaction
 from rapidfuzz import fuzz
 
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows, placeholders, read_in_bulk, read_where
+from leadrefinery.common.db import insert_rows, read_in_bulk
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import events_insert
 from leadrefinery.leads.models import Account, Lead, LeadEvent, Person
 
-from . import domain, keys, selectors
+from . import domain, keys, queries, selectors
 from .models import DuplicatePair
 
 # --- Matching a batch of inquiries ----------------------------------------------------------
@@ -231,16 +231,9 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
     wanted_keys = sorted({k for k in names if k})
     if wanted_domains or wanted_keys:
         domain_set, key_set = set(wanted_domains), set(wanted_keys)
-        # Raw reads here and below: this runs in every intake, where building the QuerySets
-        # cost more than the database's answers (see common.db.read_models).
-        either = [
-            f"t.{column} IN ({placeholders(values)})"
-            for column, values in (("domain", wanted_domains), ("name_key", wanted_keys))
-            if values
-        ]
-        exact = read_where(
-            Account, " OR ".join(either), [*wanted_domains, *wanted_keys], suffix="ORDER BY t.id"
-        )
+        # Raw reads here and below (queries.py): this runs in every intake, where building the
+        # QuerySets cost more than the database's answers.
+        exact = queries.accounts_by_domain_or_key(wanted_domains, wanted_keys)
         for known in exact:
             if known.domain in domain_set:
                 by_domain.setdefault(known.domain, known)
@@ -253,17 +246,11 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
     stored_best: dict[str, tuple[float, int]] = {}
     fuzzy: dict[str, list[Account]] = defaultdict(list)  # accounts this batch creates
     if missing:
-        prefixes = sorted({k[:3] for k in missing})[:200]
-        ranges = " OR ".join(["(name_key >= %s AND name_key < %s)"] * len(prefixes))
         stored: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT id, name_key FROM {connection.ops.quote_name(Account._meta.db_table)} "
-                f"WHERE {ranges} ORDER BY id LIMIT 2000",
-                [bound for p in prefixes for bound in (p, p + "\uffff")],
-            )
-            for pk, name_key in cur.fetchall():
-                stored[name_key[:3]].append((name_key, pk))
+        # Every stored account of each prefix, in id order (a stored one wins a tie): a
+        # candidate left out could make intake create a duplicate account.
+        for pk, name_key in sorted(queries.account_keys_by_prefix([k[:3] for k in missing])):
+            stored[name_key[:3]].append((name_key, pk))
         for key in missing:
             found = _best_fuzzy(key, stored.get(key[:3], ()))
             if found is not None:

@@ -14,13 +14,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 
 from leadrefinery.accounts.models import User
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import placeholders, read_where
 from leadrefinery.common.errors import ConfigRefused, validated
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
@@ -30,7 +29,7 @@ from leadrefinery.leads.services import lead_assign, queue_is_dead
 from leadrefinery.sla.business_hours import BusinessCalendar, is_working_time
 from leadrefinery.sla.calendars import holidays_by_team, user_calendar
 
-from . import domain
+from . import domain, queries
 from .models import RoutingCounter, RoutingRule
 from .selectors import _load_static, calendars_on, lead_routing_fields
 
@@ -62,21 +61,22 @@ class Router:
         self._rules = list(static.rules)
         self._load_users(list(static.users))
         # Lock the counters of the teams we route to: two concurrent intakes take turns, so the
-        # rotation stays fair (SQLite already serializes writers).
-        # Read raw: this runs in every intake, where building the QuerySet cost more than
-        # the read (see common.db.read_models).
+        # rotation stays fair (see queries.counters_locked).
         team_ids = sorted(static.team_ids)
-        counters = (
-            read_where(
-                RoutingCounter,
-                f"t.team_id IN ({placeholders(team_ids)})",
-                team_ids,
-                suffix="ORDER BY t.id FOR UPDATE" if connection.vendor == "postgresql" else "",
-            )
-            if team_ids
-            else []
-        )
+        counters = queries.counters_locked(team_ids)
         today = self.at.date()
+        have = {(c.team_id, c.user_id) for c in counters}
+        missing = [
+            RoutingCounter(team_id=team, user_id=user, rotation_count=0, day=today, day_count=0)
+            for team, members in static.team_members.items()
+            for user in members
+            if (team, user) not in have
+        ]
+        if missing:
+            # A rep new to a team: make the counter first (a concurrent intake making the
+            # same one wins, ours is ignored), so that it is locked like the others.
+            RoutingCounter.objects.bulk_create(missing, ignore_conflicts=True)
+            counters = queries.counters_locked(team_ids)
         for counter in counters:
             self._counters[(counter.team_id, counter.user_id)] = counter
             self._rotation[(counter.team_id, counter.user_id)] = counter.rotation_count

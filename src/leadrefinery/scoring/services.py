@@ -15,16 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import (
-    insert_rows,
-    placeholders,
-    read_in_bulk,
-    read_where,
-    update_rows,
-)
+from leadrefinery.common.db import insert_rows, read_in_bulk, update_rows
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import events_insert
@@ -34,7 +28,7 @@ from leadrefinery.routing import domain as routing_domain
 from leadrefinery.routing.selectors import lead_routing_fields
 from leadrefinery.routing.services import Router
 
-from . import domain
+from . import domain, queries
 from .models import LeadScore, ScoreLog
 from .selectors import Loaded, lead_fields, load, scoring_fields
 
@@ -195,36 +189,17 @@ def _day_start(at: datetime) -> datetime:
 def _history(lead_ids: Iterable[int]) -> dict[int, list[domain.Past]]:
     """Every engagement award of these leads (the decay baseline), in one query."""
     out: dict[int, list[domain.Past]] = defaultdict(list)
-    for log in _engagement_logs(lead_ids):
+    for log in queries.engagement_logs(list(lead_ids)):
         out[log.lead_id].append(
             domain.Past(log.rule_id, log.points, log.occurred_at, log.half_life_days, log.reason)
         )
     return out
 
 
-def _engagement_logs(lead_ids: Iterable[int], where: str = "", *params: Any) -> list[ScoreLog]:
-    """The engagement awards (not decay) of these leads, newest first, matching the extra SQL
-    condition ``where`` on ScoreLog ``t``. Read raw: this runs in every intake from a known
-    person and every tracking batch (see common.db.read_models)."""
-    ids = list(lead_ids)
-    if not ids:
-        return []
-    return read_where(
-        ScoreLog,
-        f"t.lead_id IN ({placeholders(ids)}) AND t.axis = %s AND t.event_type <> %s {where}",
-        [*ids, ScoreLog.Axis.ENGAGEMENT.value, "decay", *params],
-        suffix="ORDER BY t.occurred_at DESC, t.id DESC",
-    )
-
-
 def _earned(lead_ids: Iterable[int], since: datetime) -> dict[tuple[int, Any], dict[int, int]]:
     """Points given per (lead, UTC day) and rule since ``since``: what the daily caps count."""
     out: dict[tuple[int, Any], dict[int, int]] = defaultdict(dict)
-    logs = _engagement_logs(
-        lead_ids,
-        "AND t.occurred_at >= %s AND t.rule_id IS NOT NULL AND t.delta > 0",
-        connection.ops.adapt_datetimefield_value(since),
-    )
+    logs = queries.engagement_logs(list(lead_ids), since=since)
     for log in logs:
         day = out[(log.lead_id, log.occurred_at.astimezone(UTC).date())]
         assert log.rule_id is not None
@@ -233,16 +208,7 @@ def _earned(lead_ids: Iterable[int], since: datetime) -> dict[tuple[int, Any], d
 
 
 def _locked_scores(lead_ids: list[int]) -> dict[int, LeadScore]:
-    if not lead_ids:
-        return {}
-    scores = read_where(
-        LeadScore,
-        f"t.lead_id IN ({placeholders(lead_ids)})",
-        lead_ids,
-        # In one order, so two batches sharing leads cannot deadlock.
-        suffix="ORDER BY t.lead_id FOR UPDATE" if connection.vendor == "postgresql" else "",
-    )
-    return {s.lead_id: s for s in scores}
+    return {s.lead_id: s for s in queries.scores_locked(lead_ids)}
 
 
 def _ensure_scores(leads: Mapping[int, Lead], scores: dict[int, LeadScore], loaded: Loaded, at):

@@ -24,7 +24,7 @@ from leadrefinery.leads.models import Lead, Person, Touch
 from leadrefinery.scoring import domain as scoring_domain
 from leadrefinery.scoring.services import events_score
 
-from . import selectors
+from . import queries, selectors
 from .models import Hit, TrackedEvent, Visit, Visitor
 
 log = logging.getLogger(__name__)
@@ -250,20 +250,7 @@ def _touched(touches: Sequence[Touch], at: datetime) -> None:
     for t in touches:
         if t.lead_id is not None:
             latest[t.lead_id] = max(latest.get(t.lead_id, t.occurred_at), t.occurred_at)
-    if not latest:
-        return
-    from leadrefinery.common.db import _converter
-
-    field = Lead._meta.get_field("last_touch_at")
-    conv = _converter(field)  # type: ignore[arg-type]
-    qn = connection.ops.quote_name
-    table, column = qn(Lead._meta.db_table), qn("last_touch_at")
-    with connection.cursor() as cur:
-        cur.executemany(
-            f"UPDATE {table} SET {column} = %s WHERE {qn('id')} = %s "
-            f"AND ({column} IS NULL OR {column} < %s)",
-            [(conv(when), lead_id, conv(when)) for lead_id, when in latest.items()],
-        )
+    queries.leads_touched(latest)
 
 
 def _visitors_touch(visits: Sequence[Hit], at: datetime) -> dict[str, Visitor]:
@@ -403,38 +390,6 @@ class Ingested:
     unmatched: tuple[str, ...]
 
 
-def _insert_new_events(rows: list[TrackedEvent]) -> set[str]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING: the ids this call stored (the others
-    were stored before, by this or a concurrent request). One statement per 500 events."""
-    if not rows:
-        return set()
-    meta = TrackedEvent._meta
-    qn = connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    cols = ", ".join(qn(str(f.column)) for f in fields)
-    from leadrefinery.common.db import _converter
-
-    conv = [(f.attname, _converter(f)) for f in fields]
-    stored: set[str] = set()
-    with connection.cursor() as cur:
-        for start in range(0, len(rows), 500):
-            batch = rows[start : start + 500]
-            params: list[Any] = []
-            for row in batch:
-                params.extend(c(row.__dict__[name]) for name, c in conv)
-            one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            cur.execute(
-                f"INSERT INTO {qn(meta.db_table)} ({cols}) VALUES {', '.join([one] * len(batch))} "
-                f"ON CONFLICT ({qn('event_id')}) DO NOTHING RETURNING {qn('id')}, {qn('event_id')}",
-                params,
-            )
-            by_event = {row.event_id: row for row in batch}
-            for pk, event_id in cur.fetchall():
-                by_event[event_id].pk = pk
-                stored.add(event_id)
-    return stored
-
-
 @transaction.atomic
 def events_ingest(*, events: Sequence[EventIn], at: datetime | None = None) -> Ingested:
     """Store events (idempotent per event id), attach each to its person's open lead as a
@@ -472,7 +427,7 @@ def events_ingest(*, events: Sequence[EventIn], at: datetime | None = None) -> I
     unique: dict[str, TrackedEvent] = {}
     for row in rows:
         unique.setdefault(row.event_id, row)  # the same id twice in one batch counts once
-    stored = _insert_new_events(list(unique.values()))
+    stored = queries.events_insert_new(list(unique.values()))
     fresh = [row for row in unique.values() if row.event_id in stored and row.person_id]
     touches = [
         _touch(
