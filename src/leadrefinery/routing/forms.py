@@ -112,9 +112,11 @@ class RuleForm(forms.Form):
         required=False, label="The account owner first, when the lead's company has one"
     )
 
-    def __init__(self, *args: Any, rule: RoutingRule | None = None, **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *, rule: RoutingRule | None = None, **kwargs: Any) -> None:
         self.rule = rule
-        if rule is not None and "initial" not in kwargs and not args:
+        # An unbound form (data None, as `request.POST or None` gives on GET) shows the rule's
+        # saved values; a bound one shows what was posted.
+        if rule is not None and data is None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": rule.name,
                 "order": rule.order,
@@ -126,7 +128,7 @@ class RuleForm(forms.Form):
                 "method": rule.method,
                 "account_owner_first": rule.account_owner_first,
             }
-        super().__init__(*args, **kwargs)
+        super().__init__(data, **kwargs)
         self.fields["target_user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             is_active=True, role__in=[Role.REP, Role.MANAGER]
         ).order_by("username")
