@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from leadrefinery.accounts.models import Role, Team, User
+from leadrefinery.leads import normalize
 from leadrefinery.leads.models import Queue
 
 from . import domain, services
@@ -214,12 +215,24 @@ class PreviewForm(forms.Form):
     )
 
     def lead_fields(self) -> dict[str, Any]:
+        """The fields as intake would store them (same normalization: "United States" is
+        US), so a preview places a lead where intake will. Notes land in ``self.warnings``."""
         data = self.cleaned_data
-        fields = {k: v for k, v in data.items() if k != "other" and v}
+        fields = {k: normalize.clean_text(v) for k, v in data.items() if k != "other" and v}
         for line in (data.get("other") or "").splitlines():
             name, sep, value = line.partition("=")
             if sep and name.strip():
-                fields.setdefault(name.strip(), value.strip())
+                fields.setdefault(name.strip(), normalize.clean_text(value))
+        self.warnings: list[str] = []
+        if fields.get("country"):
+            code, warning = normalize.clean_country(fields["country"])
+            if warning:
+                self.warnings.append(warning)
+            elif code != fields["country"]:
+                self.warnings.append(
+                    f"country '{fields['country']}' read as {code}, as intake does"
+                )
+            fields["country"] = code
         return fields
 
 
