@@ -40,6 +40,7 @@ def reason_facts(reason: DispositionReason) -> domain.ReasonFacts:
         stage=domain.Stage(reason.stage),
         needs_persistence=reason.needs_persistence,
         active=reason.active,
+        label=reason.label,
     )
 
 
@@ -125,7 +126,7 @@ def lead_transition(
             raise TransitionRefused(f"unknown reason code '{reason_code}'", field="reason")
         if reason.system_only and not allow_system_reason:
             raise TransitionRefused(
-                f"reason '{reason_code}' is set by the system only", field="reason"
+                f"the reason '{reason.label}' is set by the system only", field="reason"
             )
     decision = domain.decide_transition(
         lead_facts(lead),
@@ -190,7 +191,7 @@ def lead_dispose(
     if reason is None:
         raise TransitionRefused(f"unknown reason code '{reason_code}'", field="reason")
     if domain.Stage(reason.stage).is_open:
-        raise TransitionRefused(f"'{reason_code}' is not a closing reason", field="reason")
+        raise TransitionRefused(f"'{reason.label}' is not a closing reason", field="reason")
     return lead_transition(
         lead=lead, to_stage=reason.stage, reason_code=reason_code, actor=actor, note=note, at=at
     )
@@ -204,7 +205,8 @@ def lead_recycle(
     afterwards, with the nurture stage's next action and due time."""
     reason = DispositionReason.objects.filter(code=reason_code).first()
     if reason is None or reason.stage != domain.Stage.NURTURE:
-        raise TransitionRefused(f"'{reason_code}' is not a recycle reason", field="reason")
+        name = reason.label if reason else reason_code
+        raise TransitionRefused(f"'{name}' is not a recycle reason", field="reason")
     lead = lead_transition(
         lead=lead,
         to_stage=domain.Stage.NURTURE,
