@@ -586,6 +586,7 @@ class LeadEvent(models.Model):
         SCORE = "score", "Score or temperature changed"
         NURTURE = "nurture", "Nurture program"
         DUPLICATE = "duplicate", "Possible duplicate"
+        QUALIFIED = "qualified", "Qualification updated"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -366,3 +366,60 @@ def touch_log(
 
     after_touch(lead=lead, touch=touch, actor=actor, at=at)
     return touch
+
+
+QUALIFICATION_FIELDS = {
+    "need": "Need",
+    "budget": "Budget",
+    "authority": "Authority",
+    "timeline": "Timeline",
+}
+
+
+@transaction.atomic
+def lead_qualification_set(
+    *, lead: Lead, changes: dict[str, str], actor: Actor, at: datetime | None = None
+) -> Lead:
+    """Record what qualifying found out (need, budget, authority, timeline).
+
+    Only the fields given change; each change is on the timeline with its old and new value.
+    A closed lead keeps the qualification it was closed with."""
+    from .normalize import LEAD_FIELDS, clean_text
+
+    at = at or now()
+    unknown = sorted(set(changes) - set(QUALIFICATION_FIELDS))
+    if unknown:
+        raise ServiceError(f"unknown qualification field '{unknown[0]}'", field=unknown[0])
+    lead = _locked(lead)
+    if not domain.Stage(lead.stage).is_open:
+        raise ServiceError(
+            f"a {domain.Stage(lead.stage).label.lower()} lead is closed; its qualification "
+            "stays as it was",
+            field="lead",
+        )
+    diff: dict[str, dict[str, str]] = {}
+    for name, raw in changes.items():
+        value = clean_text(str(raw or ""))
+        if len(value) > LEAD_FIELDS[name]:
+            raise ServiceError(
+                f"is too long ({len(value)} characters, at most {LEAD_FIELDS[name]})", field=name
+            )
+        if value != getattr(lead, name):
+            diff[name] = {"from": getattr(lead, name), "to": value}
+            setattr(lead, name, value)
+    if not diff:
+        return lead
+    lead.updated_at = at
+    lead.save(update_fields=[*diff, "updated_at"])
+    event_record(
+        lead=lead,
+        kind=LeadEvent.Kind.QUALIFIED,
+        actor=actor,
+        at=at,
+        note="\n".join(
+            f"{QUALIFICATION_FIELDS[name]}: {change['to'] or '(cleared)'}"
+            for name, change in diff.items()
+        ),
+        data={"changes": diff},
+    )
+    return lead

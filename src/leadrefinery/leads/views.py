@@ -43,6 +43,7 @@ from .forms import (
     LeadFilterForm,
     NextActionForm,
     NoteForm,
+    QualificationForm,
     StageForm,
     TouchForm,
     can_assign,
@@ -291,6 +292,11 @@ def _render_detail(
         "note_form": form("note", NoteForm),
         "next_action_form": form("next-action", NextActionForm) if is_open else None,
         "assign_form": form("assign", AssignForm) if is_open and can_assign(user) else None,
+        "qualify_form": form("qualify", QualificationForm) if is_open else None,
+        "qualified": lead.events.filter(kind=LeadEvent.Kind.QUALIFIED)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+        .first(),
     }
     template = "leads/lead_detail.html"
     if _htmx_target(request) == "lead-main":
