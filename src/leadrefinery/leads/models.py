@@ -87,6 +87,7 @@ class Person(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "people"
         ordering = ["last_name", "first_name"]
         # Partial indexes: many people have no phone (or no email), and an index whose
         # statistics are dominated by '' made SQLite's planner scan the whole table for
@@ -284,6 +285,7 @@ class ImportBatch(models.Model):
     )
 
     class Meta:
+        verbose_name_plural = "import batches"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
