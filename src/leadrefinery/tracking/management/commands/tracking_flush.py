@@ -6,8 +6,9 @@ from leadrefinery.tracking.services import hits_flush
 class Command(BaseCommand):
     help = (
         "Turn the page visits, email opens and clicks buffered by tracking into touches and "
-        "engagement on their leads now. The web process flushes them about once a second and the worker "
-        "regularly; run this by hand after an outage or before a report. Safe to repeat."
+        "engagement on their leads now. The worker does this every minute (web processes too "
+        "when REFINERY_TRACKING_FLUSH_SECONDS is set); run it by hand when no worker runs, after "
+        "an outage, or before a report. Safe to repeat: each hit is processed once."
     )
 
     def add_arguments(self, parser):
