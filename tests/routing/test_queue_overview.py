@@ -28,7 +28,16 @@ def test_a_manager_sees_every_queue_and_who_works_it(users, make_lead):
     unassigned = unassigned[: unassigned.index("</article>")]
     assert "Nobody active works this queue" in unassigned
     assert "Next lead" not in unassigned  # the manager is no member: no pull button
-    assert "See its leads" in unassigned
+
+
+def test_an_admin_can_open_the_leads_waiting_in_a_queue(users, make_lead):
+    lead = make_lead()
+    page = page_for(users.admin)
+    unassigned = page[page.index('id="queue-unassigned"') :]
+    link = unassigned[unassigned.index('href="/leads/?owner=') :].split('"')[1]
+    client = Client()
+    client.force_login(users.admin)
+    assert lead.person.display_name in client.get(link).content.decode()
 
 
 def test_a_rep_sees_only_the_queues_they_work(users):
