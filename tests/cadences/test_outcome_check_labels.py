@@ -1,4 +1,5 @@
-"""Marketing reads an outcome check's reason as a label ("Lost: no decision"), not a code."""
+"""People read a reason as its label, not its code: on outcome checks (marketing) and on a
+cadence stopped by a close (the lead page)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,17 @@ def test_the_today_page_names_the_checks_reason(sales_ready, ron, users, frozen_
     label = DispositionReason.objects.get(code="lost_no_decision").label
     assert f"· {label} ·" in page
     assert "lost_no_decision" not in page
+
+
+def test_a_cadence_stopped_by_a_close_names_the_reason_by_its_label(sales_ready, ron):
+    from leadrefinery.cadences.models import Enrollment
+
+    lead = lead_accept(lead=sales_ready, actor=Actor.of(ron))
+    assert Enrollment.objects.filter(lead=lead).exists()
+    lead_dispose(lead=lead, reason_code="lost_price", actor=Actor.of(ron))
+    ended = Enrollment.objects.get(lead=lead)
+    assert ended.end_reason == "the lead moved to Lost (Price)"
+    owner = Client()
+    owner.force_login(ron)
+    page = owner.get(f"/leads/{lead.pk}/").content.decode()
+    assert "(Price)" in page and "lost_price" not in page

@@ -19,7 +19,7 @@ from leadrefinery.accounts.models import User
 from leadrefinery.common.db import placeholders, read_models, select_columns
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.models import Lead, Person, Source, Touch
+from leadrefinery.leads.models import DispositionReason, Lead, Person, Source, Touch
 
 from . import domain, notify
 
@@ -42,7 +42,7 @@ def after_transition(
             lead=lead,
             actor=actor,
             reason=f"the lead moved to {to_stage.label}"
-            + (f" ({reason_code})" if reason_code else ""),
+            + (f" ({DispositionReason.label_for(reason_code)})" if reason_code else ""),
             at=at,
         )
     due = domain.outcome_check_due(

@@ -264,6 +264,11 @@ class DispositionReason(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    @classmethod
+    def label_for(cls, code: str) -> str:
+        """What people read for a reason code (the code itself when unknown)."""
+        return cls.objects.filter(code=code).values_list("label", flat=True).first() or code
+
 
 class ImportBatch(models.Model):
     id = models.CharField(primary_key=True, max_length=32)
