@@ -41,6 +41,15 @@ OVERVIEW = [
         "Enroll leads in nurture programs and send the nurture email due now (the worker also "
         "does this).",
     ),
+    (
+        "cadence-sweep",
+        "Do the cadence work due now: overdue steps, ended cadences, outcome checks (the "
+        "worker also does this).",
+    ),
+    (
+        "tracking-flush",
+        "Turn buffered page visits into touches and engagement now (the worker also does this).",
+    ),
     ("dedupe-scan", "Find possible duplicate people in batches (blocking) for the review queue."),
     ("subscribers", "List which app follows which lead events (the lead-event registry)."),
     (

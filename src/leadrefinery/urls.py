@@ -3,11 +3,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from leadrefinery.api import api
-from leadrefinery.common.views import healthz
+from leadrefinery.common.views import favicon, healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/leads/", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("f/", include("leadrefinery.intake.urls_public")),

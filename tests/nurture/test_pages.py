@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from leadrefinery.leads.models import Lead
@@ -39,7 +41,7 @@ def test_the_program_page_counts_sends_opens_clicks_unsubscribes_per_message(
     row = html[html.index(f'id="step-{first_step}"') :]
     row = row[: row.index("</tr>")]
     for cls, value in [("sent", 4), ("opened", 2), ("clicked", 1), ("unsubscribed", 1)]:
-        assert f'<td class="{cls}">{value}</td>' in row, (cls, row)
+        assert re.search(rf'<td class="{cls}"[^>]*>{value}</td>', row), (cls, row)
     assert "3</span> in the program now" in html
 
     detail = client.get(f"/nurture/programs/{program.pk}/")

@@ -196,6 +196,10 @@ def test_an_admin_deactivates_a_rep_from_the_team_page(users, login_as, make_lea
     admin = login_as(users.admin)
     page = admin.get("/routing/team/").content.decode()
     assert "Deactivate ron" in page
+    confirm = admin.get("/routing/team/ron/deactivate/").content.decode()
+    assert "1 open lead will move" in confirm
+    users.rep.refresh_from_db()
+    assert users.rep.is_active  # asking changes nothing
     token = csrf(admin, "/routing/team/")
     response = admin.post(
         "/routing/team/ron/deactivate/",

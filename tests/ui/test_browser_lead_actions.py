@@ -44,6 +44,11 @@ def test_a_rep_closes_a_lead_with_a_reason_and_no_response_is_refused(
     expect(page.locator("#action-stage")).to_contain_text(
         "needs at least 6 sales touches before 'no response' (0 so far, 6 to go)"
     )
+    # The refusal names the reason as the rep chose it, never by its internal code.
+    expect(page.locator("#action-stage")).to_contain_text(
+        "'No response after persistent follow-up' is not allowed yet"
+    )
+    expect(page.locator("#action-stage")).not_to_contain_text("lost_no_response")
     rons_working_lead.refresh_from_db()
     assert rons_working_lead.stage == "working"
 

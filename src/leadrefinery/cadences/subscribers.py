@@ -16,7 +16,7 @@ from datetime import datetime
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import Change, actor_of, leads_of
-from leadrefinery.leads.models import Lead, Touch
+from leadrefinery.leads.models import DispositionReason, Lead, Touch
 
 from . import domain, notify, queries, services
 from .models import Enrollment
@@ -82,7 +82,7 @@ def after_transition(
             lead=lead,
             actor=actor,
             reason=f"the lead moved to {to_stage.label}"
-            + (f" ({reason_code})" if reason_code else ""),
+            + (f" ({DispositionReason.label_for(reason_code)})" if reason_code else ""),
             at=at,
         )
     due = domain.outcome_check_due(

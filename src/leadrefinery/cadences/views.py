@@ -41,6 +41,14 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def reason_labels() -> dict[str, str]:
+    """Reason codes as people read them (disposition and recycle reasons, hand-back reasons)."""
+    return {
+        **domain.REJECT_TO_QUEUE_REASONS,
+        **dict(DispositionReason.objects.values_list("code", "label")),
+    }
+
+
 def reject_choices() -> list[tuple[str, str]]:
     recycle = DispositionReason.objects.filter(
         stage="nurture", active=True, system_only=False
@@ -67,6 +75,7 @@ def today(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "checks": checks,
+            "reason_labels": reason_labels() if checks else {},
             "at": at,
             "overdue": sum(1 for r in rows if r.overdue),
             "reject_choices": reject_choices() if any(r.kind == "accept" for r in rows) else [],

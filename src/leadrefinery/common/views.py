@@ -1,7 +1,8 @@
 import logging
+from pathlib import Path
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import FileResponse, HttpRequest, JsonResponse
 
 log = logging.getLogger(__name__)
 
@@ -18,3 +19,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         log.exception("health check: the database did not answer")
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+_FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.ico"
+
+
+def favicon(request: HttpRequest) -> FileResponse:
+    """/favicon.ico, which browsers ask for on pages that name no icon (the admin, public
+    forms); our own pages link to it in /static/."""
+    response = FileResponse(_FAVICON.open("rb"), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -276,7 +276,12 @@ def lead_detail(
 ) -> dict[str, Any]:
     """404 when the lead does not exist or is not visible to the token's user."""
     lead = access_lead(request.auth.user, lead_id)  # type: ignore[attr-defined]
+    return lead_detail_body(lead.pk)
+
+
+def lead_detail_body(lead_id: int) -> dict[str, Any]:
+    """The body of ``GET /leads/{id}``, also the answer of writes that change the detail."""
     lead = Lead.objects.select_related(
         "person", "account", "owner_user", "owner_queue", "source", "campaign", "disposition"
-    ).get(pk=lead.pk)
+    ).get(pk=lead_id)
     return _detail(lead)

@@ -1,6 +1,8 @@
-"""Actions on one lead: log a touch, dispose, recycle (accept and reject are in cadences/api.py).
+"""Actions on one lead: log a touch, dispose, recycle, qualify (accept and reject are in
+cadences/api.py, since they start or skip the cadence).
 
-``POST /api/v1/leads/{id}/touches|dispose|recycle``. Each parses the body, finds
+``POST /api/v1/leads/{id}/touches|dispose|recycle``,
+``PATCH /api/v1/leads/{id}/qualification``. Each parses the body, finds
 the lead through ``access_lead`` (404 when the token's user cannot see it), calls one service
 and answers with the lead (or the touch). A refusal by the service (the state machine, the
 persistence rule, a reason that does not fit) answers 422 with the field it is about.
@@ -20,9 +22,10 @@ from leadrefinery.leads.access import access_lead
 
 from . import services
 from .actors import Actor
-from .api import lead_item
+from .api import lead_detail_body, lead_item
 from .models import Lead
-from .schemas import MAX_ID, LeadItem, Message, TouchOut, ValidationErrorOut
+from .normalize import LEAD_FIELDS
+from .schemas import MAX_ID, LeadDetail, LeadItem, Message, Text, TouchOut, ValidationErrorOut
 
 router = Router(tags=["leads"])
 
@@ -193,3 +196,35 @@ def lead_recycle(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> 
     except services.ServiceError as exc:
         return Status(422, field_errors(exc))
     return Status(200, lead_answer(lead))
+
+
+class QualificationIn(Schema):
+    """Only the fields given change; an empty string clears one."""
+
+    model_config = ConfigDict(extra="forbid")
+    need: Text | None = Field(None, max_length=LEAD_FIELDS["need"], examples=["Replace 3 CRMs"])
+    budget: Text | None = Field(None, max_length=LEAD_FIELDS["budget"], examples=["40k EUR"])
+    authority: Text | None = Field(None, max_length=LEAD_FIELDS["authority"], examples=["CFO"])
+    timeline: Text | None = Field(None, max_length=LEAD_FIELDS["timeline"], examples=["Q3"])
+
+
+@router.patch(
+    "/leads/{lead_id}/qualification",
+    auth=WRITE,
+    response={200: LeadDetail, **ERRORS},
+    operation_id="lead_qualification_set",
+    summary="Record need, budget, authority and timeline",
+)
+def lead_qualification_set(
+    request: HttpRequest, payload: QualificationIn, lead_id: int = ID
+) -> Status:
+    """Each change is on the lead's timeline with who made it and when. A closed lead keeps
+    the qualification it was closed with (422)."""
+    lead = lead_for(request, lead_id)
+    try:
+        services.lead_qualification_set(
+            lead=lead, changes=payload.model_dump(exclude_none=True), actor=actor_for(request)
+        )
+    except services.ServiceError as exc:
+        return Status(422, field_errors(exc))
+    return Status(200, lead_detail_body(lead.pk))

@@ -136,6 +136,11 @@ class ReasonFacts:
     stage: Stage
     needs_persistence: bool = False
     active: bool = True
+    label: str = ""  # what people read; messages never show the code when there is a label
+
+    @property
+    def name(self) -> str:
+        return self.label or self.code
 
 
 @dataclass(frozen=True)
@@ -188,16 +193,16 @@ def decide_transition(
         errors.append(f"{what} is required")
     if reason is not None:
         if not reason.active:
-            errors.append(f"reason '{reason.code}' is no longer in use")
+            errors.append(f"the reason '{reason.name}' is no longer in use")
         if reason.stage != to_stage:
             errors.append(
-                f"reason '{reason.code}' belongs to {reason.stage.label}, not {to_stage.label}"
+                f"the reason '{reason.name}' belongs to {reason.stage.label}, not {to_stage.label}"
             )
         if reason.needs_persistence:
             problems = rule.check(
                 touches=lead.sales_touches, first_touch_at=lead.first_sales_touch_at, at=at
             )
-            errors.extend(f"'{reason.code}' refused: {p}" for p in problems)
+            errors.extend(f"'{reason.name}' is not allowed yet: {p}" for p in problems)
             if not problems:
                 reasons.append(
                     f"persistence rule met ({lead.sales_touches} touches, >= {rule.min_days} days)"

@@ -359,10 +359,53 @@ class AssignForm(ActionForm):
         return f"Assigned to {lead.owner_label}."
 
 
+QUALIFICATION = ("need", "budget", "authority", "timeline")
+
+
+def _text_input(placeholder: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"placeholder": placeholder})
+
+
+class QualificationForm(ActionForm):
+    """Need, budget, authority and timeline, as the qualifying center finds them out."""
+
+    need = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Need",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What problem must they solve?"}),
+    )
+    budget = forms.CharField(
+        required=False, max_length=120, label="Budget", widget=_text_input("e.g. 40k EUR approved")
+    )
+    authority = forms.CharField(
+        required=False,
+        max_length=120,
+        label="Authority",
+        widget=_text_input("e.g. CFO signs; IT lead evaluates"),
+    )
+    timeline = forms.CharField(
+        required=False, max_length=120, label="Timeline", widget=_text_input("e.g. decide by Q3")
+    )
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {name: getattr(lead, name) for name in QUALIFICATION})
+        super().__init__(*args, lead=lead, user=user, **kwargs)
+
+    def submit(self, *, actor: Actor) -> str:
+        services.lead_qualification_set(
+            lead=self.lead,
+            changes={name: self.cleaned_data[name] for name in QUALIFICATION},
+            actor=actor,
+        )
+        return "Qualification saved."
+
+
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "stage": StageForm,
     "touch": TouchForm,
     "note": NoteForm,
     "next-action": NextActionForm,
     "assign": AssignForm,
+    "qualify": QualificationForm,
 }

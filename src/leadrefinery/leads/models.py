@@ -87,6 +87,7 @@ class Person(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "people"
         ordering = ["last_name", "first_name"]
         # Partial indexes: many people have no phone (or no email), and an index whose
         # statistics are dominated by '' made SQLite's planner scan the whole table for
@@ -269,6 +270,11 @@ class DispositionReason(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    @classmethod
+    def label_for(cls, code: str) -> str:
+        """What people read for a reason code (the code itself when unknown)."""
+        return cls.objects.filter(code=code).values_list("label", flat=True).first() or code
+
 
 class ImportBatch(models.Model):
     id = models.CharField(primary_key=True, max_length=32)
@@ -290,6 +296,7 @@ class ImportBatch(models.Model):
     )
 
     class Meta:
+        verbose_name_plural = "import batches"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -594,6 +601,7 @@ class LeadEvent(models.Model):
         DUPLICATE = "duplicate", "Possible duplicate"
         SLA = "sla", "Speed-to-lead SLA"
         REVIEWED = "reviewed", "Reviewed"
+        QUALIFIED = "qualified", "Qualification updated"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -120,6 +120,24 @@ def country_code(value: str) -> str | None:
         return None
 
 
+def clean_country(value: str) -> tuple[str, str | None]:
+    """The country as intake stores it (ISO alpha-2, or empty when unknown) and a warning.
+
+    Used by intake and by anything that must see a country the way intake will (the routing
+    preview), so that "United States" means US everywhere."""
+    if not value.strip():
+        return "", None
+    code = country_code(value)
+    if code is None:
+        return "", f"country '{value}' not recognised; left empty"
+    return code, None
+
+
+def clean_text(value: str) -> str:
+    """Runs of white space as one space, as intake stores a one-line field."""
+    return " ".join(value.split())
+
+
 @functools.lru_cache(maxsize=65536)
 def normalize_email(value: str) -> str:
     """Lower-cased, syntax-checked address. Raises ValueError with a readable message."""
@@ -197,13 +215,9 @@ def normalize_inquiry(raw: dict[str, Any], *, default_country: str = "US") -> No
         first, _, last = values["name"].rpartition(" ")
         values["first_name"], values["last_name"] = (first, last) if first else (last, "")
 
-    country = ""
-    if values["country"]:
-        code = country_code(values["country"])
-        if code is None:
-            warnings.append(f"country '{values['country']}' not recognised; left empty")
-        else:
-            country = code
+    country, warning = clean_country(values["country"])
+    if warning:
+        warnings.append(warning)
 
     email = ""
     if values["email"]:

@@ -17,6 +17,7 @@ from leadrefinery.common.errors import ServiceError
 from . import domain, events
 from .actors import Actor
 from .models import DispositionReason, Lead, LeadEvent, Queue, Touch
+from .normalize import LEAD_FIELDS, clean_text
 from .selectors import default_next_action, queue_by_slug
 
 MARKETING_QUEUE = "marketing"
@@ -40,6 +41,7 @@ def reason_facts(reason: DispositionReason) -> domain.ReasonFacts:
         stage=domain.Stage(reason.stage),
         needs_persistence=reason.needs_persistence,
         active=reason.active,
+        label=reason.label,
     )
 
 
@@ -167,7 +169,9 @@ def _reason(code: str, allow_system_reason: bool) -> DispositionReason:
     if reason is None:
         raise TransitionRefused(f"unknown reason code '{code}'", field="reason")
     if reason.system_only and not allow_system_reason:
-        raise TransitionRefused(f"reason '{code}' is set by the system only", field="reason")
+        raise TransitionRefused(
+            f"the reason '{reason.label}' is set by the system only", field="reason"
+        )
     return reason
 
 
@@ -208,7 +212,7 @@ def lead_dispose(
     if reason is None:
         raise TransitionRefused(f"unknown reason code '{reason_code}'", field="reason")
     if domain.Stage(reason.stage).is_open:
-        raise TransitionRefused(f"'{reason_code}' is not a closing reason", field="reason")
+        raise TransitionRefused(f"'{reason.label}' is not a closing reason", field="reason")
     return lead_transition(
         lead=lead, to_stage=reason.stage, reason_code=reason_code, actor=actor, note=note, at=at
     )
@@ -222,7 +226,8 @@ def lead_recycle(
     afterwards, with the nurture stage's next action and due time."""
     reason = DispositionReason.objects.filter(code=reason_code).first()
     if reason is None or reason.stage != domain.Stage.NURTURE:
-        raise TransitionRefused(f"'{reason_code}' is not a recycle reason", field="reason")
+        name = reason.label if reason else reason_code
+        raise TransitionRefused(f"'{name}' is not a recycle reason", field="reason")
     lead = lead_transition(
         lead=lead,
         to_stage=domain.Stage.NURTURE,
@@ -388,3 +393,58 @@ def touch_log(
         data={"touch_id": touch.pk, "channel": channel, "direction": direction, "outcome": outcome},
     )
     return touch
+
+
+QUALIFICATION_FIELDS = {
+    "need": "Need",
+    "budget": "Budget",
+    "authority": "Authority",
+    "timeline": "Timeline",
+}
+
+
+@transaction.atomic
+def lead_qualification_set(
+    *, lead: Lead, changes: dict[str, str], actor: Actor, at: datetime | None = None
+) -> Lead:
+    """Record what qualifying found out (need, budget, authority, timeline).
+
+    Only the fields given change; each change is on the timeline with its old and new value.
+    A closed lead keeps the qualification it was closed with."""
+    at = at or now()
+    unknown = sorted(set(changes) - set(QUALIFICATION_FIELDS))
+    if unknown:
+        raise ServiceError(f"unknown qualification field '{unknown[0]}'", field=unknown[0])
+    lead = _locked(lead)
+    if not domain.Stage(lead.stage).is_open:
+        raise ServiceError(
+            f"a {domain.Stage(lead.stage).label.lower()} lead is closed; its qualification "
+            "stays as it was",
+            field="lead",
+        )
+    diff: dict[str, dict[str, str]] = {}
+    for name, raw in changes.items():
+        value = clean_text(str(raw or ""))
+        if len(value) > LEAD_FIELDS[name]:
+            raise ServiceError(
+                f"is too long ({len(value)} characters, at most {LEAD_FIELDS[name]})", field=name
+            )
+        if value != getattr(lead, name):
+            diff[name] = {"from": getattr(lead, name), "to": value}
+            setattr(lead, name, value)
+    if not diff:
+        return lead
+    lead.updated_at = at
+    lead.save(update_fields=[*diff, "updated_at"])
+    event_record(
+        lead=lead,
+        kind=LeadEvent.Kind.QUALIFIED,
+        actor=actor,
+        at=at,
+        note="\n".join(
+            f"{QUALIFICATION_FIELDS[name]}: {change['to'] or '(cleared)'}"
+            for name, change in diff.items()
+        ),
+        data={"changes": diff},
+    )
+    return lead

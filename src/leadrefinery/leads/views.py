@@ -37,6 +37,7 @@ from .forms import (
     LeadFilterForm,
     NextActionForm,
     NoteForm,
+    QualificationForm,
     StageForm,
     TouchForm,
     stage_label,
@@ -154,6 +155,21 @@ def _system_label(label: str) -> str:
     return f"System ({label.removeprefix('system:')})" if label.startswith("system:") else label
 
 
+def _reason_label(event: LeadEvent, labels: dict[str, str]) -> str:
+    """The reason as people read it: a disposition's label, the label the event carries, or
+    nothing for events whose note already says why (nurture entries and exits)."""
+    if not event.reason:
+        return ""
+    if event.reason in labels:
+        return labels[event.reason]
+    label = (event.data or {}).get("label")
+    if label:
+        return str(label)
+    if event.kind == LeadEvent.Kind.NURTURE:
+        return ""
+    return event.reason.replace("_", " ").capitalize()
+
+
 def timeline(lead: Lead) -> list[TimelineItem]:
     reasons = dict(DispositionReason.objects.values_list("code", "label"))
     items = []
@@ -169,7 +185,7 @@ def timeline(lead: Lead) -> list[TimelineItem]:
                 title=_event_title(event),
                 who=str(event.actor) if event.actor else _system_label(event.actor_label),
                 stage_change=change,
-                reason=reasons.get(event.reason, event.reason),
+                reason=_reason_label(event, reasons),
                 details=_event_details(event),
             )
         )
@@ -270,6 +286,11 @@ def _render_detail(
         "note_form": form("note", NoteForm),
         "next_action_form": form("next-action", NextActionForm) if is_open else None,
         "assign_form": form("assign", AssignForm) if is_open and can_assign(user) else None,
+        "qualify_form": form("qualify", QualificationForm) if is_open else None,
+        "qualified": lead.events.filter(kind=LeadEvent.Kind.QUALIFIED)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+        .first(),
     }
     template = "leads/lead_detail.html"
     if _htmx_target(request) == "lead-main":

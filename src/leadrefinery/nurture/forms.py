@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from . import domain
-from .models import Message
+from .models import Message, Program
 
 MAX_STEPS = 6
 WEEKDAY_CHOICES = [
@@ -63,7 +63,7 @@ class ProgramForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=list(domain.WEEKDAYS),
     )
-    active = forms.BooleanField(label="Start sending now", required=False, initial=True)
+    active = forms.BooleanField(label="Sending (off: paused)", required=False, initial=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -76,6 +76,24 @@ class ProgramForm(forms.Form):
                 empty_value=None,
                 required=n == 1,
             )
+
+    @staticmethod
+    def initial_for(program: Program) -> dict[str, Any]:
+        """The form's values for an existing program (to edit it)."""
+        initial: dict[str, Any] = {
+            "name": program.name,
+            "description": program.description,
+            "interval_days": program.interval_days,
+            "entry_rules": list(program.entry_rules),
+            "exit_rules": list(program.exit_rules or domain.EXIT_RULES),
+            "window_start": program.window_start,
+            "window_end": program.window_end,
+            "window_weekdays": list(program.window_weekdays or domain.WEEKDAYS),
+            "active": program.active,
+        }
+        for step in program.steps.order_by("position")[:MAX_STEPS]:
+            initial[f"step_{step.position}"] = step.message_id
+        return initial
 
     def step_fields(self) -> list[forms.BoundField]:
         return [self[f"step_{n}"] for n in range(1, MAX_STEPS + 1)]

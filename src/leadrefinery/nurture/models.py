@@ -77,6 +77,20 @@ class Program(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def entry_rule_labels(self) -> list[str]:
+        return [domain.ENTRY_RULES.get(rule, rule) for rule in self.entry_rules or []]
+
+    @property
+    def exit_rule_labels(self) -> list[str]:
+        """The exit rules in words; an empty list means all of them."""
+        return [domain.EXIT_RULES.get(rule, rule) for rule in self.exit_rules or domain.EXIT_RULES]
+
+    @property
+    def weekday_labels(self) -> str:
+        names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        return ", ".join(names[d] for d in sorted(self.window_weekdays or domain.WEEKDAYS))
+
+    @property
     def window(self) -> domain.SendWindow:
         return domain.SendWindow(
             start=self.window_start,

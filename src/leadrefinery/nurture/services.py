@@ -155,6 +155,91 @@ def program_create(
     return program
 
 
+PROGRAM_FIELDS = (
+    "name",
+    "description",
+    "interval_days",
+    "entry_rules",
+    "exit_rules",
+    "window_start",
+    "window_end",
+    "window_weekdays",
+    "active",
+)
+
+
+@transaction.atomic
+def program_update(
+    *,
+    program: Program,
+    changes: dict[str, Any],
+    steps: list[StepSpec] | None = None,
+    at: datetime | None = None,
+) -> Program:
+    """Change a program's settings and, with ``steps``, its messages in order.
+
+    Members keep their place: a step whose message changes sends the new message from now on;
+    steps added at the end reach members who have not finished; a step already sent to
+    someone, or scheduled for them, cannot be removed (its sends are the program's record),
+    only replaced or paused.
+    Raises ServiceError."""
+    at = at or now()
+    unknown = sorted(set(changes) - set(PROGRAM_FIELDS))
+    if unknown:
+        raise ServiceError(f"'{unknown[0]}' cannot be changed", field=unknown[0])
+    program = Program.objects.select_for_update().get(pk=program.pk)
+    for name, value in changes.items():
+        if name == "name":
+            value = str(value).strip()
+        setattr(program, name, list(value) if isinstance(value, list | tuple) else value)
+    program.updated_at = at
+    _validated(program)
+    program.save()
+    if steps is not None:
+        _replace_steps(program, steps)
+    return program
+
+
+def _replace_steps(program: Program, steps: list[StepSpec]) -> None:
+    if not steps:
+        raise ServiceError("a program needs at least one message", field="steps")
+    messages = Message.objects.in_bulk([s.message_id for s in steps])
+    missing = [s.message_id for s in steps if s.message_id not in messages]
+    if missing:
+        raise ServiceError(f"unknown message id(s): {missing}", field="steps")
+    existing = list(program.steps.order_by("position"))
+    for position, spec in enumerate(steps, start=1):
+        if position <= len(existing):
+            step = existing[position - 1]
+            if (step.message_id, step.delay_days) != (spec.message_id, spec.delay_days):
+                step.message = messages[spec.message_id]
+                step.delay_days = spec.delay_days
+                step.save(update_fields=["message", "delay_days"])
+        else:
+            ProgramStep.objects.create(
+                program=program,
+                position=position,
+                message=messages[spec.message_id],
+                delay_days=spec.delay_days,
+            )
+    dropped = existing[len(steps) :]
+    sent = {
+        step_id
+        for step_id in NurtureSend.objects.filter(step__in=dropped).values_list(
+            "step_id", flat=True
+        )
+    }
+    for step in dropped:
+        if step.pk in sent:
+            raise ServiceError(
+                f"message {step.position} ('{step.message.name}') is already sent or scheduled "
+                "for members; it cannot be removed: choose another message for it, or pause "
+                "the program",
+                field="steps",
+            )
+    ProgramStep.objects.filter(pk__in=[s.pk for s in dropped]).delete()
+
+
 @transaction.atomic
 def program_set_active(*, program: Program, active: bool, at: datetime | None = None) -> Program:
     program.active = active

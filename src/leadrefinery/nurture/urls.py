@@ -11,6 +11,7 @@ urlpatterns = [
     path("nurture/programs/new/", views.program_new, name="nurture-program-new"),
     path("nurture/programs/<int:pk>/", views.program_detail, name="nurture-program"),
     path("nurture/programs/<int:pk>/toggle/", views.program_toggle, name="nurture-program-toggle"),
+    path("nurture/programs/<int:pk>/edit/", views.program_edit, name="nurture-program-edit"),
     path("nurture/messages/new/", views.message_new, name="nurture-message-new"),
     path(
         "nurture/messages/<int:pk>/preview/", views.message_preview, name="nurture-message-preview"

@@ -8,6 +8,7 @@ import json
 from typing import cast
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -153,6 +154,37 @@ def program_new(request: HttpRequest) -> HttpResponse:
         request,
         "nurture/program_form.html",
         {"form": form, "has_messages": Message.objects.exists()},
+    )
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a program: its messages in order, interval, window, who joins and who leaves."""
+    _editor(request)
+    program = get_object_or_404(Program, pk=pk)
+    form = ProgramForm(
+        request.POST if request.method == "POST" else None,
+        initial=None if request.method == "POST" else ProgramForm.initial_for(program),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.program_update(
+                program=program,
+                changes={name: data[name] for name in services.PROGRAM_FIELDS},
+                steps=[services.StepSpec(pk) for pk in form.steps()],
+            )
+        except ServiceError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Program '{data['name']}' saved.")
+            return redirect("nurture-program", program.pk)
+    return render(
+        request,
+        "nurture/program_form.html",
+        {"form": form, "has_messages": True, "program": program},
+        status=400 if request.method == "POST" else 200,
     )
 
 

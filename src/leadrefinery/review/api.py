@@ -138,7 +138,18 @@ def review_list(request: HttpRequest) -> Any:
 class ReviewIn(Schema):
     model_config = ConfigDict(extra="forbid")
     team_id: int = Field(ge=1, le=MAX_ID)
-    week_start: date | None = Field(None, description="a Monday; default this week")
+    week_start: date | None = Field(
+        None,
+        description="any day of the review's week (it starts on that Monday); default this week",
+    )
+
+    @field_validator("week_start", mode="before")
+    @classmethod
+    def _date_text_only(cls, value: Any) -> Any:
+        # Lax parsing would read a bare number as a timestamp: a typo becoming a date.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("give a date as text, e.g. 2026-03-02")
+        return value
 
 
 @router.post(

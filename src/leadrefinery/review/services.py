@@ -45,9 +45,8 @@ def review_open(
     if not can_run_review(actor, team):
         raise ServiceError("only the team's manager or an admin holds its review", field="team")
     at = now()
-    week = week or selectors.week_start(at)
-    if week.weekday() != 0:
-        raise ServiceError("a review week starts on a Monday", field="week_start")
+    # Any day names its week: the review is that week's (starting on its Monday).
+    week = (week or at.date()) - timedelta(days=(week or at.date()).weekday())
     existing = Review.objects.filter(team=team, week_start=week).first()
     if existing is not None:
         return existing

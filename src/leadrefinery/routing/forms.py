@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from leadrefinery.accounts.models import Role, Team, User
+from leadrefinery.leads import normalize
 from leadrefinery.leads.models import Queue
 from leadrefinery.sla import access as sla_access
 from leadrefinery.sla import services as sla_services
@@ -114,9 +115,11 @@ class RuleForm(forms.Form):
         required=False, label="The account owner first, when the lead's company has one"
     )
 
-    def __init__(self, *args: Any, rule: RoutingRule | None = None, **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *, rule: RoutingRule | None = None, **kwargs: Any) -> None:
         self.rule = rule
-        if rule is not None and "initial" not in kwargs and not args:
+        # An unbound form (data None, as `request.POST or None` gives on GET) shows the rule's
+        # saved values; a bound one shows what was posted.
+        if rule is not None and data is None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": rule.name,
                 "order": rule.order,
@@ -128,7 +131,7 @@ class RuleForm(forms.Form):
                 "method": rule.method,
                 "account_owner_first": rule.account_owner_first,
             }
-        super().__init__(*args, **kwargs)
+        super().__init__(data, **kwargs)
         self.fields["target_user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             is_active=True, role__in=[Role.REP, Role.MANAGER]
         ).order_by("username")
@@ -214,12 +217,24 @@ class PreviewForm(forms.Form):
     )
 
     def lead_fields(self) -> dict[str, Any]:
+        """The fields as intake would store them (same normalization: "United States" is
+        US), so a preview places a lead where intake will. Notes land in ``self.warnings``."""
         data = self.cleaned_data
-        fields = {k: v for k, v in data.items() if k != "other" and v}
+        fields = {k: normalize.clean_text(v) for k, v in data.items() if k != "other" and v}
         for line in (data.get("other") or "").splitlines():
             name, sep, value = line.partition("=")
             if sep and name.strip():
-                fields.setdefault(name.strip(), value.strip())
+                fields.setdefault(name.strip(), normalize.clean_text(value))
+        self.warnings: list[str] = []
+        if fields.get("country"):
+            code, warning = normalize.clean_country(fields["country"])
+            if warning:
+                self.warnings.append(warning)
+            elif code != fields["country"]:
+                self.warnings.append(
+                    f"country '{fields['country']}' read as {code}, as intake does"
+                )
+            fields["country"] = code
         return fields
 
 

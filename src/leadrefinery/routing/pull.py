@@ -154,14 +154,33 @@ class QueueSummary:
     queue: Queue
     waiting: int
     by_bucket: dict[str, int]
+    members: tuple[User, ...] = ()  # the active members, who may pull from it
+    is_member: bool = True
+
+    @property
+    def unstaffed(self) -> bool:
+        return not self.members
 
 
-def queues_of(user: User, *, at: datetime | None = None) -> list[QueueSummary]:
-    """The queues ``user`` may pull from, with how many leads wait in each bucket."""
+def queues_of(user: User, *, at: datetime | None = None, every: bool = False) -> list[QueueSummary]:
+    """The queues ``user`` may pull from (``every``: all queues, for managers who watch them),
+    with how many leads wait in each bucket and who works each queue."""
     at = at or now()
     buckets = _buckets(at)
     summaries = []
-    for queue in Queue.objects.filter(members=user).order_by("name"):
+    queues = Queue.objects.order_by("name").prefetch_related("members")
+    if not every:
+        queues = queues.filter(members=user)
+    for queue in queues:
         counts = {b.key: _waiting(queue).filter(b.condition).count() for b in buckets}
-        summaries.append(QueueSummary(queue, sum(counts.values()), counts))
+        members = tuple(m for m in queue.members.all() if m.is_active)
+        summaries.append(
+            QueueSummary(
+                queue,
+                sum(counts.values()),
+                counts,
+                members=members,
+                is_member=any(m.pk == user.pk for m in members),
+            )
+        )
     return summaries

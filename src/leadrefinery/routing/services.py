@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -222,65 +222,135 @@ class Router:
         self._dirty.clear()
 
 
-def rep_deactivate(*, user: User, actor: Actor, reason: str = "") -> int:
+@dataclass(frozen=True)
+class Destination:
+    """Where some of a deactivated rep's open leads go (a rep or a queue), and how many."""
+
+    kind: str  # "user" or "queue"
+    name: str
+    leads: int
+    unstaffed: bool = False  # a queue without any active member: nobody will work its leads
+
+    @property
+    def label(self) -> str:
+        return self.name if self.kind == "user" else f"the {self.name} queue"
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """What deactivating a rep does (or did) to their open leads, grouped by destination."""
+
+    username: str
+    leads: int
+    destinations: tuple[Destination, ...]
+
+    @property
+    def unstaffed(self) -> list[Destination]:
+        return [d for d in self.destinations if d.unstaffed]
+
+    @property
+    def summary(self) -> str:
+        """'5 to jordan, 4 to the Unassigned queue' (or 'no open leads')."""
+        if not self.leads:
+            return "no open leads"
+        return ", ".join(f"{d.leads} to {d.label}" for d in self.destinations)
+
+    def warnings(self) -> list[str]:
+        return [
+            f"Nobody active works {d.label}: its {d.leads} lead{'s' if d.leads != 1 else ''} "
+            f"from {self.username} will wait there until someone is added to the queue or "
+            "the leads are assigned by hand."
+            for d in self.unstaffed
+        ]
+
+
+def rep_deactivate(*, user: User, actor: Actor, reason: str = "") -> Reassignment:
     """Deactivate a rep and reassign every open lead they own through the rules, each with a trace.
 
-    Returns the number of leads reassigned. Leads no rule can place go to the unassigned queue.
-    """
-
-    at = now()
+    Says where the leads went, per destination. Leads no rule can place go to the unassigned
+    queue."""
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(is_active=False)
-        config.bump()  # update() sends no signal; routing must stop choosing this rep now
-        user.is_active = False
-        router = Router(at=at)
-        leads = list(
-            Lead.objects.select_related("person", "account", "source", "campaign")
-            .filter(owner_user=user, stage__in=list(lead_domain.OPEN_STAGES))
-            .order_by("pk")
+        return _deactivate(user=user, actor=actor, reason=reason, at=now())
+
+
+def rep_deactivate_preview(*, user: User) -> Reassignment:
+    """What ``rep_deactivate`` would do now, by the same code, rolled back: nothing changes."""
+    with transaction.atomic():
+        result = _deactivate(user=user, actor=Actor.system("preview"), reason="", at=now())
+        transaction.set_rollback(True)
+    user.is_active = True
+    return result
+
+
+def _deactivate(*, user: User, actor: Actor, reason: str, at: datetime) -> Reassignment:
+
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    config.bump()  # update() sends no signal; routing must stop choosing this rep now
+    user.is_active = False
+    router = Router(at=at)
+    leads = list(
+        Lead.objects.select_related("person", "account", "source", "campaign")
+        .filter(owner_user=user, stage__in=list(lead_domain.OPEN_STAGES))
+        .order_by("pk")
+    )
+    unassigned = queue_by_slug("unassigned")
+    went: Counter[tuple[str, int]] = Counter()
+    for lead in leads:
+        decision = router.choose(
+            lead_routing_fields(lead),
+            account_owner_id=lead.account.owner_id
+            if lead.account and lead.account.owner_id != user.pk
+            else None,
         )
-        unassigned = queue_by_slug("unassigned")
-        for lead in leads:
-            decision = router.choose(
-                lead_routing_fields(lead),
-                account_owner_id=lead.account.owner_id
-                if lead.account and lead.account.owner_id != user.pk
-                else None,
+        trace = {
+            **decision.as_trace(),
+            "because": f"{user.username} was deactivated" + (f": {reason}" if reason else ""),
+        }
+        if decision.kind == domain.TargetKind.USER and decision.id is not None:
+            lead_assign(
+                lead=lead,
+                owner_user=router.user(decision.id),
+                actor=actor,
+                trace=trace,
+                at=at,
+                note=trace["because"],
             )
-            trace = {
-                **decision.as_trace(),
-                "because": f"{user.username} was deactivated" + (f": {reason}" if reason else ""),
-            }
-            if decision.kind == domain.TargetKind.USER and decision.id is not None:
-                lead_assign(
-                    lead=lead,
-                    owner_user=router.user(decision.id),
-                    actor=actor,
-                    trace=trace,
-                    at=at,
-                    note=trace["because"],
+            router.record(decision, router.team_of(decision))
+            went["user", decision.id] += 1
+        else:
+            queue = (
+                Queue.objects.get(pk=decision.id)
+                if decision.kind == domain.TargetKind.QUEUE and decision.id is not None
+                else unassigned
+            )
+            lead_assign(
+                lead=lead, owner_queue=queue, actor=actor, trace=trace, at=at, note=trace["because"]
+            )
+            went["queue", queue.pk] += 1
+    router.save()
+    return Reassignment(username=user.username, leads=len(leads), destinations=_destinations(went))
+
+
+def _destinations(went: Counter[tuple[str, int]]) -> tuple[Destination, ...]:
+    users = User.objects.in_bulk([pk for kind, pk in went if kind == "user"])
+    queue_ids = [pk for kind, pk in went if kind == "queue"]
+    queues = Queue.objects.in_bulk(queue_ids)
+    staffed = set(
+        Queue.members.through.objects.filter(
+            queue_id__in=queue_ids, user__is_active=True
+        ).values_list("queue_id", flat=True)
+    )
+    out = []
+    for (kind, pk), count in went.most_common():
+        if kind == "user":
+            out.append(Destination(kind="user", name=users[pk].username, leads=count))
+        else:
+            out.append(
+                Destination(
+                    kind="queue", name=queues[pk].name, leads=count, unstaffed=pk not in staffed
                 )
-                router.record(decision, router.team_of(decision))
-            elif decision.kind == domain.TargetKind.QUEUE and decision.id is not None:
-                lead_assign(
-                    lead=lead,
-                    owner_queue=Queue.objects.get(pk=decision.id),
-                    actor=actor,
-                    trace=trace,
-                    at=at,
-                    note=trace["because"],
-                )
-            else:
-                lead_assign(
-                    lead=lead,
-                    owner_queue=unassigned,
-                    actor=actor,
-                    trace=trace,
-                    at=at,
-                    note=trace["because"],
-                )
-        router.save()
-    return len(leads)
+            )
+    return tuple(out)
 
 
 # --- Editing the rules, the reps' availability and the SLA policies ---------------------------

@@ -1,8 +1,9 @@
-"""Routing pages: /routing/ (rules, test a lead) and /routing/team/ (availability)."""
+"""Routing pages: /routing/ (rules, test a lead), /routing/team/ (availability) and /sla/
+(speed-to-lead policies)."""
 
 from django.urls import path
 
-from . import views
+from . import views, views_sla
 
 urlpatterns = [
     path("routing/", views.rule_list, name="routing-rules"),
@@ -16,4 +17,7 @@ urlpatterns = [
         name="routing-availability",
     ),
     path("routing/team/<str:username>/deactivate/", views.deactivate, name="routing-deactivate"),
+    path("sla/", views_sla.policy_list, name="sla-policies"),
+    path("sla/new/", views_sla.policy_edit, name="sla-policy-new"),
+    path("sla/<int:pk>/", views_sla.policy_edit, name="sla-policy-edit"),
 ]

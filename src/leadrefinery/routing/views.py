@@ -148,8 +148,10 @@ def availability(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @member_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 def deactivate(request: HttpRequest, username: str) -> HttpResponse:
+    """GET: what deactivating would do to the user's open leads (by the rules, now), with a
+    confirm button. POST: deactivate, and say where each group of leads went."""
     editor = _user(request)
     if not editor.is_admin_role:
         raise PermissionDenied("Only admins deactivate users.")
@@ -157,11 +159,23 @@ def deactivate(request: HttpRequest, username: str) -> HttpResponse:
     if member.pk == editor.pk:
         messages.error(request, "You cannot deactivate yourself.")
         return redirect("routing-team")
+    if not member.is_active:
+        messages.info(request, f"{member.username} is already inactive.")
+        return redirect("routing-team")
+    if request.method == "GET":
+        plan = services.rep_deactivate_preview(user=member)
+        return render(request, "routing/deactivate.html", {"member": member, "plan": plan})
     reason = request.POST.get("reason", "").strip()[:200]
-    moved = services.rep_deactivate(user=member, actor=Actor.of(editor), reason=reason)
-    messages.success(
-        request,
-        f"{member.username} is deactivated; {moved} open lead{'s' if moved != 1 else ''} "
-        "reassigned through the rules.",
-    )
+    result = services.rep_deactivate(user=member, actor=Actor.of(editor), reason=reason)
+    if result.leads:
+        messages.success(
+            request,
+            f"{member.username} is deactivated; {result.leads} open "
+            f"lead{'s' if result.leads != 1 else ''} reassigned through the rules: "
+            f"{result.summary}.",
+        )
+    else:
+        messages.success(request, f"{member.username} is deactivated; they had no open leads.")
+    for warning in result.warnings():
+        messages.warning(request, warning)
     return redirect("routing-team")

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from leadrefinery.accounts.models import User
+from leadrefinery.accounts.models import Role, User
 from leadrefinery.accounts.views import member_view
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.models import Queue
@@ -24,9 +24,14 @@ from .pull import queue_pull, queues_of
 @member_view
 @require_GET
 def queue_list(request: HttpRequest) -> HttpResponse:
-    """Every queue the user is a member of, how many leads wait, and a "Next lead" button."""
+    """Every queue the user is a member of, how many leads wait, and a "Next lead" button;
+    managers and admins see every queue and who works it."""
+    user = cast(User, request.user)
+    watches_all = user.is_admin_role or user.role == Role.MANAGER
     return render(
-        request, "routing/queue_next.html", {"summaries": queues_of(cast(User, request.user))}
+        request,
+        "routing/queue_next.html",
+        {"summaries": queues_of(user, every=watches_all), "watches_all": watches_all},
     )
 
 

@@ -63,17 +63,36 @@ class RuleForm(forms.ModelForm):
 
 
 class SettingsForm(forms.Form):
-    self_reported_weight = forms.FloatField(min_value=0, max_value=1)
-    hand_raiser_hot_days = forms.IntegerField(min_value=0, max_value=3650)
+    self_reported_weight = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        label="Weight of self-reported answers",
+        help_text="Points of rules on what a person says about themselves (job title, budget, "
+        "timeline in a form) are multiplied by this, 0 to 1: prospects overstate, behaviour "
+        "does not. 0.5 = half the points; 1 = full points.",
+    )
+    hand_raiser_hot_days = forms.IntegerField(
+        min_value=0,
+        max_value=3650,
+        label="Hand-raisers stay hot for (days)",
+        help_text="A demo or price request makes the lead hot at once, whatever its score, for "
+        "this many days; 0 = hand-raisers are scored like everyone else.",
+    )
 
     def __init__(self, *args: Any, row: ScoringSettings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.row = row
         for grade, minimum in (row.grade_thresholds or {}).items():
-            self.fields[f"grade_{grade}"] = forms.IntegerField(label=f"Grade {grade} from")
+            self.fields[f"grade_{grade}"] = forms.IntegerField(
+                label=f"Grade {grade} from",
+                help_text=f"fit points a lead needs for grade {grade}",
+            )
             self.initial[f"grade_{grade}"] = minimum
         for band, minimum in (row.engagement_bands or {}).items():
-            self.fields[f"band_{band}"] = forms.IntegerField(label=f"Engagement {band} from")
+            self.fields[f"band_{band}"] = forms.IntegerField(
+                label=f"Engagement {band} from",
+                help_text=f"engagement points (after decay) for the {band} band",
+            )
             self.initial[f"band_{band}"] = minimum
         choices = [(t, t) for t in domain.TEMPERATURES]
         for grade in domain.GRADES:

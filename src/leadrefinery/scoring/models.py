@@ -116,8 +116,16 @@ class ScoringSettings(models.Model):
         default=default_matrix,
         help_text='grade -> band -> temperature, e.g. {"A": {"high": "hot", ...}, ...}',
     )
-    self_reported_weight = models.FloatField(default=0.5)
-    hand_raiser_hot_days = models.PositiveIntegerField(default=30)
+    self_reported_weight = models.FloatField(
+        default=0.5,
+        help_text="0 to 1: self-reported rules (title, budget, timeline a person states) count "
+        "this share of their points; behaviour counts in full",
+    )
+    hand_raiser_hot_days = models.PositiveIntegerField(
+        default=30,
+        help_text="days a hand-raiser (demo or price request) stays hot whatever the score; "
+        "0 = never",
+    )
     updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

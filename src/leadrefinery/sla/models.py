@@ -35,6 +35,7 @@ class SlaPolicy(models.Model):
     )
 
     class Meta:
+        verbose_name = "SLA policy"
         ordering = ["order", "id"]
         verbose_name_plural = "SLA policies"
 

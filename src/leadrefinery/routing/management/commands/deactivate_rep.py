@@ -20,9 +20,14 @@ class Command(BaseCommand):
         user = User.objects.filter(username=o["username"]).first()
         if user is None:
             raise CommandError(f"no user named {o['username']!r}")
-        moved = rep_deactivate(
+        result = rep_deactivate(
             user=user, actor=Actor.system("cli:deactivate-rep"), reason=o["reason"]
         )
         self.stdout.write(
-            f"{user.username} is deactivated; {moved} open lead(s) reassigned through the rules."
+            f"{user.username} is deactivated; {result.leads} open lead(s) reassigned through "
+            "the rules."
         )
+        for destination in result.destinations:
+            self.stdout.write(f"  {destination.leads} to {destination.label}")
+        for warning in result.warnings():
+            self.stderr.write(f"Warning: {warning}")
