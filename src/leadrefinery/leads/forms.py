@@ -146,6 +146,38 @@ def reason_required(lead: Lead, target: domain.Stage) -> bool:
     return target in domain.NEEDS_REASON or domain.is_recycle(domain.Stage(lead.stage), target)
 
 
+def submit_stage_change(
+    *, lead: Lead, to_stage: str, reason_code: str, note: str, actor: Actor
+) -> Lead:
+    """Move a lead by hand through the service the API calls for the same action: nurture is
+    a recycle (marketing owns the lead after it), a closing stage a disposition, Working from
+    sales-ready an acceptance (the cadence starts); other moves are plain transitions."""
+    from leadrefinery.cadences.services import lead_accept
+
+    target = domain.Stage(to_stage) if to_stage in {s.value for s in domain.Stage} else None
+    if target == domain.Stage.NURTURE:
+        return services.lead_recycle(lead=lead, reason_code=reason_code, note=note, actor=actor)
+    if target is not None and not target.is_open:
+        if not reason_code:
+            raise services.TransitionRefused(
+                f"a reason for {target.label} is required", field="reason"
+            )
+        stage_of_reason = (
+            DispositionReason.objects.filter(code=reason_code).values_list("stage", flat=True)
+        ).first()
+        if stage_of_reason and stage_of_reason != target:
+            raise services.TransitionRefused(
+                f"that reason is for {stage_label(stage_of_reason)}, not {target.label}",
+                field="reason",
+            )
+        return services.lead_dispose(lead=lead, reason_code=reason_code, note=note, actor=actor)
+    if target == domain.Stage.WORKING and lead.stage == domain.Stage.SALES_READY:
+        return lead_accept(lead=lead, note=note, actor=actor)
+    return services.lead_transition(
+        lead=lead, to_stage=to_stage, reason_code=reason_code or None, note=note, actor=actor
+    )
+
+
 def offered_reasons(stages: list[domain.Stage]) -> list[DispositionReason]:
     return list(
         DispositionReason.objects.filter(
@@ -238,14 +270,17 @@ class StageForm(ActionForm):
 
     def submit(self, *, actor: Actor) -> str:
         data = self.cleaned_data
-        lead = services.lead_transition(
+        lead = submit_stage_change(
             lead=self.lead,
             to_stage=data["to_stage"],
-            reason_code=data["reason"] or None,
+            reason_code=data["reason"],
             note=data["note"],
             actor=actor,
         )
-        return f"Moved to {stage_label(lead.stage)}."
+        moved = f"Moved to {stage_label(lead.stage)}."
+        if lead.stage == domain.Stage.NURTURE and lead.owner_queue is not None:
+            return f"{moved} The {lead.owner_queue.name} queue owns it now."
+        return moved
 
 
 class TouchForm(ActionForm):
