@@ -135,3 +135,27 @@ def test_generated_inquiries_are_valid_except_the_deliberately_broken_ones():
     assert {"US", "CA", "GB", "DE", "FR", "AU"} <= set(countries)
     # Nobody real can be reached: reserved domains only.
     assert all(r.clean.person["email"].endswith(".example") for r in results if r.clean)
+
+
+@pytest.mark.django_db
+def test_demo_touches_advance_the_cadence_so_the_lead_and_its_cadence_agree():
+    from leadrefinery.cadences.models import Enrollment
+    from leadrefinery.cadences.services import step_action, template_steps
+
+    _run_demo("--leads", "80", "--seed", "3")
+    running = list(
+        Enrollment.objects.filter(status="active", lead__stage="working").select_related("lead")
+    )
+    assert running, "the demo has leads in a running cadence"
+    advanced = 0
+    for enrollment in running:
+        lead = enrollment.lead
+        steps = template_steps(enrollment.template_id)
+        # The next action is the step the cadence has due: never a hand-written follow-up.
+        assert lead.next_action == step_action(steps[enrollment.step_position - 1], len(steps))
+        since_accepted = Touch.objects.filter(
+            lead=lead, is_sales=True, occurred_at__gte=lead.accepted_at
+        ).count()
+        assert enrollment.steps_done == since_accepted  # every touch in sales was a step
+        advanced += enrollment.steps_done > 0
+    assert advanced, "some demo leads are partway through their cadence"

@@ -7,7 +7,7 @@ back. Services apply decisions; `refinery check` uses the same rules to find vio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -85,6 +85,15 @@ TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.DISQUALIFIED: frozenset(),
     Stage.MERGED: frozenset(),
 }
+
+
+# A next action is late this long after it fell due: one due now (the first call of a lead
+# accepted a moment ago) is due, not overdue.
+OVERDUE_AFTER = timedelta(hours=1)
+
+
+def is_overdue(due_at: datetime | None, at: datetime) -> bool:
+    return due_at is not None and due_at + OVERDUE_AFTER < at
 
 
 def is_recycle(from_stage: Stage, to_stage: Stage) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from leadrefinery.accounts.models import Role, User
 
@@ -305,18 +306,52 @@ class TouchForm(ActionForm):
     note = forms.CharField(
         required=False, max_length=2000, label="Note", widget=forms.Textarea(attrs={"rows": 2})
     )
+    next_action = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Next step",
+        help_text="Leave empty for the usual follow-up: call again the next working day when "
+        "nobody answered, follow up two days later otherwise, answer today when they reached you.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Send the price list"}),
+    )
+    next_action_due_at = forms.DateTimeField(
+        required=False,
+        label="Next step due",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, lead=lead, user=user, **kwargs)
+        from leadrefinery.cadences.services import running_enrollment
+
+        # While a cadence runs, the cadence decides the next step: the form does not ask.
+        self.cadence_running = running_enrollment(lead) is not None
+        if self.cadence_running or not domain.Stage(lead.stage).is_open:
+            del self.fields["next_action"], self.fields["next_action_due_at"]
 
     def submit(self, *, actor: Actor) -> str:
+        from leadrefinery.cadences.services import touch_record
+
         data = self.cleaned_data
-        touch = services.touch_log(
+        logged = touch_record(
             lead=self.lead,
             channel=data["channel"],
             direction=data["direction"],
             outcome=data["outcome"],
             note=data["note"],
+            next_action=data.get("next_action") or "",
+            next_action_due_at=data.get("next_action_due_at"),
             actor=actor,
         )
-        return f"{touch.get_channel_display()} logged."
+        return f"{logged.done}. {what_next(logged.lead)}"
+
+
+def what_next(lead: Lead) -> str:
+    """ "Next: <action>, due <when>" in the user's time zone (or that the lead is closed)."""
+    if not lead.next_action or lead.next_action_due_at is None:
+        return "The lead is closed: no next step."
+    due = timezone.localtime(lead.next_action_due_at).strftime("%a %b %-d, %H:%M")
+    return f"Next: {lead.next_action}, due {due}."
 
 
 class NoteForm(ActionForm):

@@ -104,7 +104,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             lead=lead,
             stage=stage_label(lead.stage),
             stage_definition=definitions.get(lead.stage, ""),
-            overdue=bool(lead.next_action_due_at and lead.next_action_due_at < at),
+            overdue=domain.is_overdue(lead.next_action_due_at, at),
             sla=first_contact_countdown(lead, at),
         )
         for lead in page.object_list
@@ -257,14 +257,28 @@ def _render_detail(
         return bound.get(name) or cls(lead=lead, user=user)
 
     is_open = domain.Stage(lead.stage).is_open
+    # A confirmation tagged with its action shows in that action's box, where the user is
+    # looking; others show at the top.
+    general: list[Any] = []
+    by_action: dict[str, list[Any]] = {}
+    for message in messages.get_messages(request):
+        tags = [t for t in message.extra_tags.split() if t.startswith("action-")]
+        if tags:
+            by_action.setdefault(tags[0].removeprefix("action-").replace("-", "_"), []).append(
+                message
+            )
+        else:
+            general.append(message)
     context = {
+        "page_messages": general,
+        "action_messages": by_action,
         "lead": lead,
         "person": lead.person,
         "company": company_of(lead),
         "stage": stage_label(lead.stage),
         "stage_definition": _definitions().get(lead.stage, ""),
         "is_open": is_open,
-        "overdue": bool(lead.next_action_due_at and lead.next_action_due_at < at),
+        "overdue": domain.is_overdue(lead.next_action_due_at, at),
         "persistence": persistence(lead, at) if domain.Stage(lead.stage).is_sales else None,
         "sla": first_contact_countdown(lead, at) if is_open else None,
         "why_owner": latest_assignment_trace(lead),
@@ -277,6 +291,9 @@ def _render_detail(
         "next_action_form": form("next-action", NextActionForm) if is_open else None,
         "assign_form": form("assign", AssignForm) if is_open and can_assign(user) else None,
     }
+    for name in list(by_action):
+        if context.get(f"{name}_form") is None:  # that box is gone (the lead closed)
+            general.extend(by_action.pop(name))
     template = "leads/lead_detail.html"
     if _htmx_target(request) == "lead-main":
         template += "#lead-main"
@@ -308,8 +325,8 @@ def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except services.ServiceError as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, message)
-            return _after_action(request, pk)
+            messages.success(request, message, extra_tags=f"action-{action}")
+            return _after_action(request, pk, action)
     if isinstance(form, StageForm):
         # Validation accepted any offered reason (the service explains a mismatch);
         # the form shown again offers those of the chosen stage.
@@ -317,12 +334,16 @@ def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return _render_detail(request, lead, failed={action: form}, status=400)
 
 
-def _after_action(request: HttpRequest, pk: int) -> HttpResponse:
+def _after_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     # A recycle or a reassignment can take the lead out of this user's sight.
     still_visible = visible_to(_user(request)).filter(pk=pk).exists()
     if not still_visible:
         messages.info(request, "The lead now belongs to someone you do not see; it left your list.")
-    target = reverse("lead-detail", args=[pk]) if still_visible else reverse("lead-list")
+    target = (
+        reverse("lead-detail", args=[pk]) + f"#action-{action}"
+        if still_visible
+        else reverse("lead-list")
+    )
     if _htmx_target(request) is not None:
         if still_visible:
             return _render_detail(request, _lead(request.user, pk))
