@@ -57,6 +57,7 @@ SEED_MIGRATIONS = (
     "leadrefinery.sla.migrations.0002_default_policies",
     "leadrefinery.cadences.migrations.0002_default_cadence",
     "leadrefinery.scoring.migrations.0002_default_rules",
+    "leadrefinery.scoring.migrations.0003_message_hand_raisers",
 )
 _DB_FIXTURES = {
     "db",
