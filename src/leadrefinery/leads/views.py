@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,10 +35,16 @@ from leadrefinery.routing.selectors import (
 
 from . import domain, services
 from .actors import Actor
+from .export import csv_lines
 from .forms import (
     ACTION_FORMS,
+    BULK_ACTIONS,
+    BULK_LIMIT,
     PAGE_SIZE,
+    SORTS,
     AssignForm,
+    BulkForm,
+    BulkResult,
     FilterOptions,
     LeadFilterForm,
     NextActionForm,
@@ -109,13 +115,104 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         )
         for lead in page.object_list
     ]
-    context = {"filters": filters, "page": page, "rows": rows, "at": at}
+    context = {
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "at": at,
+        "sorts": _sort_links(filters.sort_value),
+        "bulk_form": BulkForm(user=user) if can_assign(user) else None,
+        "bulk": request.session.pop("bulk_results", None),
+    }
     template = "leads/lead_list.html"
     if _htmx_target(request) == "lead-table":
         template += "#lead-table"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@dataclass(frozen=True)
+class SortLink:
+    key: str  # the sort parameter this header's link asks for
+    label: str
+    arrow: str  # "↑"/"↓" on the column the list is sorted by
+
+
+def _sort_links(current: str) -> dict[str, SortLink]:
+    """One link per sortable column: a click sorts by it, a second click reverses it."""
+    links = {}
+    for name, label in SORTS.items():
+        if current.removeprefix("-") == name:
+            descending = current.startswith("-")
+            links[name] = SortLink(
+                name if descending else f"-{name}", label, "↓" if descending else "↑"
+            )
+        else:
+            links[name] = SortLink(name, label, "")
+    return links
+
+
+@member_view
+@require_GET
+def lead_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as CSV: exactly the leads the list shows this user, every page."""
+    user = _user(request)
+    filters = LeadFilterForm(request.GET, user=user, options=FilterOptions.for_user(user))
+    response = StreamingHttpResponse(
+        csv_lines(filters.filter(visible_to(user))), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localtime(now()).strftime("%Y-%m-%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
+    return cast(HttpResponse, response)  # streamed; member_view passes it through
+
+
+@member_view
+@require_POST
+def lead_bulk(request: HttpRequest) -> HttpResponse:
+    """One action on the leads ticked in the list, lead by lead through the single action's
+    service: each lead succeeds or is refused on its own, and the list says which and why."""
+    user = _user(request)
+    if not can_assign(user):
+        raise PermissionDenied("Only managers and admins change leads in bulk.")
+    back = reverse("lead-list")
+    query = request.POST.get("back", "")
+    if query.startswith("?"):
+        back += query
+    form = BulkForm(request.POST, user=user)
+    ids = list(dict.fromkeys(int(v) for v in request.POST.getlist("lead") if v.isdigit()))
+    if not ids:
+        messages.error(request, "Tick the leads to change first.")
+        return redirect(back)
+    if len(ids) > BULK_LIMIT:
+        messages.error(request, f"At most {BULK_LIMIT} leads at a time.")
+        return redirect(back)
+    if not form.is_valid():
+        problems = [str(m) for errors in form.errors.values() for m in errors]
+        messages.error(request, " ".join(problems))
+        return redirect(back)
+    found = {lead.pk: lead for lead in visible_to(user).select_related("person").filter(pk__in=ids)}
+    actor = Actor.of(user)
+    results = []
+    for pk in ids:
+        lead = found.get(pk)
+        if lead is None:
+            results.append(BulkResult(pk, f"Lead {pk}", False, "not found among your leads"))
+            continue
+        name = lead.person.display_name
+        try:
+            results.append(BulkResult(pk, name, True, form.run(lead, actor=actor)))
+        except services.ServiceError as exc:
+            results.append(BulkResult(pk, name, False, exc.message))
+    done = sum(r.ok for r in results)
+    request.session["bulk_results"] = {
+        "summary": f"{dict(BULK_ACTIONS)[form.cleaned_data['action']].rstrip('…')}: "
+        f"{done} of {len(results)} lead{'s' if len(results) != 1 else ''} changed"
+        + (f", {len(results) - done} refused" if done < len(results) else "")
+        + ".",
+        "rows": [r.__dict__ for r in results],
+    }
+    return redirect(back)
 
 
 # --- Lead detail ----------------------------------------------------------------------------
