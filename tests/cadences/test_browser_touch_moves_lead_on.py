@@ -40,6 +40,7 @@ def test_a_call_logged_on_the_lead_page_is_the_cadence_step_and_today_agrees(
     expect(confirmation).to_contain_text("Next: Step 2 of 11: Email 1: introduction, due")
     expect(confirmation).to_be_in_viewport()
     expect(page.locator("#cadence-panel")).to_contain_text("1 of 11 steps done")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits a phone
     enrollment = Enrollment.objects.get(lead=lead)
     assert (enrollment.steps_done, enrollment.step_position) == (1, 2)
 

@@ -379,13 +379,14 @@ class TouchForm(ActionForm):
         required=False,
         max_length=200,
         label="Next step",
-        help_text="Leave empty for the usual follow-up: call again the next working day when "
-        "nobody answered, follow up two days later otherwise, answer today when they reached you.",
+        help_text="Empty: call again the next working day if nobody answered, follow up in "
+        "two days otherwise, answer today if they reached you.",
         widget=forms.TextInput(attrs={"placeholder": "e.g. Send the price list"}),
     )
     next_action_due_at = forms.DateTimeField(
         required=False,
         label="Next step due",
+        help_text="Empty: the usual time for that follow-up, in your time zone.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
