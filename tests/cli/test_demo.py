@@ -77,7 +77,21 @@ def test_printed_demo_logins_work_and_the_leads_span_the_lifecycle():
 
     program = Program.objects.get()
     assert not program.active and program.steps.count() == 3
-    assert program.enrollments.filter(status="active").count() >= 20
+    # Every lead that meets the entry rules is in: hand-raisers (hot, also those who wrote
+    # "please send pricing") go to sales instead, so the count varies with the demo's clock.
+    from leadrefinery.nurture import domain as nurture_domain
+    from leadrefinery.nurture.services import lead_snapshot
+    from leadrefinery.nurture.sweep import candidates
+
+    left_out = [
+        lead
+        for lead in candidates(program, 1000)
+        if nurture_domain.entry_decision(
+            lead_snapshot(lead, recycled=lead.recycled), program.entry_rules
+        ).ok
+    ]
+    assert not left_out
+    assert program.enrollments.filter(status="active").count() >= 15
     assert "enrolled in the nurture program" in output
 
     check = StringIO()
