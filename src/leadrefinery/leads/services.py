@@ -149,6 +149,9 @@ def lead_transition(
             lead.owner_queue = queue_by_slug(MARKETING_QUEUE)
             lead.assigned_at = at
         default_action, default_due = default_next_action(target, at)
+        first_touch_due = lead.sla_first_touch_due_at
+        if target == domain.Stage.SALES_READY and first_touch_due and first_touch_due > at:
+            default_due = first_touch_due  # the speed-to-lead clock, in the rep's hours
         lead.next_action = next_action or default_action
         lead.next_action_due_at = next_action_due_at or default_due
     else:
