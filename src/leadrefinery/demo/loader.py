@@ -264,13 +264,16 @@ class _Simulation:
         lead = self._submit(spec)
         if lead is None:
             return
-        if spec.path == "sales":
+        path = spec.path
+        if lead.temperature == "hot" and path in ("qualify", "nurture"):
+            path = "sales"  # scoring found a hand-raise (e.g. "send pricing"): sales calls
+        if path == "sales":
             yield from self._sales(lead, spec, rng)
-        elif spec.path == "qualify":
+        elif path == "qualify":
             yield from self._qualify(lead, spec, rng)
-        elif spec.path == "nurture":
+        elif path == "nurture":
             yield from self._nurture(lead, spec, rng)
-        elif spec.path == "disqualify":
+        elif path == "disqualify":
             yield _minutes(rng, 10, 24 * 60)
             lead_dispose(lead=lead, reason_code=spec.reason, actor=self.actor[MANAGER])
 
