@@ -58,6 +58,7 @@ SEED_MIGRATIONS = (
     "leadrefinery.cadences.migrations.0002_default_cadence",
     "leadrefinery.scoring.migrations.0002_default_rules",
     "leadrefinery.leads.migrations.0011_stage_max_age_and_reviewed",
+    "leadrefinery.scoring.migrations.0003_message_hand_raisers",
 )
 _DB_FIXTURES = {
     "db",

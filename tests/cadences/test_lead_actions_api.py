@@ -114,3 +114,39 @@ def test_logging_touches_through_the_api(api, ron, sales_ready):
     assert naive.status_code == 422
     assert naive.json()["detail"][0]["loc"] == ["body", "payload", "occurred_at"]
     assert api.post("/leads/999999/touches", {"channel": "call"}).status_code == 404
+
+
+def test_a_touch_through_the_api_is_the_cadence_step_or_sets_the_next_step(
+    api, sales_ready, handed_to, ron, frozen_now
+):
+    """The API logs a touch through the same service as the lead page and the Today page."""
+    api.post(f"/leads/{sales_ready.pk}/accept", {})
+    response = api.post(
+        f"/leads/{sales_ready.pk}/touches", {"channel": "call", "outcome": "no_answer"}
+    )
+    assert response.status_code == 201, response.content
+    enrollment = Enrollment.objects.get(lead=sales_ready)
+    assert (enrollment.steps_done, enrollment.step_position) == (1, 2)
+    lead = Lead.objects.get(pk=sales_ready.pk)
+    assert lead.next_action == "Step 2 of 11: Email 1: introduction"
+
+    # No cadence (not accepted yet): the touch sets the next step given, or a default.
+    other = handed_to(ron, first_name="Ines")
+    api.post(
+        f"/leads/{other.pk}/touches",
+        {
+            "channel": "email",
+            "outcome": "sent",
+            "next_action": "Call about the quote",
+            "next_action_due_at": "2026-03-05T10:00:00+00:00",
+        },
+    )
+    other = Lead.objects.get(pk=other.pk)
+    assert other.next_action == "Call about the quote"
+    assert other.next_action_due_at.isoformat() == "2026-03-05T10:00:00+00:00"
+    refused = api.post(
+        f"/leads/{other.pk}/touches",
+        {"channel": "call", "next_action_due_at": "2026-03-05T10:00:00"},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "next_action_due_at"

@@ -111,7 +111,9 @@ def test_the_email_goes_out_over_smtp_threaded_and_is_recorded_as_a_touch(
     client = client_for(ron)
     client.post(f"/today/{working.pk}/step/", {"outcome": "no_answer"}, headers=HTMX)
     done = client.post(f"/today/{working.pk}/step/", {}, headers=HTMX).content.decode()
-    assert "Done" in done and "Step 3 of 11: Call 2" in done  # tomorrow: the row is done today
+    # Tomorrow: the row is done today, and says what happened and what comes next.
+    assert "Step done: 2 of 11 cadence steps done" in done
+    assert "Next: Step 3 of 11: Call 2, due Tue Mar 3, 09:00" in done
     assert Touch.objects.get(lead=working, channel="email").outcome == "sent"
     # Work on to the second email (steps 3 and 4 are calls).
     for _ in range(2):

@@ -31,7 +31,7 @@ def test_inquiry_becomes_person_lead_touch_and_timeline(submit_inquiry):
         company="Acme, Inc.",
         country="United States",
         product_interest="Analytics",
-        message="Please call me about pricing",
+        message="Please call me about our warehouse",
         consent=True,
     )
     assert record.status == "processed"

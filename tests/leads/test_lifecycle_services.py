@@ -131,3 +131,18 @@ def test_next_action_is_required_text(make_lead, users, frozen_now):
     )
     assert lead.next_action == "Send the pricing sheet"
     assert lead.events.filter(kind=LeadEvent.Kind.NEXT_ACTION).count() == 1
+
+
+def test_a_lead_handed_to_a_rep_after_hours_is_due_when_the_rep_is_back(
+    make_lead, users, frozen_now
+):
+    """The next action of a sales-ready lead is the first-contact deadline in the rep's working
+    hours, not an hour after a Saturday hand-off (the list would call it overdue all weekend
+    while its first-contact countdown still runs)."""
+    frozen_now.set(frozen_now.at - timedelta(days=2))  # Saturday 09:00
+    system = Actor.system("test")
+    lead = lead_assign(lead=make_lead(), owner_user=users.rep, actor=system)
+    lead = lead_transition(lead=lead, to_stage="sales_ready", actor=system)
+    assert lead.sla_first_touch_due_at is not None
+    assert lead.next_action_due_at == lead.sla_first_touch_due_at
+    assert lead.next_action_due_at >= frozen_now.at + timedelta(days=2)  # Monday, not Saturday

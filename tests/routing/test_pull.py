@@ -95,6 +95,17 @@ def test_a_retry_keeps_its_stage(users, frozen_now):
     assert lead.events.get(kind="assigned").data["trace"]["steps"][1].startswith("retry due")
 
 
+def test_a_pulled_lead_gets_a_fresh_next_action_due_soon(users, frozen_now):
+    """A lead that waited two months past its next action is not pulled into "overdue"."""
+    queue = qualifying_center(users.rep)
+    (lead,) = queued_leads(queue, [{"stage": "qualifying", "due_in": -60 * D}], at=now())
+    queue_pull_next(queue=queue, user=users.rep)
+    lead.refresh_from_db()
+    assert lead.next_action == "Call to qualify (need, budget, authority, timeline)"
+    assert lead.next_action_due_at == now() + H
+    assert lead.events.filter(kind="next_action", actor=users.rep).count() == 1
+
+
 def test_only_members_of_the_queue_may_pull(users, frozen_now):
     queue = qualifying_center(users.rep)
     (lead,) = queued_leads(queue, [{}], at=now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import ApiClient
+from tests.ui.conftest import client_for, post_form  # noqa: F401 - fixtures, re-exported
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def test_a_stage_change_with_a_reason_lands_on_the_timeline(owned, users, client
         f"/leads/{lead.pk}/stage/",
         {"to_stage": "lost", "reason": "lost_competitor", "note": "Chose the incumbent"},
     )
-    assert response.status_code == 302 and response["Location"] == f"/leads/{lead.pk}/"
+    assert response.status_code == 302 and response["Location"] == f"/leads/{lead.pk}/#action-stage"
     lead.refresh_from_db()
     assert (lead.stage, lead.disposition_id) == ("lost", "lost_competitor")
     html = client.get(response["Location"]).content.decode()

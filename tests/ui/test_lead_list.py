@@ -85,7 +85,8 @@ def test_overdue_next_actions_are_marked(owned, users, client_for, frozen_now):
         actor=Actor.of(users.rep),
     )
     html = client_for(users.rep).get("/leads/").content.decode()
-    assert "Overdue: was due" in html and 'class="overdue"' in html
+    assert '<span class="badge-overdue-flag">Overdue</span>' in html
+    assert "was due" in html and 'class="overdue"' in html
 
 
 def test_htmx_filter_requests_get_only_the_table(owned, users, client_for):

@@ -8,6 +8,13 @@ class CadencesConfig(AppConfig):
     label = "cadences"
     verbose_name = "Follow-up cadences"
 
+    # What the lead page and the lead API ask for by name (leads imports no app above it).
+    lead_actions = {
+        "touch": "leadrefinery.cadences.services.touch_record",
+        "accept": "leadrefinery.cadences.services.lead_accept",
+        "cadence_running": "leadrefinery.cadences.services.running_enrollment",
+    }
+
     lead_event_subscribers = (
         Subscriber(
             name="cadences: start, stop, outcome checks",

@@ -159,6 +159,30 @@ def follow_up_due(calendar: BusinessCalendar, at: datetime) -> datetime:
     return add_business_time(calendar, at, FOLLOW_UP_WITHIN)
 
 
+# Outcomes of an outbound touch that leave the buyer unreached: try again soon.
+UNREACHED_OUTCOMES = frozenset({"no_answer", "voicemail", "wrong_number", "bounced"})
+
+
+def follow_up_after_touch(
+    calendar: BusinessCalendar, *, channel: str, direction: str, outcome: str, at: datetime
+) -> tuple[str, Due]:
+    """The next step a touch leaves when no cadence runs (a rep may change both): answer an
+    inbound touch within a working hour; try an unreached buyer again the next working day;
+    otherwise follow up two working days later, at the opening."""
+    if direction == "inbound":
+        return "Answer them", Due(follow_up_due(calendar, at), "they reached us: answer today")
+    if outcome == "meeting_booked":
+        what, gap = "Prepare the meeting and qualify (need, budget, authority, timeline)", 1
+    elif outcome in UNREACHED_OUTCOMES:
+        what, gap = ("Call again" if channel == "call" else "Try another channel"), 1
+    else:
+        what, gap = "Follow up", 2
+    local_day = at.astimezone(calendar.zone).date() + timedelta(days=gap)
+    due = _on_working_day(calendar, local_day, None)
+    plural = "s" if gap != 1 else ""
+    return what, Due(due, f"{gap} day{plural} after the touch, in working hours")
+
+
 def end_due(calendar: BusinessCalendar, *, last_done_at: datetime, wait_days: int) -> Due:
     """When a cadence whose steps are all done ends (time for a reply to the last touch)."""
     local_day = last_done_at.astimezone(calendar.zone).date() + timedelta(days=wait_days)

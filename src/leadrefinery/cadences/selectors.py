@@ -49,6 +49,13 @@ class TodayRow:
         return "follow_up"
 
     @property
+    def action(self) -> str:
+        """What to do: the step due (its channel decides the buttons), else the next action."""
+        if self.step is not None:
+            return f"Step {self.step.position} of {self.total_steps}: {self.step.title}"[:200]
+        return self.lead.next_action
+
+    @property
     def channel(self) -> str:
         return self.step.channel if self.step is not None else ""
 
@@ -138,7 +145,7 @@ def today_rows(
                 step=step,
                 total_steps=len(own),
                 due_at=due_at,
-                overdue=due_at < at,
+                overdue=lead_domain.is_overdue(due_at, at),
                 hot=bool(lead.is_hot),  # type: ignore[attr-defined]
                 sla_critical=bool(lead.is_critical),  # type: ignore[attr-defined]
             )

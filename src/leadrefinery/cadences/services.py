@@ -8,6 +8,7 @@ state machine and its reasons stay in one place.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -295,6 +296,20 @@ def step_complete(
 ) -> Enrollment:
     """Do the step due now: log the call outcome, send the step's email (through the outbox,
     threaded), or mark the social touch or task done; then schedule the next step."""
+    return _step_done(lead=lead, actor=actor, outcome=outcome, note=note, at=at)[0]
+
+
+def _step_done(
+    *,
+    lead: Lead,
+    actor: Actor,
+    outcome: str = "",
+    note: str = "",
+    at: datetime | None = None,
+    send_email: bool = True,
+) -> tuple[Enrollment, Touch | None]:
+    """``step_complete``, also returning the touch it logged. ``send_email=False`` when the rep
+    sent the step's email themselves and logs it (from the lead page or the API)."""
     at = at or now()
     lead = _locked_lead(lead.pk, "owner_user", "person")
     _require_owner(actor, lead, "work its cadence")
@@ -315,8 +330,9 @@ def step_complete(
         raise ServiceError(f"{channel.label} steps take no outcome", field="outcome")
     if channel == domain.Channel.EMAIL:
         outcome = Touch.Outcome.SENT
-        message = notify.cadence_email(lead=lead, enrollment=enrollment, step=step, at=at)
-        enrollment.thread_message_ids = [*enrollment.thread_message_ids, message]
+        if send_email:
+            message = notify.cadence_email(lead=lead, enrollment=enrollment, step=step, at=at)
+            enrollment.thread_message_ids = [*enrollment.thread_message_ids, message]
     touch_channel = _touch_channel(step.channel)
     enrollment.steps_done += 1
     enrollment.last_step_done_at = at
@@ -326,8 +342,9 @@ def step_complete(
     # Save before logging the touch: the touch hook reads the enrollment (a reply stops it).
     enrollment.save(update_fields=_SCHEDULE_FIELDS)
     label = f"Step {step.position}: {step.title}"
+    touch = None
     if touch_channel:
-        lead_services.touch_log(
+        touch = lead_services.touch_log(
             lead=lead,
             channel=touch_channel,
             actor=actor,
@@ -342,7 +359,7 @@ def step_complete(
     lead.refresh_from_db()
     enrollment.refresh_from_db()
     if not enrollment.running:
-        return enrollment  # the touch stopped it (a reply or a meeting)
+        return enrollment, touch  # the touch stopped it (a reply or a meeting)
     why = _schedule(enrollment, lead, steps, at)
     enrollment.save(update_fields=_SCHEDULE_FIELDS)
     event_record(
@@ -361,7 +378,109 @@ def step_complete(
             "why": why,
         },
     )
-    return enrollment
+    return enrollment, touch
+
+
+@dataclass(frozen=True)
+class Logged:
+    """What logging a touch did: the touch, the lead as it is now, and in words what happened
+    and what comes next (for the confirmation the user sees)."""
+
+    touch: Touch | None
+    lead: Lead
+    done: str
+    step_done: int | None = None  # the cadence step this touch completed
+
+
+def _step_matches(step: CadenceStep | None, *, channel: str, direction: str, outcome: str) -> bool:
+    """Is this touch the cadence step due now? An outbound touch on the step's channel that
+    does not stop the cadence (a reply or a booked meeting does, whatever the step)."""
+    return bool(
+        step is not None
+        and direction == Touch.Direction.OUTBOUND
+        and _touch_channel(step.channel) == channel
+        and outcome not in domain.STOP_OUTCOMES
+    )
+
+
+@transaction.atomic
+def touch_record(
+    *,
+    lead: Lead,
+    channel: str,
+    actor: Actor,
+    direction: str = Touch.Direction.OUTBOUND,
+    outcome: str = "",
+    note: str = "",
+    next_action: str = "",
+    next_action_due_at: datetime | None = None,
+    at: datetime | None = None,
+) -> Logged:
+    """Log a touch and move the lead on: the one path for the lead page, the Today page, the
+    API and the demo.
+
+    While a cadence runs, a touch that is the step due now completes that step (its email is
+    not sent again: the rep sent it) and the cadence sets the next action; a reply or a
+    booked meeting stops the cadence. Without a running cadence the lead gets ``next_action``
+    due at ``next_action_due_at``, or a follow-up that fits the touch
+    (``domain.follow_up_after_touch``)."""
+    at = at or now()
+    lead = _locked_lead(lead.pk, "owner_user")
+    enrollment = running_enrollment(lead, lock=True)
+    step = None
+    if enrollment is not None and enrollment.status == Enrollment.Status.ACTIVE:
+        step = _step_at(template_steps(enrollment.template_id), enrollment.step_position)
+    may_work = actor.user is not None and can_work_lead(actor.user, lead)
+    step_done = None
+    if may_work and _step_matches(step, channel=channel, direction=direction, outcome=outcome):
+        assert step is not None
+        if channel == Touch.Channel.EMAIL:
+            outcome = ""  # an email step's touch is recorded as sent
+        _, touch = _step_done(
+            lead=lead, actor=actor, outcome=outcome, note=note, at=at, send_email=False
+        )
+        step_done = step.position
+    else:
+        touch = lead_services.touch_log(
+            lead=lead,
+            channel=channel,
+            direction=direction,
+            outcome=outcome,
+            note=note,
+            actor=actor,
+            at=at,
+        )
+    lead.refresh_from_db()
+    still_running = running_enrollment(lead) is not None
+    if lead_domain.Stage(lead.stage).is_open and not still_running:
+        # A touch logged after the fact is followed up from now, not from when it happened.
+        moment = max(at, now())
+        default, due = domain.follow_up_after_touch(
+            _calendar(lead, moment),
+            channel=channel,
+            direction=direction,
+            outcome=outcome,
+            at=moment,
+        )
+        stopped_now = enrollment is not None
+        if next_action.strip() or next_action_due_at or not stopped_now:
+            # A cadence this touch stopped already left its own follow-up; a rep's own
+            # next step replaces it.
+            lead = lead_services.lead_set_next_action(
+                lead=lead,
+                action=next_action.strip() or default,
+                due_at=next_action_due_at or due.at,
+                actor=actor,
+                at=at,
+            )
+    label = (touch.get_channel_display() if touch else "Touch") + " logged"
+    if touch is not None and touch.outcome:
+        label += f" ({touch.get_outcome_display().lower()})"
+    if step_done is not None:
+        label += f": step {step_done} of the cadence done"
+    elif enrollment is not None and not still_running:
+        label += ": the cadence stopped"
+    return Logged(touch=touch, lead=lead, done=label, step_done=step_done)
 
 
 @transaction.atomic

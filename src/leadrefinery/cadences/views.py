@@ -26,8 +26,9 @@ from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ConfigRefused, ServiceError
 from leadrefinery.leads.access import access_lead, visible_to
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.models import DispositionReason, Touch
-from leadrefinery.leads.services import lead_note_add, touch_log
+from leadrefinery.leads.forms import what_next
+from leadrefinery.leads.models import DispositionReason, Lead, Touch
+from leadrefinery.leads.services import lead_note_add
 
 from . import access, domain, selectors, services
 from .models import CadenceTemplate, OutcomeCheck
@@ -109,21 +110,25 @@ def _run(request: HttpRequest, action: str, lead_id: int) -> str:
         )
         return f"Rejected: now with {lead.owner_label}"
     if action == "step":
-        services.step_complete(
-            lead=lead, actor=actor, outcome=request.POST.get("outcome", ""), note=note
-        )
-        return "Done"
+        outcome = request.POST.get("outcome", "")
+        enrollment = services.step_complete(lead=lead, actor=actor, outcome=outcome, note=note)
+        total = enrollment.template.steps.count()
+        done = "Step done" + (f" ({outcome.replace('_', ' ')})" if outcome else "")
+        done += f": {enrollment.steps_done} of {total} cadence steps done"
+        if not enrollment.running:
+            done += ", the cadence stopped"
+        return f"{done}. {_what_next(lead.pk)}"
     if action == "meeting":
-        touch_log(
+        logged = services.touch_record(
             lead=lead,
             channel=Touch.Channel.MEETING,
             outcome=Touch.Outcome.MEETING_BOOKED,
             note=note,
             actor=actor,
         )
-        return "Meeting booked: the cadence stopped"
+        return f"{logged.done}. {_what_next(lead.pk)}"
     if action == "replied":
-        touch_log(
+        logged = services.touch_record(
             lead=lead,
             channel=Touch.Channel.EMAIL,
             direction=Touch.Direction.INBOUND,
@@ -131,14 +136,18 @@ def _run(request: HttpRequest, action: str, lead_id: int) -> str:
             note=note,
             actor=actor,
         )
-        return "Reply logged: the cadence stopped"
+        return f"{logged.done}. {_what_next(lead.pk)}"
     if action == "note":
         lead_note_add(lead=lead, note=note, actor=actor)
         return "Note added"
     if action == "reschedule":
         services.step_reschedule(lead=lead, due_at=_due_at(request), actor=actor, note=note)
-        return "Rescheduled"
+        return f"Rescheduled. {_what_next(lead.pk)}"
     raise Http404("No such action")
+
+
+def _what_next(lead_id: int) -> str:
+    return what_next(Lead.objects.get(pk=lead_id))
 
 
 @member_view

@@ -21,6 +21,14 @@ from django.db import transaction
 
 from leadrefinery.accounts.models import Team, User
 from leadrefinery.accounts.services import user_create
+from leadrefinery.cadences.models import Enrollment
+from leadrefinery.cadences.selectors import template_steps
+from leadrefinery.cadences.services import (
+    lead_accept,
+    lead_reject,
+    running_enrollment,
+    touch_record,
+)
 from leadrefinery.common import clock
 from leadrefinery.demo.data import (
     AMERICAS,
@@ -48,10 +56,19 @@ from leadrefinery.leads.services import (
     lead_recycle,
     lead_set_next_action,
     lead_transition,
-    touch_log,
 )
 from leadrefinery.nurture import services as nurture
 from leadrefinery.nurture.sweep import nurture_enroll
+
+
+def _channel_due(lead: Lead) -> str | None:
+    """The channel of the cadence step due now on ``lead`` (None when no step is due)."""
+    enrollment = running_enrollment(lead)
+    if enrollment is None or enrollment.status != Enrollment.Status.ACTIVE:
+        return None
+    steps = template_steps(enrollment.template_id)
+    position = enrollment.step_position
+    return steps[position - 1].channel if 0 < position <= len(steps) else None
 
 
 @dataclass
@@ -251,13 +268,16 @@ class _Simulation:
         lead = self._submit(spec)
         if lead is None:
             return
-        if spec.path == "sales":
+        path = spec.path
+        if lead.temperature == "hot" and path in ("qualify", "nurture"):
+            path = "sales"  # scoring found a hand-raise (e.g. "send pricing"): sales calls
+        if path == "sales":
             yield from self._sales(lead, spec, rng)
-        elif spec.path == "qualify":
+        elif path == "qualify":
             yield from self._qualify(lead, spec, rng)
-        elif spec.path == "nurture":
+        elif path == "nurture":
             yield from self._nurture(lead, spec, rng)
-        elif spec.path == "disqualify":
+        elif path == "disqualify":
             yield _minutes(rng, 10, 24 * 60)
             lead_dispose(lead=lead, reason_code=spec.reason, actor=self.actor[MANAGER])
 
@@ -308,46 +328,56 @@ class _Simulation:
         if rng.random() < 0.06:
             return  # nobody ever calls: the lead waits, overdue, for the weekly review
         if rng.random() < 0.06:
-            lead_recycle(
+            lead_reject(
                 lead=lead,
                 reason_code="recycle_rejected",
                 actor=me,
                 note="Only downloading content; not ready for a sales call.",
             )
             return
-        lead = lead_transition(lead=lead, to_stage="working", actor=me)
+        # Accepting starts the default cadence; every touch below is the step it has due,
+        # logged through the same service as the lead page, so the cadence advances.
+        lead = lead_accept(lead=lead, actor=me)
         persistent = rng.random() < 0.7  # the others give up after a touch or two
-        gaps = [1, 1, 2, 3, 3, 4, 4, 6] if persistent else [rng.randint(1, 3)]
+        attempts = 11 if persistent else rng.randint(1, 3)
         connected = False
-        for number, gap in enumerate([0, *gaps], start=1):
+        for number in range(1, attempts + 1):
+            lead.refresh_from_db()
+            channel = _channel_due(lead)
+            if channel is None:
+                break  # every step is done: waiting for a reply
             if number > 1:
-                yield timedelta(days=gap, minutes=rng.uniform(-90, 90))
-            channel = "call" if number % 2 else "email"
+                due = lead.next_action_due_at or clock.now()
+                yield max(due - clock.now(), timedelta(0)) + _minutes(rng, 0, 180)
             if channel == "call":
                 outcome = str(weighted(rng, {"connected": 0.3, "voicemail": 0.4, "no_answer": 0.3}))
+                touch_record(lead=lead, channel=channel, actor=me, outcome=outcome)
+                connected = outcome == "connected"
             else:
-                outcome = str(weighted(rng, {"sent": 0.8, "replied": 0.2}))
-            touch_log(lead=lead, channel=channel, actor=me, outcome=outcome)
-            if outcome in ("connected", "replied"):
-                connected = True
+                touch_record(lead=lead, channel=channel, actor=me)
+                if rng.random() < 0.2:
+                    yield _minutes(rng, 20, 8 * 60)
+                    touch_record(
+                        lead=lead,
+                        channel="email",
+                        direction="inbound",
+                        outcome="replied",
+                        actor=me,
+                        note="Thanks, can we talk next week?",
+                    )
+                    connected = True
+            if connected:
                 break
-            if number <= len(gaps):
-                lead_set_next_action(
-                    lead=lead,
-                    action=f"Follow-up #{number + 1}: {'email' if channel == 'call' else 'call'}",
-                    due_at=clock.now() + timedelta(days=gaps[number - 1]),
-                    actor=me,
-                )
         if not connected:
             if persistent:
-                # Six touches over two weeks and more: the persistence rule allows this.
+                # Eleven touches over three weeks: the persistence rule allows this.
                 reason = "lost_no_response" if rng.random() < 0.5 else "recycle_no_response"
                 yield _minutes(rng, 60, 24 * 60)
                 if reason == "lost_no_response":
                     lead_dispose(lead=lead, reason_code=reason, actor=me)
                 else:
                     lead_recycle(lead=lead, reason_code=reason, actor=me)
-            return  # the rep gave up: the lead sits with an overdue next action
+            return  # the rep gave up: the lead sits with an overdue cadence step
         yield _minutes(rng, 30, 3 * 24 * 60)
         turn = str(weighted(rng, {"opportunity": 0.55, "recycle": 0.33, "disqualify": 0.12}))
         if turn == "recycle":
@@ -401,20 +431,19 @@ class _Simulation:
         yield _minutes(rng, 60, 2 * 24 * 60)
         qualifier = Actor.of(rng.choice([u for u in self.world.users.values() if u.role == "rep"]))
         outcome = str(weighted(rng, {"connected": 0.55, "voicemail": 0.25, "no_answer": 0.2}))
-        touch_log(lead=lead, channel="call", actor=qualifier, outcome=outcome)
+        touch_record(lead=lead, channel="call", actor=qualifier, outcome=outcome)
         turn = str(weighted(rng, {"sales": 0.5, "nurture": 0.25, "disqualify": 0.1, "stay": 0.15}))
         if outcome != "connected":
             turn = "stay" if turn != "nurture" else "nurture"
         if turn == "sales":
             yield from self._sales(lead, spec, rng, triaged=True)
         elif turn == "nurture":
-            lead_transition(
+            lead_recycle(
                 lead=lead,
-                to_stage="nurture",
+                reason_code="recycle_timing",
                 actor=qualifier,
                 note="Real interest but no project this year.",
             )
-            lead_assign(lead=lead, actor=qualifier, owner_queue=self.world.queues["marketing"])
         elif turn == "disqualify":
             lead_dispose(lead=lead, reason_code="dq_not_fit", actor=qualifier)
         else:
@@ -428,10 +457,9 @@ class _Simulation:
     def _nurture(self, lead, spec: InquirySpec, rng: random.Random):
         marketer = self.actor[MARKETER]
         yield _minutes(rng, 30, 24 * 60)
-        lead = lead_transition(
-            lead=lead, to_stage="nurture", actor=marketer, note="Early research; no buying signal."
+        lead = lead_recycle(
+            lead=lead, reason_code="", actor=marketer, note="Early research; no buying signal."
         )
-        lead = lead_assign(lead=lead, actor=marketer, owner_queue=self.world.queues["marketing"])
         if rng.random() < 0.15:
             # Nurture works: weeks later they ask for a call and go straight to sales.
             yield timedelta(days=rng.uniform(10, 40))

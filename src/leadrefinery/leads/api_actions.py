@@ -20,7 +20,7 @@ from pydantic import ConfigDict, field_validator
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.leads.access import access_lead
 
-from . import services
+from . import events, services
 from .actors import Actor
 from .api import lead_detail_body, lead_item
 from .models import Lead
@@ -70,8 +70,17 @@ class TouchIn(Schema):
     occurred_at: datetime | None = Field(
         None, description="when it happened (default: now); with a time zone"
     )
+    next_action: str = Field(
+        "",
+        max_length=200,
+        description="the next step when no cadence runs (default: a follow-up that fits the "
+        "touch); while a cadence runs, its next step is the next action",
+    )
+    next_action_due_at: datetime | None = Field(
+        None, description="when the next step is due; with a time zone"
+    )
 
-    @field_validator("occurred_at", mode="before")
+    @field_validator("occurred_at", "next_action_due_at", mode="before")
     @classmethod
     def _iso_text_only(cls, value: Any) -> Any:
         return iso_text_only(value)
@@ -123,26 +132,29 @@ def lead_answer(lead: Lead) -> dict[str, Any]:
 )
 def lead_touch_create(request: HttpRequest, payload: TouchIn, lead_id: int = ID) -> Status:
     """Outbound touches by you count toward the persistence rule, and the first one stops the
-    speed-to-lead clock. A reply or a booked meeting stops the lead's cadence; an inbound touch
+    speed-to-lead clock. While a cadence runs, a touch on the channel of the step due now
+    completes that step; otherwise the lead gets ``next_action`` (or a fitting follow-up). A reply or a booked meeting stops the lead's cadence; an inbound touch
     notifies the owner."""
-    if payload.occurred_at is not None and payload.occurred_at.tzinfo is None:
-        return Status(
-            422,
-            field_errors(services.ServiceError("give a time zone", field="occurred_at")),
-        )
+    for name in ("occurred_at", "next_action_due_at"):
+        value = getattr(payload, name)
+        if value is not None and value.tzinfo is None:
+            return Status(422, field_errors(services.ServiceError("give a time zone", field=name)))
     lead = lead_for(request, lead_id)
     try:
-        touch = services.touch_log(
+        touch = events.lead_action("touch")(
             lead=lead,
             channel=payload.channel,
             direction=payload.direction,
             outcome=payload.outcome,
             note=payload.note,
+            next_action=payload.next_action,
+            next_action_due_at=payload.next_action_due_at,
             actor=actor_for(request),
             at=payload.occurred_at,
-        )
+        ).touch
     except services.ServiceError as exc:
         return Status(422, field_errors(exc))
+    assert touch is not None  # a touch on a channel always logs one
     return Status(
         201,
         {

@@ -92,6 +92,15 @@ def speed_to_lead(received_at: datetime, first_touch_at: datetime) -> timedelta:
     return max(timedelta(0), first_touch_at - received_at)
 
 
+# A next action is late this long after it fell due: one due now (the first call of a lead
+# accepted a moment ago) is due, not overdue.
+OVERDUE_AFTER = timedelta(hours=1)
+
+
+def is_overdue(due_at: datetime | None, at: datetime) -> bool:
+    return due_at is not None and due_at + OVERDUE_AFTER < at
+
+
 def is_recycle(from_stage: Stage, to_stage: Stage) -> bool:
     """Sales handing a lead back to marketing nurture: always needs a reason."""
     return from_stage in SALES_STAGES and to_stage == Stage.NURTURE

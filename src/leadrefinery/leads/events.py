@@ -70,6 +70,23 @@ def _subscribers() -> tuple[Subscriber, ...]:
     return tuple(found)
 
 
+def lead_action(name: str) -> Callable[..., Any]:
+    """The implementation of a lead action that another app owns, by name (``lead_actions`` in
+    its AppConfig): e.g. "touch" (log a touch and move the lead on: the cadence decides the next
+    step while one runs), "accept", "cadence_running". The lead page and API call actions by
+    name, so leads imports no app above it. KeyError names an action no app gives."""
+    return _handler(_actions()[name])
+
+
+@cache
+def _actions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for config in apps.get_app_configs():
+        for name, path in getattr(config, "lead_actions", {}).items():
+            found.setdefault(name, path)
+    return found
+
+
 def lead_sections(lead: Lead) -> dict[str, Any]:
     """The parts of a lead's API answer that other apps give (e.g. ``score``)."""
     return {section.name: _handler(section.reader)(lead) for section in _sections()}

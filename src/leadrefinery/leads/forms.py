@@ -11,15 +11,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, When
 from django.urls import reverse
+from django.utils import timezone
 
 from leadrefinery.accounts.models import Role, User
+from leadrefinery.common.clock import now
 
-from . import domain, services
+from . import domain, events, services
 from .actors import Actor
 from .models import DispositionReason, Lead, Queue, Source, Touch
-from .selectors import leads_filtered, leads_for_listing
+from .selectors import leads_filtered, leads_for_listing, leads_overdue
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -71,10 +73,71 @@ class FilterOptions:
         return cls(queues=list(queues), users=people, sources=list(Source.objects.order_by("name")))
 
 
+TEMPERATURES = [("hot", "Hot"), ("warm", "Warm"), ("cool", "Cool"), ("cold", "Cold")]
+# The list's sort keys (a leading "-" reverses); each with its ORDER BY, ties newest first.
+SORTS = {
+    "received": "Received",
+    "due": "Next action due",
+    "stage": "Stage",
+    "owner": "Owner",
+    "temperature": "Temperature",
+}
+DEFAULT_SORT = "-received"
+
+
+def _sort_order(key: str) -> list[Any]:
+    """ORDER BY terms for a sort key like "due" or "-temperature" (unknown: newest first)."""
+    descending = key.startswith("-")
+    name = key.removeprefix("-")
+    if name not in SORTS:
+        return ["-received_at", "-id"]
+
+    def by(expr: Any) -> Any:
+        expr = F(expr) if isinstance(expr, str) else expr
+        return expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True)
+
+    if name == "received":
+        terms = [by("received_at")]
+    elif name == "due":
+        terms = [by("next_action_due_at")]
+    elif name == "stage":  # in lifecycle order, not alphabetical
+        terms = [by(Case(*[When(stage=s.value, then=i) for i, s in enumerate(domain.Stage)]))]
+    elif name == "owner":  # people by name, then queues by name
+        terms = [by("owner_user__first_name"), by("owner_user__last_name"), by("owner_queue__name")]
+    else:  # hottest first when ascending; unscored last either way
+        rank = Case(
+            *[When(temperature=t, then=i) for i, (t, _) in enumerate(TEMPERATURES)],
+            default=None,
+            output_field=IntegerField(),
+        )
+        terms = [by(rank)]
+    return [*terms, "-received_at", "-id"]
+
+
 class LeadFilterForm(forms.Form):
     """Filters of /leads/. Invalid values are ignored rather than refused: it is a search."""
 
     stage = forms.ChoiceField(required=False, label="Stage")
+    temperature = forms.ChoiceField(
+        required=False, label="Temperature", choices=[("", "Any"), *TEMPERATURES]
+    )
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+    sort = forms.ChoiceField(
+        required=False,
+        label="Sort",
+        choices=[
+            ("-received", "Newest first"),
+            ("received", "Oldest first"),
+            ("due", "Next action due, soonest first"),
+            ("-due", "Next action due, latest first"),
+            ("temperature", "Hottest first"),
+            ("-temperature", "Coldest first"),
+            ("stage", "Stage, earliest first"),
+            ("-stage", "Stage, latest first"),
+            ("owner", "Owner, A to Z"),
+            ("-owner", "Owner, Z to A"),
+        ],
+    )
     owner = forms.ChoiceField(required=False, label="Owner")
     source = forms.ChoiceField(required=False, label="Source")
     q = forms.CharField(
@@ -116,21 +179,28 @@ class LeadFilterForm(forms.Form):
     def stage_value(self) -> str:
         return self.value("stage") or OPEN
 
+    @property
+    def sort_value(self) -> str:
+        return self.value("sort") or DEFAULT_SORT
+
     def filter(self, leads: QuerySet[Lead]) -> QuerySet[Lead]:
         # Owner choices are "me", "q<queue id>" or "u<user id>"; anything else filters nothing.
         owner = self.value("owner")
         owner_id = int(owner[1:]) if owner[:1] in ("q", "u") and owner[1:].isdigit() else None
         source = self.value("source")
-        return leads_for_listing(
-            leads_filtered(
-                leads,
-                stages=[self.stage_value],
-                owner_user=self.user.pk if owner == ME else owner_id if owner[:1] == "u" else None,
-                owner_queue=owner_id if owner[:1] == "q" else None,
-                source=int(source) if source.isdigit() else None,
-                q=self.value("q"),
-            )
-        ).order_by("-received_at", "-id")
+        leads = leads_filtered(
+            leads,
+            stages=[self.stage_value],
+            owner_user=self.user.pk if owner == ME else owner_id if owner[:1] == "u" else None,
+            owner_queue=owner_id if owner[:1] == "q" else None,
+            source=int(source) if source.isdigit() else None,
+            q=self.value("q"),
+        )
+        if self.value("temperature"):
+            leads = leads.filter(temperature=self.value("temperature"))
+        if self.cleaned_data.get("overdue"):
+            leads = leads_overdue(leads, at=now())
+        return leads_for_listing(leads).order_by(*_sort_order(self.sort_value))
 
 
 # --- Actions on one lead ------------------------------------------------------------------
@@ -144,6 +214,36 @@ def stage_targets(lead: Lead) -> list[domain.Stage]:
 
 def reason_required(lead: Lead, target: domain.Stage) -> bool:
     return target in domain.NEEDS_REASON or domain.is_recycle(domain.Stage(lead.stage), target)
+
+
+def submit_stage_change(
+    *, lead: Lead, to_stage: str, reason_code: str, note: str, actor: Actor
+) -> Lead:
+    """Move a lead by hand through the service the API calls for the same action: nurture is
+    a recycle (marketing owns the lead after it), a closing stage a disposition, Working from
+    sales-ready an acceptance (the cadence starts); other moves are plain transitions."""
+    target = domain.Stage(to_stage) if to_stage in {s.value for s in domain.Stage} else None
+    if target == domain.Stage.NURTURE:
+        return services.lead_recycle(lead=lead, reason_code=reason_code, note=note, actor=actor)
+    if target is not None and not target.is_open:
+        if not reason_code:
+            raise services.TransitionRefused(
+                f"a reason for {target.label} is required", field="reason"
+            )
+        stage_of_reason = (
+            DispositionReason.objects.filter(code=reason_code).values_list("stage", flat=True)
+        ).first()
+        if stage_of_reason and stage_of_reason != target:
+            raise services.TransitionRefused(
+                f"that reason is for {stage_label(stage_of_reason)}, not {target.label}",
+                field="reason",
+            )
+        return services.lead_dispose(lead=lead, reason_code=reason_code, note=note, actor=actor)
+    if target == domain.Stage.WORKING and lead.stage == domain.Stage.SALES_READY:
+        return events.lead_action("accept")(lead=lead, note=note, actor=actor)
+    return services.lead_transition(
+        lead=lead, to_stage=to_stage, reason_code=reason_code or None, note=note, actor=actor
+    )
 
 
 def offered_reasons(stages: list[domain.Stage]) -> list[DispositionReason]:
@@ -238,14 +338,17 @@ class StageForm(ActionForm):
 
     def submit(self, *, actor: Actor) -> str:
         data = self.cleaned_data
-        lead = services.lead_transition(
+        lead = submit_stage_change(
             lead=self.lead,
             to_stage=data["to_stage"],
-            reason_code=data["reason"] or None,
+            reason_code=data["reason"],
             note=data["note"],
             actor=actor,
         )
-        return f"Moved to {stage_label(lead.stage)}."
+        moved = f"Moved to {stage_label(lead.stage)}."
+        if lead.stage == domain.Stage.NURTURE and lead.owner_queue is not None:
+            return f"{moved} The {lead.owner_queue.name} queue owns it now."
+        return moved
 
 
 class TouchForm(ActionForm):
@@ -270,18 +373,49 @@ class TouchForm(ActionForm):
     note = forms.CharField(
         required=False, max_length=2000, label="Note", widget=forms.Textarea(attrs={"rows": 2})
     )
+    next_action = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Next step",
+        help_text="Empty: call again the next working day if nobody answered, follow up in "
+        "two days otherwise, answer today if they reached you.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Send the price list"}),
+    )
+    next_action_due_at = forms.DateTimeField(
+        required=False,
+        label="Next step due",
+        help_text="Empty: the usual time for that follow-up, in your time zone.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, lead=lead, user=user, **kwargs)
+        # While a cadence runs, the cadence decides the next step: the form does not ask.
+        self.cadence_running = events.lead_action("cadence_running")(lead) is not None
+        if self.cadence_running or not domain.Stage(lead.stage).is_open:
+            del self.fields["next_action"], self.fields["next_action_due_at"]
 
     def submit(self, *, actor: Actor) -> str:
         data = self.cleaned_data
-        touch = services.touch_log(
+        logged = events.lead_action("touch")(
             lead=self.lead,
             channel=data["channel"],
             direction=data["direction"],
             outcome=data["outcome"],
             note=data["note"],
+            next_action=data.get("next_action") or "",
+            next_action_due_at=data.get("next_action_due_at"),
             actor=actor,
         )
-        return f"{touch.get_channel_display()} logged."
+        return f"{logged.done}. {what_next(logged.lead)}"
+
+
+def what_next(lead: Lead) -> str:
+    """ "Next: <action>, due <when>" in the user's time zone (or that the lead is closed)."""
+    if not lead.next_action or lead.next_action_due_at is None:
+        return "The lead is closed: no next step."
+    due = timezone.localtime(lead.next_action_due_at).strftime("%a %b %-d, %H:%M")
+    return f"Next: {lead.next_action}, due {due}."
 
 
 class NoteForm(ActionForm):
@@ -399,6 +533,94 @@ class QualificationForm(ActionForm):
             actor=actor,
         )
         return "Qualification saved."
+
+
+# --- Bulk actions on the list (managers and admins) ----------------------------------------
+
+BULK_ACTIONS = [
+    ("reassign", "Reassign to…"),
+    ("recycle", "Recycle to nurture"),
+    ("close", "Close with a reason"),
+]
+BULK_LIMIT = 200  # leads per bulk action: a page of the list and then some
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    lead_id: int
+    name: str
+    ok: bool
+    text: str  # what was done, or why it was refused
+
+
+class BulkForm(forms.Form):
+    """One action on the selected leads, each through the service of the single action."""
+
+    action = forms.ChoiceField(label="With the selected leads")
+    owner = forms.ChoiceField(required=False, label="New owner")
+    reason = forms.ChoiceField(required=False, label="Reason")
+    note = forms.CharField(required=False, max_length=500, label="Note")
+
+    def __init__(self, data: Any = None, *, user: User) -> None:
+        # Its own ids: the filter form on the same page has an owner field too.
+        super().__init__(data, label_suffix="", auto_id="bulk_%s")
+        self.user = user
+        _set_choices(self, "action", [("", "Choose an action"), *BULK_ACTIONS])
+        self._people = {f"u{u.pk}": u for u in assignable_users(user)}
+        self._queues = {f"q{q.pk}": q for q in Queue.objects.order_by("name")}
+        _set_choices(
+            self,
+            "owner",
+            [
+                ("", "Choose a person or a queue"),
+                ("People", [(key, str(u)) for key, u in self._people.items()]),
+                ("Queues", [(key, q.name) for key, q in self._queues.items()]),
+            ],
+        )
+        stages = [domain.Stage.NURTURE, *sorted(domain.TERMINAL - {domain.Stage.MERGED})]
+        self._reasons = {r.code: r for r in offered_reasons(stages)}
+        groups: list[Any] = []
+        for stage in stages:
+            codes = [(r.code, r.label) for r in self._reasons.values() if r.stage == stage]
+            if codes:
+                label = "Recycle" if stage == domain.Stage.NURTURE else f"Close as {stage.label}"
+                groups.append((label, codes))
+        _set_choices(self, "reason", [("", "Choose a reason"), *groups])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = data.get("action")
+        reason = self._reasons.get(data.get("reason") or "")
+        if action == "reassign" and not data.get("owner"):
+            self.add_error("owner", "Choose the new owner.")
+        if action == "recycle" and (reason is None or reason.stage != domain.Stage.NURTURE):
+            self.add_error("reason", "Choose a recycle reason.")
+        if action == "close" and (reason is None or reason.stage == domain.Stage.NURTURE):
+            self.add_error("reason", "Choose a reason to close the leads.")
+        return data
+
+    def run(self, lead: Lead, *, actor: Actor) -> str:
+        """Apply the action to one lead; raises ServiceError when the service refuses."""
+        data = self.cleaned_data
+        note = data.get("note") or ""
+        if data["action"] == "reassign":
+            key = data["owner"]
+            lead = services.lead_assign(
+                lead=lead,
+                owner_user=self._people.get(key),
+                owner_queue=self._queues.get(key),
+                note=note,
+                actor=actor,
+                trace={"steps": [f"reassigned by hand (in bulk) by {actor.label}"]},
+            )
+            return f"Assigned to {lead.owner_label}"
+        if data["action"] == "recycle":
+            lead = services.lead_recycle(
+                lead=lead, reason_code=data["reason"], note=note, actor=actor
+            )
+            return f"Recycled to nurture ({self._reasons[data['reason']].label})"
+        lead = services.lead_dispose(lead=lead, reason_code=data["reason"], note=note, actor=actor)
+        return f"Closed as {stage_label(lead.stage)} ({self._reasons[data['reason']].label})"
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

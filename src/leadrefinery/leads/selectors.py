@@ -126,6 +126,14 @@ def leads_filtered(
     return qs
 
 
+def leads_overdue(qs: QuerySet[Lead], *, at: datetime) -> QuerySet[Lead]:
+    """Open leads whose next action is overdue (domain.is_overdue, as a filter)."""
+    return qs.filter(
+        stage__in=sorted(s.value for s in domain.OPEN_STAGES),
+        next_action_due_at__lt=at - domain.OVERDUE_AFTER,
+    )
+
+
 def owner_filter(text: str | None, *, user=None) -> dict[str, int | str]:
     """Read an owner filter as people type it: "me", "queue:<slug>" or a username."""
     if not text:

@@ -191,6 +191,9 @@ def _to_open_stage(
         lead.owner_queue = queue_by_slug(MARKETING_QUEUE)
         lead.assigned_at = at
     default_action, default_due = default_next_action(target, at)
+    first_touch_due = lead.sla_first_touch_due_at
+    if target == domain.Stage.SALES_READY and first_touch_due and first_touch_due > at:
+        default_due = first_touch_due  # the speed-to-lead clock, in the rep's hours
     lead.next_action = next_action or default_action
     lead.next_action_due_at = next_action_due_at or default_due
 
@@ -208,6 +211,8 @@ def lead_dispose(
     *, lead: Lead, reason_code: str, actor: Actor, note: str = "", at: datetime | None = None
 ) -> Lead:
     """Close a lead with a recorded outcome; the reason code decides won, lost or disqualified."""
+    if not reason_code:
+        raise TransitionRefused("choose a reason to close the lead", field="reason")
     reason = DispositionReason.objects.filter(code=reason_code).first()
     if reason is None:
         raise TransitionRefused(f"unknown reason code '{reason_code}'", field="reason")
@@ -222,22 +227,25 @@ def lead_dispose(
 def lead_recycle(
     *, lead: Lead, reason_code: str, actor: Actor, note: str = "", at: datetime | None = None
 ) -> Lead:
-    """Hand a lead back to marketing nurture with a recycle reason: the marketing queue owns it
-    afterwards, with the nurture stage's next action and due time."""
-    reason = DispositionReason.objects.filter(code=reason_code).first()
-    if reason is None or reason.stage != domain.Stage.NURTURE:
-        name = reason.label if reason else reason_code
-        raise TransitionRefused(f"'{name}' is not a recycle reason", field="reason")
+    """Hand a lead to marketing nurture: the marketing queue owns it afterwards (never the rep
+    who had it, or nurture could not mail it), with the nurture stage's next action and due
+    time. The one way into nurture for the lead page, the API and the cadence's end. A recycle
+    reason is needed from a sales stage; from inquiry or qualifying it is optional."""
+    if reason_code:
+        reason = DispositionReason.objects.filter(code=reason_code).first()
+        if reason is None or reason.stage != domain.Stage.NURTURE:
+            name = reason.label if reason else reason_code
+            raise TransitionRefused(f"'{name}' is not a recycle reason", field="reason")
     lead = lead_transition(
         lead=lead,
         to_stage=domain.Stage.NURTURE,
-        reason_code=reason_code,
+        reason_code=reason_code or None,
         actor=actor,
         note=note,
         at=at,
     )
     marketing = queue_by_slug(MARKETING_QUEUE)
-    if lead.owner_queue_id != marketing.pk:  # recycled from qualifying: sales never owned it
+    if lead.owner_queue_id != marketing.pk:  # from inquiry or qualifying (a rep may hold it)
         lead = lead_assign(lead=lead, actor=actor, owner_queue=marketing, note=note, at=at)
     return lead
 

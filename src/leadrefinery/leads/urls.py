@@ -14,6 +14,8 @@ urlpatterns = [
     # POST only (Django 5): a link or an image cannot log anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("leads/", views.lead_list, name="lead-list"),
+    path("leads/export.csv", views.lead_export, name="lead-export"),
+    path("leads/bulk/", views.lead_bulk, name="lead-bulk"),
     path("leads/<int:pk>/", views.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/reasons/", views.lead_reasons, name="lead-reasons"),
     path(

@@ -15,7 +15,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,10 +29,16 @@ from leadrefinery.leads.access import access_lead, can_assign, visible_to
 
 from . import domain, services
 from .actors import Actor
+from .export import csv_lines
 from .forms import (
     ACTION_FORMS,
+    BULK_ACTIONS,
+    BULK_LIMIT,
     PAGE_SIZE,
+    SORTS,
     AssignForm,
+    BulkForm,
+    BulkResult,
     FilterOptions,
     LeadFilterForm,
     NextActionForm,
@@ -99,18 +105,109 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             lead=lead,
             stage=stage_label(lead.stage),
             stage_definition=definitions.get(lead.stage, ""),
-            overdue=bool(lead.next_action_due_at and lead.next_action_due_at < at),
+            overdue=domain.is_overdue(lead.next_action_due_at, at),
             sla=first_contact_countdown(lead, at),
         )
         for lead in page.object_list
     ]
-    context = {"filters": filters, "page": page, "rows": rows, "at": at}
+    context = {
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "at": at,
+        "sorts": _sort_links(filters.sort_value),
+        "bulk_form": BulkForm(user=user) if can_assign(user) else None,
+        "bulk": request.session.pop("bulk_results", None),
+    }
     template = "leads/lead_list.html"
     if _htmx_target(request) == "lead-table":
         template += "#lead-table"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@dataclass(frozen=True)
+class SortLink:
+    key: str  # the sort parameter this header's link asks for
+    label: str
+    arrow: str  # "↑"/"↓" on the column the list is sorted by
+
+
+def _sort_links(current: str) -> dict[str, SortLink]:
+    """One link per sortable column: a click sorts by it, a second click reverses it."""
+    links = {}
+    for name, label in SORTS.items():
+        if current.removeprefix("-") == name:
+            descending = current.startswith("-")
+            links[name] = SortLink(
+                name if descending else f"-{name}", label, "↓" if descending else "↑"
+            )
+        else:
+            links[name] = SortLink(name, label, "")
+    return links
+
+
+@member_view
+@require_GET
+def lead_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as CSV: exactly the leads the list shows this user, every page."""
+    user = _user(request)
+    filters = LeadFilterForm(request.GET, user=user, options=FilterOptions.for_user(user))
+    response = StreamingHttpResponse(
+        csv_lines(filters.filter(visible_to(user))), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localtime(now()).strftime("%Y-%m-%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
+    return cast(HttpResponse, response)  # streamed; member_view passes it through
+
+
+@member_view
+@require_POST
+def lead_bulk(request: HttpRequest) -> HttpResponse:
+    """One action on the leads ticked in the list, lead by lead through the single action's
+    service: each lead succeeds or is refused on its own, and the list says which and why."""
+    user = _user(request)
+    if not can_assign(user):
+        raise PermissionDenied("Only managers and admins change leads in bulk.")
+    back = reverse("lead-list")
+    query = request.POST.get("back", "")
+    if query.startswith("?"):
+        back += query
+    form = BulkForm(request.POST, user=user)
+    ids = list(dict.fromkeys(int(v) for v in request.POST.getlist("lead") if v.isdigit()))
+    if not ids:
+        messages.error(request, "Tick the leads to change first.")
+        return redirect(back)
+    if len(ids) > BULK_LIMIT:
+        messages.error(request, f"At most {BULK_LIMIT} leads at a time.")
+        return redirect(back)
+    if not form.is_valid():
+        problems = [str(m) for errors in form.errors.values() for m in errors]
+        messages.error(request, " ".join(problems))
+        return redirect(back)
+    found = {lead.pk: lead for lead in visible_to(user).select_related("person").filter(pk__in=ids)}
+    actor = Actor.of(user)
+    results = []
+    for pk in ids:
+        lead = found.get(pk)
+        if lead is None:
+            results.append(BulkResult(pk, f"Lead {pk}", False, "not found among your leads"))
+            continue
+        name = lead.person.display_name
+        try:
+            results.append(BulkResult(pk, name, True, form.run(lead, actor=actor)))
+        except services.ServiceError as exc:
+            results.append(BulkResult(pk, name, False, exc.message))
+    done = sum(r.ok for r in results)
+    request.session["bulk_results"] = {
+        "summary": f"{dict(BULK_ACTIONS)[form.cleaned_data['action']].rstrip('…')}: "
+        f"{done} of {len(results)} lead{'s' if len(results) != 1 else ''} changed"
+        + (f", {len(results) - done} refused" if done < len(results) else "")
+        + ".",
+        "rows": [r.__dict__ for r in results],
+    }
+    return redirect(back)
 
 
 # --- Lead detail ----------------------------------------------------------------------------
@@ -267,14 +364,28 @@ def _render_detail(
         return bound.get(name) or cls(lead=lead, user=user)
 
     is_open = domain.Stage(lead.stage).is_open
+    # A confirmation tagged with its action shows in that action's box, where the user is
+    # looking; others show at the top.
+    general: list[Any] = []
+    by_action: dict[str, list[Any]] = {}
+    for message in messages.get_messages(request):
+        tags = [t for t in message.extra_tags.split() if t.startswith("action-")]
+        if tags:
+            by_action.setdefault(tags[0].removeprefix("action-").replace("-", "_"), []).append(
+                message
+            )
+        else:
+            general.append(message)
     context = {
+        "page_messages": general,
+        "action_messages": by_action,
         "lead": lead,
         "person": lead.person,
         "company": company_of(lead),
         "stage": stage_label(lead.stage),
         "stage_definition": _definitions().get(lead.stage, ""),
         "is_open": is_open,
-        "overdue": bool(lead.next_action_due_at and lead.next_action_due_at < at),
+        "overdue": domain.is_overdue(lead.next_action_due_at, at),
         "persistence": persistence(lead, at) if domain.Stage(lead.stage).is_sales else None,
         "sla": first_contact_countdown(lead, at) if is_open else None,
         "why_owner": latest_assignment_trace(lead),
@@ -292,6 +403,9 @@ def _render_detail(
         .order_by("-occurred_at", "-id")
         .first(),
     }
+    for name in list(by_action):
+        if context.get(f"{name}_form") is None:  # that box is gone (the lead closed)
+            general.extend(by_action.pop(name))
     template = "leads/lead_detail.html"
     if _htmx_target(request) == "lead-main":
         template += "#lead-main"
@@ -323,8 +437,8 @@ def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except services.ServiceError as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, message)
-            return _after_action(request, pk)
+            messages.success(request, message, extra_tags=f"action-{action}")
+            return _after_action(request, pk, action)
     if isinstance(form, StageForm):
         # Validation accepted any offered reason (the service explains a mismatch);
         # the form shown again offers those of the chosen stage.
@@ -332,12 +446,16 @@ def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return _render_detail(request, lead, failed={action: form}, status=400)
 
 
-def _after_action(request: HttpRequest, pk: int) -> HttpResponse:
+def _after_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     # A recycle or a reassignment can take the lead out of this user's sight.
     still_visible = visible_to(_user(request)).filter(pk=pk).exists()
     if not still_visible:
         messages.info(request, "The lead now belongs to someone you do not see; it left your list.")
-    target = reverse("lead-detail", args=[pk]) if still_visible else reverse("lead-list")
+    target = (
+        reverse("lead-detail", args=[pk]) + f"#action-{action}"
+        if still_visible
+        else reverse("lead-list")
+    )
     if _htmx_target(request) is not None:
         if still_visible:
             return _render_detail(request, _lead(request.user, pk))

@@ -7,6 +7,8 @@ counters and availability, the time, and a random generator; the result says who
 from __future__ import annotations
 
 import random
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +25,17 @@ class Op(StrEnum):
     CONTAINS = "contains"
     IS_EMPTY = "is_empty"
     IS_NOT_EMPTY = "is_not_empty"
+    # Any of a list of words or phrases, as whole words, ignoring case, accents and
+    # punctuation: "Please send PRICING!" contains "pricing"; "demos" does not contain "demo".
+    CONTAINS_ANY = "contains_any"
+
+
+def fold_words(text: str) -> str:
+    """``text`` as its words in lower case without accents or punctuation, space-padded, so
+    that a phrase matches as whole words: " please send pricing "."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return " " + " ".join(re.sub(r"[\W_]+", " ", plain).split()) + " "
 
 
 class Method(StrEnum):
@@ -60,7 +73,22 @@ class Condition:
                     errors.append("'range' bounds must be numbers")
         if self.op in (Op.EQUALS, Op.NOT_EQUALS, Op.CONTAINS) and self.value in (None, ""):
             errors.append(f"'{self.op}' needs a value")
+        if self.op == Op.CONTAINS_ANY and not (
+            isinstance(self.value, list) and any(fold_words(str(v)).strip() for v in self.value)
+        ):
+            errors.append("'contains_any' needs a list of words or phrases")
         return errors
+
+    def matched(self, fields: Mapping[str, Any]) -> list[str]:
+        """The words or phrases of a ``contains_any`` condition found in the field."""
+        if self.op != Op.CONTAINS_ANY or not isinstance(self.value, list):
+            return []
+        text = fold_words(str(fields.get(self.field) or ""))
+        return [
+            str(v).strip()
+            for v in self.value
+            if fold_words(str(v)).strip() and fold_words(str(v)) in text
+        ]
 
     def matches(self, fields: Mapping[str, Any]) -> bool:
         raw = fields.get(self.field)
@@ -80,6 +108,8 @@ class Condition:
             return folded not in {str(v).strip().casefold() for v in self.value}
         if self.op == Op.CONTAINS:
             return str(self.value).strip().casefold() in folded
+        if self.op == Op.CONTAINS_ANY:
+            return bool(self.matched(fields))
         if self.op == Op.RANGE:
             try:
                 number = float(text)
@@ -92,6 +122,9 @@ class Condition:
     def describe(self) -> str:
         if self.op in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):
             return f"{self.field} {self.op.replace('_', ' ')}"
+        if self.op == Op.CONTAINS_ANY and isinstance(self.value, list):
+            words = ", ".join(repr(str(v)) for v in self.value)
+            return f"{self.field} contains any of {words}"
         return f"{self.field} {self.op.replace('_', ' ')} {self.value!r}"
 
 

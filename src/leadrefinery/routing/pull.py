@@ -18,7 +18,7 @@ we write, and the next candidate is tried when it is not.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
@@ -29,7 +29,12 @@ from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Lead, Queue, Source
-from leadrefinery.leads.services import lead_assign, lead_transition
+from leadrefinery.leads.services import (
+    default_next_action,
+    lead_assign,
+    lead_set_next_action,
+    lead_transition,
+)
 
 WEB_CHANNELS = (Source.Channel.WEB_FORM, Source.Channel.API)
 # Candidates read per bucket on SQLite before the conditional UPDATE; more than one so that a
@@ -96,6 +101,10 @@ def _claim(queue: Queue, at: datetime) -> tuple[Lead, Bucket] | None:
     return None
 
 
+# A pulled lead's next action falls due within this time at the latest.
+PULLED_DUE_WITHIN = timedelta(hours=1)
+
+
 @dataclass(frozen=True)
 class Pulled:
     lead: Lead
@@ -146,6 +155,14 @@ def queue_pull(*, queue: Queue, user: User, at: datetime | None = None) -> Pulle
             lead = lead_transition(
                 lead=lead, to_stage=lead_domain.Stage.QUALIFYING, actor=actor, at=at
             )
+        # The puller works it now: a fresh next action, due soon, whatever an earlier
+        # owner left behind (a lead back in the queue can carry one months overdue).
+        action, due = default_next_action(lead_domain.Stage(lead.stage), at)
+        due = min(due, at + PULLED_DUE_WITHIN)  # pulled to be worked now
+        first_touch_due = lead.sla_first_touch_due_at
+        if first_touch_due is not None and at < first_touch_due < due:
+            due = first_touch_due
+        lead = lead_set_next_action(lead=lead, action=action, due_at=due, actor=actor, at=at)
     return Pulled(lead, bucket.why)
 
 

@@ -68,6 +68,18 @@ class Rule:
             return self.name
         return f"{self.name} ({' and '.join(c.describe() for c in self.conditions)})"
 
+    def explain(self, fields: Mapping[str, Any]) -> str:
+        """Why the rule matched these fields: the words it found where it looks for words
+        ("Demo or pricing request: message mentions 'send pricing'"), else its conditions."""
+        found = [(c.field, w) for c in self.conditions for w in c.matched(fields)]
+        if not found:
+            return self.describe()
+        said = "; ".join(
+            f"{name} mentions {', '.join(repr(w) for f, w in found if f == name)}"
+            for name in dict.fromkeys(f for f, _ in found)
+        )
+        return f"{self.name}: {said}"
+
 
 # --- configuration: grades, bands, the matrix ------------------------------------------------
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 
+from leadrefinery.routing.domain import Op
+
 from . import domain
 from .models import ScoringRule, ScoringSettings
 
@@ -24,9 +26,31 @@ FIELDS = (
 )
 
 
+def _is_message_words(condition: Any) -> bool:
+    return (
+        isinstance(condition, dict)
+        and condition.get("field") == "message"
+        and condition.get("op") == Op.CONTAINS_ANY
+    )
+
+
+def parse_words(text: str) -> list[str]:
+    """One word or phrase per line or between commas; blanks and repeats dropped."""
+    words = (w.strip() for line in text.splitlines() for w in line.split(","))
+    return list(dict.fromkeys(w for w in words if w))
+
+
 class RuleForm(forms.ModelForm):
+    message_words = forms.CharField(
+        label="Message contains any of",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "demo\nsend pricing\nquote"}),
+        help_text="Words or phrases, one per line or separated by commas, found in the "
+        "inquiry's message as whole words (case, accents and punctuation do not matter). "
+        "Leave empty for none.",
+    )
     conditions_json = forms.CharField(
-        label="Conditions (all must hold)",
+        label="Other conditions (all must hold)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text='e.g. [{"field": "title", "op": "contains", "value": "director"}]',
@@ -39,7 +63,15 @@ class RuleForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial["conditions_json"] = json.dumps(self.instance.conditions or [])
+            conditions = list(self.instance.conditions or [])
+            words = [c for c in conditions if _is_message_words(c)]
+            others = [c for c in conditions if not _is_message_words(c)]
+            self.initial["conditions_json"] = json.dumps(others)
+            self.initial["message_words"] = "\n".join(
+                str(w) for c in words[:1] for w in c.get("value") or []
+            )
+            if len(words) > 1:  # more than one such condition: keep the rest as JSON
+                self.initial["conditions_json"] = json.dumps(words[1:] + others)
 
     def clean_conditions_json(self) -> list[Any]:
         text = self.cleaned_data.get("conditions_json") or "[]"
@@ -53,7 +85,11 @@ class RuleForm(forms.ModelForm):
 
     def changes(self) -> dict[str, Any]:
         data = {f: self.cleaned_data.get(f) for f in FIELDS}
-        data["conditions"] = self.cleaned_data.get("conditions_json") or []
+        conditions = list(self.cleaned_data.get("conditions_json") or [])
+        words = parse_words(self.cleaned_data.get("message_words") or "")
+        if words:
+            conditions.insert(0, {"field": "message", "op": Op.CONTAINS_ANY.value, "value": words})
+        data["conditions"] = conditions
         data["event_type"] = data["event_type"] or ""
         return data
 

@@ -55,6 +55,7 @@ class _IntakeScore:
     fit: domain.Fit
     hand_raiser: domain.Rule | None
     temperature: domain.Temperature
+    raised_because: str = ""  # the hand-raiser rule and what it found (e.g. the words)
 
 
 class IntakeScorer:
@@ -87,7 +88,9 @@ class IntakeScorer:
             hand_raised_at=self.at if raiser else None,
             at=self.at,
         )
-        self._scores[key] = _IntakeScore(fit, raiser, temp)
+        self._scores[key] = _IntakeScore(
+            fit, raiser, temp, raiser.explain(data) if raiser is not None else ""
+        )
         return temp.value
 
     def save(
@@ -122,19 +125,20 @@ class IntakeScorer:
         # The inquiry itself is behaviour: score it like any other event, on new and attached
         # leads alike (an attached hand-raiser can turn a nurture lead hot).
         items: list[tuple[int, domain.Event]] = []
-        raised: set[int] = set()
+        raised: dict[int, str] = {}
         for key, lead, channel in [*new, *attached]:
             event_type = INTAKE_EVENTS.get(channel)
             result = self._scores.get(key)
             if event_type:
                 items.append((lead.pk, domain.Event(type=event_type, at=at, ref=f"intake:{key}")))
             if result is not None and result.hand_raiser is not None:
-                raised.add(lead.pk)
+                raised[lead.pk] = result.raised_because
         # Inside the intake transaction already: no savepoint. The new leads' score rows are
         # written once, with their fit and engagement logs, after the events count.
         _score_events(
             items=items,
             hand_raised=raised,
+            hand_raised_because=raised,
             actor=actor,
             at=at,
             loaded=self.loaded,
@@ -274,6 +278,7 @@ def _score_events(
     hand_raised: Iterable[int],
     loaded: Loaded | None,
     just_routed: Iterable[int],
+    hand_raised_because: Mapping[int, str] | None = None,
     fresh: Mapping[int, tuple[Lead, LeadScore]] | None = None,
     logs: list[ScoreLog] | None = None,
 ) -> list[int]:
@@ -306,6 +311,7 @@ def _score_events(
             changes,
             loaded=loaded,
             raised=lead_id in hand_raised,
+            raised_because=(hand_raised_because or {}).get(lead_id, ""),
             handed_off=lead_id in routed,
             actor=actor,
             at=at,
@@ -387,6 +393,7 @@ def _score_lead(
     handed_off: bool,
     actor: Actor,
     at: datetime,
+    raised_because: str = "",
 ) -> None:
     """Award ``events`` within the daily caps, bring decay up to date and recompute the
     temperature of one open lead; note a change of temperature, and a hand-off to sales when
@@ -398,6 +405,11 @@ def _score_lead(
     newly_raised = raised and score.hand_raised_at is None
     if newly_raised:
         score.hand_raised_at = at
+        if raised_because:  # the hand-raiser rule and what it found, first among the reasons
+            score.reasons = [
+                {"axis": "hand_raiser", "text": raised_because},
+                *[r for r in score.reasons or [] if r.get("axis") != "hand_raiser"],
+            ]
     target = domain.engagement_at(past, at)
     if target != total:
         changes.logs.append(_decay_log(lead_id, target - total, at))
@@ -503,8 +515,10 @@ def _settle(
     )
     score.temperature = temp.value
     fit_reasons = [r for r in score.reasons or [] if r.get("axis") == "fit"]
+    raised = [r for r in score.reasons or [] if r.get("axis") == "hand_raiser"]
     score.reasons = (
-        [{"axis": "temperature", "text": t} for t in temp.reasons]
+        raised
+        + [{"axis": "temperature", "text": t} for t in temp.reasons]
         + fit_reasons
         + [
             {"axis": "engagement", "text": r, "points": p}
@@ -526,14 +540,18 @@ def _settle(
 def _temperature_event(
     lead: Lead, before: str, score: LeadScore, actor: Actor, at: datetime
 ) -> LeadEvent:
-    why = [r["text"] for r in score.reasons if r.get("axis") == "temperature"]
+    why = [r["text"] for r in score.reasons if r.get("axis") in ("hand_raiser", "temperature")]
+    raised = [r["text"] for r in score.reasons if r.get("axis") == "hand_raiser"]
+    note = f"Temperature {before or 'unscored'} -> {score.temperature}"
+    if raised and score.temperature == "hot":
+        note += f". Hand-raiser: {raised[0]}"
     return LeadEvent(
         lead=lead,
         kind=LeadEvent.Kind.SCORE,
         occurred_at=at,
         actor=actor.user,
         actor_label=actor.label,
-        note=f"Temperature {before or 'unscored'} -> {score.temperature}",
+        note=note[:2000],
         data={
             "from": before,
             "to": score.temperature,

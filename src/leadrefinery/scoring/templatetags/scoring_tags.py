@@ -41,6 +41,7 @@ def lead_score_panel(lead: Any) -> dict[str, Any]:
     return {
         "lead": lead,
         "score": score,
+        "hand_raiser_reasons": [r for r in reasons if r.get("axis") == "hand_raiser"],
         "temperature_reasons": [r for r in reasons if r.get("axis") == "temperature"],
         "fit_reasons": [r for r in reasons if r.get("axis") == "fit"],
         "engagement_reasons": [r for r in reasons if r.get("axis") == "engagement"],

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scoring", "0002_default_rules"),
+        ("scoring", "0003_message_hand_raisers"),
     ]
 
     operations = [
