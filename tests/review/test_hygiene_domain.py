@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from leadrefinery.leads.domain import OVERDUE_AFTER
 from leadrefinery.review.domain import Flag, LeadFacts, Rules, flags_for
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -40,13 +41,15 @@ def kinds(facts: LeadFacts, at: datetime = AT) -> list[Flag]:
 def test_a_well_worked_lead_has_no_flag_and_says_when_to_look_again():
     result = flags_for(BASE, AT, RULES)
     assert result.flags == ()
-    # The next action falls due first (then no touch for 7 days, then the stage's 30 days).
-    assert result.next_check == AT + DAY
+    # The next action falls due first, an hour's grace after its due time (as on the lead
+    # list), then no touch for 7 days, then the stage's 30 days.
+    assert result.next_check == AT + DAY + OVERDUE_AFTER
 
 
-def test_overdue_starts_at_the_due_time():
+def test_overdue_starts_an_hour_after_the_due_time_as_on_the_lead_list():
     [found] = flags_for(replace(BASE, next_action_due_at=AT - 3 * DAY), AT, RULES).flags
-    assert (found.flag, found.since) == (Flag.OVERDUE, AT - 3 * DAY)
+    assert (found.flag, found.since) == (Flag.OVERDUE, AT - 3 * DAY + OVERDUE_AFTER)
+    assert kinds(replace(BASE, next_action_due_at=AT - OVERDUE_AFTER / 2)) == []
 
 
 def test_no_next_action_at_all_is_overdue():

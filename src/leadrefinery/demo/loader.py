@@ -14,7 +14,7 @@ import random
 from collections import Counter
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -49,6 +49,7 @@ from leadrefinery.demo.data import (
 )
 from leadrefinery.intake.services import OUTCOME_NEW, intake_process, intake_receive
 from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.domain import OPEN_STAGES
 from leadrefinery.leads.models import Campaign, Lead, Queue, Source, WebForm
 from leadrefinery.leads.services import (
     lead_assign,
@@ -59,6 +60,9 @@ from leadrefinery.leads.services import (
 )
 from leadrefinery.nurture import services as nurture
 from leadrefinery.nurture.sweep import nurture_enroll
+from leadrefinery.review.selectors import agenda_items, week_start
+from leadrefinery.review.services import review_decide, review_open, review_sign_off
+from leadrefinery.review.sweep import hygiene_sweep
 
 
 def _channel_due(lead: Lead) -> str | None:
@@ -110,7 +114,65 @@ def demo_load(*, seed: int = 2026, count: int = 300, days: int = 60) -> DemoRepo
         world = _World.create(anchor=anchor, days=days)
         report = _Simulation(world, seed=seed, anchor=anchor).run(specs)
         report.nurtured = _nurture_program(world.users[MARKETER])
+        _weekly_reviews(world, anchor=anchor, rng=random.Random(f"{seed}:review"))
+        hygiene_sweep(at=anchor)
         return report
+
+
+def _weekly_reviews(world: _World, *, anchor: datetime, rng: random.Random) -> None:
+    """A team that runs its weekly review: last week's, held and signed off by the manager with
+    a decision (a new next action) for every open lead and marketing sitting in; marketing and
+    the qualifying center keep their own leads' next actions; this week's review is open and
+    due. A handful of next actions have fallen due since, as in any real week."""
+    manager, marketer = world.users[MANAGER], world.users[MARKETER]
+    this_week = week_start(anchor)
+    held = datetime.combine(this_week - timedelta(days=4), time(10, 0), tzinfo=UTC)
+
+    def due_from_now() -> datetime:
+        return anchor + timedelta(hours=rng.uniform(-30, 24 * 9))
+
+    with clock.frozen(held):
+        for team in world.teams.values():
+            review = review_open(team=team, actor=manager, week=held.date())
+            for item in agenda_items(review, manager):
+                lead = Lead.objects.get(pk=item.lead.pk)
+                if lead.received_at > held:
+                    continue  # it came in after the meeting: this week's review has it
+                review_decide(
+                    review=review,
+                    lead=lead,
+                    kind="keep",
+                    actor=manager,
+                    next_action=lead.next_action or "Call to qualify",
+                    due_at=max(due_from_now(), held + timedelta(hours=2)),
+                )
+            review_sign_off(review=review, actor=manager, attendees=[marketer])
+        # Marketing and the qualifying center review their own queues the same day.
+        worker = {
+            "marketing": marketer,
+            "qualifying": world.users["riley"],
+            "unassigned": world.users["riley"],
+        }
+        for slug, user in worker.items():
+            for lead in Lead.objects.filter(
+                owner_queue__slug=slug, stage__in=list(OPEN_STAGES), received_at__lt=held
+            ):
+                lead_set_next_action(
+                    lead=lead,
+                    action=lead.next_action or "Review engagement",
+                    due_at=max(due_from_now(), held + timedelta(hours=2)),
+                    actor=Actor.of(user),
+                )
+    for team in world.teams.values():
+        review_open(
+            team=team,
+            actor=manager,
+            week=this_week,
+            scheduled_at=max(
+                anchor + timedelta(hours=20),
+                datetime.combine(this_week + timedelta(days=3), time(10), tzinfo=UTC),
+            ),
+        )
 
 
 DEMO_TIPS = (
@@ -188,7 +250,9 @@ class _World:
                 teams[name].manager = users[person.username]
                 teams[name].save(update_fields=["manager"])
         queues = {q.slug: q for q in Queue.objects.all()}
-        queues["qualifying"].members.add(*(u for u in users.values() if u.role == "rep"))
+        reps = [u for u in users.values() if u.role == "rep"]
+        queues["qualifying"].members.add(*reps)
+        queues["unassigned"].members.add(*reps)  # new inquiries are pulled from it
         queues["marketing"].members.add(users[MARKETER])
         sources: dict[str, Source] = {}
         campaigns: dict[str, Campaign] = {}

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from leadrefinery.leads.domain import OVERDUE_AFTER
+
 
 class Flag(StrEnum):
     OVERDUE = "overdue"
@@ -119,10 +121,12 @@ def flags_for(facts: LeadFacts, at: datetime, rules: Rules) -> Result:
     due = facts.next_action_due_at
     if due is None:
         found.append(Found(Flag.OVERDUE, facts.stage_changed_at, "no next action is set"))
-    elif due <= at:
-        found.append(Found(Flag.OVERDUE, due, "the next action is past its due time"))
+    elif due + OVERDUE_AFTER <= at:  # the same grace as the lead list and the Today page
+        found.append(
+            Found(Flag.OVERDUE, due + OVERDUE_AFTER, "the next action is past its due time")
+        )
     else:
-        later.append(due)
+        later.append(due + OVERDUE_AFTER)
 
     if facts.working:
         start = max(

@@ -274,7 +274,11 @@ def rep_rows(team: Team, viewer: User, at: datetime) -> list[RepRow]:
         row["owner_user_id"]: row
         for row in leads.values("owner_user_id").annotate(
             open=Count("pk", distinct=True),
-            overdue=Count("pk", filter=Q(next_action_due_at__lt=at), distinct=True),
+            overdue=Count(
+                "pk",
+                filter=Q(next_action_due_at__lt=at - lead_domain.OVERDUE_AFTER),
+                distinct=True,
+            ),
             untouched=Count(
                 "pk",
                 filter=Q(sla_breached_at__isnull=False, first_sales_touch_at__isnull=True),
