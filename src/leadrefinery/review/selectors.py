@@ -18,6 +18,7 @@ from leadrefinery.leads.models import Lead, Touch
 
 from . import domain
 from .models import LeadFlag, Review, ReviewDecision
+from .sweep import dead_queue_ids
 
 COVERAGE_DAYS = 7
 
@@ -341,3 +342,24 @@ def coverage(team: Team, viewer: User, at: datetime) -> dict[str, Any]:
             for r in rows
         ],
     }
+
+
+@dataclass(frozen=True)
+class UnstaffedQueue:
+    name: str
+    open_leads: int
+
+
+def unstaffed_queues(viewer: User) -> list[UnstaffedQueue]:
+    """Queues with open leads that no active user is a member of, among those the viewer sees:
+    their leads wait for nobody (the hygiene sweep flags them too)."""
+    dead = dead_queue_ids()
+    rows = (
+        visible_to(viewer)
+        .filter(owner_queue_id__in=dead, stage__in=list(lead_domain.OPEN_STAGES))
+        .exclude(stage=lead_domain.Stage.NURTURE)
+        .values("owner_queue__name")
+        .annotate(n=Count("pk"))
+        .order_by("owner_queue__name")
+    )
+    return [UnstaffedQueue(r["owner_queue__name"], r["n"]) for r in rows]

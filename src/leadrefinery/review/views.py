@@ -67,7 +67,11 @@ def review_home(request: HttpRequest) -> HttpResponse:
                 "can_run": services.can_run_review(user, team),
             }
         )
-    return render(request, "review/home.html", {"teams": teams, "at": at})
+    return render(
+        request,
+        "review/home.html",
+        {"teams": teams, "at": at, "unstaffed": selectors.unstaffed_queues(user)},
+    )
 
 
 @member_view

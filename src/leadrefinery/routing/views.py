@@ -16,6 +16,7 @@ from leadrefinery.accounts.models import Role, User
 from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
 from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.services import queue_is_dead
 from leadrefinery.sla import access as sla_access
 
 from . import access, selectors, services
@@ -40,6 +41,10 @@ def _rule_rows() -> list[dict[str, Any]]:
             "rule": rule,
             "conditions": selectors.rule_conditions_in_words(rule),
             "target": selectors.rule_target_label(rule),
+            # A queue that lost its last member: its leads would wait for nobody.
+            "unstaffed": rule.active
+            and rule.target_queue is not None
+            and queue_is_dead(rule.target_queue),
         }
         for rule in selectors.rules_in_order()
     ]
