@@ -61,3 +61,30 @@ def test_losing_the_last_member_shows_at_once_on_the_routing_page_and_the_home(
     assert "Nobody active works this queue" in routing
     home = manager.get("/review/").content.decode()
     assert "Queues nobody works" in home and "Unassigned (1 open lead)" in home
+
+
+def test_the_lead_list_filters_and_sorts_by_flag(users, make_lead, frozen_now):
+    from datetime import timedelta
+
+    from leadrefinery.leads.actors import Actor
+    from leadrefinery.leads.services import lead_assign, lead_set_next_action
+    from leadrefinery.review.sweep import hygiene_sweep
+
+    fine, late = make_lead(first_name="Fine"), make_lead(first_name="Late")
+    for lead in (fine, late):
+        lead_assign(lead=lead, owner_user=users.rep, actor=Actor.system("test"))
+    lead_set_next_action(
+        lead=fine,
+        action="Call",
+        due_at=frozen_now.at + timedelta(days=9),
+        actor=Actor.of(users.rep),
+    )
+    frozen_now.advance(timedelta(days=2))
+    hygiene_sweep()
+    client = Client()
+    client.force_login(users.rep)
+    flagged = client.get("/leads/?flag=overdue").content.decode()
+    assert "Late" in flagged and "Fine Buyer" not in flagged
+    assert "Next action overdue" in flagged  # the flag's label on its row
+    every = client.get("/leads/?sort=flagged").content.decode()
+    assert every.index("Late") < every.index("Fine")

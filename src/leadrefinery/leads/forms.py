@@ -114,6 +114,9 @@ def _sort_order(key: str) -> list[Any]:
     return [*terms, "-received_at", "-id"]
 
 
+ANY_FLAG = "any"
+
+
 class LeadFilterForm(forms.Form):
     """Filters of /leads/. Invalid values are ignored rather than refused: it is a search."""
 
@@ -122,6 +125,7 @@ class LeadFilterForm(forms.Form):
         required=False, label="Temperature", choices=[("", "Any"), *TEMPERATURES]
     )
     overdue = forms.BooleanField(required=False, label="Overdue only")
+    flag = forms.ChoiceField(required=False, label="Flag")
     sort = forms.ChoiceField(
         required=False,
         label="Sort",
@@ -132,6 +136,7 @@ class LeadFilterForm(forms.Form):
             ("-due", "Next action due, latest first"),
             ("temperature", "Hottest first"),
             ("-temperature", "Coldest first"),
+            ("flagged", "Flagged first (most urgent flag)"),
             ("stage", "Stage, earliest first"),
             ("-stage", "Stage, latest first"),
             ("owner", "Owner, A to Z"),
@@ -170,6 +175,12 @@ class LeadFilterForm(forms.Form):
         _set_choices(
             self, "source", [("", "Any source")] + [(str(s.pk), s.name) for s in options.sources]
         )
+        # Hygiene flags are the review app's: asked for by name (leads imports no app above).
+        _set_choices(
+            self,
+            "flag",
+            [("", "Any"), (ANY_FLAG, "Any flag"), *events.lead_action("flag_choices")()],
+        )
         self.full_clean()
 
     def value(self, name: str) -> str:
@@ -200,6 +211,12 @@ class LeadFilterForm(forms.Form):
             leads = leads.filter(temperature=self.value("temperature"))
         if self.cleaned_data.get("overdue"):
             leads = leads_overdue(leads, at=now())
+        flag = self.value("flag")
+        if flag:
+            leads = events.lead_action("with_flag")(leads, None if flag == ANY_FLAG else flag)
+        if self.sort_value == "flagged":
+            newest = ["-received_at", "-id"]
+            return events.lead_action("flagged_first")(leads_for_listing(leads), newest)
         return leads_for_listing(leads).order_by(*_sort_order(self.sort_value))
 
 
@@ -605,6 +622,7 @@ class BulkForm(forms.Form):
         note = data.get("note") or ""
         if data["action"] == "reassign":
             key = data["owner"]
+            services.require_live_queue(self._queues.get(key))
             lead = services.lead_assign(
                 lead=lead,
                 owner_user=self._people.get(key),

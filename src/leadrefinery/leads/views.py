@@ -27,7 +27,7 @@ from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
 from leadrefinery.leads.access import access_lead, can_assign, visible_to
 
-from . import domain, services
+from . import domain, events, services
 from .actors import Actor
 from .export import csv_lines
 from .forms import (
@@ -80,6 +80,7 @@ class LeadRow:
     stage_definition: str
     overdue: bool
     sla: Countdown | None = None  # first-contact countdown while the SLA clock runs
+    flags: tuple[str, ...] = ()  # hygiene flags, most urgent first
 
     @property
     def company(self) -> str:
@@ -100,6 +101,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
     definitions = _definitions()
     at = now()
+    flags = events.lead_action("flag_labels")([lead.pk for lead in page.object_list])
     rows = [
         LeadRow(
             lead=lead,
@@ -107,6 +109,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             stage_definition=definitions.get(lead.stage, ""),
             overdue=domain.is_overdue(lead.next_action_due_at, at),
             sla=first_contact_countdown(lead, at),
+            flags=tuple(flags.get(lead.pk, ())),
         )
         for lead in page.object_list
     ]

@@ -30,6 +30,14 @@ class ReviewConfig(AppConfig):
     label = "review"
     verbose_name = "Weekly review and hygiene"
 
+    # What the lead list asks for by name: the flag filter, the flag column, "flagged first".
+    lead_actions = {
+        "flag_choices": "leadrefinery.review.selectors.flag_choices",
+        "flag_labels": "leadrefinery.review.selectors.flag_labels",
+        "with_flag": "leadrefinery.review.selectors.leads_with_flag",
+        "flagged_first": "leadrefinery.review.selectors.flagged_first",
+    }
+
     lead_event_subscribers = (
         Subscriber(
             name="review: hygiene flags",

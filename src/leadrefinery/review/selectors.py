@@ -8,7 +8,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from leadrefinery.accounts.models import Role, Team, User
@@ -363,3 +375,40 @@ def unstaffed_queues(viewer: User) -> list[UnstaffedQueue]:
         .order_by("owner_queue__name")
     )
     return [UnstaffedQueue(r["owner_queue__name"], r["n"]) for r in rows]
+
+
+# --- What the lead list asks for by name (``lead_actions`` in apps.py) -----------------------
+
+
+def flag_choices() -> list[tuple[str, str]]:
+    return [(flag.value, flag.label) for flag in domain.SEVERITY]
+
+
+def flag_labels(lead_ids: list[int]) -> dict[int, list[str]]:
+    """The standing flags of a page of leads, as labels, most urgent first (one query)."""
+    return {lead_id: [f.label for f in flags] for lead_id, flags in active_flags(lead_ids).items()}
+
+
+def leads_with_flag(leads: QuerySet[Lead], kind: str | None) -> QuerySet[Lead]:
+    """The leads with a standing flag of ``kind`` (any flag for None)."""
+    standing = LeadFlag.objects.filter(lead=OuterRef("pk"), cleared_at__isnull=True)
+    if kind is not None:
+        standing = standing.filter(kind=kind)
+    return leads.filter(Exists(standing))
+
+
+def flagged_first(leads: QuerySet[Lead], then: list[Any]) -> QuerySet[Lead]:
+    """Leads ordered by their most urgent standing flag (unflagged last), then ``then``."""
+    rank = Case(
+        *[When(kind=flag.value, then=Value(i)) for i, flag in enumerate(domain.SEVERITY)],
+        output_field=IntegerField(),
+    )
+    worst = (
+        LeadFlag.objects.filter(lead=OuterRef("pk"), cleared_at__isnull=True)
+        .annotate(rank=rank)
+        .order_by("rank")
+        .values("rank")[:1]
+    )
+    return leads.annotate(flag_rank=Subquery(worst)).order_by(
+        F("flag_rank").asc(nulls_last=True), *then
+    )
