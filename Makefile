@@ -47,6 +47,7 @@ bench: venv
 	$(BIN)/python bench/cadence_sweep.py
 	$(BIN)/python bench/tracking.py
 	$(BIN)/python bench/nurture.py
+	$(BIN)/python bench/hygiene.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -230,6 +230,8 @@ REFINERY_PERSISTENCE_MIN_TOUCHES = int(os.environ.get("REFINERY_PERSISTENCE_MIN_
 REFINERY_PERSISTENCE_MIN_DAYS = int(os.environ.get("REFINERY_PERSISTENCE_MIN_DAYS", "14"))
 # Hygiene: a lead being worked with no sales touch for this many days is flagged for review.
 REFINERY_NO_TOUCH_DAYS = int(os.environ.get("REFINERY_NO_TOUCH_DAYS", "7"))
+# A lead waiting in a sales queue is flagged when nobody has pulled it within this many hours.
+REFINERY_QUEUE_PULL_HOURS = int(os.environ.get("REFINERY_QUEUE_PULL_HOURS", "4"))
 # Public forms: submissions per IP address per hour before 429.
 REFINERY_FORM_RATE_LIMIT_PER_HOUR = int(os.environ.get("REFINERY_FORM_RATE_LIMIT_PER_HOUR", "30"))
 # Behind N reverse proxies, the client address is the Nth from the right of X-Forwarded-For

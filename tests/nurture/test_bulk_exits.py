@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from leadrefinery.intake.importing import import_csv
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Lead
 from leadrefinery.leads.services import lead_transition
@@ -67,4 +68,19 @@ def test_the_tracking_flush_turns_it_hot_and_it_leaves_nurture(nurtured, smtp_se
     lead = Lead.objects.get(pk=nurtured.pk)
     assert lead.temperature == "hot"
     assert lead.stage == "nurture" and lead.owner_user is None  # no rep to hand it to
+    assert _enrollment(lead) == ("exited", "hot")
+
+
+def test_a_csv_import_with_a_demo_request_turns_it_hot_and_it_leaves_nurture(nurtured, tmp_path):
+    path = tmp_path / "expo.csv"
+    path.write_text(
+        "Email,First Name,Company,request_type\n"
+        "nora@northwind.example,Nora,Northwind Traders,demo\n",
+        encoding="utf-8",
+    )
+    report = import_csv(path, source_name="Expo", actor=Actor.system("import"))
+    assert (report.new_leads, report.attached) == (0, 1)
+
+    lead = Lead.objects.get(pk=nurtured.pk)
+    assert lead.temperature == "hot"
     assert _enrollment(lead) == ("exited", "hot")

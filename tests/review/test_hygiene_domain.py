@@ -26,6 +26,7 @@ BASE = LeadFacts(
     owner_inactive_since=None,
     owner_away_until=None,
     queue_dead_since=None,
+    queued_since=None,
     sla_breached_at=None,
     first_sales_touch_at=AT - DAY,
     duplicate_waiting_since=None,
@@ -120,3 +121,19 @@ def test_next_check_is_in_the_future_and_no_flag_starts_before_it(due_days, touc
         assert kinds(facts, just_before) == [f.flag for f in result.flags]
     for found in result.flags:
         assert found.since <= AT and found.reason
+
+
+def test_a_queue_has_a_clock_too():
+    facts = replace(
+        BASE,
+        stage="inquiry",
+        working=False,
+        owner_label="Unassigned",
+        queued_since=AT - timedelta(hours=3),
+        next_action_due_at=AT + DAY,
+    )
+    result = flags_for(facts, AT, RULES)
+    assert result.flags == () and result.next_check == AT + timedelta(hours=1)
+    [found] = flags_for(facts, AT + timedelta(hours=2), RULES).flags
+    assert (found.flag, found.since) == (Flag.QUEUE_WAIT, AT + timedelta(hours=1))
+    assert "Unassigned queue" in found.reason

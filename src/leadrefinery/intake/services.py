@@ -389,6 +389,27 @@ def _attach_or_open_leads(batch: _Batch) -> None:
         batch.attached.append(False)
 
 
+def _hear_attached_hand_raises(batch: _Batch, scorer: IntakeScorer) -> None:
+    """An inquiry on an open lead can raise a hand too ("we need a demo", a demo request field):
+    scoring reads it as for a new inquiry, and ``scorer.save`` makes the open lead hot."""
+    for p, lead, was_attached in zip(batch.pending, batch.lead_for, batch.attached, strict=True):
+        if not was_attached:
+            continue
+        record = p.record
+        fields = routing_domain.routing_fields(
+            p.lead,
+            p.person,
+            source=record.source.name,
+            campaign=record.campaign.name if record.campaign else "",
+            account=None,
+            extra=record.payload.get("extra")
+            if isinstance(record.payload.get("extra"), dict)
+            else None,
+        )
+        fields["temperature"] = lead.temperature
+        scorer.temperature(record.pk, fields, record.payload)
+
+
 def _route_new_leads(batch: _Batch) -> tuple[Router, IntakeScorer]:
     """Owners and the SLA clock: each new lead gets its temperature (scoring, before routing:
     a hand-raiser is routed hot), an owner by the routing rules, its first stage and next
@@ -437,6 +458,7 @@ def _route_new_leads(batch: _Batch) -> tuple[Router, IntakeScorer]:
         else:
             lead.owner_queue = unassigned
         batch.routes[id(lead)] = decision
+    _hear_attached_hand_raises(batch, scorer)
     insert_rows(Lead, batch.new_leads)
     return router, scorer
 

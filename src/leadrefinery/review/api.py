@@ -40,6 +40,7 @@ FlagKind = Literal[
     "stage_age",
     "owner_inactive",
     "dead_queue",
+    "queue_wait",
     "sla_untouched",
     "duplicate",
     "not_nurtured",
@@ -53,7 +54,7 @@ def _user(request: HttpRequest) -> User:
 class FlagOut(Schema):
     lead_id: int
     kind: str = Field(
-        description="overdue, no_touch, stage_age, owner_inactive, dead_queue, "
+        description="overdue, no_touch, stage_age, owner_inactive, dead_queue, queue_wait, "
         "sla_untouched, duplicate or not_nurtured"
     )
     label: str

@@ -22,6 +22,7 @@ class Flag(StrEnum):
     STAGE_AGE = "stage_age"
     OWNER_INACTIVE = "owner_inactive"
     DEAD_QUEUE = "dead_queue"
+    QUEUE_WAIT = "queue_wait"
     SLA_UNTOUCHED = "sla_untouched"
     DUPLICATE = "duplicate"
     NOT_NURTURED = "not_nurtured"
@@ -37,6 +38,7 @@ LABELS = {
     Flag.STAGE_AGE: "Too long in this stage",
     Flag.OWNER_INACTIVE: "Owner inactive or away",
     Flag.DEAD_QUEUE: "Queue has no active member",
+    Flag.QUEUE_WAIT: "Waiting in a queue too long",
     Flag.SLA_UNTOUCHED: "Speed-to-lead breached, untouched",
     Flag.DUPLICATE: "Possible duplicate waiting",
     Flag.NOT_NURTURED: "In nurture, in no program",
@@ -47,6 +49,7 @@ SEVERITY = (
     Flag.SLA_UNTOUCHED,
     Flag.DEAD_QUEUE,
     Flag.OWNER_INACTIVE,
+    Flag.QUEUE_WAIT,
     Flag.OVERDUE,
     Flag.NO_TOUCH,
     Flag.STAGE_AGE,
@@ -63,6 +66,7 @@ class Rules:
     """The thresholds (data: ``review.HygieneSettings`` and each stage's maximum age)."""
 
     no_touch_days: int = 7
+    queue_pull_hours: int = 4  # a queue's clock: someone pulls a waiting lead within this
     stage_max_days: dict[str, int] | None = None  # stage code -> days; missing: no limit
 
 
@@ -79,6 +83,7 @@ class LeadFacts:
     owner_inactive_since: datetime | None  # None: active (or a queue owns the lead)
     owner_away_until: datetime | None
     queue_dead_since: datetime | None  # None: a user owns it, or its queue has a member
+    queued_since: datetime | None  # waiting in a sales queue since (None: a user owns it)
     sla_breached_at: datetime | None
     first_sales_touch_at: datetime | None
     duplicate_waiting_since: datetime | None
@@ -189,6 +194,21 @@ def flags_for(facts: LeadFacts, at: datetime, rules: Rules) -> Result:
                 f"the {facts.owner_label} queue has no active member to pull it",
             )
         )
+
+    if facts.queued_since is not None:
+        # A queue has a clock too: someone is expected to pull the lead within a few hours.
+        limit = facts.queued_since + timedelta(hours=rules.queue_pull_hours)
+        if limit <= at:
+            found.append(
+                Found(
+                    Flag.QUEUE_WAIT,
+                    limit,
+                    f"waiting in the {facts.owner_label} queue for more than "
+                    f"{rules.queue_pull_hours} hours: nobody has pulled it",
+                )
+            )
+        else:
+            later.append(limit)
 
     if facts.sla_breached_at is not None and facts.first_sales_touch_at is None:
         found.append(

@@ -70,7 +70,11 @@ def current_rules() -> domain.Rules:
         for code, days in StageDefinition.objects.values_list("code", "max_age_days")
         if days
     }
-    return domain.Rules(no_touch_days=settings.REFINERY_NO_TOUCH_DAYS, stage_max_days=ages)
+    return domain.Rules(
+        no_touch_days=settings.REFINERY_NO_TOUCH_DAYS,
+        queue_pull_hours=settings.REFINERY_QUEUE_PULL_HOURS,
+        stage_max_days=ages,
+    )
 
 
 def dead_queue_ids() -> set[int]:
@@ -255,6 +259,9 @@ def _facts(
         else None,
         owner_away_until=owner.away_until if owner is not None else None,
         queue_dead_since=(lead.assigned_at or lead.stage_changed_at) if queue_dead else None,
+        queued_since=(lead.assigned_at or lead.stage_changed_at)
+        if lead.owner_queue_id is not None and stage != lead_domain.Stage.NURTURE
+        else None,
         sla_breached_at=lead.sla_breached_at,
         first_sales_touch_at=lead.first_sales_touch_at,
         duplicate_waiting_since=waiting.get(lead.person_id),
