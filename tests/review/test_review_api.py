@@ -99,3 +99,12 @@ def test_reps_cannot_record_decisions_and_strangers_get_404(users, east_leads, t
     assert by_rep.status_code == 422
     stranger = call(token_for(users.other_rep), "get", f"/reviews/{review['id']}/agenda")
     assert stranger.status_code == 404
+
+
+def test_a_reps_agenda_holds_only_their_own_leads(users, east_leads, token_for):
+    review = call(
+        token_for(users.manager), "post", "/reviews", {"team_id": users.rep.team_id}
+    ).json()
+    mine = call(token_for(users.rep), "get", f"/reviews/{review['id']}/agenda").json()
+    own = set(Lead.objects.filter(owner_user=users.rep).values_list("pk", flat=True))
+    assert mine and {item["lead_id"] for item in mine} == own

@@ -14,10 +14,9 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictInt, field_validator
 
-from leadrefinery.accounts.api_auth import TokenAuth
-from leadrefinery.accounts.models import User
+from leadrefinery.accounts.api_auth import TokenAuth, token_user
 from leadrefinery.common.clock import now
-from leadrefinery.common.errors import ConfigRefused, ServiceError
+from leadrefinery.common.errors import ConfigRefused, ServiceError, config_errors_body
 from leadrefinery.leads import api_actions as lead_actions
 from leadrefinery.leads.access import access_lead
 from leadrefinery.leads.actors import Actor
@@ -39,21 +38,6 @@ ADMIN = TokenAuth("routing:admin")
 ID = Path(..., ge=1, le=MAX_ID, examples=[1])
 AUTH: dict[int, Any] = {401: Message, 403: Message}
 ADMINS_ONLY = "Only admins edit cadences."
-
-
-def _user(request: HttpRequest) -> User:
-    return request.auth.user  # type: ignore[attr-defined,no-any-return]
-
-
-def _config_errors(errors: dict[str, list[str]]) -> dict[str, Any]:
-    return {
-        "detail": [
-            {"loc": ["body", "payload", field], "msg": msg, "type": "value_error"}
-            for field, messages in errors.items()
-            for msg in messages
-        ],
-        "inquiry_id": None,
-    }
 
 
 # --- Cadences -------------------------------------------------------------------------------
@@ -143,14 +127,14 @@ def cadence_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def _save(request: HttpRequest, template: CadenceTemplate | None, payload: CadenceIn) -> Status:
-    if not access.can_edit_cadences(_user(request)):
+    if not access.can_edit_cadences(token_user(request)):
         return Status(403, {"detail": ADMINS_ONLY})
     data = payload.model_dump()
     steps = data.pop("steps")
     try:
         saved = services.cadence_template_save(template=template, changes=data, steps=steps)
     except ConfigRefused as exc:
-        return Status(422, _config_errors(exc.errors))
+        return Status(422, config_errors_body(exc.errors))
     return Status(200 if template else 201, _cadence_out(saved, selectors.template_steps(saved.pk)))
 
 
@@ -236,7 +220,7 @@ def _task_out(row: selectors.TodayRow) -> dict[str, Any]:
 def task_list(request: HttpRequest) -> list[dict[str, Any]]:
     """Everything due by the end of your day (your time zone): cadence steps, leads waiting to
     be accepted, follow-ups after a reply."""
-    return [_task_out(r) for r in selectors.today_rows(_user(request), now())]
+    return [_task_out(r) for r in selectors.today_rows(token_user(request), now())]
 
 
 class CompleteIn(Schema):
@@ -289,10 +273,13 @@ def _enrollment_out(lead_id: int) -> dict[str, Any]:
     summary="Do the lead's due cadence step (log the call, send the email) and schedule the next",
 )
 def task_complete(request: HttpRequest, payload: CompleteIn, lead_id: int = ID) -> Status:
-    lead = access_lead(_user(request), lead_id)
+    lead = access_lead(token_user(request), lead_id)
     try:
         services.step_complete(
-            lead=lead, actor=Actor.of(_user(request)), outcome=payload.outcome, note=payload.note
+            lead=lead,
+            actor=Actor.of(token_user(request)),
+            outcome=payload.outcome,
+            note=payload.note,
         )
     except ServiceError as exc:
         return Status(422, field_errors(exc))
@@ -309,10 +296,10 @@ def task_complete(request: HttpRequest, payload: CompleteIn, lead_id: int = ID) 
 def task_reschedule(request: HttpRequest, payload: RescheduleIn, lead_id: int = ID) -> Status:
     if payload.due_at.tzinfo is None:
         return Status(422, field_errors(ServiceError("give a time zone", field="due_at")))
-    lead = access_lead(_user(request), lead_id)
+    lead = access_lead(token_user(request), lead_id)
     try:
         services.step_reschedule(
-            lead=lead, due_at=payload.due_at, actor=Actor.of(_user(request)), note=payload.note
+            lead=lead, due_at=payload.due_at, actor=Actor.of(token_user(request)), note=payload.note
         )
     except ServiceError as exc:
         return Status(422, field_errors(exc))
@@ -364,7 +351,7 @@ def _check_out(check: OutcomeCheck) -> dict[str, Any]:
 )
 def outcome_check_list(request: HttpRequest) -> list[dict[str, Any]]:
     """Empty for users outside marketing (marketers, admins, marketing queue members)."""
-    return [_check_out(c) for c in selectors.open_outcome_checks(_user(request))]
+    return [_check_out(c) for c in selectors.open_outcome_checks(token_user(request))]
 
 
 @router.post(
@@ -375,7 +362,7 @@ def outcome_check_list(request: HttpRequest) -> list[dict[str, Any]]:
     summary="Record what the buyer did: us, a competitor (named), nobody, unknown",
 )
 def outcome_check_answer(request: HttpRequest, payload: AnswerIn, check_id: int = ID) -> Status:
-    user = _user(request)
+    user = token_user(request)
     check = OutcomeCheck.objects.select_related("lead__person").filter(pk=check_id).first()
     if check is None or not selectors.answers_outcome_checks(user):
         return Status(404, {"detail": "No such outcome check."})

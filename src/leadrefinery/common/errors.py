@@ -35,3 +35,15 @@ def validated(obj: Any) -> None:
         obj.full_clean(exclude=["created_at", "updated_at"])
     except ValidationError as exc:
         raise ConfigRefused({k: [str(m) for m in v] for k, v in exc.message_dict.items()}) from exc
+
+
+def config_errors_body(errors: Mapping[str, list[str]]) -> dict[str, object]:
+    """A ``ConfigRefused``'s errors in the API's 422 shape (see docs/api.md)."""
+    return {
+        "detail": [
+            {"loc": ["body", "payload", field], "msg": msg, "type": "value_error"}
+            for field, messages in errors.items()
+            for msg in messages
+        ],
+        "inquiry_id": None,
+    }

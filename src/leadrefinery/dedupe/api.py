@@ -21,8 +21,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from leadrefinery.accounts.api_auth import TokenAuth
-from leadrefinery.accounts.models import User
+from leadrefinery.accounts.api_auth import TokenAuth, token_user
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Person
@@ -111,10 +110,6 @@ class DuplicateMergeOut(Schema):
     consent_withdrawn: bool
 
 
-def _user_of(request: HttpRequest) -> User:
-    return request.auth.user  # type: ignore[attr-defined,no-any-return]
-
-
 def _person_out(person: Person) -> dict[str, Any]:
     return {
         "id": person.pk,
@@ -158,7 +153,7 @@ def _errors(field: str, message: str) -> dict[str, Any]:
     summary="Possible duplicates waiting for review, strongest first",
 )
 def duplicate_list(request: HttpRequest, filters: Query[DuplicateFilters]) -> dict[str, Any]:
-    qs = selectors.pairs_visible_to(_user_of(request), status=filters.status)
+    qs = selectors.pairs_visible_to(token_user(request), status=filters.status)
     items = list(qs[filters.offset : filters.offset + filters.limit])
     return {"count": qs.count(), "items": [pair_out(p) for p in items]}
 
@@ -177,7 +172,7 @@ def duplicate_list(request: HttpRequest, filters: Query[DuplicateFilters]) -> di
     summary="Merge a possible duplicate (the survivor keeps every lead, touch and consent)",
 )
 def duplicate_merge(request: HttpRequest, payload: DuplicateMergeIn, pair_id: int = ID) -> Status:
-    user = _user_of(request)
+    user = token_user(request)
     pair = selectors.pair_visible_to(user, pair_id)
     if pair is None:
         return Status(404, NOT_FOUND)
@@ -234,7 +229,7 @@ def duplicate_merge(request: HttpRequest, payload: DuplicateMergeIn, pair_id: in
 def duplicate_dismiss(
     request: HttpRequest, payload: DuplicateDismissIn, pair_id: int = ID
 ) -> Status:
-    user = _user_of(request)
+    user = token_user(request)
     pair = selectors.pair_visible_to(user, pair_id)
     if pair is None:
         return Status(404, NOT_FOUND)

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 
-from leadrefinery.accounts.api_auth import TokenAuth
+from leadrefinery.accounts.api_auth import TokenAuth, token_user
 from leadrefinery.accounts.models import User
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
@@ -47,10 +47,6 @@ FlagKind = Literal[
 ]
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth.user  # type: ignore[attr-defined,no-any-return]
-
-
 class FlagOut(Schema):
     lead_id: int
     kind: str = Field(
@@ -78,7 +74,9 @@ class FlagFilters(Schema):
     summary="Standing hygiene flags of the leads you may see",
 )
 def hygiene_flags(request: HttpRequest, filters: Query[FlagFilters]) -> Any:
-    flags = LeadFlag.objects.filter(cleared_at__isnull=True, lead__in=visible_to(_user(request)))
+    flags = LeadFlag.objects.filter(
+        cleared_at__isnull=True, lead__in=visible_to(token_user(request))
+    )
     if filters.kind:
         flags = flags.filter(kind=filters.kind)
     if filters.owner:
@@ -130,9 +128,9 @@ def _review_out(review: Review) -> dict[str, Any]:
     summary="Reviews of your teams, newest first",
 )
 def review_list(request: HttpRequest) -> Any:
-    reviews = Review.objects.filter(team__in=selectors.teams_of(_user(request))).select_related(
-        "team", "signed_off_by"
-    )[:200]
+    reviews = Review.objects.filter(
+        team__in=selectors.teams_of(token_user(request))
+    ).select_related("team", "signed_off_by")[:200]
     return [_review_out(r) for r in reviews]
 
 
@@ -161,12 +159,12 @@ class ReviewIn(Schema):
     summary="Open a team's weekly review (returns the existing one for that week)",
 )
 def review_open(request: HttpRequest, payload: ReviewIn) -> Status:
-    team = selectors.teams_of(_user(request)).filter(pk=payload.team_id).first()
+    team = selectors.teams_of(token_user(request)).filter(pk=payload.team_id).first()
     if team is None:
         return Status(404, {"detail": "Not found."})
     before = Review.objects.filter(team=team).count()
     try:
-        review = services.review_open(team=team, actor=_user(request), week=payload.week_start)
+        review = services.review_open(team=team, actor=token_user(request), week=payload.week_start)
     except ServiceError as exc:
         return Status(422, field_errors(exc))
     created = Review.objects.filter(team=team).count() > before
@@ -194,7 +192,7 @@ class AgendaLeadOut(Schema):
     summary="Every open lead of the team, flagged first, with this review's decisions",
 )
 def review_agenda(request: HttpRequest, review_id: int = ID) -> Any:
-    review = selectors.access_review(_user(request), review_id)
+    review = selectors.access_review(token_user(request), review_id)
     return [
         {
             "lead_id": item.lead.pk,
@@ -217,7 +215,7 @@ def review_agenda(request: HttpRequest, review_id: int = ID) -> Any:
             "decision": item.decision.kind if item.decision else None,
             "decision_detail": item.decision.detail if item.decision else None,
         }
-        for item in selectors.agenda_items(review, _user(request))
+        for item in selectors.agenda_items(review, token_user(request))
     ]
 
 
@@ -255,7 +253,7 @@ class DecisionOut(Schema):
     summary="Record a decision on one lead of the review",
 )
 def review_decide(request: HttpRequest, payload: DecisionIn, review_id: int = ID) -> Status:
-    user = _user(request)
+    user = token_user(request)
     review = selectors.access_review(user, review_id)
     lead = access_lead(user, payload.lead_id)
     if payload.due_at is not None and payload.due_at.tzinfo is None:
@@ -324,6 +322,6 @@ class CoverageOut(Schema):
     summary="Review coverage per team and rep (last 7 days)",
 )
 def review_coverage(request: HttpRequest) -> Any:
-    user = _user(request)
+    user = token_user(request)
     at = now()
     return [selectors.coverage(team, user, at) for team in selectors.teams_of(user)]

@@ -25,7 +25,7 @@ from django.http import Http404
 
 from leadrefinery.accounts.models import Role, Team, User
 from leadrefinery.leads import domain as lead_domain
-from leadrefinery.leads.access import visible_to
+from leadrefinery.leads.access import lead_scope, visible_to
 from leadrefinery.leads.models import Lead, Touch
 
 from . import domain
@@ -70,9 +70,19 @@ def holds_review(user: User, team: Team) -> bool:
 
 
 def team_leads(team: Team, viewer: User) -> QuerySet[Lead]:
-    """Every open lead of the team's reps and queues that the viewer may see."""
-    return visible_to(viewer).filter(
-        Q(owner_user__team=team) | Q(owner_queue__team=team),
+    """Every open lead of the team's reps and queues that the viewer may see.
+
+    Asked by owner (two indexed columns) rather than through ``visible_to``'s subquery: an
+    agenda of thousands of leads among a million. The scope is the same: whoever holds the
+    review (the team's manager, an admin) and marketers see all of it, a rep their own leads
+    and those of the team's queues they work (``leads.access.lead_scope``)."""
+    members = list(team.members.values_list("pk", flat=True))
+    queues = list(team.queues.values_list("pk", flat=True))
+    if lead_scope(viewer) is not None and not holds_review(viewer, team):
+        members = [viewer.pk] if viewer.pk in members else []
+        queues = list(viewer.queues.filter(pk__in=queues).values_list("pk", flat=True))
+    return Lead.objects.filter(
+        Q(owner_user_id__in=members) | Q(owner_queue_id__in=queues),
         stage__in=list(lead_domain.OPEN_STAGES),
     )
 

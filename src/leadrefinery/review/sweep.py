@@ -12,13 +12,14 @@ gives the same flags.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q
 
+from leadrefinery.accounts.models import User
 from leadrefinery.common.clock import now
 from leadrefinery.dedupe.models import DuplicatePair
 from leadrefinery.leads import domain as lead_domain
@@ -113,20 +114,23 @@ def _take_in_new_leads(at: datetime) -> None:
 
 
 def _mark_outside_changes(at: datetime, dead: set[int]) -> None:
-    """Leads whose facts changed outside the lead: flag what is new, clear what has gone."""
+    """Leads whose facts changed outside the lead: flag what is new, clear what has gone.
+
+    Each check starts from the few rows that can have changed (owners out, queues nobody
+    works, open duplicate pairs) and reaches their leads through an index: never a scan of
+    all leads."""
     open_stages = list(lead_domain.OPEN_STAGES)
     active = LeadFlag.objects.filter(cleared_at__isnull=True)
-    out_owners = Q(owner_user__is_active=False) | Q(owner_user__away_until__gt=at)
     want: set[int] = set()
     # Owners inactive or away: their leads without the flag; flagged leads whose owner is back.
-    want.update(
-        Lead.objects.filter(out_owners, stage__in=open_stages)
-        .exclude(pk__in=active.filter(kind=domain.Flag.OWNER_INACTIVE).values("lead_id"))
-        .values_list("pk", flat=True)
+    out = list(
+        User.objects.filter(Q(is_active=False) | Q(away_until__gt=at)).values_list("pk", flat=True)
     )
+    flagged = set(active.filter(kind=domain.Flag.OWNER_INACTIVE).values_list("lead_id", flat=True))
+    want.update(pk for pk in _open_leads_of("owner_user_id", out, open_stages) if pk not in flagged)
     want.update(
         active.filter(kind=domain.Flag.OWNER_INACTIVE)
-        .exclude(lead__in=Lead.objects.filter(out_owners))
+        .exclude(lead__owner_user_id__in=out)
         .values_list("lead_id", flat=True)
     )
     # Queues with no active member, and queues that have one again.
@@ -143,22 +147,29 @@ def _mark_outside_changes(at: datetime, dead: set[int]) -> None:
     )
     # Duplicate pairs waiting for review, and pairs decided since.
     waiting = DuplicatePair.objects.filter(status=DuplicatePair.Status.OPEN).order_by()
-    want.update(
-        Lead.objects.filter(
-            Q(person_id__in=waiting.values("person_a_id"))
-            | Q(person_id__in=waiting.values("person_b_id")),
-            stage__in=open_stages,
-        )
-        .exclude(pk__in=active.filter(kind=domain.Flag.DUPLICATE).values("lead_id"))
-        .values_list("pk", flat=True)
+    persons = set(waiting.values_list("person_a_id", flat=True)) | set(
+        waiting.values_list("person_b_id", flat=True)
     )
-    flagged = list(
+    flagged = set(active.filter(kind=domain.Flag.DUPLICATE).values_list("lead_id", flat=True))
+    want.update(
+        pk for pk in _open_leads_of("person_id", sorted(persons), open_stages) if pk not in flagged
+    )
+    flagged_people = list(
         active.filter(kind=domain.Flag.DUPLICATE).values_list("lead_id", "lead__person_id")
     )
-    if flagged:
-        still = _waiting_since({person for _, person in flagged})
-        want.update(lead for lead, person in flagged if person not in still)
+    if flagged_people:
+        want.update(lead for lead, person in flagged_people if person not in persons)
     mark_due(want, at)
+
+
+def _open_leads_of(column: str, values: list[int], open_stages: Sequence[str]) -> list[int]:
+    """Ids of the open leads whose ``column`` is one of ``values`` (through its index)."""
+    found: list[int] = []
+    for start in range(0, len(values), 500):
+        found += Lead.objects.filter(
+            **{f"{column}__in": values[start : start + 500]}, stage__in=open_stages
+        ).values_list("pk", flat=True)
+    return found
 
 
 def _waiting_since(person_ids: set[int]) -> dict[int, datetime]:

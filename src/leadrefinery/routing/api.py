@@ -15,10 +15,10 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from leadrefinery.accounts.api_auth import TokenAuth
+from leadrefinery.accounts.api_auth import TokenAuth, token_user
 from leadrefinery.accounts.models import Team, User
 from leadrefinery.common.clock import now
-from leadrefinery.common.errors import ConfigRefused
+from leadrefinery.common.errors import ConfigRefused, config_errors_body
 from leadrefinery.leads.access import access_lead
 from leadrefinery.leads.models import Queue
 from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
@@ -33,21 +33,6 @@ ADMIN = TokenAuth("routing:admin")
 AUTH_ERRORS: dict[int, Any] = {401: Message, 403: Message}
 ID = Path(..., ge=1, le=MAX_ID, examples=[1])
 MANAGERS_ONLY = "Only admins and managers change routing rules and SLA policies."
-
-
-def _errors(errors: dict[str, list[str]]) -> dict[str, Any]:
-    return {
-        "detail": [
-            {"loc": ["body", "payload", field], "msg": msg, "type": "value_error"}
-            for field, messages in errors.items()
-            for msg in messages
-        ],
-        "inquiry_id": None,
-    }
-
-
-def _user_of(request: HttpRequest) -> User:
-    return request.auth.user  # type: ignore[attr-defined,no-any-return]
 
 
 # --- Shapes ---------------------------------------------------------------------------------
@@ -233,15 +218,15 @@ def _rule_changes(data: dict[str, Any], rule: RoutingRule | None) -> dict[str, A
 
 
 def _save_rule(request: HttpRequest, rule: RoutingRule | None, data: dict[str, Any]) -> Status:
-    if not access.can_edit_routing(_user_of(request)):
+    if not access.can_edit_routing(token_user(request)):
         return Status(403, {"detail": MANAGERS_ONLY})
     changes = _rule_changes(data, rule)
     if "_errors" in changes:
-        return Status(422, _errors(changes["_errors"]))
+        return Status(422, config_errors_body(changes["_errors"]))
     try:
         saved = services.routing_rule_save(rule=rule, changes=changes)
     except ConfigRefused as exc:
-        return Status(422, _errors(exc.errors))
+        return Status(422, config_errors_body(exc.errors))
     return Status(200 if rule else 201, _rule_out(saved))
 
 
@@ -291,14 +276,16 @@ def routing_rule_preview(request: HttpRequest, payload: PreviewIn) -> Status:
     Nothing is assigned and no rotation counter moves."""
     fields: dict[str, Any] = {}
     if payload.lead_id is not None:
-        lead = access_lead(_user_of(request), payload.lead_id)
+        lead = access_lead(token_user(request), payload.lead_id)
         fields.update(selectors.lead_routing_fields(lead))
     fields.update({k: v for k, v in payload.fields.items() if v is not None})
     owner_id = None
     if payload.account_owner:
         owner = User.objects.filter(username=payload.account_owner).first()
         if owner is None:
-            return Status(422, _errors({"account_owner": ["no user with this username"]}))
+            return Status(
+                422, config_errors_body({"account_owner": ["no user with this username"]})
+            )
         owner_id = owner.pk
     decision = services.routing_preview(fields, account_owner_id=owner_id)
     rule = RoutingRule.objects.filter(pk=decision.rule_id).first() if decision.rule_id else None
@@ -353,7 +340,7 @@ def routing_rule_update(request: HttpRequest, payload: RulePatch, rule_id: int =
 )
 def routing_rule_delete(request: HttpRequest, rule_id: int = ID) -> Status:
     """Rules are switched off, not erased, so that old assignment traces still name them."""
-    if not access.can_edit_routing(_user_of(request)):
+    if not access.can_edit_routing(token_user(request)):
         return Status(403, {"detail": MANAGERS_ONLY})
     rule = _rule(rule_id)
     if rule is None:

@@ -18,9 +18,9 @@ from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictInt, field_validator
 
-from leadrefinery.accounts.api_auth import TokenAuth
+from leadrefinery.accounts.api_auth import TokenAuth, token_user
 from leadrefinery.accounts.models import User
-from leadrefinery.common.errors import ConfigRefused
+from leadrefinery.common.errors import ConfigRefused, config_errors_body
 from leadrefinery.leads.models import Source
 from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
 from leadrefinery.sla import access as sla_access
@@ -37,21 +37,6 @@ ADMIN = TokenAuth("routing:admin")
 AUTH_ERRORS: dict[int, Any] = {401: Message, 403: Message}
 ID = Path(..., ge=1, le=MAX_ID, examples=[1])
 MANAGERS_ONLY = "Only admins and managers change routing rules and SLA policies."
-
-
-def _errors(errors: dict[str, list[str]]) -> dict[str, Any]:
-    return {
-        "detail": [
-            {"loc": ["body", "payload", field], "msg": msg, "type": "value_error"}
-            for field, messages in errors.items()
-            for msg in messages
-        ],
-        "inquiry_id": None,
-    }
-
-
-def _user_of(request: HttpRequest) -> User:
-    return request.auth.user  # type: ignore[attr-defined,no-any-return]
 
 
 def _text(default: Any = ...) -> Any:
@@ -160,7 +145,7 @@ def _policy_out(p: SlaPolicy) -> dict[str, Any]:
 
 
 def _save_policy(request: HttpRequest, policy: SlaPolicy | None, data: dict[str, Any]) -> Status:
-    if not sla_access.can_edit_policies(_user_of(request)):
+    if not sla_access.can_edit_policies(token_user(request)):
         return Status(403, {"detail": MANAGERS_ONLY})
     if "source" in data:
         name = data.pop("source")
@@ -168,11 +153,11 @@ def _save_policy(request: HttpRequest, policy: SlaPolicy | None, data: dict[str,
         if name:
             data["source"] = Source.objects.filter(name=name).first()
             if data["source"] is None:
-                return Status(422, _errors({"source": [f"unknown source {name!r}"]}))
+                return Status(422, config_errors_body({"source": [f"unknown source {name!r}"]}))
     try:
         saved = services.sla_policy_save(policy=policy, changes=data)
     except ConfigRefused as exc:
-        return Status(422, _errors(exc.errors))
+        return Status(422, config_errors_body(exc.errors))
     return Status(200 if policy else 201, _policy_out(saved))
 
 
@@ -265,7 +250,7 @@ NO_USER = {"detail": "No such user."}
 def availability_get(request: HttpRequest, username: str = USERNAME) -> Status:
     """Your own, your team's (managers) or anyone's (admins); others answer 404."""
     user = User.objects.filter(username=username).first()
-    if user is None or not sla_access.can_edit_availability(_user_of(request), user, set()):
+    if user is None or not sla_access.can_edit_availability(token_user(request), user, set()):
         return Status(404, NO_USER)
     return Status(200, _availability_out(user))
 
@@ -283,7 +268,7 @@ def availability_put(
     """Fields left out keep their value; ``away_until: null`` ends an absence, a cap of null
     removes it. A rep may set their own away date, hours and time zone; weight and caps are
     set by their manager or an admin."""
-    editor = _user_of(request)
+    editor = token_user(request)
     user = User.objects.filter(username=username).first()
     if user is None or not sla_access.can_edit_availability(editor, user, set()):
         return Status(404, NO_USER)
@@ -297,5 +282,5 @@ def availability_put(
     except PermissionDenied as exc:
         return Status(403, {"detail": str(exc)})
     except ConfigRefused as exc:
-        return Status(422, _errors(exc.errors))
+        return Status(422, config_errors_body(exc.errors))
     return Status(200, _availability_out(user))
