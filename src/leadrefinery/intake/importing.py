@@ -381,12 +381,6 @@ def _dry_run(
     report.new_leads, report.attached = _predict_outcomes(good)
 
 
-def _in_chunks(values: Iterable[str]) -> Iterator[list[str]]:
-    items = sorted(values)
-    for start in range(0, len(items), _QUERY_CHUNK):
-        yield items[start : start + _QUERY_CHUNK]
-
-
 def _predict_outcomes(good: list[tuple[object, str]]) -> tuple[int, int]:
     """(new leads, attached) the import would make, given the person each row resolves to (a
     database id, or ("row", n) for one the file itself would create): one open lead per
