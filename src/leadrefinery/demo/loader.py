@@ -14,7 +14,7 @@ import random
 from collections import Counter
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -126,7 +126,10 @@ def _weekly_reviews(world: _World, *, anchor: datetime, rng: random.Random) -> N
     due. A handful of next actions have fallen due since, as in any real week."""
     manager, marketer = world.users[MANAGER], world.users[MARKETER]
     this_week = week_start(anchor)
-    held = datetime.combine(this_week - timedelta(days=4), time(10, 0), tzinfo=UTC)
+    # Held six days ago: within the last 7 days, so the manager's coverage figure reflects it.
+    held = (anchor - timedelta(days=6)).replace(hour=10, minute=0)
+    if week_start(held) == this_week:  # a Sunday: six days ago was this week's Monday
+        held = anchor - timedelta(days=7) + timedelta(minutes=5)
 
     def due_from_now() -> datetime:
         return anchor + timedelta(hours=rng.uniform(-30, 24 * 9))
@@ -168,10 +171,7 @@ def _weekly_reviews(world: _World, *, anchor: datetime, rng: random.Random) -> N
             team=team,
             actor=manager,
             week=this_week,
-            scheduled_at=max(
-                anchor + timedelta(hours=20),
-                datetime.combine(this_week + timedelta(days=3), time(10), tzinfo=UTC),
-            ),
+            scheduled_at=anchor + timedelta(hours=3),  # this afternoon
         )
 
 

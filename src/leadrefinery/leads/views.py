@@ -80,7 +80,7 @@ class LeadRow:
     stage_definition: str
     overdue: bool
     sla: Countdown | None = None  # first-contact countdown while the SLA clock runs
-    flags: tuple[str, ...] = ()  # hygiene flags, most urgent first
+    flags: tuple[tuple[str, str], ...] = ()  # hygiene flags (kind, label), most urgent first
 
     @property
     def company(self) -> str:

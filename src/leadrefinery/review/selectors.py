@@ -394,9 +394,12 @@ def flag_choices() -> list[tuple[str, str]]:
     return [(flag.value, flag.label) for flag in domain.SEVERITY]
 
 
-def flag_labels(lead_ids: list[int]) -> dict[int, list[str]]:
-    """The standing flags of a page of leads, as labels, most urgent first (one query)."""
-    return {lead_id: [f.label for f in flags] for lead_id, flags in active_flags(lead_ids).items()}
+def flag_labels(lead_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """The standing flags of a page of leads, (kind, label), most urgent first (one query)."""
+    return {
+        lead_id: [(f.kind, f.label) for f in flags]
+        for lead_id, flags in active_flags(lead_ids).items()
+    }
 
 
 def leads_with_flag(leads: QuerySet[Lead], kind: str | None) -> QuerySet[Lead]:
