@@ -18,9 +18,13 @@ An app says what it follows in its ``AppConfig``::
     )
 
 ``Subscriber`` and ``Notice`` live in ``common.subscriptions`` so that an ``apps.py`` can name
-them before the models load. ``leads`` imports none of the subscribing apps: handlers are named by dotted path and loaded on
-first use. Subscribers run in ``INSTALLED_APPS`` order, then in the order an app lists them.
-``refinery subscribers`` prints the registry.
+them before the models load. ``leads`` imports none of the subscribing apps: handlers are
+named by dotted path and loaded on first use. Subscribers run in ``INSTALLED_APPS`` order, then
+in the order an app lists them. ``refinery subscribers`` prints the registry.
+
+Two more extension points work the same way: ``lead_sections`` (parts of a lead's API answer
+that another app gives, e.g. scoring's ``score``) and ``lead_actions`` (actions the lead page,
+API and list call by name, e.g. cadences' ``touch``, review's flag filter).
 
 Facts that are not on a lead's timeline but that other apps follow (an email open counted per
 message) travel as a ``Notice`` through the same ``publish``; subscribers read the same four

@@ -63,7 +63,8 @@ NURTURE_GRACE = timedelta(days=1)
 
 @dataclass(frozen=True)
 class Rules:
-    """The thresholds (data: ``review.HygieneSettings`` and each stage's maximum age)."""
+    """The thresholds: ``REFINERY_NO_TOUCH_DAYS``, ``REFINERY_QUEUE_PULL_HOURS`` and each
+    stage definition's maximum age (``StageDefinition.max_age_days``)."""
 
     no_touch_days: int = 7
     queue_pull_hours: int = 4  # a queue's clock: someone pulls a waiting lead within this
