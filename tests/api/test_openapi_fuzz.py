@@ -62,6 +62,11 @@ CONFIG = {
                 "lead_reject",
                 "lead_dispose",
                 "lead_recycle",
+                "lead_qualification_set",
+                # The weekly review: a decision must fit the lead (keep needs a next action,
+                # advance a next stage, close a reason) and the review must be open.
+                "review_open",
+                "review_decide",
                 "cadence_create",
                 "cadence_update",
                 "task_complete",
