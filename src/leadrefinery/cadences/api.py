@@ -22,7 +22,14 @@ from leadrefinery.leads.access import access_lead
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.api_actions import field_errors, iso_text_only
 from leadrefinery.leads.models import Lead
-from leadrefinery.leads.schemas import MAX_ID, LeadItem, Message, ValidationErrorOut
+from leadrefinery.leads.schemas import (
+    MAX_ID,
+    LeadItem,
+    Message,
+    Text,
+    ValidationErrorOut,
+    ZonedTime,
+)
 
 from . import access, selectors, services
 from .models import CadenceStep, CadenceTemplate, OutcomeCheck
@@ -228,13 +235,13 @@ class CompleteIn(Schema):
     outcome: Literal["", "connected", "voicemail", "no_answer", "wrong_number"] = Field(
         "", description="required for a call step; empty for email, social and task steps"
     )
-    note: str = Field("", max_length=2000)
+    note: Text = Field("", max_length=2000)
 
 
 class RescheduleIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    due_at: datetime = Field(description="with a time zone")
-    note: str = Field("", max_length=2000)
+    due_at: ZonedTime = Field(description="with a time zone")
+    note: Text = Field("", max_length=2000)
 
     @field_validator("due_at", mode="before")
     @classmethod
@@ -325,7 +332,7 @@ class AnswerIn(Schema):
     model_config = ConfigDict(extra="forbid")
     answer: Literal["us", "competitor", "nobody", "unknown"]
     competitor: str = Field("", max_length=200, description="required when answer=competitor")
-    note: str = Field("", max_length=2000)
+    note: Text = Field("", max_length=2000)
 
 
 def _check_out(check: OutcomeCheck) -> dict[str, Any]:

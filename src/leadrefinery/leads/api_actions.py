@@ -25,7 +25,16 @@ from .actors import Actor
 from .api import lead_detail_body, lead_item
 from .models import Lead
 from .normalize import LEAD_FIELDS
-from .schemas import MAX_ID, LeadDetail, LeadItem, Message, Text, TouchOut, ValidationErrorOut
+from .schemas import (
+    MAX_ID,
+    LeadDetail,
+    LeadItem,
+    Message,
+    Text,
+    TouchOut,
+    ValidationErrorOut,
+    ZonedTime,
+)
 
 router = Router(tags=["leads"])
 
@@ -66,17 +75,17 @@ class TouchIn(Schema):
     channel: TouchChannel = Field(examples=["call"])
     direction: Literal["outbound", "inbound"] = "outbound"
     outcome: TouchOutcome = Field("", examples=["voicemail"])
-    note: str = Note
-    occurred_at: datetime | None = Field(
+    note: Text = Note
+    occurred_at: ZonedTime | None = Field(
         None, description="when it happened (default: now); with a time zone"
     )
-    next_action: str = Field(
+    next_action: Text = Field(
         "",
         max_length=200,
         description="the next step when no cadence runs (default: a follow-up that fits the "
         "touch); while a cadence runs, its next step is the next action",
     )
-    next_action_due_at: datetime | None = Field(
+    next_action_due_at: ZonedTime | None = Field(
         None, description="when the next step is due; with a time zone"
     )
 
@@ -88,13 +97,13 @@ class TouchIn(Schema):
 
 class AcceptIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    note: str = Note
+    note: Text = Note
 
 
 class ReasonIn(Schema):
     model_config = ConfigDict(extra="forbid")
     reason: str = Reason
-    note: str = Note
+    note: Text = Note
 
 
 def field_errors(exc: services.ServiceError) -> dict[str, Any]:

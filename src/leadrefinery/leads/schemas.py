@@ -60,7 +60,22 @@ def _clamped_time(value: datetime) -> datetime:
         return (datetime.min if value.year < 5000 else datetime.max).replace(tzinfo=UTC)
 
 
+def _utc_if_aware(value: datetime) -> datetime:
+    # Aware times go to the database in UTC: PostgreSQL refuses offsets past +-15:59 (which
+    # ISO 8601 allows), and an offset at the edge of the calendar can overflow. A naive time
+    # is left for the endpoint to refuse with "give a time zone".
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
 Text = Annotated[str, AfterValidator(_clean_text)]
+# A date and time as ISO 8601 text whose time zone the endpoint requires (it refuses a naive
+# one itself, with the field's name).
+ZonedTime = Annotated[datetime, AfterValidator(_utc_if_aware)]
 Time = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_storable_time)]
 # Optional query parameters and headers cannot be null on the wire, so their published schema
 # is the plain type (pydantic would add "or null" for an optional field).

@@ -24,7 +24,7 @@ from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.access import access_lead, visible_to
 from leadrefinery.leads.api_actions import field_errors, iso_text_only
 from leadrefinery.leads.models import Queue
-from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
+from leadrefinery.leads.schemas import MAX_ID, Message, Text, ValidationErrorOut, ZonedTime
 
 from . import selectors, services
 from .models import LeadFlag, Review
@@ -61,7 +61,7 @@ class FlagOut(Schema):
 class FlagFilters(Schema):
     model_config = ConfigDict(extra="forbid")
     kind: FlagKind | None = None
-    owner: str | None = Field(None, max_length=150, description="a username")
+    owner: Text | None = Field(None, max_length=150, description="a username")
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=10_000_000)
 
@@ -223,12 +223,12 @@ class DecisionIn(Schema):
     model_config = ConfigDict(extra="forbid")
     lead_id: int = Field(ge=1, le=MAX_ID)
     decision: Literal["keep", "advance", "recycle", "close", "reassign"]
-    note: str = Field("", max_length=2000)
-    next_action: str = Field("", max_length=200, description="keep (required), advance")
-    due_at: datetime | None = Field(None, description="keep (required), advance; ISO 8601")
-    reason: str = Field("", max_length=64, description="recycle and close: a reason code")
-    owner: str = Field("", max_length=150, description="reassign: a username")
-    queue: str = Field("", max_length=64, description="reassign: a queue's slug")
+    note: Text = Field("", max_length=2000)
+    next_action: Text = Field("", max_length=200, description="keep (required), advance")
+    due_at: ZonedTime | None = Field(None, description="keep (required), advance; ISO 8601")
+    reason: Text = Field("", max_length=64, description="recycle and close: a reason code")
+    owner: Text = Field("", max_length=150, description="reassign: a username")
+    queue: Text = Field("", max_length=64, description="reassign: a queue's slug")
 
     @field_validator("due_at", mode="before")
     @classmethod

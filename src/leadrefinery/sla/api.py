@@ -22,7 +22,7 @@ from leadrefinery.accounts.api_auth import TokenAuth, token_user
 from leadrefinery.accounts.models import User
 from leadrefinery.common.errors import ConfigRefused, config_errors_body
 from leadrefinery.leads.models import Source
-from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
+from leadrefinery.leads.schemas import MAX_ID, Message, Text, ValidationErrorOut
 from leadrefinery.sla import access as sla_access
 
 from . import services
@@ -52,7 +52,7 @@ class SlaPolicyIn(Schema):
     order: StrictInt = Field(100, ge=0, le=1_000_000)
     active: StrictBool = True
     temperature: Literal["", "hot", "warm", "cool", "cold"] = ""
-    source: str | None = Field(None, max_length=120, description="a source name; empty = any")
+    source: Text | None = Field(None, max_length=120, description="a source name; empty = any")
     first_touch_minutes: StrictInt = Field(60, ge=1, le=1_000_000)
     accept_minutes: StrictInt = Field(240, ge=1, le=1_000_000)
     business_hours: StrictBool = True
@@ -67,7 +67,7 @@ class SlaPolicyPatch(Schema):
     order: StrictInt | None = Field(None, ge=0, le=1_000_000)
     active: StrictBool | None = None
     temperature: Literal["", "hot", "warm", "cool", "cold"] | None = None
-    source: str | None = Field(None, max_length=120)
+    source: Text | None = Field(None, max_length=120)
     first_touch_minutes: StrictInt | None = Field(None, ge=1, le=1_000_000)
     accept_minutes: StrictInt | None = Field(None, ge=1, le=1_000_000)
     business_hours: StrictBool | None = None
