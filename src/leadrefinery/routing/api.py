@@ -12,34 +12,31 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Path, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from leadrefinery.accounts.api_auth import TokenAuth, token_user
+from leadrefinery.accounts.api_auth import token_user
 from leadrefinery.accounts.models import Team, User
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ConfigRefused, config_errors_body
 from leadrefinery.leads.access import access_lead
 from leadrefinery.leads.models import Queue
 from leadrefinery.leads.schemas import MAX_ID, Message, ValidationErrorOut
+from leadrefinery.sla.api import (
+    ADMIN,
+    AUTH_ERRORS,
+    ID,
+    MANAGERS_ONLY,
+    READ,
+    name_field,
+)
 
 from . import access, domain, selectors, services
 from .models import RoutingRule
 
 router = Router(tags=["routing"])
 
-READ = TokenAuth("leads:read")
-ADMIN = TokenAuth("routing:admin")
-AUTH_ERRORS: dict[int, Any] = {401: Message, 403: Message}
-ID = Path(..., ge=1, le=MAX_ID, examples=[1])
-MANAGERS_ONLY = "Only admins and managers change routing rules and SLA policies."
-
-
 # --- Shapes ---------------------------------------------------------------------------------
-
-
-def _text(default: Any = ...) -> Any:
-    return Field(default, min_length=1, max_length=120, pattern=r"^[^\x00]*\S[^\x00]*$")
 
 
 class ConditionIn(Schema):
@@ -61,7 +58,7 @@ class ConditionIn(Schema):
 
 class RuleIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    name: str = _text()
+    name: str = name_field()
     order: StrictInt = Field(100, ge=0, le=1_000_000)
     active: StrictBool = True
     conditions: list[ConditionIn] = Field(default_factory=list, max_length=20)
@@ -73,7 +70,7 @@ class RuleIn(Schema):
 
 class RulePatch(Schema):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = _text(None)
+    name: str | None = name_field(None)
     order: StrictInt | None = Field(None, ge=0, le=1_000_000)
     active: StrictBool | None = None
     conditions: list[ConditionIn] | None = Field(None, max_length=20)

@@ -39,7 +39,8 @@ ID = Path(..., ge=1, le=MAX_ID, examples=[1])
 MANAGERS_ONLY = "Only admins and managers change routing rules and SLA policies."
 
 
-def _text(default: Any = ...) -> Any:
+def name_field(default: Any = ...) -> Any:
+    """A required-looking short name: 1 to 120 characters, not blank, no NUL."""
     return Field(default, min_length=1, max_length=120, pattern=r"^[^\x00]*\S[^\x00]*$")
 
 
@@ -48,7 +49,7 @@ def _text(default: Any = ...) -> Any:
 
 class SlaPolicyIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    name: str = _text()
+    name: str = name_field()
     order: StrictInt = Field(100, ge=0, le=1_000_000)
     active: StrictBool = True
     temperature: Literal["", "hot", "warm", "cool", "cold"] = ""
@@ -63,7 +64,7 @@ class SlaPolicyIn(Schema):
 
 class SlaPolicyPatch(Schema):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = _text(None)
+    name: str | None = name_field(None)
     order: StrictInt | None = Field(None, ge=0, le=1_000_000)
     active: StrictBool | None = None
     temperature: Literal["", "hot", "warm", "cool", "cold"] | None = None
