@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "leadrefinery.tracking",
     "leadrefinery.review",
     "leadrefinery.intake",
+    "leadrefinery.reports",
     "leadrefinery.demo",
 ]
 

@@ -70,6 +70,12 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         "starts or ends by the clock) for the lead list and the weekly review.",
     ),
     PeriodicJob(
+        name="rollup-sweep",
+        func="leadrefinery.reports.rollup.rollup_sweep",
+        minutes=1,
+        description="Count the leads that changed (and new ones) again in the report rollups.",
+    ),
+    PeriodicJob(
         name="review-digest",
         func="leadrefinery.review.services.review_digest_sweep",
         minutes=15,

@@ -475,6 +475,21 @@ class Lead(models.Model):
     import_batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
     )
+    opportunity_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="expected deal value once the lead is an opportunity",
+    )
+    won_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="the amount won"
+    )
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text="ISO 4217 code; empty means the reporting currency (REFINERY_REPORTING_CURRENCY)",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -602,6 +617,7 @@ class LeadEvent(models.Model):
         SLA = "sla", "Speed-to-lead SLA"
         REVIEWED = "reviewed", "Reviewed"
         QUALIFIED = "qualified", "Qualification updated"
+        AMOUNT = "amount", "Amount changed"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -1,0 +1,261 @@
+"""The filters every report takes, and the rows of the rollups a viewer may count.
+
+Period: whole months of inquiry, ``from`` and ``to`` as YYYY-MM (both included; the last 12
+months by default). Source, campaign, team, rep and product line narrow the leads counted;
+``by`` says what the table's rows are. Visibility follows the lead list's: a rep counts only
+their own leads, a manager the leads of their teams (owned by a member or a team queue) and
+their own, marketers and admins every lead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+
+from leadrefinery.accounts.models import Role, Team, User
+from leadrefinery.leads.models import Campaign, Source
+
+from . import domain
+from .models import Cell
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+BY_LABELS = {
+    "source": "Source",
+    "campaign": "Campaign",
+    "month": "Month of inquiry",
+    "team": "Team",
+    "rep": "Rep",
+    "product": "Product line",
+}
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MAX_MONTHS = 60
+
+
+class FilterError(ValueError):
+    """Filters that cannot be read: {field: [messages]}."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date  # the first day of the last month included
+    source: int | None = None
+    campaign: int | None = None
+    team: int | None = None
+    rep: int | None = None
+    product: str | None = None
+    by: str = "source"
+    model: str = domain.Model.LINEAR.value
+
+    @property
+    def months(self) -> list[date]:
+        out, m = [], self.start
+        while m <= self.end:
+            out.append(m)
+            m = add_months(m, 1)
+        return out
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """These filters as URL parameters (with ``changes``), for links and the CSV."""
+        f = replace(self, **changes)
+        out = {"from": f"{f.start:%Y-%m}", "to": f"{f.end:%Y-%m}", "by": f.by}
+        for name in ("source", "campaign", "team", "rep", "product"):
+            value = getattr(f, name)
+            if value not in (None, ""):
+                out[name] = str(value)
+        if f.model != domain.Model.LINEAR:
+            out["model"] = f.model
+        return out
+
+    def period_label(self) -> str:
+        if self.start == self.end:
+            return f"{self.start:%b %Y}"
+        return f"{self.start:%b %Y} to {self.end:%b %Y}"
+
+
+def add_months(d: date, n: int) -> date:
+    total = d.year * 12 + d.month - 1 + n
+    return date(total // 12, total % 12 + 1, 1)
+
+
+def parse(
+    params: Mapping[str, Any], *, today: date, default_by: str = "source", bys: Sequence[str] = ()
+) -> Filters:
+    """Filters from URL or API parameters; FilterError names each field that cannot be read."""
+    errors: dict[str, list[str]] = {}
+    this_month = date(today.year, today.month, 1)
+
+    def month(name: str, default: date) -> date:
+        raw = str(params.get(name) or "").strip()
+        if not raw:
+            return default
+        m = _MONTH.match(raw)
+        if not m or not 1 <= int(m.group(2)) <= 12 or not 1900 <= int(m.group(1)) <= 9999:
+            errors.setdefault(name, []).append(f"'{raw[:20]}' is not a month: use YYYY-MM")
+            return default
+        return date(int(m.group(1)), int(m.group(2)), 1)
+
+    def number(name: str) -> int | None:
+        raw = str(params.get(name) or "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit() or len(raw) > 12:
+            errors.setdefault(name, []).append(f"'{raw[:20]}' is not an id")
+            return None
+        return int(raw)
+
+    end = month("to", this_month)
+    start = month("from", add_months(end, -11))
+    if start > end:
+        errors.setdefault("from", []).append("the period starts after it ends")
+    elif (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+        errors.setdefault("from", []).append(f"a period is at most {MAX_MONTHS} months")
+    by = str(params.get("by") or default_by)
+    allowed = tuple(bys) or tuple(BY_LABELS)
+    if by not in allowed:
+        errors.setdefault("by", []).append(f"choose one of: {', '.join(allowed)}")
+        by = default_by
+    model = str(params.get("model") or domain.Model.LINEAR.value)
+    if model not in {m.value for m in domain.Model}:
+        errors.setdefault("model", []).append(
+            f"choose one of: {', '.join(m.value for m in domain.Model)}"
+        )
+        model = domain.Model.LINEAR.value
+    product = str(params.get("product") or "").strip() or None
+    if product is not None and ("\x00" in product or len(product) > 120):
+        errors.setdefault("product", []).append("not a product line")
+        product = None
+    filters = Filters(
+        start=start,
+        end=end,
+        source=number("source"),
+        campaign=number("campaign"),
+        team=number("team"),
+        rep=number("rep"),
+        product=product,
+        by=by,
+        model=model,
+    )
+    if errors:
+        raise FilterError(errors)
+    return filters
+
+
+def visible_q(user: User) -> Q | None:
+    """The rollup rows ``user`` may count (None: all)."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser or user.role in (Role.ADMIN, Role.MARKETER):
+        return None
+    own = Q(user_id=user.pk)
+    if user.role == Role.MANAGER:
+        return own | Q(team_id__in=managed_team_ids(user))
+    return own
+
+
+def managed_team_ids(user: User) -> list[int]:
+    ids = set(user.managed_teams.values_list("pk", flat=True))
+    if user.team_id:
+        ids.add(user.team_id)
+    return sorted(ids)
+
+
+def where(filters: Filters, user: User, *, months: bool = True) -> Q:
+    """The filter on rollup rows (Cell, Bucket, Credit) for these filters and this viewer."""
+    q = Q(month__gte=filters.start, month__lte=filters.end) if months else Q()
+    if filters.source is not None:
+        q &= Q(source_id=filters.source)
+    if filters.campaign is not None:
+        q &= Q(campaign_id=filters.campaign)
+    if filters.team is not None:
+        q &= Q(team_id=filters.team)
+    if filters.rep is not None:
+        q &= Q(user_id=filters.rep)
+    if filters.product is not None:
+        q &= Q(product=filters.product)
+    scope = visible_q(user)
+    return q if scope is None else q & scope
+
+
+GROUP_COLUMN = {
+    "source": "source_id",
+    "campaign": "campaign_id",
+    "month": "month",
+    "team": "team_id",
+    "rep": "user_id",
+    "product": "product",
+}
+
+
+def labels(by: str, keys: Sequence[Any]) -> dict[Any, str]:
+    """What people read for each group key (names, not ids)."""
+    wanted = [k for k in keys if k not in (None, 0, "")]
+    out: dict[Any, str] = {}
+    if by == "source":
+        out = dict(Source.objects.filter(pk__in=wanted).values_list("pk", "name"))
+        none = "(no source)"
+    elif by == "campaign":
+        out = {
+            pk: f"{name} ({source})"
+            for pk, name, source in Campaign.objects.filter(pk__in=wanted).values_list(
+                "pk", "name", "source__name"
+            )
+        }
+        none = "(no campaign)"
+    elif by == "team":
+        out = dict(Team.objects.filter(pk__in=wanted).values_list("pk", "name"))
+        none = "(no team)"
+    elif by == "rep":
+        for pk, first, last, username in User.objects.filter(pk__in=wanted).values_list(
+            "pk", "first_name", "last_name", "username"
+        ):
+            out[pk] = f"{first} {last}".strip() or username
+        none = "(a queue)"
+    elif by == "month":
+        return {k: f"{k:%Y-%m}" for k in keys}
+    else:
+        return {k: k or "(no product line)" for k in keys}
+    return {k: out.get(k, none if k in (None, 0, "") else f"#{k}") for k in keys}
+
+
+def choices(user: User) -> dict[str, list[tuple[str, str]]]:
+    """The options of the filter form (a rep is offered only themselves as rep)."""
+    scope = visible_q(user)
+    reps = User.objects.filter(is_active=True, role__in=[Role.REP, Role.MANAGER])
+    teams = Team.objects.all()
+    if scope is not None:
+        if user.role == Role.MANAGER:
+            team_ids = managed_team_ids(user)
+            reps = reps.filter(Q(team_id__in=team_ids) | Q(pk=user.pk))
+            teams = teams.filter(pk__in=team_ids)
+        else:
+            reps = reps.filter(pk=user.pk)
+            teams = teams.filter(pk=user.team_id or 0)
+    products = Cell.objects.exclude(product="").order_by().values_list("product", flat=True)
+    products = products.distinct()[:200]
+    return {
+        "source": [(str(pk), name) for pk, name in Source.objects.values_list("pk", "name")],
+        "campaign": [
+            (str(pk), f"{name} ({source})")
+            for pk, name, source in Campaign.objects.values_list("pk", "name", "source__name")
+        ],
+        "team": [(str(pk), name) for pk, name in teams.values_list("pk", "name")],
+        "rep": [
+            (str(pk), f"{first} {last}".strip() or username)
+            for pk, first, last, username in reps.order_by("first_name", "username").values_list(
+                "pk", "first_name", "last_name", "username"
+            )
+        ],
+        "product": [(p, p) for p in sorted(set(products))],
+    }
