@@ -47,6 +47,7 @@ from leadrefinery.demo.data import (
     generate_inquiries,
     weighted,
 )
+from leadrefinery.demo.reporting import costs_create, last_year_create, rates_create
 from leadrefinery.intake.services import OUTCOME_NEW, intake_process, intake_receive
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.domain import OPEN_STAGES
@@ -60,6 +61,7 @@ from leadrefinery.leads.services import (
 )
 from leadrefinery.nurture import services as nurture
 from leadrefinery.nurture.sweep import nurture_enroll
+from leadrefinery.reports.rollup import rollup_sweep
 from leadrefinery.review.selectors import agenda_items, week_start
 from leadrefinery.review.services import review_decide, review_open, review_sign_off
 from leadrefinery.review.sweep import hygiene_sweep
@@ -83,6 +85,8 @@ class DemoReport:
     attached: int = 0
     by_stage: dict[str, int] = field(default_factory=dict)
     nurtured: int = 0  # leads enrolled in the demo's (paused) nurture program
+    last_year: int = 0  # last year's leads, closed, their outcome checks answered
+    cost_entries: int = 0
     users: tuple[DemoUser, ...] = DEMO_USERS
     already_loaded: bool = False
 
@@ -112,10 +116,15 @@ def demo_load(*, seed: int = 2026, count: int = 300, days: int = 60) -> DemoRepo
     specs = generate_inquiries(seed=seed, count=count, anchor=anchor, days=days)
     with transaction.atomic():
         world = _World.create(anchor=anchor, days=days)
+        rates_create(anchor)
+        last_year = last_year_create(anchor=anchor, seed=seed, users=world.users)
         report = _Simulation(world, seed=seed, anchor=anchor).run(specs)
+        report.last_year = last_year
+        report.cost_entries = costs_create(anchor=anchor, days=days, marketer=world.users[MARKETER])
         report.nurtured = _nurture_program(world.users[MARKETER])
         _weekly_reviews(world, anchor=anchor, rng=random.Random(f"{seed}:review"))
         hygiene_sweep(at=anchor)
+        rollup_sweep(at=anchor)
         return report
 
 

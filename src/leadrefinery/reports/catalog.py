@@ -25,6 +25,7 @@ class ReportSpec:
     default_by: str
     bys: tuple[str, ...]
     builder: Callable[[User, Filters], domain.Report]
+    months: int = 12  # the default period: this many months up to the current one
 
 
 REPORTS: dict[str, ReportSpec] = {
@@ -85,6 +86,7 @@ REPORTS: dict[str, ReportSpec] = {
             "source",
             ("source", "campaign", "month", "team", "rep", "product"),
             marketing.rule_of_45,
+            months=24,  # outcome checks come 12 months after a close
         ),
         ReportSpec(
             "reps",
@@ -101,7 +103,7 @@ REPORTS: dict[str, ReportSpec] = {
 def filters_for(slug: str, params: Mapping[str, Any], today: date) -> Filters:
     """The filters of a request to report ``slug`` (FilterError names what is wrong)."""
     spec = REPORTS[slug]
-    return parse(params, today=today, default_by=spec.default_by, bys=spec.bys)
+    return parse(params, today=today, default_by=spec.default_by, bys=spec.bys, months=spec.months)
 
 
 def build(slug: str, user: User, filters: Filters) -> domain.Report:

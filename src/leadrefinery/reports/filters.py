@@ -90,7 +90,12 @@ def add_months(d: date, n: int) -> date:
 
 
 def parse(
-    params: Mapping[str, Any], *, today: date, default_by: str = "source", bys: Sequence[str] = ()
+    params: Mapping[str, Any],
+    *,
+    today: date,
+    default_by: str = "source",
+    bys: Sequence[str] = (),
+    months: int = 12,
 ) -> Filters:
     """Filters from URL or API parameters; FilterError names each field that cannot be read."""
     errors: dict[str, list[str]] = {}
@@ -116,7 +121,7 @@ def parse(
         return int(raw)
 
     end = month("to", this_month)
-    start = month("from", add_months(end, -11))
+    start = month("from", add_months(end, 1 - months))
     if start > end:
         errors.setdefault("from", []).append("the period starts after it ends")
     elif (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
