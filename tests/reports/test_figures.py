@@ -133,3 +133,25 @@ def test_filters_narrow_the_counts(world, users):
     with pytest.raises(catalog.FilterError) as err:
         catalog.filters_for("funnel", {"from": "2026-13", "by": "colour"}, TODAY)
     assert set(err.value.errors) == {"from", "by"}
+
+
+def test_money_in_a_currency_without_a_rate_is_left_out_and_said(world, users):
+    from decimal import Decimal
+
+    from leadrefinery.leads.models import Lead
+    from leadrefinery.reports.models import CurrencyRate
+    from leadrefinery.reports.rollup import mark_due, rebuild, rollup_sweep
+
+    Lead.objects.filter(pk=world.l1.pk).update(currency="EUR", won_amount=Decimal("2000"))
+    mark_due([world.l1.pk], world.l1.updated_at)
+    rollup_sweep()
+    rep = report("source-roi", users.marketer)
+    assert sum(r["revenue"] for r in rep.rows) == 0
+    assert any("without an exchange rate" in n for n in rep.notes)
+    CurrencyRate.objects.create(
+        currency="EUR", rate=Decimal("1.10"), updated_at=world.l1.updated_at
+    )
+    rebuild()  # a new rate is not a lead event: rebuild, as docs/reports.md says
+    rep = report("source-roi", users.marketer, model="first")
+    assert rows_by_group(rep)["Web"]["revenue"] == 2200
+    assert not rep.notes

@@ -113,6 +113,7 @@ class Fact:
     short_close: bool = False  # closed as no response before the persistence rule was met
     pipeline: int = 0  # cents of the reporting currency, once an opportunity
     revenue: int = 0  # cents, once won
+    unpriced: bool = False  # an amount in a currency without an exchange rate (left out)
     nurture_open: bool = False
     recycled_open: bool = False
     check: str = ""  # the latest answered outcome check (Rule of 45)
@@ -144,7 +145,7 @@ CELL_COUNTERS: tuple[str, ...] = (
     "no_response", "disqualified", "open", "touched", "follow_up_1d", "follow_up_3d",
     "follow_up_7d", "follow_up_30d", "speed_5m", "speed_1h", "short_closes", "wins_5_12",
     "pipeline", "revenue", "nurture_open", "recycled_open", "checks", "check_us",
-    "check_competitor", "check_nobody", "check_unknown",
+    "check_competitor", "check_nobody", "check_unknown", "unpriced",
 )  # fmt: skip
 CREDIT_COUNTERS: tuple[str, ...] = ("inquiries", "leads", "opportunities", "pipeline", "revenue")
 
@@ -190,6 +191,7 @@ def contributions(fact: Fact | None) -> Contribution:
         "nurture_open": int(fact.nurture_open),
         "recycled_open": int(fact.recycled_open),
         "checks": int(fact.check in CHECK_ANSWERS),
+        "unpriced": int(fact.unpriced),
     }
     for days in FOLLOW_UP_DAYS:
         cell[f"follow_up_{days}d"] = int(follow is not None and follow <= days * 86400)

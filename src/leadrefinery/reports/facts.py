@@ -241,6 +241,10 @@ def _fact(
     revenue = None
     if stage == Stage.WON:
         revenue = ctx.cents(row["won_amount"] or row["opportunity_amount"], row["currency"])
+    amount = row["opportunity_amount"]
+    if stage == Stage.WON and row["won_amount"] is not None:
+        amount = row["won_amount"]
+    unpriced = amount is not None and ctx.cents(amount, row["currency"]) is None
     speed = None
     if first_sales is not None:
         calendar = ctx.calendar(row["owner_user_id"])
@@ -263,6 +267,7 @@ def _fact(
         short_close=outcome == domain.Outcome.NO_RESPONSE and touches_at_close < ctx.min_touches,
         pipeline=pipeline or 0,
         revenue=revenue or 0,
+        unpriced=unpriced,
         nurture_open=stage == Stage.NURTURE,
         recycled_open=stage == Stage.NURTURE and recycled,
         check=check,

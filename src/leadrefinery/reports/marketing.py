@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -97,6 +98,14 @@ def source_roi(user: User, filters: Filters) -> Report:
     )
     label = domain.Model(chosen).label
     notes = []
+    unpriced = add_up(cell_sums(user, replace(filters, by="source"), ("unpriced",))).get(
+        "unpriced", 0
+    )
+    if unpriced:
+        notes.append(
+            f"{unpriced} lead(s) have an amount in a currency without an exchange rate: their "
+            "money is left out until a rate is entered on the costs page."
+        )
     if missing:
         notes.append(
             "Costs in " + ", ".join(missing) + " are left out: they have no exchange rate."

@@ -87,6 +87,7 @@ class Cell(_Dims):
     check_competitor = models.IntegerField(default=0)
     check_nobody = models.IntegerField(default=0)
     check_unknown = models.IntegerField(default=0)
+    unpriced = models.IntegerField(default=0, help_text="amounts in a currency without a rate")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=list(DIM_COLUMNS), name="report_cell_key")]

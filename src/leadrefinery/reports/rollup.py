@@ -144,3 +144,13 @@ def rebuild(*, batch: int = 2000, progress: Any = None) -> int:
         last = ids[-1]
         if progress:
             progress(done)
+
+
+def mark_currency_due(currency: str, at: datetime) -> int:
+    """An exchange rate changed: the leads with amounts in that currency are counted again
+    (a rate is data, not a lead event). One statement; a rare admin action."""
+    code = currency.upper()
+    leads = Lead.objects.filter(currency__iexact=code).exclude(
+        opportunity_amount__isnull=True, won_amount__isnull=True
+    )
+    return LeadFact.objects.filter(lead_id__in=leads.values("pk")).update(due_at=at)
