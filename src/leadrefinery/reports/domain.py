@@ -121,8 +121,16 @@ class Fact:
     inquiry_sources: tuple[tuple[int, int, int], ...] = ()  # (source, campaign, inquiries)
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["dims"]["month"] = self.dims.month.isoformat()
+        out = {name: getattr(self, name) for name in _PLAIN_FIELDS}
+        d = self.dims
+        out["dims"] = {
+            "month": d.month.isoformat(),
+            "source": d.source,
+            "campaign": d.campaign,
+            "user": d.user,
+            "team": d.team,
+            "product": d.product,
+        }
         out["credits"] = [[c.model, c.source, c.campaign, c.weight] for c in self.credits]
         out["inquiry_sources"] = [list(s) for s in self.inquiry_sources]
         return out
@@ -136,6 +144,10 @@ class Fact:
         sources = tuple(tuple(s) for s in data.pop("inquiry_sources", ()))
         return cls(dims=Dims(**dims), credits=credits, inquiry_sources=sources, **data)  # type: ignore[arg-type]
 
+
+_PLAIN_FIELDS = tuple(
+    name for name in Fact.__dataclass_fields__ if name not in ("dims", "credits", "inquiry_sources")
+)
 
 # ---------------------------------------------------------------------------------------
 # Contributions: what one fact adds to each rollup row.

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.db import update_rows
 from leadrefinery.leads.models import Lead
 
 from . import domain, queries
@@ -106,7 +107,7 @@ def _apply(old: dict[int, Any], ctx: Context, at: datetime) -> None:
         )
         for lead_id in old
     ]
-    LeadFact.objects.bulk_update(facts, ["due_at", "computed_at", "fact"], batch_size=500)
+    update_rows(facts, ["due_at", "computed_at", "fact"])
 
 
 def _add(delta: dict[tuple[Any, ...], dict[str, float]]) -> None:
