@@ -34,13 +34,9 @@ from .forms import (
     ACTION_FORMS,
     BULK_ACTIONS,
     BULK_LIMIT,
-    PAGE_SIZE,
-    SORTS,
     AssignForm,
     BulkForm,
     BulkResult,
-    FilterOptions,
-    LeadFilterForm,
     NextActionForm,
     NoteForm,
     QualificationForm,
@@ -48,6 +44,7 @@ from .forms import (
     TouchForm,
     stage_label,
 )
+from .forms_list import PAGE_SIZE, SORTS, FilterOptions, LeadFilterForm
 from .models import DispositionReason, Lead, LeadEvent, StageDefinition
 from .selectors import Countdown, first_contact_countdown, latest_assignment_trace
 
