@@ -433,6 +433,23 @@ class Lead(models.Model):
     budget = models.CharField(max_length=120, blank=True)
     authority = models.CharField(max_length=120, blank=True)
     timeline = models.CharField(max_length=120, blank=True)
+    # Money (leads/money.py; set through services.lead_set_amount and the stage changes to
+    # opportunity and won). Revenue per source is reported from these.
+    opportunity_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="expected deal value once the lead is an opportunity",
+    )
+    won_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="the amount won"
+    )
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text="ISO 4217 code; empty means the reporting currency (REFINERY_REPORTING_CURRENCY)",
+    )
     disposition = models.ForeignKey(
         DispositionReason, null=True, blank=True, on_delete=models.PROTECT
     )
@@ -602,6 +619,7 @@ class LeadEvent(models.Model):
         SLA = "sla", "Speed-to-lead SLA"
         REVIEWED = "reviewed", "Reviewed"
         QUALIFIED = "qualified", "Qualification updated"
+        AMOUNT = "amount", "Amount changed"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
