@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from leadrefinery.accounts.models import Role, User
 
-from . import domain, events, services
+from . import domain, events, money, services
 from .actors import Actor
 from .forms_list import set_choices
 from .models import DispositionReason, Lead, Queue, Touch
@@ -47,13 +47,29 @@ def reason_required(lead: Lead, target: domain.Stage) -> bool:
     return target in domain.NEEDS_REASON or domain.is_recycle(domain.Stage(lead.stage), target)
 
 
+DEAL_STAGES = (domain.Stage.OPPORTUNITY, domain.Stage.WON)
+
+
 def submit_stage_change(
-    *, lead: Lead, to_stage: str, reason_code: str, note: str, actor: Actor
+    *,
+    lead: Lead,
+    to_stage: str,
+    reason_code: str,
+    note: str,
+    actor: Actor,
+    amount: money.Money | None = None,
 ) -> Lead:
     """Move a lead by hand through the service the API calls for the same action: nurture is
     a recycle (marketing owns the lead after it), a closing stage a disposition, Working from
-    sales-ready an acceptance (the cadence starts); other moves are plain transitions."""
+    sales-ready an acceptance (the cadence starts); other moves are plain transitions.
+    ``amount`` is the expected value of a new opportunity or the amount of a win."""
     target = domain.Stage(to_stage) if to_stage in {s.value for s in domain.Stage} else None
+    if amount is not None and target not in DEAL_STAGES:
+        raise services.TransitionRefused(
+            "a deal value goes with Opportunity or Won; leave it empty for other stages",
+            field="amount",
+        )
+    currency = (amount.currency or None) if amount else None
     if target == domain.Stage.NURTURE:
         return services.lead_recycle(lead=lead, reason_code=reason_code, note=note, actor=actor)
     if target is not None and not target.is_open:
@@ -69,11 +85,24 @@ def submit_stage_change(
                 f"that reason is for {stage_label(stage_of_reason)}, not {target.label}",
                 field="reason",
             )
-        return services.lead_dispose(lead=lead, reason_code=reason_code, note=note, actor=actor)
+        return services.lead_dispose(
+            lead=lead,
+            reason_code=reason_code,
+            note=note,
+            actor=actor,
+            won_amount=amount.amount if amount else None,
+            currency=currency,
+        )
     if target == domain.Stage.WORKING and lead.stage == domain.Stage.SALES_READY:
         return events.lead_action("accept")(lead=lead, note=note, actor=actor)
     return services.lead_transition(
-        lead=lead, to_stage=to_stage, reason_code=reason_code or None, note=note, actor=actor
+        lead=lead,
+        to_stage=to_stage,
+        reason_code=reason_code or None,
+        note=note,
+        actor=actor,
+        opportunity_amount=amount.amount if amount else None,
+        currency=currency,
     )
 
 
@@ -122,14 +151,40 @@ class ActionForm(forms.Form):
         self.add_error(field if field in self.fields else None, exc.message)
 
 
+def amount_field(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=40,
+        label=label,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+
+def read_amount(text: str) -> money.Money | None:
+    """What a person typed as an amount ("12,500", "€12.500,00"); None when empty."""
+    if not text.strip():
+        return None
+    try:
+        return money.parse_amount(text)
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc)) from None
+
+
 class StageForm(ActionForm):
-    service_fields = {"stage": "to_stage"}
+    service_fields = {
+        "stage": "to_stage",
+        "opportunity_amount": "amount",
+        "won_amount": "amount",
+        "currency": "amount",
+    }
     to_stage = forms.ChoiceField(label="Move to")
     reason = forms.ChoiceField(
         required=False,
         label="Reason",
         help_text="Needed to close a lead, or to hand it back from sales to marketing.",
     )
+    amount = amount_field("Deal value (optional)")
     note = forms.CharField(
         required=False,
         max_length=2000,
@@ -146,6 +201,13 @@ class StageForm(ActionForm):
         self.targets = targets
         self.reasons = offered_reasons(targets)
         set_choices(self, "reason", reason_choices(lead, targets, self.reasons))
+        # The deal value is asked for where a move can be to Opportunity or Won, and (with
+        # htmx) only once one of them is chosen.
+        self.asks_amount = any(s in DEAL_STAGES for s in targets)
+        if not self.asks_amount:
+            del self.fields["amount"]
+        else:
+            self._label_amount(None)
         # With htmx, choosing a stage swaps in the reasons for that stage only.
         self.fields["to_stage"].widget.attrs.update(
             {
@@ -166,6 +228,37 @@ class StageForm(ActionForm):
         self.fields["reason"].label = label
         # The bound field copied the label when validation first used it.
         self["reason"].label = label
+        if self.asks_amount:
+            # Hidden for other stages, unless it holds a refusal the user must see.
+            deal = chosen[0] in DEAL_STAGES
+            self.asks_amount = deal or (self.is_bound and "amount" in self.errors)
+            self._label_amount(chosen[0] if deal else None)
+
+    def _label_amount(self, target: domain.Stage | None) -> None:
+        """Say what the amount means for ``target`` (None: no stage chosen yet; a lead can
+        reach only one of Opportunity and Won, so that one)."""
+        target = target or next(s for s in self.targets if s in DEAL_STAGES)
+        field = self.fields["amount"]
+        currency = self.lead.currency or services.reporting_currency()
+        unless = f"In {currency} unless you write another, e.g. 12,500 or £12,500."
+        expected = self.lead.opportunity_amount
+        if target == domain.Stage.OPPORTUNITY:
+            field.label = "Expected deal value (optional)"
+            field.help_text = f"What the deal is worth if won. {unless}"
+        elif expected is not None:
+            field.label = "Amount won (optional)"
+            field.help_text = (
+                f"Empty: the expected value, {money.format_amount(expected, currency)}. "
+                f"In {currency}, like the expected value."
+            )
+        else:
+            field.label = "Amount won (optional)"
+            field.help_text = unless
+        self["amount"].label = field.label
+        self["amount"].help_text = field.help_text
+
+    def clean_amount(self) -> money.Money | None:
+        return read_amount(self.cleaned_data.get("amount") or "")
 
     def submit(self, *, actor: Actor) -> str:
         data = self.cleaned_data
@@ -175,8 +268,14 @@ class StageForm(ActionForm):
             reason_code=data["reason"],
             note=data["note"],
             actor=actor,
+            amount=data.get("amount"),
         )
         moved = f"Moved to {stage_label(lead.stage)}."
+        value = lead.won_amount if lead.stage == domain.Stage.WON else lead.opportunity_amount
+        if lead.stage in DEAL_STAGES and value is not None:
+            worth = money.format_amount(value, lead.currency or services.reporting_currency())
+            at = " at" if lead.stage == domain.Stage.WON else ", worth"
+            moved = f"{moved[:-1]}{at} {worth}."
         if lead.stage == domain.Stage.NURTURE and lead.owner_queue is not None:
             return f"{moved} The {lead.owner_queue.name} queue owns it now."
         return moved
@@ -366,6 +465,77 @@ class QualificationForm(ActionForm):
         return "Qualification saved."
 
 
+class AmountForm(ActionForm):
+    """The deal value: the expected value, the amount won (a won lead), their currency."""
+
+    opportunity_amount = amount_field("Expected value", "What the deal is worth if won.")
+    won_amount = amount_field("Amount won")
+    currency = forms.CharField(required=False, max_length=3, label="Currency")
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "opportunity_amount": lead.opportunity_amount,
+                "won_amount": lead.won_amount,
+                "currency": lead.currency,
+            },
+        )
+        super().__init__(*args, lead=lead, user=user, **kwargs)
+        if lead.stage != domain.Stage.WON:
+            del self.fields["won_amount"]
+        reporting = services.reporting_currency()
+        currency = self.fields["currency"]
+        currency.help_text = (
+            f"An ISO code such as EUR or GBP. Empty: {reporting}, the reporting currency."
+        )
+        currency.widget.attrs.update({"placeholder": reporting, "autocomplete": "off", "size": 4})
+
+    def clean_opportunity_amount(self) -> money.Money | None:
+        return read_amount(self.cleaned_data.get("opportunity_amount") or "")
+
+    def clean_won_amount(self) -> money.Money | None:
+        return read_amount(self.cleaned_data.get("won_amount") or "")
+
+    def clean_currency(self) -> str:
+        text = (self.cleaned_data.get("currency") or "").strip()
+        try:
+            return money.currency_code(money.SYMBOLS.get(text, text))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self) -> dict[str, Any]:
+        """A currency written with an amount ("€12,500") is the currency, unless the
+        currency field says another."""
+        data = super().clean() or {}
+        named = {
+            m.currency
+            for m in (data.get("opportunity_amount"), data.get("won_amount"))
+            if m is not None and m.currency
+        }
+        if len(named) > 1:
+            self.add_error("currency", "The amounts are in different currencies.")
+        elif named and "currency" in data:
+            written = named.pop()
+            if data["currency"] and data["currency"] != written:
+                self.add_error(
+                    "currency", f"The amount is in {written}, but the currency says otherwise."
+                )
+            else:
+                data["currency"] = written
+        return data
+
+    def submit(self, *, actor: Actor) -> str:
+        data = self.cleaned_data
+        amounts: dict[str, Any] = {}
+        for name in ("opportunity_amount", "won_amount"):
+            if name in self.fields:
+                found = data.get(name)
+                amounts[name] = found.amount if found is not None else None
+        services.lead_set_amount(lead=self.lead, actor=actor, currency=data["currency"], **amounts)
+        return "Deal value saved."
+
+
 # --- Bulk actions on the list (managers and admins) ----------------------------------------
 
 BULK_ACTIONS = [
@@ -462,4 +632,5 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "next-action": NextActionForm,
     "assign": AssignForm,
     "qualify": QualificationForm,
+    "amount": AmountForm,
 }
