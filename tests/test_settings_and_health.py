@@ -88,3 +88,23 @@ def test_secret_key_is_generated_once_and_kept_private(tmp_path):
     ).stdout
     assert first == second and len(first.strip()) >= 50
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_reporting_currency_is_an_iso_code_or_the_app_does_not_start(tmp_path):
+    code = "from django.conf import settings; print(settings.REFINERY_REPORTING_CURRENCY)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFINERY_")}
+    env.update(REFINERY_HOME=str(tmp_path), DJANGO_SETTINGS_MODULE="leadrefinery.settings")
+
+    def start(**extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", "import django; django.setup(); " + code],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+        )
+
+    assert start().stdout.strip() == "USD"
+    assert start(REFINERY_REPORTING_CURRENCY=" eur ").stdout.strip() == "EUR"
+    wrong = start(REFINERY_REPORTING_CURRENCY="EURO")
+    assert wrong.returncode != 0
+    assert "REFINERY_REPORTING_CURRENCY='EURO' is not an ISO 4217 currency code" in wrong.stderr

@@ -16,6 +16,8 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import pycountry
+from django.core.exceptions import ImproperlyConfigured
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -244,6 +246,14 @@ REFINERY_INTAKE_RETRY_AFTER_SECONDS = int(
 )
 # Default country for phone numbers written without +country code.
 REFINERY_DEFAULT_COUNTRY = os.environ.get("REFINERY_DEFAULT_COUNTRY", "US")
+# The currency revenue is reported in, and that of a lead's amounts when the lead names none
+# (ISO 4217). A code that is none stops the start, rather than mislabel every amount.
+REFINERY_REPORTING_CURRENCY = os.environ.get("REFINERY_REPORTING_CURRENCY", "USD").strip().upper()
+if not pycountry.currencies.get(alpha_3=REFINERY_REPORTING_CURRENCY):
+    raise ImproperlyConfigured(
+        f"REFINERY_REPORTING_CURRENCY={REFINERY_REPORTING_CURRENCY!r} is not an ISO 4217 "
+        "currency code (e.g. USD, EUR, GBP)"
+    )
 # Dedupe (dedupe/domain.py): match score at or above AUTO attaches an inquiry to the existing
 # person; between REVIEW and AUTO a possible duplicate goes to the review queue.
 REFINERY_DEDUPE_AUTO = float(os.environ.get("REFINERY_DEDUPE_AUTO", "0.95"))

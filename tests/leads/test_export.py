@@ -2,12 +2,13 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.services import lead_assign
+from leadrefinery.leads.services import lead_assign, lead_set_amount
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +40,21 @@ def test_stage_and_owner_filters(make_lead, users, tmp_path):
     assert len(_export(tmp_path, "--user", "admin", "--owner", "queue:unassigned")) == 1
     assert len(_export(tmp_path, "--user", "admin", "--stage", "closed")) == 0
     assert len(_export(tmp_path, "--user", "admin", "--stage", "open")) == 2
+
+
+def test_the_deal_value_is_exported_as_plain_decimals_with_its_currency(make_lead, users, tmp_path):
+    lead_set_amount(
+        lead=make_lead(email="ann@example.org"),
+        opportunity_amount=Decimal("12500"),
+        currency="EUR",
+        actor=Actor.system("t"),
+    )
+    make_lead(email="ben@example.org")
+    rows = {r["email"]: r for r in _export(tmp_path, "--user", users.admin.username)}
+    ann, ben = rows["ann@example.org"], rows["ben@example.org"]
+    assert (ann["opportunity_amount"], ann["won_amount"], ann["currency"]) == (
+        "12500.00",
+        "",
+        "EUR",
+    )
+    assert (ben["opportunity_amount"], ben["currency"]) == ("", "USD")  # the reporting currency

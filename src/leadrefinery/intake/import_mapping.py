@@ -16,13 +16,13 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from leadrefinery.leads.normalize import INTAKE_FIELDS
+from leadrefinery.leads.normalize import INTAKE_FIELDS, MONEY_FIELDS
 
 # Recognised but not an intake field: where the row came from in the system it was exported
 # from (Salesforce "Lead Source", HubSpot "Original Source"). The import's own --source is what
 # the lead is attributed to; this value is kept in the raw payload as provenance.
 LEAD_SOURCE = "lead_source"
-TARGET_FIELDS: tuple[str, ...] = (*INTAKE_FIELDS, LEAD_SOURCE)
+TARGET_FIELDS: tuple[str, ...] = (*INTAKE_FIELDS, *MONEY_FIELDS, LEAD_SOURCE)
 # Fields whose columns are joined rather than coalesced.
 JOINED_FIELDS = {"street": ", "}
 
@@ -168,6 +168,38 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Time Frame",
         "Purchase Timeframe",
         "Purchase Timeline",
+    ),
+    # The deal value. "Amount" is Salesforce's and HubSpot's opportunity/deal amount (their
+    # converted "Amount (converted)" and "Amount in company currency" are left unmapped: the
+    # currency column gives the deal's own currency); deal_value is the usual Mautic custom
+    # field. "Annual Revenue" is the company's, not the deal's, and stays unmapped too.
+    "opportunity_amount": (
+        "Amount",
+        "Opportunity Amount",
+        "Opportunity: Amount",
+        "Deal Amount",
+        "Deal Value",
+        "deal_value",
+        "Deal Size",
+        "Expected Revenue",
+        "Expected Value",
+        "Estimated Value",
+        "Opportunity Value",
+        "Deal - Value",
+    ),
+    "currency": (
+        "Currency",
+        "Currency Code",
+        "Currency ISO Code",
+        "CurrencyIsoCode",
+        "Opportunity Currency",
+        "Opportunity: Currency",
+        "Deal Currency",
+        "Deal Currency Code",
+        "deal_currency_code",
+        "Lead Currency",
+        "Amount Currency",
+        "Deal - Currency of Value",
     ),
     "utm_source": ("utm_source", "UTM Source"),
     "utm_medium": ("utm_medium", "UTM Medium"),

@@ -356,7 +356,9 @@ def _dry_run(
         people: list[dict[str, str]] = []
         products: list[str] = []
         for number, row in chunk:
-            result = normalize_inquiry(mapping.payload(row), default_country=default_country)
+            result = normalize_inquiry(
+                mapping.payload(row), default_country=default_country, read_money=True
+            )
             if result.clean is None:
                 _reject(report, mapping, number, row, ((e.field, e.message) for e in result.errors))
             else:

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +49,7 @@ from leadrefinery.leads.models import (
     WebForm,
 )
 from leadrefinery.leads.normalize import normalize_inquiry
+from leadrefinery.leads.services import amount_event_details
 from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
 from leadrefinery.routing import domain as routing_domain
 from leadrefinery.routing.selectors import account_routing_fields
@@ -144,6 +146,8 @@ class _Pending:
     received_at: datetime
     consent: bool
     warnings: tuple[str, ...]
+    opportunity_amount: Decimal | None = None
+    currency: str = ""
 
 
 def _stage_defaults() -> dict[str, tuple[str, int]]:
@@ -238,7 +242,11 @@ def process_records(
     for record in records:
         record.attempts += 1
         record.processed_at = at
-        result = normalize_inquiry(record.payload, default_country=default_country)
+        result = normalize_inquiry(
+            record.payload,
+            default_country=default_country,
+            read_money=record.channel == IntakeRecord.Channel.IMPORT,
+        )
         if result.clean is None:
             record.status = IntakeRecord.Status.REJECTED
             record.errors = [{"field": e.field, "message": e.message} for e in result.errors]
@@ -256,6 +264,8 @@ def process_records(
                 received_at=clean.received_at or record.received_at,
                 consent=clean.consent,
                 warnings=clean.warnings,
+                opportunity_amount=clean.opportunity_amount,
+                currency=clean.currency,
             )
         )
     _lock_match_keys([p.person["email"] or p.person["phone"] for p in pending])
@@ -381,6 +391,8 @@ def _attach_or_open_leads(batch: _Batch) -> None:
             assigned_at=at,
             last_touch_at=p.received_at,
             import_batch_id=record.import_batch_id,
+            opportunity_amount=p.opportunity_amount,
+            currency=p.currency,
             **p.lead,
         )
         open_leads[lead_key] = lead
@@ -513,7 +525,7 @@ def _write_timeline(batch: _Batch) -> None:
             "lead_id": lead.pk,
             "person_id": person.pk,
             "outcome": OUTCOME_ATTACHED if was_attached else OUTCOME_NEW,
-            "warnings": list(p.warnings),
+            "warnings": [*p.warnings, *_money_warnings(p, lead, was_attached=was_attached)],
         }
     events += review_pairs(
         batch.matches,
@@ -529,11 +541,22 @@ def _write_timeline(batch: _Batch) -> None:
     insert_rows(Consent, consents)
 
 
+def _money_warnings(p: _Pending, lead: Lead, *, was_attached: bool) -> list[str]:
+    # Like the other lead fields, a deal value only comes with the inquiry that opens a lead;
+    # the open lead keeps its own (changed on its page or through the API, on its timeline).
+    if was_attached and p.opportunity_amount is not None:
+        return [
+            f"the deal value was not applied: the inquiry joined lead {lead.pk}, which was "
+            "already open; set it on that lead"
+        ]
+    return []
+
+
 def _inquiry_events(
     batch: _Batch, p: _Pending, lead: Lead, *, was_attached: bool
 ) -> list[LeadEvent]:
     """'inquiry' on the open lead it attached to; else 'created' and 'assigned' (with the
-    routing decision's trace) on the new lead."""
+    routing decision's trace) on the new lead, and 'amount' when it came with a deal value."""
     actor, record = batch.actor, p.record
     common = dict(lead=lead, occurred_at=batch.at, actor=actor.user, actor_label=actor.label)
     source_name = record.source.name
@@ -546,7 +569,7 @@ def _inquiry_events(
                 **common,
             )
         ]
-    return [
+    events = [
         LeadEvent(
             kind=LeadEvent.Kind.CREATED,
             to_stage=lead.stage,
@@ -560,6 +583,15 @@ def _inquiry_events(
             **common,
         ),
     ]
+    if p.opportunity_amount is not None:
+        changes: dict[str, dict[str, str | None]] = {
+            "opportunity_amount": {"from": None, "to": str(p.opportunity_amount)}
+        }
+        if p.currency:
+            changes["currency"] = {"from": "", "to": p.currency}
+        note, data = amount_event_details(changes, currency_before="", currency_after=p.currency)
+        events.append(LeadEvent(kind=LeadEvent.Kind.AMOUNT, note=note, data=data, **common))
+    return events
 
 
 def _after_effects(batch: _Batch, *, router: Router, scorer: IntakeScorer) -> None:

@@ -10,6 +10,7 @@ import difflib
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
@@ -26,6 +27,7 @@ from .schemas import (
     LeadPage,
     Message,
     ValidationErrorOut,
+    amount_text,
 )
 from .selectors import leads_filtered, owner_filter
 
@@ -117,6 +119,9 @@ def lead_item(lead: Lead) -> dict[str, Any]:
         "next_action": lead.next_action,
         "next_action_due_at": lead.next_action_due_at,
         "disposition": lead.disposition_id,
+        "opportunity_amount": amount_text(lead.opportunity_amount),
+        "won_amount": amount_text(lead.won_amount),
+        "currency": lead.currency or settings.REFINERY_REPORTING_CURRENCY,
         "received_at": lead.received_at,
         "updated_at": lead.updated_at,
     }

@@ -1,7 +1,7 @@
-"""Actions on one lead: log a touch, dispose, recycle, qualify (accept and reject are in
-cadences/api.py, since they start or skip the cadence).
+"""Actions on one lead: log a touch, dispose, recycle, qualify, set the deal value (accept
+and reject are in cadences/api.py, since they start or skip the cadence).
 
-``POST /api/v1/leads/{id}/touches|dispose|recycle``,
+``POST /api/v1/leads/{id}/touches|dispose|recycle|amount``,
 ``PATCH /api/v1/leads/{id}/qualification``. Each parses the body, finds
 the lead through ``access_lead`` (404 when the token's user cannot see it), calls one service
 and answers with the lead (or the touch). A refusal by the service (the state machine, the
@@ -27,6 +27,7 @@ from .models import Lead
 from .normalize import LEAD_FIELDS
 from .schemas import (
     MAX_ID,
+    Amount,
     LeadDetail,
     LeadItem,
     Message,
@@ -104,6 +105,24 @@ class ReasonIn(Schema):
     model_config = ConfigDict(extra="forbid")
     reason: str = Reason
     note: Text = Note
+
+
+Currency = Field(
+    None,
+    max_length=3,
+    description="ISO 4217 code of the amount, e.g. EUR (any letter case); empty: the "
+    "reporting currency; absent or null: the lead's currency stays",
+    examples=["EUR"],
+)
+
+
+class DisposeIn(ReasonIn):
+    won_amount: Amount | None = Field(
+        None,
+        description="with reason 'won': the amount won; absent or null: the lead's expected "
+        "value (opportunity_amount), if it has one",
+    )
+    currency: Text | None = Currency
 
 
 def field_errors(exc: services.ServiceError) -> dict[str, Any]:
@@ -187,13 +206,19 @@ def lead_touch_create(request: HttpRequest, payload: TouchIn, lead_id: int = ID)
     operation_id="lead_dispose",
     summary="Close a lead with an outcome reason (won, lost_*, dq_*)",
 )
-def lead_dispose(request: HttpRequest, payload: ReasonIn, lead_id: int = ID) -> Status:
+def lead_dispose(request: HttpRequest, payload: DisposeIn, lead_id: int = ID) -> Status:
     """'No response' (lost_no_response) is refused until the persistence rule is met; the
-    message says how many touches and days remain."""
+    message says how many touches and days remain. A lead closed as won is won at
+    ``won_amount``, else at its expected value; an amount with another reason is refused."""
     lead = lead_for(request, lead_id)
     try:
         lead = services.lead_dispose(
-            lead=lead, reason_code=payload.reason, actor=actor_for(request), note=payload.note
+            lead=lead,
+            reason_code=payload.reason,
+            actor=actor_for(request),
+            note=payload.note,
+            won_amount=payload.won_amount,
+            currency=payload.currency,
         )
     except services.ServiceError as exc:
         return Status(422, field_errors(exc))
@@ -245,6 +270,51 @@ def lead_qualification_set(
     try:
         services.lead_qualification_set(
             lead=lead, changes=payload.model_dump(exclude_none=True), actor=actor_for(request)
+        )
+    except services.ServiceError as exc:
+        return Status(422, field_errors(exc))
+    return Status(200, lead_detail_body(lead.pk))
+
+
+class AmountIn(Schema):
+    """Only the fields given change: null clears an amount; an empty currency means the
+    reporting currency."""
+
+    model_config = ConfigDict(extra="forbid")
+    opportunity_amount: Amount | None = Field(
+        None, description="the expected deal value, once the lead is an opportunity"
+    )
+    won_amount: Amount | None = Field(None, description="the amount won; only on a won lead")
+    currency: Text | None = Field(
+        None,
+        max_length=3,
+        description="ISO 4217 code of the amounts, e.g. EUR (any letter case); empty: the "
+        "reporting currency",
+        examples=["EUR"],
+    )
+
+
+@router.post(
+    "/leads/{lead_id}/amount",
+    auth=WRITE,
+    response={200: LeadDetail, **ERRORS},
+    operation_id="lead_amount_set",
+    summary="Set the deal value: expected value, amount won, currency",
+)
+def lead_amount_set(request: HttpRequest, payload: AmountIn, lead_id: int = ID) -> Status:
+    """Each change is an ``amount`` event on the lead's timeline with who made it, when, and
+    the old and new values; a request that changes nothing records nothing. Refused (422, with
+    the field): a negative amount, more than 12 digits before the point or 2 after it, a code
+    that is not ISO 4217, an amount won on a lead that is not won, a merged lead."""
+    lead = lead_for(request, lead_id)
+    given = payload.model_dump(exclude_unset=True)
+    try:
+        services.lead_set_amount(
+            lead=lead,
+            actor=actor_for(request),
+            opportunity_amount=given.get("opportunity_amount", ...),
+            won_amount=given.get("won_amount", ...),
+            currency=(given["currency"] or "") if "currency" in given else ...,
         )
     except services.ServiceError as exc:
         return Status(422, field_errors(exc))

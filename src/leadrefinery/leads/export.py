@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from .models import Lead
 from .selectors import leads_for_listing
+
+
+def _amount(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
 
 COLUMNS: list[tuple[str, Any]] = [
     ("lead_id", lambda lead: lead.pk),
@@ -43,6 +50,11 @@ COLUMNS: list[tuple[str, Any]] = [
     ("utm_medium", lambda lead: lead.utm_medium),
     ("utm_campaign", lambda lead: lead.utm_campaign),
     ("disposition", lambda lead: lead.disposition_id or ""),
+    # Amounts as plain decimals ("12500.00"), so that spreadsheets read them as numbers in
+    # any locale; the currency is the lead's own, else the reporting currency.
+    ("opportunity_amount", lambda lead: _amount(lead.opportunity_amount)),
+    ("won_amount", lambda lead: _amount(lead.won_amount)),
+    ("currency", lambda lead: lead.currency or settings.REFINERY_REPORTING_CURRENCY),
     ("sales_touches", lambda lead: lead.sales_touch_count),
     ("received_at", lambda lead: lead.received_at.isoformat()),
     ("disposed_at", lambda lead: lead.disposed_at.isoformat() if lead.disposed_at else ""),

@@ -1,4 +1,5 @@
-"""Forms of the staff UI: the lead-list filters and the actions on a lead.
+"""Forms of the staff UI: the actions on a lead, one lead or many (the list's filters are in
+forms_list.py).
 
 Forms parse and validate input; the lifecycle rules live in the services, which the action
 forms call in ``submit()`` (one service each). A refused service call comes back as
@@ -11,25 +12,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.db.models import Case, F, IntegerField, Q, QuerySet, When
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from leadrefinery.accounts.models import Role, User
-from leadrefinery.common.clock import now
 
-from . import domain, events, services
+from . import domain, events, money, services
 from .actors import Actor
-from .models import DispositionReason, Lead, Queue, Source, Touch
-from .selectors import leads_filtered, leads_for_listing, leads_overdue
+from .forms_list import set_choices
+from .models import DispositionReason, Lead, Queue, Touch
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-
-OPEN = "open"
-ALL = "all"
-ME = "me"
-PAGE_SIZE = 50
 
 
 def stage_label(code: str) -> str:
@@ -37,187 +32,6 @@ def stage_label(code: str) -> str:
         return domain.Stage(code).label
     except ValueError:
         return code
-
-
-def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
-    field = form.fields[name]
-    assert isinstance(field, forms.ChoiceField)
-    field.choices = choices
-
-
-# --- The lead list ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FilterOptions:
-    """What the owner and source filters offer to one user (three small queries)."""
-
-    queues: list[Queue]
-    users: list[User]
-    sources: list[Source]
-
-    @classmethod
-    def for_user(cls, user: User) -> FilterOptions:
-        queues = Queue.objects.order_by("name")
-        if user.role == Role.REP and not user.is_superuser:
-            # A rep sees only their own leads and their queues, so other owners would
-            # always give an empty list.
-            queues = queues.filter(members=user)
-            people: list[User] = []
-        else:
-            people = list(
-                User.objects.filter(is_active=True, role__in=[Role.REP, Role.MANAGER]).order_by(
-                    "first_name", "last_name", "username"
-                )
-            )
-        return cls(queues=list(queues), users=people, sources=list(Source.objects.order_by("name")))
-
-
-TEMPERATURES = [("hot", "Hot"), ("warm", "Warm"), ("cool", "Cool"), ("cold", "Cold")]
-# The list's sort keys (a leading "-" reverses); each with its ORDER BY, ties newest first.
-SORTS = {
-    "received": "Received",
-    "due": "Next action due",
-    "stage": "Stage",
-    "owner": "Owner",
-    "temperature": "Temperature",
-}
-DEFAULT_SORT = "-received"
-
-
-def _sort_order(key: str) -> list[Any]:
-    """ORDER BY terms for a sort key like "due" or "-temperature" (unknown: newest first)."""
-    descending = key.startswith("-")
-    name = key.removeprefix("-")
-    if name not in SORTS:
-        return ["-received_at", "-id"]
-
-    def by(expr: Any) -> Any:
-        expr = F(expr) if isinstance(expr, str) else expr
-        return expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True)
-
-    if name == "received":
-        terms = [by("received_at")]
-    elif name == "due":
-        terms = [by("next_action_due_at")]
-    elif name == "stage":  # in lifecycle order, not alphabetical
-        terms = [by(Case(*[When(stage=s.value, then=i) for i, s in enumerate(domain.Stage)]))]
-    elif name == "owner":  # people by name, then queues by name
-        terms = [by("owner_user__first_name"), by("owner_user__last_name"), by("owner_queue__name")]
-    else:  # hottest first when ascending; unscored last either way
-        rank = Case(
-            *[When(temperature=t, then=i) for i, (t, _) in enumerate(TEMPERATURES)],
-            default=None,
-            output_field=IntegerField(),
-        )
-        terms = [by(rank)]
-    return [*terms, "-received_at", "-id"]
-
-
-ANY_FLAG = "any"
-
-
-class LeadFilterForm(forms.Form):
-    """Filters of /leads/. Invalid values are ignored rather than refused: it is a search."""
-
-    stage = forms.ChoiceField(required=False, label="Stage")
-    temperature = forms.ChoiceField(
-        required=False, label="Temperature", choices=[("", "Any"), *TEMPERATURES]
-    )
-    overdue = forms.BooleanField(required=False, label="Overdue only")
-    flag = forms.ChoiceField(required=False, label="Flag")
-    sort = forms.ChoiceField(
-        required=False,
-        label="Sort",
-        choices=[
-            ("-received", "Newest first"),
-            ("received", "Oldest first"),
-            ("due", "Next action due, soonest first"),
-            ("-due", "Next action due, latest first"),
-            ("temperature", "Hottest first"),
-            ("-temperature", "Coldest first"),
-            ("flagged", "Flagged first (most urgent flag)"),
-            ("stage", "Stage, earliest first"),
-            ("-stage", "Stage, latest first"),
-            ("owner", "Owner, A to Z"),
-            ("-owner", "Owner, Z to A"),
-        ],
-    )
-    owner = forms.ChoiceField(required=False, label="Owner")
-    source = forms.ChoiceField(required=False, label="Source")
-    q = forms.CharField(
-        required=False,
-        max_length=100,
-        label="Search",
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Name, email or company", "autocomplete": "off"}
-        ),
-    )
-
-    def __init__(self, data: Any, *, user: User, options: FilterOptions) -> None:
-        super().__init__(data)
-        self.user = user
-        _set_choices(
-            self,
-            "stage",
-            [
-                (OPEN, "Open leads"),
-                (ALL, "All leads"),
-                *[(s.value, s.label) for s in domain.Stage],
-            ],
-        )
-        owner_choices: list[Any] = [("", "Anyone"), (ME, "Me")]
-        if options.queues:
-            owner_choices.append(("Queues", [(f"q{q.pk}", q.name) for q in options.queues]))
-        if options.users:
-            owner_choices.append(("People", [(f"u{u.pk}", str(u)) for u in options.users]))
-        _set_choices(self, "owner", owner_choices)
-        _set_choices(
-            self, "source", [("", "Any source")] + [(str(s.pk), s.name) for s in options.sources]
-        )
-        # Hygiene flags are the review app's: asked for by name (leads imports no app above).
-        _set_choices(
-            self,
-            "flag",
-            [("", "Any"), (ANY_FLAG, "Any flag"), *events.lead_action("flag_choices")()],
-        )
-        self.full_clean()
-
-    def value(self, name: str) -> str:
-        return str(self.cleaned_data.get(name) or "")
-
-    @property
-    def stage_value(self) -> str:
-        return self.value("stage") or OPEN
-
-    @property
-    def sort_value(self) -> str:
-        return self.value("sort") or DEFAULT_SORT
-
-    def filter(self, leads: QuerySet[Lead]) -> QuerySet[Lead]:
-        # Owner choices are "me", "q<queue id>" or "u<user id>"; anything else filters nothing.
-        owner = self.value("owner")
-        owner_id = int(owner[1:]) if owner[:1] in ("q", "u") and owner[1:].isdigit() else None
-        source = self.value("source")
-        leads = leads_filtered(
-            leads,
-            stages=[self.stage_value],
-            owner_user=self.user.pk if owner == ME else owner_id if owner[:1] == "u" else None,
-            owner_queue=owner_id if owner[:1] == "q" else None,
-            source=int(source) if source.isdigit() else None,
-            q=self.value("q"),
-        )
-        if self.value("temperature"):
-            leads = leads.filter(temperature=self.value("temperature"))
-        if self.cleaned_data.get("overdue"):
-            leads = leads_overdue(leads, at=now())
-        flag = self.value("flag")
-        if flag:
-            leads = events.lead_action("with_flag")(leads, None if flag == ANY_FLAG else flag)
-        if self.sort_value == "flagged":
-            newest = ["-received_at", "-id"]
-            return events.lead_action("flagged_first")(leads_for_listing(leads), newest)
-        return leads_for_listing(leads).order_by(*_sort_order(self.sort_value))
 
 
 # --- Actions on one lead ------------------------------------------------------------------
@@ -233,13 +47,29 @@ def reason_required(lead: Lead, target: domain.Stage) -> bool:
     return target in domain.NEEDS_REASON or domain.is_recycle(domain.Stage(lead.stage), target)
 
 
+DEAL_STAGES = (domain.Stage.OPPORTUNITY, domain.Stage.WON)
+
+
 def submit_stage_change(
-    *, lead: Lead, to_stage: str, reason_code: str, note: str, actor: Actor
+    *,
+    lead: Lead,
+    to_stage: str,
+    reason_code: str,
+    note: str,
+    actor: Actor,
+    amount: money.Money | None = None,
 ) -> Lead:
     """Move a lead by hand through the service the API calls for the same action: nurture is
     a recycle (marketing owns the lead after it), a closing stage a disposition, Working from
-    sales-ready an acceptance (the cadence starts); other moves are plain transitions."""
+    sales-ready an acceptance (the cadence starts); other moves are plain transitions.
+    ``amount`` is the expected value of a new opportunity or the amount of a win."""
     target = domain.Stage(to_stage) if to_stage in {s.value for s in domain.Stage} else None
+    if amount is not None and target not in DEAL_STAGES:
+        raise services.TransitionRefused(
+            "a deal value goes with Opportunity or Won; leave it empty for other stages",
+            field="amount",
+        )
+    currency = (amount.currency or None) if amount else None
     if target == domain.Stage.NURTURE:
         return services.lead_recycle(lead=lead, reason_code=reason_code, note=note, actor=actor)
     if target is not None and not target.is_open:
@@ -255,11 +85,24 @@ def submit_stage_change(
                 f"that reason is for {stage_label(stage_of_reason)}, not {target.label}",
                 field="reason",
             )
-        return services.lead_dispose(lead=lead, reason_code=reason_code, note=note, actor=actor)
+        return services.lead_dispose(
+            lead=lead,
+            reason_code=reason_code,
+            note=note,
+            actor=actor,
+            won_amount=amount.amount if amount else None,
+            currency=currency,
+        )
     if target == domain.Stage.WORKING and lead.stage == domain.Stage.SALES_READY:
         return events.lead_action("accept")(lead=lead, note=note, actor=actor)
     return services.lead_transition(
-        lead=lead, to_stage=to_stage, reason_code=reason_code or None, note=note, actor=actor
+        lead=lead,
+        to_stage=to_stage,
+        reason_code=reason_code or None,
+        note=note,
+        actor=actor,
+        opportunity_amount=amount.amount if amount else None,
+        currency=currency,
     )
 
 
@@ -308,14 +151,40 @@ class ActionForm(forms.Form):
         self.add_error(field if field in self.fields else None, exc.message)
 
 
+def amount_field(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=40,
+        label=label,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+
+def read_amount(text: str) -> money.Money | None:
+    """What a person typed as an amount ("12,500", "€12.500,00"); None when empty."""
+    if not text.strip():
+        return None
+    try:
+        return money.parse_amount(text)
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc)) from None
+
+
 class StageForm(ActionForm):
-    service_fields = {"stage": "to_stage"}
+    service_fields = {
+        "stage": "to_stage",
+        "opportunity_amount": "amount",
+        "won_amount": "amount",
+        "currency": "amount",
+    }
     to_stage = forms.ChoiceField(label="Move to")
     reason = forms.ChoiceField(
         required=False,
         label="Reason",
         help_text="Needed to close a lead, or to hand it back from sales to marketing.",
     )
+    amount = amount_field("Deal value (optional)")
     note = forms.CharField(
         required=False,
         max_length=2000,
@@ -326,12 +195,19 @@ class StageForm(ActionForm):
     def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, lead=lead, user=user, **kwargs)
         targets = stage_targets(lead)
-        _set_choices(
+        set_choices(
             self, "to_stage", [("", "Choose a stage")] + [(s.value, s.label) for s in targets]
         )
         self.targets = targets
         self.reasons = offered_reasons(targets)
-        _set_choices(self, "reason", reason_choices(lead, targets, self.reasons))
+        set_choices(self, "reason", reason_choices(lead, targets, self.reasons))
+        # The deal value is asked for where a move can be to Opportunity or Won, and (with
+        # htmx) only once one of them is chosen.
+        self.asks_amount = any(s in DEAL_STAGES for s in targets)
+        if not self.asks_amount:
+            del self.fields["amount"]
+        else:
+            self._label_amount(None)
         # With htmx, choosing a stage swaps in the reasons for that stage only.
         self.fields["to_stage"].widget.attrs.update(
             {
@@ -346,12 +222,43 @@ class StageForm(ActionForm):
         chosen = [s for s in self.targets if s.value == to_stage]
         if not chosen:
             return
-        _set_choices(self, "reason", reason_choices(self.lead, chosen, self.reasons))
+        set_choices(self, "reason", reason_choices(self.lead, chosen, self.reasons))
         needed = reason_required(self.lead, chosen[0])
         label = "Reason (required)" if needed else "Reason (optional)"
         self.fields["reason"].label = label
         # The bound field copied the label when validation first used it.
         self["reason"].label = label
+        if self.asks_amount:
+            # Hidden for other stages, unless it holds a refusal the user must see.
+            deal = chosen[0] in DEAL_STAGES
+            self.asks_amount = deal or (self.is_bound and "amount" in self.errors)
+            self._label_amount(chosen[0] if deal else None)
+
+    def _label_amount(self, target: domain.Stage | None) -> None:
+        """Say what the amount means for ``target`` (None: no stage chosen yet; a lead can
+        reach only one of Opportunity and Won, so that one)."""
+        target = target or next(s for s in self.targets if s in DEAL_STAGES)
+        field = self.fields["amount"]
+        currency = self.lead.currency or services.reporting_currency()
+        unless = f"In {currency} unless you write another, e.g. 12,500 or £12,500."
+        expected = self.lead.opportunity_amount
+        if target == domain.Stage.OPPORTUNITY:
+            field.label = "Expected deal value (optional)"
+            field.help_text = f"What the deal is worth if won. {unless}"
+        elif expected is not None:
+            field.label = "Amount won (optional)"
+            field.help_text = (
+                f"Empty: the expected value, {money.format_amount(expected, currency)}. "
+                f"In {currency}, like the expected value."
+            )
+        else:
+            field.label = "Amount won (optional)"
+            field.help_text = unless
+        self["amount"].label = field.label
+        self["amount"].help_text = field.help_text
+
+    def clean_amount(self) -> money.Money | None:
+        return read_amount(self.cleaned_data.get("amount") or "")
 
     def submit(self, *, actor: Actor) -> str:
         data = self.cleaned_data
@@ -361,8 +268,14 @@ class StageForm(ActionForm):
             reason_code=data["reason"],
             note=data["note"],
             actor=actor,
+            amount=data.get("amount"),
         )
         moved = f"Moved to {stage_label(lead.stage)}."
+        value = lead.won_amount if lead.stage == domain.Stage.WON else lead.opportunity_amount
+        if lead.stage in DEAL_STAGES and value is not None:
+            worth = money.format_amount(value, lead.currency or services.reporting_currency())
+            at = " at" if lead.stage == domain.Stage.WON else ", worth"
+            moved = f"{moved[:-1]}{at} {worth}."
         if lead.stage == domain.Stage.NURTURE and lead.owner_queue is not None:
             return f"{moved} The {lead.owner_queue.name} queue owns it now."
         return moved
@@ -486,7 +399,7 @@ class AssignForm(ActionForm):
         people = assignable_users(user) if isinstance(user, User) else User.objects.none()
         self._people = {f"u{u.pk}": u for u in people}
         self._queues = {f"q{q.pk}": q for q in Queue.objects.order_by("name")}
-        _set_choices(
+        set_choices(
             self,
             "owner",
             [
@@ -552,6 +465,77 @@ class QualificationForm(ActionForm):
         return "Qualification saved."
 
 
+class AmountForm(ActionForm):
+    """The deal value: the expected value, the amount won (a won lead), their currency."""
+
+    opportunity_amount = amount_field("Expected value", "What the deal is worth if won.")
+    won_amount = amount_field("Amount won")
+    currency = forms.CharField(required=False, max_length=3, label="Currency")
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "opportunity_amount": lead.opportunity_amount,
+                "won_amount": lead.won_amount,
+                "currency": lead.currency,
+            },
+        )
+        super().__init__(*args, lead=lead, user=user, **kwargs)
+        if lead.stage != domain.Stage.WON:
+            del self.fields["won_amount"]
+        reporting = services.reporting_currency()
+        currency = self.fields["currency"]
+        currency.help_text = (
+            f"An ISO code such as EUR or GBP. Empty: {reporting}, the reporting currency."
+        )
+        currency.widget.attrs.update({"placeholder": reporting, "autocomplete": "off", "size": 4})
+
+    def clean_opportunity_amount(self) -> money.Money | None:
+        return read_amount(self.cleaned_data.get("opportunity_amount") or "")
+
+    def clean_won_amount(self) -> money.Money | None:
+        return read_amount(self.cleaned_data.get("won_amount") or "")
+
+    def clean_currency(self) -> str:
+        text = (self.cleaned_data.get("currency") or "").strip()
+        try:
+            return money.currency_code(money.SYMBOLS.get(text, text))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self) -> dict[str, Any]:
+        """A currency written with an amount ("€12,500") is the currency, unless the
+        currency field says another."""
+        data = super().clean() or {}
+        named = {
+            m.currency
+            for m in (data.get("opportunity_amount"), data.get("won_amount"))
+            if m is not None and m.currency
+        }
+        if len(named) > 1:
+            self.add_error("currency", "The amounts are in different currencies.")
+        elif named and "currency" in data:
+            written = named.pop()
+            if data["currency"] and data["currency"] != written:
+                self.add_error(
+                    "currency", f"The amount is in {written}, but the currency says otherwise."
+                )
+            else:
+                data["currency"] = written
+        return data
+
+    def submit(self, *, actor: Actor) -> str:
+        data = self.cleaned_data
+        amounts: dict[str, Any] = {}
+        for name in ("opportunity_amount", "won_amount"):
+            if name in self.fields:
+                found = data.get(name)
+                amounts[name] = found.amount if found is not None else None
+        services.lead_set_amount(lead=self.lead, actor=actor, currency=data["currency"], **amounts)
+        return "Deal value saved."
+
+
 # --- Bulk actions on the list (managers and admins) ----------------------------------------
 
 BULK_ACTIONS = [
@@ -582,10 +566,10 @@ class BulkForm(forms.Form):
         # Its own ids: the filter form on the same page has an owner field too.
         super().__init__(data, label_suffix="", auto_id="bulk_%s")
         self.user = user
-        _set_choices(self, "action", [("", "Choose an action"), *BULK_ACTIONS])
+        set_choices(self, "action", [("", "Choose an action"), *BULK_ACTIONS])
         self._people = {f"u{u.pk}": u for u in assignable_users(user)}
         self._queues = {f"q{q.pk}": q for q in Queue.objects.order_by("name")}
-        _set_choices(
+        set_choices(
             self,
             "owner",
             [
@@ -602,7 +586,7 @@ class BulkForm(forms.Form):
             if codes:
                 label = "Recycle" if stage == domain.Stage.NURTURE else f"Close as {stage.label}"
                 groups.append((label, codes))
-        _set_choices(self, "reason", [("", "Choose a reason"), *groups])
+        set_choices(self, "reason", [("", "Choose a reason"), *groups])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -648,4 +632,5 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "next-action": NextActionForm,
     "assign": AssignForm,
     "qualify": QualificationForm,
+    "amount": AmountForm,
 }

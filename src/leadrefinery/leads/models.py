@@ -433,6 +433,23 @@ class Lead(models.Model):
     budget = models.CharField(max_length=120, blank=True)
     authority = models.CharField(max_length=120, blank=True)
     timeline = models.CharField(max_length=120, blank=True)
+    # Money (leads/money.py; set through services.lead_set_amount and the stage changes to
+    # opportunity and won). Revenue per source is reported from these.
+    opportunity_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="expected deal value once the lead is an opportunity",
+    )
+    won_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="the amount won"
+    )
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text="ISO 4217 code; empty means the reporting currency (REFINERY_REPORTING_CURRENCY)",
+    )
     disposition = models.ForeignKey(
         DispositionReason, null=True, blank=True, on_delete=models.PROTECT
     )
@@ -474,21 +491,6 @@ class Lead(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     import_batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
-    )
-    opportunity_amount = models.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        help_text="expected deal value once the lead is an opportunity",
-    )
-    won_amount = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, help_text="the amount won"
-    )
-    currency = models.CharField(
-        max_length=3,
-        blank=True,
-        help_text="ISO 4217 code; empty means the reporting currency (REFINERY_REPORTING_CURRENCY)",
     )
 
     class Meta:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+
+from . import money
 
 # Canonical intake field names and their maximum lengths (matching the model columns).
 PERSON_FIELDS: dict[str, int] = {
@@ -47,6 +50,9 @@ LEAD_FIELDS: dict[str, int] = {
 }
 EXTRA_FIELDS = ("name", "received_at", "consent")
 INTAKE_FIELDS: tuple[str, ...] = (*PERSON_FIELDS, *LEAD_FIELDS, *EXTRA_FIELDS)
+# The deal value, which only the CSV import brings (other systems' exports have it; an inquiry
+# from the web or the API has none). Read with ``read_money``: a bad one rejects the row.
+MONEY_FIELDS = ("opportunity_amount", "currency")
 
 _COUNTRY_ALIASES = {
     "usa": "US",
@@ -93,6 +99,8 @@ class CleanInquiry:
     received_at: datetime | None = None
     consent: bool = False
     warnings: tuple[str, ...] = ()
+    opportunity_amount: Decimal | None = None
+    currency: str = ""  # ISO 4217; "" for the reporting currency
 
 
 @dataclass
@@ -195,11 +203,15 @@ def _text(raw: dict[str, Any], name: str) -> str:
     return " ".join(value.split()) if name != "message" else value.strip()
 
 
-def normalize_inquiry(raw: dict[str, Any], *, default_country: str = "US") -> NormalizeResult:
+def normalize_inquiry(
+    raw: dict[str, Any], *, default_country: str = "US", read_money: bool = False
+) -> NormalizeResult:
+    """``read_money``: read the deal value (MONEY_FIELDS) too; the import's rows only, so that
+    a web form's own field that happens to be called "currency" never rejects an inquiry."""
     errors: list[FieldError] = []
     warnings: list[str] = []
-    values: dict[str, str] = {}
-    for name in INTAKE_FIELDS:
+    values: dict[str, str] = dict.fromkeys(MONEY_FIELDS, "")
+    for name in (*INTAKE_FIELDS, *MONEY_FIELDS) if read_money else INTAKE_FIELDS:
         try:
             values[name] = _text(raw, name)
         except TypeError:
@@ -243,6 +255,8 @@ def normalize_inquiry(raw: dict[str, Any], *, default_country: str = "US") -> No
         except ValueError as exc:
             errors.append(FieldError("received_at", str(exc)))
 
+    amount, currency = _money(values, errors)
+
     if errors:
         return NormalizeResult(clean=None, errors=errors)
     website = values["website"]
@@ -271,5 +285,35 @@ def normalize_inquiry(raw: dict[str, Any], *, default_country: str = "US") -> No
             received_at=received_at,
             consent=values["consent"].lower() in _TRUE,
             warnings=tuple(warnings),
+            opportunity_amount=amount,
+            currency=currency,
         )
     )
+
+
+def _money(values: dict[str, str], errors: list[FieldError]) -> tuple[Decimal | None, str]:
+    """The deal value and its currency; a currency written with the amount ("€12.500,00")
+    counts unless the currency field names another."""
+    currency = ""
+    if values["currency"]:
+        try:
+            currency = money.currency_code(
+                money.SYMBOLS.get(values["currency"], values["currency"])
+            )
+        except ValueError as exc:
+            errors.append(FieldError("currency", str(exc)))
+    if not values["opportunity_amount"]:
+        return None, currency
+    try:
+        read = money.parse_amount(values["opportunity_amount"])
+    except ValueError as exc:
+        errors.append(FieldError("opportunity_amount", str(exc)))
+        return None, currency
+    if read.currency and currency and read.currency != currency:
+        errors.append(
+            FieldError(
+                "currency",
+                f"'{values['currency']}' does not match the amount's currency ({read.currency})",
+            )
+        )
+    return read.amount, currency or read.currency

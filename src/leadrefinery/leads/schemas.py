@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema, field_validator
 
-from . import domain
+from . import domain, money
 
 
 def _clean_text(value: str) -> str:
@@ -83,6 +84,46 @@ FilterTime = Annotated[
     Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_clamped_time)] | None,
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+
+
+_AMOUNT_TEXT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+
+
+def _amount_in(value: Any) -> Any:
+    # A JSON number, or decimal text as the API writes amounts ("12500.00"). Text with
+    # thousands separators or a currency ("12,500 EUR") is for the import and the lead page;
+    # here it would be a guess.
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _AMOUNT_TEXT.fullmatch(value):
+        return value
+    raise ValueError(
+        'must be a number or decimal text such as "12500.00" (at most 12 digits before the '
+        "point and 2 after it)"
+    )
+
+
+# An amount of money in the request: 0 to 999999999999.99, in cents (leads/money.py).
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount_in),
+    AfterValidator(money.check_amount),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(money.MAX_AMOUNT)},
+                {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$"},
+            ],
+            "examples": ["12500.00"],
+        }
+    ),
+]
+
+
+def amount_text(value: Decimal | None) -> str | None:
+    """An amount as the API answers it: decimal text in cents ("12500.00"), so that no client
+    reads money through a binary float."""
+    return None if value is None else f"{value:.2f}"
 
 
 # --- Shared shapes --------------------------------------------------------------------
@@ -175,6 +216,17 @@ class LeadItem(Schema):
     next_action: str
     next_action_due_at: datetime | None
     disposition: str | None = Field(description="reason code of the outcome, when closed")
+    opportunity_amount: str | None = Field(
+        description='expected deal value as decimal text, e.g. "12500.00"; null when not set',
+        examples=["12500.00"],
+    )
+    won_amount: str | None = Field(
+        description="the amount won (won leads), as decimal text; null when not set"
+    )
+    currency: str = Field(
+        description="ISO 4217 code of the amounts: the lead's own, else the reporting currency",
+        examples=["USD"],
+    )
     received_at: datetime
     updated_at: datetime
 
@@ -293,6 +345,15 @@ class LeadDetail(Schema):
     message: str
     qualification: Qualification
     disposition: DispositionOut | None
+    opportunity_amount: str | None = Field(
+        description='expected deal value as decimal text, e.g. "12500.00"; null when not set'
+    )
+    won_amount: str | None = Field(
+        description="the amount won (won leads), as decimal text; null when not set"
+    )
+    currency: str = Field(
+        description="ISO 4217 code of the amounts: the lead's own, else the reporting currency"
+    )
     sales_touch_count: int
     first_sales_touch_at: datetime | None
     last_touch_at: datetime | None

@@ -7,6 +7,9 @@ Intake (the API, web forms and CSV import that turn raw records into leads) is t
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from types import EllipsisType
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -14,7 +17,7 @@ from django.db import transaction
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
 
-from . import domain, events
+from . import domain, events, money
 from .actors import Actor
 from .models import DispositionReason, Lead, LeadEvent, Queue, Touch
 from .normalize import LEAD_FIELDS, clean_text
@@ -117,10 +120,17 @@ def lead_transition(
     next_action_due_at: datetime | None = None,
     at: datetime | None = None,
     allow_system_reason: bool = False,
+    opportunity_amount: Decimal | None = None,
+    won_amount: Decimal | None = None,
+    currency: str | None = None,
 ) -> Lead:
     """Move a lead to another stage, enforcing the lifecycle rules. Raises TransitionRefused.
 
     ``allow_system_reason`` lets system services (import undo) use reasons never offered to users.
+    A lead becoming an opportunity may be given its expected value (``opportunity_amount``),
+    one won its ``won_amount``; without one, a won lead is won at its expected value. Either
+    may come with a ``currency``; None keeps what the lead has. An amount change is an
+    ``amount`` event after the stage's.
     """
     at = at or now()
     lead = _locked(lead)
@@ -141,7 +151,9 @@ def lead_transition(
             decision.message, field="reason" if reason_code else "stage", errors=decision.errors
         )
 
+    amounts = _transition_amounts(lead, target, opportunity_amount, won_amount, currency)
     from_stage = lead.stage
+    currency_before = lead.currency
     lead.stage = target
     lead.stage_changed_at = at
     lead.updated_at = at
@@ -149,6 +161,7 @@ def lead_transition(
         _to_open_stage(lead, target, decision, next_action, next_action_due_at, at)
     else:
         _to_closed_stage(lead, reason, note, at)
+    changes = _amount_changes(lead, **amounts)
     lead.save()
     event_record(
         lead=lead,
@@ -161,7 +174,50 @@ def lead_transition(
         note=note,
         data={"why": list(decision.reasons), "owner": lead.owner_label},
     )
+    if changes:
+        _amount_event(lead, changes, currency_before=currency_before, actor=actor, at=at)
     return lead
+
+
+def _transition_amounts(
+    lead: Lead,
+    target: domain.Stage,
+    opportunity_amount: Decimal | None,
+    won_amount: Decimal | None,
+    currency: str | None,
+) -> dict[str, Any]:
+    """What a move to ``target`` sets of the lead's money, as ``_amount_changes`` takes it."""
+    if opportunity_amount is not None and target != domain.Stage.OPPORTUNITY:
+        raise TransitionRefused(
+            "an expected deal value goes with a move to Opportunity", field="opportunity_amount"
+        )
+    if won_amount is not None and target != domain.Stage.WON:
+        raise TransitionRefused("an amount won goes with closing as Won", field="won_amount")
+    if currency is not None and target not in (domain.Stage.OPPORTUNITY, domain.Stage.WON):
+        raise TransitionRefused(
+            "a currency goes with a move to Opportunity or Won", field="currency"
+        )
+    amounts: dict[str, Any] = {}
+    if opportunity_amount is not None:
+        amounts["opportunity_amount"] = opportunity_amount
+    if target == domain.Stage.WON:
+        won = won_amount if won_amount is not None else lead.opportunity_amount
+        if won is not None:
+            amounts["won_amount"] = won
+    if currency is not None:
+        # A lead has one currency: another one here would silently turn the expected value
+        # that stays (40,000 USD) into another sum of money (40,000 EUR).
+        was = lead.currency or reporting_currency()
+        named = currency.strip().upper() or reporting_currency()
+        stays = lead.opportunity_amount is not None and opportunity_amount is None
+        if named != was and stays:
+            raise TransitionRefused(
+                f"the expected value is in {was}; give this amount in {was} too, or change "
+                "the lead's currency under Deal value first",
+                field="currency",
+            )
+        amounts["currency"] = currency
+    return amounts
 
 
 def _reason(code: str, allow_system_reason: bool) -> DispositionReason:
@@ -208,9 +264,17 @@ def _to_closed_stage(lead: Lead, reason: DispositionReason | None, note: str, at
 
 
 def lead_dispose(
-    *, lead: Lead, reason_code: str, actor: Actor, note: str = "", at: datetime | None = None
+    *,
+    lead: Lead,
+    reason_code: str,
+    actor: Actor,
+    note: str = "",
+    at: datetime | None = None,
+    won_amount: Decimal | None = None,
+    currency: str | None = None,
 ) -> Lead:
-    """Close a lead with a recorded outcome; the reason code decides won, lost or disqualified."""
+    """Close a lead with a recorded outcome; the reason code decides won, lost or disqualified.
+    A won lead is won at ``won_amount``, else at its expected value (see ``lead_transition``)."""
     if not reason_code:
         raise TransitionRefused("choose a reason to close the lead", field="reason")
     reason = DispositionReason.objects.filter(code=reason_code).first()
@@ -219,7 +283,14 @@ def lead_dispose(
     if domain.Stage(reason.stage).is_open:
         raise TransitionRefused(f"'{reason.label}' is not a closing reason", field="reason")
     return lead_transition(
-        lead=lead, to_stage=reason.stage, reason_code=reason_code, actor=actor, note=note, at=at
+        lead=lead,
+        to_stage=reason.stage,
+        reason_code=reason_code,
+        actor=actor,
+        note=note,
+        at=at,
+        won_amount=won_amount,
+        currency=currency,
     )
 
 
@@ -455,4 +526,147 @@ def lead_qualification_set(
         ),
         data={"changes": diff},
     )
+    return lead
+
+
+# --- Money ---------------------------------------------------------------------------------
+
+AMOUNT_LABELS = {
+    "opportunity_amount": "Expected value",
+    "won_amount": "Amount won",
+    "currency": "Currency",
+}
+
+
+def reporting_currency() -> str:
+    return str(settings.REFINERY_REPORTING_CURRENCY)
+
+
+def _checked_amount(value: Decimal | None, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return money.check_amount(value if isinstance(value, Decimal) else Decimal(str(value)))
+    except ValueError as exc:
+        raise ServiceError(str(exc), field=field) from None
+
+
+def _amount_changes(
+    lead: Lead,
+    *,
+    opportunity_amount: Decimal | EllipsisType | None = ...,
+    won_amount: Decimal | EllipsisType | None = ...,
+    currency: str | EllipsisType = ...,
+) -> dict[str, dict[str, str | None]]:
+    """Check the amounts and currency given (``...``: not given), set those that differ on
+    ``lead`` (not saved) and return what changed: {field: {"from": ..., "to": ...}}, amounts as
+    decimal text ("12500.00") or None. Raises ServiceError naming the field."""
+    wanted: dict[str, Decimal | str | None] = {}
+    if opportunity_amount is not ...:
+        wanted["opportunity_amount"] = _checked_amount(opportunity_amount, "opportunity_amount")
+    if won_amount is not ...:
+        wanted["won_amount"] = _checked_amount(won_amount, "won_amount")
+    if currency is not ...:
+        try:
+            wanted["currency"] = money.currency_code(currency or "")
+        except ValueError as exc:
+            raise ServiceError(str(exc), field="currency") from None
+    changes: dict[str, dict[str, str | None]] = {}
+    for name, value in wanted.items():
+        before = getattr(lead, name)
+        if value != before:
+            changes[name] = {"from": _as_text(before), "to": _as_text(value)}
+            setattr(lead, name, value)
+    return changes
+
+
+def _as_text(value: Decimal | str | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def amount_event_details(
+    changes: dict[str, dict[str, str | None]],
+    *,
+    currency_before: str,
+    currency_after: str,
+    note: str = "",
+) -> tuple[str, dict[str, Any]]:
+    """The note and data of an ``amount`` event: ``data`` holds the ``changes`` (as
+    ``_amount_changes`` gives them) and the ``currency`` the amounts are in now (the reporting
+    currency when the lead names none); the note says the same in words."""
+    now_in = currency_after or reporting_currency()
+    was_in = currency_before or reporting_currency()
+    lines = []
+    for name, change in changes.items():
+        if name == "currency":
+            continue
+        after, before = change["to"], change["from"]
+        line = f"{AMOUNT_LABELS[name]}: "
+        line += money.format_amount(Decimal(after), now_in) if after is not None else "cleared"
+        if before is not None:
+            line += f" (was {money.format_amount(Decimal(before), was_in)})"
+        lines.append(line)
+    if not lines:  # only the currency changed (an amount's line names its currency)
+        lines.append(f"Currency: {now_in}" + (f" (was {was_in})" if now_in != was_in else ""))
+    if note:
+        lines.append(note)
+    return "\n".join(lines), {"changes": changes, "currency": now_in}
+
+
+def _amount_event(
+    lead: Lead,
+    changes: dict[str, dict[str, str | None]],
+    *,
+    currency_before: str,
+    actor: Actor,
+    at: datetime,
+    note: str = "",
+) -> LeadEvent:
+    """The ``amount`` event: who changed the lead's money, when, from what to what."""
+    text, data = amount_event_details(
+        changes, currency_before=currency_before, currency_after=lead.currency, note=note
+    )
+    return event_record(
+        lead=lead, kind=LeadEvent.Kind.AMOUNT, actor=actor, at=at, note=text, data=data
+    )
+
+
+@transaction.atomic
+def lead_set_amount(
+    *,
+    lead: Lead,
+    actor: Actor,
+    opportunity_amount: Decimal | EllipsisType | None = ...,
+    won_amount: Decimal | EllipsisType | None = ...,
+    currency: str | EllipsisType = ...,
+    note: str = "",
+    at: datetime | None = None,
+) -> Lead:
+    """Set a lead's deal value: its expected value, the amount won, their currency.
+
+    Only what is given changes (``...``: keep it); None clears an amount, "" the currency (the
+    amounts are then in the reporting currency). Amounts are 0 or more, at most 12 digits
+    before the point and 2 after it; the currency is an ISO 4217 code, stored upper-case. Only
+    a won lead has an amount won. The change is an ``amount`` event with the old and new
+    values; when nothing changes, nothing is recorded. Raises ServiceError naming the field."""
+    at = at or now()
+    lead = _locked(lead)
+    if lead.stage == domain.Stage.MERGED:
+        raise ServiceError(
+            "this lead was merged; set the deal value on the surviving lead", field="lead"
+        )
+    if won_amount is not ... and won_amount is not None and lead.stage != domain.Stage.WON:
+        raise ServiceError(
+            "only a won lead has an amount won; close the lead as Won to record it",
+            field="won_amount",
+        )
+    currency_before = lead.currency
+    changes = _amount_changes(
+        lead, opportunity_amount=opportunity_amount, won_amount=won_amount, currency=currency
+    )
+    if not changes:
+        return lead
+    lead.updated_at = at
+    lead.save(update_fields=[*changes, "updated_at"])
+    _amount_event(lead, changes, currency_before=currency_before, actor=actor, at=at, note=note)
     return lead

@@ -27,20 +27,17 @@ from leadrefinery.accounts.views import member_view
 from leadrefinery.common.clock import now
 from leadrefinery.leads.access import access_lead, can_assign, visible_to
 
-from . import domain, events, services
+from . import domain, events, money, services
 from .actors import Actor
 from .export import csv_lines
 from .forms import (
     ACTION_FORMS,
     BULK_ACTIONS,
     BULK_LIMIT,
-    PAGE_SIZE,
-    SORTS,
+    AmountForm,
     AssignForm,
     BulkForm,
     BulkResult,
-    FilterOptions,
-    LeadFilterForm,
     NextActionForm,
     NoteForm,
     QualificationForm,
@@ -48,6 +45,7 @@ from .forms import (
     TouchForm,
     stage_label,
 )
+from .forms_list import PAGE_SIZE, SORTS, FilterOptions, LeadFilterForm
 from .models import DispositionReason, Lead, LeadEvent, StageDefinition
 from .selectors import Countdown, first_contact_countdown, latest_assignment_trace
 
@@ -344,6 +342,33 @@ def persistence(lead: Lead, at: datetime) -> Persistence:
     )
 
 
+@dataclass(frozen=True)
+class DealValue:
+    """The lead's money as the page shows it ("12,500.00 EUR"; "" when not set)."""
+
+    expected: str
+    won: str
+    is_won: bool
+    changed: LeadEvent | None  # the latest change, for "updated ... by ..."
+
+
+def deal_value(lead: Lead) -> DealValue:
+    currency = lead.currency or services.reporting_currency()
+
+    def shown(amount: Any) -> str:
+        return money.format_amount(amount, currency) if amount is not None else ""
+
+    return DealValue(
+        expected=shown(lead.opportunity_amount),
+        won=shown(lead.won_amount),
+        is_won=lead.stage == domain.Stage.WON,
+        changed=lead.events.filter(kind=LeadEvent.Kind.AMOUNT)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+        .first(),
+    )
+
+
 def _lead(user: Any, pk: int) -> Lead:
     lead = access_lead(user, pk)
     # One query for everything the page shows about the lead itself.
@@ -401,6 +426,8 @@ def _render_detail(
         "next_action_form": form("next-action", NextActionForm) if is_open else None,
         "assign_form": form("assign", AssignForm) if is_open and can_assign(user) else None,
         "qualify_form": form("qualify", QualificationForm) if is_open else None,
+        "deal": deal_value(lead),
+        "amount_form": form("amount", AmountForm) if lead.stage != domain.Stage.MERGED else None,
         "qualified": lead.events.filter(kind=LeadEvent.Kind.QUALIFIED)
         .select_related("actor")
         .order_by("-occurred_at", "-id")
