@@ -47,7 +47,12 @@ from leadrefinery.demo.data import (
     generate_inquiries,
     weighted,
 )
-from leadrefinery.demo.reporting import costs_create, last_year_create, rates_create
+from leadrefinery.demo.reporting import (
+    costs_create,
+    deal_value,
+    last_year_create,
+    rates_create,
+)
 from leadrefinery.intake.services import OUTCOME_NEW, intake_process, intake_receive
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.domain import OPEN_STAGES
@@ -468,6 +473,7 @@ class _Simulation:
             for name in ("budget", "authority", "timeline")
             if facts.get(name)
         )
+        value, currency = deal_value(lead.product_interest, rep.team.name, rng)
         lead = lead_transition(
             lead=lead,
             to_stage="opportunity",
@@ -475,11 +481,20 @@ class _Simulation:
             note=note,
             next_action="Send the proposal",
             next_action_due_at=clock.now() + timedelta(days=2),
+            opportunity_amount=value,
+            currency=currency,
         )
         yield timedelta(days=rng.uniform(3, 25))
         end = str(weighted(rng, {"won": 0.45, "lost": 0.42, "open": 0.13}))
         if end == "won":
-            lead_dispose(lead=lead, reason_code="won", actor=me, note="Signed a 12-month contract.")
+            won = (value * Decimal(str(rng.choice([0.85, 0.9, 0.95, 1.0])))).quantize(Decimal(1))
+            lead_dispose(
+                lead=lead,
+                reason_code="won",
+                actor=me,
+                note="Signed a 12-month contract.",
+                won_amount=won,
+            )
         elif end == "lost":
             reason = str(weighted(rng, {code: 1 for code in LOST_NOTES}))
             lead_dispose(lead=lead, reason_code=reason, actor=me, note=LOST_NOTES[reason])

@@ -39,6 +39,23 @@ MONTHLY = {"Website": 1200, "Organic search": 900}  # agency retainers, per mont
 ANSWERS = {"us": 0.10, "competitor": 0.35, "nobody": 0.45, "unknown": 0.10}
 
 
+# Annual contract values by product line (a range to draw from), in the reporting currency.
+DEAL_SIZES = {
+    "Fleet Tracking": (18000, 60000),
+    "Warehouse Management": (30000, 120000),
+    "Route Planning": (8000, 30000),
+}
+
+
+def deal_value(product: str, team: str, rng: random.Random) -> tuple[Decimal, str]:
+    """An opportunity's expected value: the International team quotes in euros."""
+    low, high = DEAL_SIZES.get(product, (10000, 40000))
+    value = Decimal(round(rng.uniform(low, high), -2))
+    if team == INTERNATIONAL:
+        return (value / RATES["EUR"]).quantize(Decimal(100)), "EUR"
+    return value, ""
+
+
 def rates_create(at: datetime) -> None:
     for code, rate in RATES.items():
         CurrencyRate.objects.update_or_create(
