@@ -14,16 +14,15 @@ from typing import Any
 
 import pycountry
 from django.db import transaction
-from django.db.models import Q
 
 from leadrefinery.accounts.models import Role, User
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ConfigRefused
-from leadrefinery.leads.models import Campaign, Lead, Source
+from leadrefinery.leads.models import Campaign, Source
 
 from .facts import reporting_currency
 from .models import CostEntry, CurrencyRate
-from .rollup import mark_due
+from .rollup import mark_currency_due
 
 MAX_AMOUNT = Decimal("999999999999.99")  # CostEntry.amount: 14 digits, 2 decimals
 MAX_RATE = Decimal("99999999.99999999")  # CurrencyRate.rate: 16 digits, 8 decimals
@@ -163,7 +162,5 @@ def currency_rate_set(*, currency: str, rate: Any, actor: User) -> CurrencyRate:
     row, _ = CurrencyRate.objects.update_or_create(
         currency=code, defaults={"rate": value, "updated_at": at}
     )
-    money = Q(opportunity_amount__isnull=False) | Q(won_amount__isnull=False)
-    leads = Lead.objects.filter(money, currency__in=[code, code.lower()])
-    mark_due(leads.values_list("pk", flat=True), at)
+    mark_currency_due(code, at)
     return row
