@@ -28,7 +28,7 @@ from leadrefinery.common.errors import ConfigRefused
 from . import costs, domain, present, rollup
 from .catalog import REPORTS, FilterError, ReportSpec, build, filters_for
 from .facts import reporting_currency
-from .filters import BY_LABELS, Filters, choices
+from .filters import BY_LABELS, Filters, choices, parse
 from .forms import CostEntryForm, RateForm
 from .models import CostEntry, CurrencyRate
 
@@ -213,29 +213,36 @@ def report_json(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Every report's headline figures for one period (the last 12 months by default), each
-    card linking into its report for the same period. One build per report."""
+    card linking into its report for that period. One build per report.
+
+    Without a chosen period each report keeps its own default (the Rule of 45 looks back 24
+    months: its answers come a year after the close), and its card says so."""
     user = _user(request)
-    period = {k: request.GET.get(k, "") for k in ("from", "to") if request.GET.get(k)}
+    chosen = {k: request.GET[k] for k in ("from", "to") if request.GET.get(k)}
     currency = reporting_currency()
     cards: list[dict[str, Any]] = []
     errors: dict[str, list[str]] = {}
     shown: Filters | None = None
-    for slug, spec in REPORTS.items():
-        try:
-            filters = filters_for(slug, period, _today())
-        except FilterError as exc:
-            errors = exc.errors
-            break
-        shown = filters
-        report = build(slug, user, filters)
-        cards.append(
-            {
-                "spec": spec,
-                "headlines": present.headlines(report, currency),
-                "url": f"{reverse('report-page', args=[slug])}?{urlencode(_period(filters))}",
-            }
-        )
-    values = _period(shown) if shown is not None else period
+    try:
+        shown = parse(chosen, today=_today())
+    except FilterError as exc:
+        errors = exc.errors
+    if shown is not None:
+        for slug, spec in REPORTS.items():
+            filters = filters_for(slug, chosen, _today())
+            report = build(slug, user, filters)
+            query = f"?{urlencode(_period(filters))}" if chosen else ""
+            cards.append(
+                {
+                    "spec": spec,
+                    "headlines": present.headlines(report, currency),
+                    "url": f"{reverse('report-page', args=[slug])}{query}",
+                    "period": filters.period_label()
+                    if (filters.start, filters.end) != (shown.start, shown.end)
+                    else "",
+                }
+            )
+    values = _period(shown) if shown is not None else chosen
     context = {
         "cards": cards,
         "errors": errors,
@@ -253,7 +260,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "pending": rollup.pending(),
         "reports": list(REPORTS.values()),
         "can_manage_costs": costs.can_manage_costs(user),
-        "period_query": urlencode(_period(shown)) if shown is not None and period else "",
+        "period_query": urlencode(_period(shown)) if shown is not None and chosen else "",
     }
     return render(request, "reports/dashboard.html", context, status=400 if errors else 200)
 
