@@ -111,7 +111,7 @@ def cost_entry_create(
         campaign=campaign,
         starts_on=starts_on,
         ends_on=ends_on,
-        amount=value,
+        amount=value.quantize(Decimal("0.01")),
         currency=code,
         note=note,
         created_by=actor,
