@@ -90,16 +90,9 @@ def chart_spec(report: domain.Report) -> dict[str, Any]:
     """The chart as charts.js reads it (the page embeds it with ``json_script``)."""
     spec = asdict(report.chart)
     spec["has_data"] = bool(report.chart.labels) and any(
-        v not in (None, 0) for d in report.chart.datasets if not _reference_line(d) for v in d.data
+        v not in (None, 0) for d in report.chart.datasets for v in d.data
     )
     return spec
-
-
-def _reference_line(dataset: domain.Dataset) -> bool:
-    # A line at one value at every group, none missing (the Rule of 45's 45%), is a
-    # yardstick, not data (charts.js draws it dashed by the same test).
-    data = dataset.data
-    return dataset.kind == "line" and len(data) > 1 and None not in data and len(set(data)) == 1
 
 
 def table(report: domain.Report) -> dict[str, Any]:

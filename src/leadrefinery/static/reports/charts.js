@@ -17,17 +17,10 @@
     return Number(value).toLocaleString(undefined, { maximumFractionDigits: 1 });
   }
 
-  function isReferenceLine(d) {
-    // A line at one value at every point, none missing (the Rule of 45's 45%): a yardstick,
-    // drawn dashed. (A real series with gaps, such as ROI where there is no cost, is not.)
-    if (d.kind !== "line" || d.data.length < 2) return false;
-    return d.data.every(function (v) { return v !== null && v === d.data[0]; });
-  }
-
   function hasData(spec) {
     if (!spec || !spec.labels || !spec.labels.length) return false;
     return spec.datasets.some(function (d) {
-      return !isReferenceLine(d) && d.data.some(function (v) { return v !== null && v !== 0; });
+      return d.data.some(function (v) { return v !== null && v !== 0; });
     });
   }
 
@@ -51,12 +44,6 @@
         out.fill = false;
         out.spanGaps = true;
         out.tension = 0.2;
-        if (isReferenceLine(d)) {
-          out.borderDash = [6, 4];
-          out.pointRadius = 0;
-          out.borderColor = "#6b7280";
-          out.backgroundColor = "#6b7280";
-        }
       } else {
         out.borderWidth = 0;
         out.borderRadius = 2;
