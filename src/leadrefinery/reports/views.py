@@ -56,11 +56,11 @@ def _period(filters: Filters) -> dict[str, str]:
 # --- The filter form ------------------------------------------------------------------------
 
 _SELECTS = (
-    ("source", "Source", "All sources"),
-    ("campaign", "Campaign", "All campaigns"),
-    ("team", "Team", "All teams"),
-    ("rep", "Rep", "All reps"),
-    ("product", "Product line", "All product lines"),
+    ("source", "Source", "All"),
+    ("campaign", "Campaign", "All"),
+    ("team", "Team", "All"),
+    ("rep", "Rep", "All"),
+    ("product", "Product line", "All"),
 )
 
 
