@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from leadrefinery.reports.catalog import REPORTS
+from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("REFINERY_SHOTS", "")  # a folder: save the pages as pictures to look at
@@ -74,4 +75,26 @@ def test_a_manager_reads_the_dashboard_and_two_reports(page, live_server, login,
     expect(page.locator(".chart-empty")).to_be_visible()
     expect(page.locator("#report-canvas")).to_have_count(0)
 
+    assert problems == []
+
+
+def test_the_report_pages_fit_a_phone(_playwright_browser, live_server, users, world):
+    context = _playwright_browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    problems = watch_console(page)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", users.marketer.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/leads/**")
+    too_wide = []
+    for path in ("/dashboard", "/reports/", "/reports/source-roi", "/reports/dispositions",
+                 "/reports/costs"):  # fmt: skip
+        assert page.goto(f"{live_server.url}{path}").status == 200
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide.append(f"{path}: {width} px")
+    context.close()
+    assert too_wide == []
     assert problems == []

@@ -272,3 +272,11 @@ def test_cost_entries_and_rates_are_in_the_admin(users):
     assert "Cost entries" in page and "Currency rates" in page
     assert client.get("/admin/reports/costentry/").status_code == 200
     assert client.get("/admin/reports/currencyrate/").status_code == 200
+
+
+def test_entries_recorded_by_nobody_in_particular_are_listed(world, users):
+    # The world's costs were loaded without a user (as an import or the admin would).
+    html = as_user(users.marketer).get("/reports/costs").content.decode()
+
+    assert html.count('class="voided"') == 0
+    assert "3,000.00" in html and "1,000.00" in html
