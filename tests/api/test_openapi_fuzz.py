@@ -89,6 +89,11 @@ CONFIG = {
                 "scoring_settings_set",
                 "duplicate_merge",
                 "duplicate_dismiss",
+                # Reports: a period that starts after it ends or spans more than 60 months,
+                # a 'by' the report cannot group by; costs: a source and campaign that must
+                # exist and belong together, the last day after the first.
+                "report_get",
+                "cost_create",
             )
         ],
     ],

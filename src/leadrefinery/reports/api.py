@@ -12,6 +12,7 @@ Reading takes the ``leads:read`` scope, writing ``leads:write``.
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -39,7 +40,7 @@ MANAGERS_ONLY = "Costs are recorded by marketers and admins."
 
 # Optional query parameters cannot be null on the wire: their published schema is the plain
 # type (pydantic would add "or null").
-_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_MONTH = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$"  # YYYY-MM, years 1900 to 9999
 Month = Annotated[str | None, WithJsonSchema({"type": "string", "pattern": _MONTH})]
 MAX_FILTER_ID = 10**12 - 1  # reports.filters reads ids of at most 12 digits
 OptionalId = Annotated[
@@ -73,6 +74,15 @@ class ReportFilters(Schema):
         ModelName | None,
         WithJsonSchema({"type": "string", "enum": [m.value for m in domain.Model]}),
     ] = Field(None, description="source-roi only: the attribution model (default linear)")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _month(cls, value: str | None) -> str | None:
+        # The published pattern holds here too, so an empty or malformed month is a field
+        # error rather than the default period (the page's form may send an empty one).
+        if value is not None and not re.match(_MONTH, value):
+            raise ValueError(f"'{value[:20]}' is not a month: use YYYY-MM (1900 to 9999)")
+        return value
 
     def params(self) -> dict[str, str]:
         values = {**self.model_dump(exclude={"from_"}), "from": self.from_}
