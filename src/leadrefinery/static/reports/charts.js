@@ -43,7 +43,7 @@
         out.pointHoverRadius = 5;
         out.fill = false;
         out.spanGaps = true;
-        out.tension = 0.2;
+        out.tension = 0;  // straight: the points are groups, not a continuous series
       } else {
         out.borderWidth = 0;
         out.borderRadius = 2;
