@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("leadrefinery.routing.urls")),
     path("", include("leadrefinery.dedupe.urls")),
     path("", include("leadrefinery.review.urls")),
+    path("", include("leadrefinery.reports.urls")),
     path("", include("leadrefinery.intake.urls")),
     path("", include("leadrefinery.leads.urls")),
 ]

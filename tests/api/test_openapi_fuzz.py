@@ -89,6 +89,11 @@ CONFIG = {
                 "scoring_settings_set",
                 "duplicate_merge",
                 "duplicate_dismiss",
+                # Reports: a period that starts after it ends or spans more than 60 months,
+                # a 'by' the report cannot group by; costs: a source and campaign that must
+                # exist and belong together, the last day after the first.
+                "report_get",
+                "cost_create",
             )
         ],
     ],
@@ -133,6 +138,18 @@ def bearer(users, token_for, make_lead):
 
     Queue.objects.get(slug="unassigned").members.add(users.admin)
     webhook_create(url="http://127.0.0.1:9/hook", description="fuzz", created_by=users.admin)
+    from leadrefinery.common.clock import now
+    from leadrefinery.leads.models import Source
+    from leadrefinery.reports.models import CostEntry
+
+    today = now().date()
+    CostEntry.objects.create(
+        source=Source.objects.get(name="API"),
+        starts_on=today,
+        ends_on=today,
+        amount=100,
+        created_at=now(),
+    )
     _current["secret"] = token_for(users.admin)
     _statuses.clear()
     yield
