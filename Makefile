@@ -48,6 +48,7 @@ bench: venv
 	$(BIN)/python bench/tracking.py
 	$(BIN)/python bench/nurture.py
 	$(BIN)/python bench/hygiene.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -170,10 +170,15 @@ def visible_q(user: User) -> Q | None:
 
 
 def managed_team_ids(user: User) -> list[int]:
-    ids = set(user.managed_teams.values_list("pk", flat=True))
-    if user.team_id:
-        ids.add(user.team_id)
-    return sorted(ids)
+    """The teams a manager counts (read once per user object: a dashboard asks many times)."""
+    cached: list[int] | None = getattr(user, "_report_team_ids", None)
+    if cached is None:
+        ids = set(user.managed_teams.values_list("pk", flat=True))
+        if user.team_id:
+            ids.add(user.team_id)
+        cached = sorted(ids)
+        user._report_team_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def where(filters: Filters, user: User, *, months: bool = True) -> Q:

@@ -1,5 +1,5 @@
 """Keeping the rollups current: the subscriber marks changed leads due, the sweep (every
-minute, and before a report is drawn when few leads wait) recomputes their facts and adds the
+minute; a report page says when changes are still waiting) recomputes their facts and adds the
 difference to the rollups; ``rebuild`` recomputes everything from the raw rows.
 
 Idempotent: a lead's stored fact is what it added to the rollups, so recomputing a lead that

@@ -12,6 +12,7 @@ from leadrefinery.leads.models import DispositionReason
 
 from . import domain
 from .domain import Chart, Column, Dataset, Headline, Report, share
+from .facts import reporting_currency
 from .filters import BY_LABELS, Filters
 from .tables import add_up, bucket_counts, cell_sums, ordered
 
@@ -183,7 +184,8 @@ def _minutes(m: int) -> str:
         return f"{m} min"
     if m < 480:
         return f"{m / 60:g} h"
-    return f"{m / 480:g} working days"
+    days = m / 480
+    return f"{days:g} working day{'' if days == 1 else 's'}"
 
 
 def _pct_value(minutes: int | None) -> Any:
@@ -356,6 +358,8 @@ def dispositions(user: User, filters: Filters) -> Report:
                 }
             )
     top = sorted(by_reason, key=lambda r: (-by_reason[r], r))[:TOP]
+    won_label = reasons.get("won", "Won")
+    not_won = [r for r in top if r != won_label]
     shown = order[:TOP] if filters.by != "month" else order
     chart = Chart(
         type="bar",
@@ -400,10 +404,10 @@ def dispositions(user: User, filters: Filters) -> Report:
         headlines=(
             Headline("Closed leads", closed_total),
             Headline(
-                "Most common reason",
-                share(by_reason[top[0]], closed_total) if top else None,
+                "Most common reason a lead was not won",
+                share(by_reason[not_won[0]], closed_total) if not_won else None,
                 "pct",
-                top[0] if top else "no closed leads",
+                not_won[0] if not_won else "no lead closed without a win",
             ),
         ),
     )
@@ -480,9 +484,22 @@ def reps(user: User, filters: Filters) -> Report:
             Column("opportunities", "Opportunities"),
             Column("won", "Won"),
             Column("conversion", "Lead to won (%)", "pct"),
-            Column("revenue", "Won revenue", "money"),
+            Column("revenue", f"Won revenue ({reporting_currency()})", "money"),
         ),
         rows=tuple(rows),
         chart=chart,
-        headlines=(Headline("Reps", len(rows)),),
+        headlines=(
+            Headline("Reps", len(rows)),
+            Headline(
+                "Best follow-up within 1 day",
+                max(
+                    (r["follow_up_1d"] for r in rows if r["follow_up_1d"] is not None), default=None
+                ),
+                "pct",
+                next(
+                    (r["group"] for r in sorted(rows, key=lambda r: -(r["follow_up_1d"] or 0))),
+                    "",
+                ),
+            ),
+        ),
     )
