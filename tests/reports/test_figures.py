@@ -155,3 +155,19 @@ def test_money_in_a_currency_without_a_rate_is_left_out_and_said(world, users):
     rep = report("source-roi", users.marketer, model="first")
     assert rows_by_group(rep)["Web"]["revenue"] == 2200
     assert not rep.notes
+
+
+def test_a_lead_sales_hands_back_to_nurture_counts_as_recycled(world, users):
+    from leadrefinery.leads.actors import Actor
+    from leadrefinery.leads.models import Lead
+    from leadrefinery.leads.services import lead_recycle, lead_transition
+    from leadrefinery.reports.rollup import rollup_sweep
+
+    before = rows_by_group(report("rule-of-45", users.admin))["Web"]
+    assert (before["nurture_open"], before["recycled_open"]) == (0, 0)
+    l2 = lead_transition(lead=world.l2, to_stage="sales_ready", actor=Actor.of(users.rep))
+    lead_recycle(lead=l2, reason_code="recycle_not_ready", actor=Actor.of(users.rep))
+    assert Lead.objects.get(pk=l2.pk).stage == "nurture"
+    rollup_sweep()
+    after = rows_by_group(report("rule-of-45", users.admin))["Web"]
+    assert (after["nurture_open"], after["recycled_open"]) == (1, 1)

@@ -48,6 +48,15 @@ _STAGE_EVENTS = ("stage_changed", "disposed", "recycled", "accepted")
 _DEFAULT_CALENDAR = BusinessCalendar()
 
 
+def _is_recycle(from_stage: str, to_stage: str) -> bool:
+    """A sales stage handed to nurture (how ``lead_recycle`` records a recycle), as the nurture
+    sweep reads it."""
+    valid = {s.value for s in Stage}
+    return from_stage in valid and to_stage in valid and lead_domain.is_recycle(
+        Stage(from_stage), Stage(to_stage)
+    )
+
+
 @dataclass
 class Context:
     """What a batch needs besides the leads: reasons, rates, calendars (read once)."""
@@ -131,12 +140,12 @@ def facts_for(lead_ids: Sequence[int], ctx: Context | None = None) -> dict[int, 
     reached: dict[int, set[str]] = defaultdict(set)
     recycled: set[int] = set()
     accepted: set[int] = set()
-    for lead_id, kind, to_stage in LeadEvent.objects.filter(
+    for lead_id, kind, from_stage, to_stage in LeadEvent.objects.filter(
         lead_id__in=ids, kind__in=_STAGE_EVENTS
-    ).values_list("lead_id", "kind", "to_stage"):
+    ).values_list("lead_id", "kind", "from_stage", "to_stage"):
         if to_stage:
             reached[lead_id].add(to_stage)
-        if kind == "recycled":
+        if kind == "recycled" or _is_recycle(from_stage, to_stage):
             recycled.add(lead_id)
         elif kind == "accepted":
             accepted.add(lead_id)
