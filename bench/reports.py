@@ -877,22 +877,37 @@ class Sums:
     costs: dict[Any, float] = field(default_factory=dict)
 
 
-def where(filters: Any, viewer: Viewer) -> tuple[str, list[Any]]:
+SOURCE_GRAIN = {"month", "source_id", "campaign_id"}
+OWNER_GRAIN = {"month", "user_id", "team_id"}
+
+
+def where(filters: Any, viewer: Viewer, owner_grain: bool = True) -> tuple[str, list[Any]]:
+    """The WHERE of the baseline: the rows of the coarsest grain that has every column the
+    grouping, the filters and the viewer's scope use (credits have no owner grain)."""
     from django.db import connection
 
     adapt = connection.ops.adapt_datefield_value
     sql = ["month >= %s", "month <= %s"]
     params: list[Any] = [adapt(filters.start), adapt(filters.end)]
+    used = {GROUP[filters.by]}
     for name, column in (("source", "source_id"), ("campaign", "campaign_id"),
                          ("team", "team_id"), ("rep", "user_id"), ("product", "product")):  # fmt: skip
         value = getattr(filters, name)
         if value is not None:
             sql.append(f"{column} = %s")
             params.append(value)
+            used.add(column)
     if viewer.scope is not None:
         sql.append(viewer.scope[0])
         params.extend(viewer.scope[1])
-    return " AND ".join(sql), params
+        used |= {"user_id", "team_id"}
+    if used <= SOURCE_GRAIN:
+        grain = "s"
+    elif owner_grain and used <= OWNER_GRAIN:
+        grain = "o"
+    else:
+        grain = "f"
+    return " AND ".join([f"grain = '{grain}'", *sql]), params
 
 
 def baseline(slug: str, filters: Any, viewer: Viewer) -> Sums:
@@ -924,11 +939,12 @@ def baseline(slug: str, filters: Any, viewer: Viewer) -> Sums:
         if slug == "source-roi":
             names = ("inquiries", "leads", "opportunities", "pipeline", "revenue")
             sums = ", ".join(f"SUM({f})" for f in names)
+            cw, cparams = where(filters, viewer, owner_grain=False)
             cur.execute(
                 f"SELECT model, {g}, {sums} FROM reports_credit "
-                f"WHERE model IN ('first', 'last', 'linear', 'position') AND {w} "
+                f"WHERE model IN ('first', 'last', 'linear', 'position') AND {cw} "
                 f"GROUP BY model, {g}",
-                params,
+                cparams,
             )
             for model, group, *values in cur.fetchall():
                 out.credits.setdefault(model, {})[group] = {

@@ -236,6 +236,52 @@ def contributions(fact: Fact | None) -> Contribution:
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# Grains: each rollup is kept at more than one grain, so that a report reads a few hundred
+# rows where it can. "f" (full) has every dimension; "s" only month, source and campaign (the
+# marketer's and the admin's questions); "o" only month, owner and team (the rep scorecard,
+# a manager's view). A coarse row is the sum of the full rows it stands for; the dimensions it
+# does not have read 0 and "". Credits (always asked per source or campaign) have no "o".
+
+DIM_NAMES = ("month", "source", "campaign", "user", "team", "product")
+GRAINS: dict[str, frozenset[str]] = {
+    "s": frozenset({"month", "source", "campaign"}),
+    "o": frozenset({"month", "user", "team"}),
+    "f": frozenset(DIM_NAMES),
+}
+_NONE = (None, 0, 0, 0, 0, "")
+_GRAINS_OF = {"cell": ("s", "o", "f"), "bucket": ("s", "o", "f"), "credit": ("s", "f")}
+
+
+def grain_for(table: str, dims: Iterable[str]) -> str:
+    """The coarsest grain of ``table`` that has every dimension in ``dims``."""
+    needed = set(dims) | {"month"}
+    for grain in _GRAINS_OF[table]:
+        if needed <= GRAINS[grain]:
+            return grain
+    return "f"
+
+
+def _project(dims: Sequence[Any], grain: str) -> tuple[Any, ...]:
+    kept = GRAINS[grain]
+    return tuple(v if n in kept else z for n, v, z in zip(DIM_NAMES, dims, _NONE, strict=True))
+
+
+def grained(contrib: Contribution) -> Contribution:
+    """A contribution (keys with the six dimensions) at every grain: the grain goes in front
+    of the dimensions, as in the rollup tables' keys."""
+    out: Contribution = {}
+    for key, cols in contrib.items():
+        table = key[0]
+        lead = 2 if table in ("bucket", "credit") else 1  # kind or model before the dims
+        head, dims, tail = key[:lead], key[lead : lead + 6], key[lead + 6 :]
+        for grain in _GRAINS_OF[table]:
+            row = out.setdefault((*head, grain, *_project(dims, grain), *tail), {})
+            for c, v in cols.items():
+                row[c] = row.get(c, 0) + v
+    return out
+
+
 def difference(old: Contribution, new: Contribution) -> Contribution:
     """new - old, row by row and column by column, without the zeros."""
     out: Contribution = {}

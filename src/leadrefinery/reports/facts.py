@@ -52,8 +52,10 @@ def _is_recycle(from_stage: str, to_stage: str) -> bool:
     """A sales stage handed to nurture (how ``lead_recycle`` records a recycle), as the nurture
     sweep reads it."""
     valid = {s.value for s in Stage}
-    return from_stage in valid and to_stage in valid and lead_domain.is_recycle(
-        Stage(from_stage), Stage(to_stage)
+    return (
+        from_stage in valid
+        and to_stage in valid
+        and lead_domain.is_recycle(Stage(from_stage), Stage(to_stage))
     )
 
 

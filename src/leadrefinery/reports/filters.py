@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 
 from leadrefinery.accounts.models import Role, Team, User
+from leadrefinery.common import config
 from leadrefinery.leads.models import Campaign, Source
 
 from . import domain
@@ -181,9 +182,32 @@ def managed_team_ids(user: User) -> list[int]:
     return cached
 
 
-def where(filters: Filters, user: User, *, months: bool = True) -> Q:
-    """The filter on rollup rows (Cell, Bucket, Credit) for these filters and this viewer."""
-    q = Q(month__gte=filters.start, month__lte=filters.end) if months else Q()
+def grain(filters: Filters, user: User, table: str) -> str:
+    """The coarsest grain of ``table`` ("cell", "bucket", "credit") that has the dimensions
+    these filters, their grouping and this viewer's visibility need."""
+    dims = {_DIM_OF[filters.by]}
+    dims |= {
+        name for name in ("source", "campaign", "product") if getattr(filters, name) is not None
+    }
+    if filters.team is not None:
+        dims.add("team")
+    if filters.rep is not None:
+        dims.add("user")
+    if visible_q(user) is not None:
+        dims |= {"user", "team"}
+    return domain.grain_for(table, dims)
+
+
+_DIM_OF = {"source": "source", "campaign": "campaign", "month": "month", "team": "team",
+           "rep": "user", "product": "product"}  # fmt: skip
+
+
+def where(filters: Filters, user: User, table: str, *, months: bool = True) -> Q:
+    """The filter on rollup rows (Cell, Bucket, Credit: ``table``) for these filters and this
+    viewer, at the coarsest grain that answers them."""
+    q = Q(grain=grain(filters, user, table))
+    if months:
+        q &= Q(month__gte=filters.start, month__lte=filters.end)
     if filters.source is not None:
         q &= Q(source_id=filters.source)
     if filters.campaign is not None:
@@ -208,35 +232,42 @@ GROUP_COLUMN = {
 }
 
 
-def labels(by: str, keys: Sequence[Any]) -> dict[Any, str]:
-    """What people read for each group key (names, not ids)."""
-    wanted = [k for k in keys if k not in (None, 0, "")]
-    out: dict[Any, str] = {}
-    if by == "source":
-        out = dict(Source.objects.filter(pk__in=wanted).values_list("pk", "name"))
-        none = "(no source)"
-    elif by == "campaign":
-        out = {
+def _load_names() -> dict[str, dict[int, str]]:
+    reps: dict[int, str] = {}
+    for pk, first, last, username in User.objects.values_list(
+        "pk", "first_name", "last_name", "username"
+    ):
+        reps[pk] = f"{first} {last}".strip() or username
+    return {
+        "source": dict(Source.objects.values_list("pk", "name")),
+        "campaign": {
             pk: f"{name} ({source})"
-            for pk, name, source in Campaign.objects.filter(pk__in=wanted).values_list(
-                "pk", "name", "source__name"
-            )
-        }
-        none = "(no campaign)"
-    elif by == "team":
-        out = dict(Team.objects.filter(pk__in=wanted).values_list("pk", "name"))
-        none = "(no team)"
-    elif by == "rep":
-        for pk, first, last, username in User.objects.filter(pk__in=wanted).values_list(
-            "pk", "first_name", "last_name", "username"
-        ):
-            out[pk] = f"{first} {last}".strip() or username
-        none = "(a queue)"
-    elif by == "month":
+            for pk, name, source in Campaign.objects.values_list("pk", "name", "source__name")
+        },
+        "team": dict(Team.objects.values_list("pk", "name")),
+        "rep": reps,
+    }
+
+
+_NONE_LABEL = {
+    "source": "(no source)",
+    "campaign": "(no campaign)",
+    "team": "(no team)",
+    "rep": "(a queue)",
+}
+
+
+def labels(by: str, keys: Sequence[Any]) -> dict[Any, str]:
+    """What people read for each group key (names, not ids). The names of sources,
+    campaigns, teams and users are configuration: read from the per-process cache, which a
+    change to any of them renews."""
+    if by == "month":
         return {k: f"{k:%Y-%m}" for k in keys}
-    else:
+    if by == "product":
         return {k: k or "(no product line)" for k in keys}
-    return {k: out.get(k, none if k in (None, 0, "") else f"#{k}") for k in keys}
+    names = config.get("reports:names", _load_names)[by]
+    none = _NONE_LABEL[by]
+    return {k: names.get(k, none if k in (None, 0, "") else f"#{k}") for k in keys}
 
 
 def choices(user: User) -> dict[str, list[tuple[str, str]]]:
@@ -252,7 +283,12 @@ def choices(user: User) -> dict[str, list[tuple[str, str]]]:
         else:
             reps = reps.filter(pk=user.pk)
             teams = teams.filter(pk=user.team_id or 0)
-    products = Cell.objects.exclude(product="").order_by().values_list("product", flat=True)
+    products = (
+        Cell.objects.filter(grain="f")
+        .exclude(product="")
+        .order_by()
+        .values_list("product", flat=True)
+    )
     products = products.distinct()[:200]
     return {
         "source": [(str(pk), name) for pk, name in Source.objects.values_list("pk", "name")],

@@ -54,7 +54,7 @@ def costs(filters: Filters) -> tuple[dict[Any, float], list[str]]:
 
 def source_roi(user: User, filters: Filters) -> Report:
     chosen = filters.model
-    per_model = {m.value: credit_sums(user, filters, m.value) for m in domain.Model}
+    per_model = credit_sums(user, filters)
     spent, missing = costs(filters)
     credits = per_model[chosen]
     keys = set(credits) | set(spent)

@@ -3,7 +3,8 @@
 ``LeadFact`` keeps, per lead, what it last added to the rollups; the sweep recomputes the facts
 of changed leads and adds the difference to ``Cell`` (counters), ``Bucket`` (histograms and
 reason counts) and ``Credit`` (attributed figures per source and campaign). Reports read only
-the rollups: a few thousand rows, not a million leads.
+the rollups, at the coarsest grain that has the dimensions they need (``domain.GRAINS``): a
+few hundred or thousand rows, not a million leads.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class RollupCursor(models.Model):
 
 
 class _Dims(models.Model):
+    grain = models.CharField(
+        max_length=1,
+        default="f",
+        help_text="f: every dimension; s: month, source, campaign; o: month, owner, team",
+    )
     month = models.DateField()
     source_id = models.IntegerField()
     campaign_id = models.IntegerField(default=0)
@@ -53,7 +59,7 @@ class _Dims(models.Model):
         abstract = True
 
 
-DIM_COLUMNS = ("month", "source_id", "campaign_id", "user_id", "team_id", "product")
+DIM_COLUMNS = ("grain", "month", "source_id", "campaign_id", "user_id", "team_id", "product")
 
 
 class Cell(_Dims):
@@ -92,8 +98,8 @@ class Cell(_Dims):
     class Meta:
         constraints = [models.UniqueConstraint(fields=list(DIM_COLUMNS), name="report_cell_key")]
         indexes = [
-            models.Index(fields=["user_id", "month"], name="report_cell_user"),
-            models.Index(fields=["team_id", "month"], name="report_cell_team"),
+            models.Index(fields=["grain", "user_id", "month"], name="report_cell_owner"),
+            models.Index(fields=["grain", "team_id", "month"], name="report_cell_teams"),
         ]
 
     def __str__(self) -> str:
@@ -112,7 +118,9 @@ class Bucket(_Dims):
         constraints = [
             models.UniqueConstraint(fields=["kind", *DIM_COLUMNS, "key"], name="report_bucket_key")
         ]
-        indexes = [models.Index(fields=["kind", "user_id", "month"], name="report_bucket_user")]
+        indexes = [
+            models.Index(fields=["kind", "grain", "user_id", "month"], name="report_bucket_owner")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}: {self.n}"

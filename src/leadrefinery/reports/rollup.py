@@ -97,7 +97,7 @@ def _apply(old: dict[int, Any], ctx: Context, at: datetime) -> None:
             row = delta.setdefault(key, {})
             for c, v in cols.items():
                 row[c] = row.get(c, 0) + v
-    _add(delta)
+    _add(domain.grained(delta))
     facts = [
         LeadFact(
             lead_id=lead_id,

@@ -9,6 +9,7 @@ from django.db.models import Sum
 
 from leadrefinery.accounts.models import User
 
+from .domain import Model
 from .filters import GROUP_COLUMN, Filters, labels, where
 from .models import Bucket, Cell, Credit
 
@@ -19,7 +20,7 @@ def cell_sums(user: User, filters: Filters, fields: tuple[str, ...]) -> dict[Any
     """{group key: {field: sum}} over the cells these filters and this viewer count."""
     group = GROUP_COLUMN[filters.by]
     rows = (
-        Cell.objects.filter(where(filters, user))
+        Cell.objects.filter(where(filters, user, "cell"))
         .order_by()
         .values(group)
         .annotate(**{f: Sum(f) for f in fields})
@@ -31,7 +32,7 @@ def bucket_counts(user: User, filters: Filters, kind: str) -> dict[Any, dict[str
     """{group key: {bucket key: count}} for one histogram kind ("speed", "depth", "reason")."""
     group = GROUP_COLUMN[filters.by]
     rows = (
-        Bucket.objects.filter(where(filters, user), kind=kind)
+        Bucket.objects.filter(where(filters, user, "bucket"), kind=kind)
         .order_by()
         .values_list(group, "key")
         .annotate(total=Sum("n"))
@@ -43,16 +44,20 @@ def bucket_counts(user: User, filters: Filters, kind: str) -> dict[Any, dict[str
     return dict(out)
 
 
-def credit_sums(user: User, filters: Filters, model: str) -> dict[Any, dict[str, float]]:
+def credit_sums(user: User, filters: Filters) -> dict[str, dict[Any, dict[str, float]]]:
+    """{model: {group key: {field: sum}}} for every attribution model, in one query."""
     group = GROUP_COLUMN[filters.by]
     fields = ("inquiries", "leads", "opportunities", "pipeline", "revenue")
     rows = (
-        Credit.objects.filter(where(filters, user), model=model)
+        Credit.objects.filter(where(filters, user, "credit"))
         .order_by()
-        .values(group)
+        .values("model", group)
         .annotate(**{f: Sum(f) for f in fields})
     )
-    return {row[group]: {f: row[f] or 0.0 for f in fields} for row in rows}
+    out: dict[str, dict[Any, dict[str, float]]] = {m.value: {} for m in Model}
+    for row in rows:
+        out[row["model"]][row[group]] = {f: row[f] or 0.0 for f in fields}
+    return out
 
 
 def add_up(groups: dict[Any, dict[str, Any]]) -> dict[str, Any]:
