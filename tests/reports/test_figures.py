@@ -171,3 +171,9 @@ def test_a_lead_sales_hands_back_to_nurture_counts_as_recycled(world, users):
     rollup_sweep()
     after = rows_by_group(report("rule-of-45", users.admin))["Web"]
     assert (after["nurture_open"], after["recycled_open"]) == (1, 1)
+
+
+def test_source_roi_says_when_costs_are_the_companys_and_revenue_only_the_viewers(world, users):
+    assert not any("whole company" in n for n in report("source-roi", users.marketer).notes)
+    as_manager = report("source-roi", users.manager)
+    assert any("whole company" in n for n in as_manager.notes)

@@ -158,16 +158,23 @@ def parse(
     return filters
 
 
-def visible_q(user: User) -> Q | None:
-    """The rollup rows ``user`` may count (None: all)."""
+@dataclass(frozen=True)
+class Scope:
+    """The rollup rows a viewer may count: those of ``users`` or of ``teams``."""
+
+    users: tuple[int, ...] = ()
+    teams: tuple[int, ...] = ()
+
+
+def scope(user: User) -> Scope | None:
+    """What ``user`` may count (None: every row)."""
     if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
+        return Scope()
     if user.is_superuser or user.role in (Role.ADMIN, Role.MARKETER):
         return None
-    own = Q(user_id=user.pk)
     if user.role == Role.MANAGER:
-        return own | Q(team_id__in=managed_team_ids(user))
-    return own
+        return Scope(users=(user.pk,), teams=tuple(managed_team_ids(user)))
+    return Scope(users=(user.pk,))
 
 
 def managed_team_ids(user: User) -> list[int]:
@@ -193,33 +200,13 @@ def grain(filters: Filters, user: User, table: str) -> str:
         dims.add("team")
     if filters.rep is not None:
         dims.add("user")
-    if visible_q(user) is not None:
+    if scope(user) is not None:
         dims |= {"user", "team"}
     return domain.grain_for(table, dims)
 
 
 _DIM_OF = {"source": "source", "campaign": "campaign", "month": "month", "team": "team",
            "rep": "user", "product": "product"}  # fmt: skip
-
-
-def where(filters: Filters, user: User, table: str, *, months: bool = True) -> Q:
-    """The filter on rollup rows (Cell, Bucket, Credit: ``table``) for these filters and this
-    viewer, at the coarsest grain that answers them."""
-    q = Q(grain=grain(filters, user, table))
-    if months:
-        q &= Q(month__gte=filters.start, month__lte=filters.end)
-    if filters.source is not None:
-        q &= Q(source_id=filters.source)
-    if filters.campaign is not None:
-        q &= Q(campaign_id=filters.campaign)
-    if filters.team is not None:
-        q &= Q(team_id=filters.team)
-    if filters.rep is not None:
-        q &= Q(user_id=filters.rep)
-    if filters.product is not None:
-        q &= Q(product=filters.product)
-    scope = visible_q(user)
-    return q if scope is None else q & scope
 
 
 GROUP_COLUMN = {
@@ -272,10 +259,9 @@ def labels(by: str, keys: Sequence[Any]) -> dict[Any, str]:
 
 def choices(user: User) -> dict[str, list[tuple[str, str]]]:
     """The options of the filter form (a rep is offered only themselves as rep)."""
-    scope = visible_q(user)
     reps = User.objects.filter(is_active=True, role__in=[Role.REP, Role.MANAGER])
     teams = Team.objects.all()
-    if scope is not None:
+    if scope(user) is not None:
         if user.role == Role.MANAGER:
             team_ids = managed_team_ids(user)
             reps = reps.filter(Q(team_id__in=team_ids) | Q(pk=user.pk))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from leadrefinery.accounts.models import User
@@ -13,8 +12,8 @@ from leadrefinery.accounts.models import User
 from . import domain
 from .domain import Chart, Column, Dataset, Headline, Report, roi, share
 from .facts import reporting_currency
-from .filters import BY_LABELS, Filters, add_months
-from .models import CostEntry, CurrencyRate
+from .filters import BY_LABELS, Filters, add_months, scope
+from .queries import cost_entries
 from .sales import COHORT, TOP
 from .tables import add_up, cell_sums, credit_sums, ordered
 
@@ -25,30 +24,21 @@ def costs(filters: Filters) -> tuple[dict[Any, float], list[str]]:
     currencies that have no rate (their entries are left out)."""
     first = filters.start
     last = add_months(filters.end, 1) - timedelta(days=1)
-    entries = CostEntry.objects.filter(
-        voided_at__isnull=True, starts_on__lte=last, ends_on__gte=first
-    )
-    if filters.source is not None:
-        entries = entries.filter(source_id=filters.source)
-    if filters.campaign is not None:
-        entries = entries.filter(campaign_id=filters.campaign)
-    rates = dict(CurrencyRate.objects.values_list("currency", "rate"))
     reporting = reporting_currency()
     out: dict[Any, float] = defaultdict(float)
     missing: set[str] = set()
-    for source, campaign, starts, ends, amount, currency in entries.values_list(
-        "source_id", "campaign_id", "starts_on", "ends_on", "amount", "currency"
+    for source, campaign, starts, ends, amount, currency, rate in cost_entries(
+        first, last, filters.source, filters.campaign
     ):
         code = (currency or reporting).upper()
-        rate = Decimal(1) if code == reporting else rates.get(code)
-        if rate is None:
+        if code == reporting:
+            rate = 1.0
+        elif rate is None:
             missing.add(code)
             continue
         days = (ends - starts).days + 1
         inside = (min(ends, last) - max(starts, first)).days + 1
-        value = float(amount * rate) * inside / days
-        key = source if filters.by == "source" else (campaign or 0)
-        out[key] += value
+        out[source if filters.by == "source" else campaign] += amount * rate * inside / days
     return dict(out), sorted(missing)
 
 
@@ -114,6 +104,11 @@ def source_roi(user: User, filters: Filters) -> Report:
         notes.append(
             "Costs are per source and campaign: the team, rep and product filters narrow the "
             "leads and revenue, not the cost."
+        )
+    elif scope(user) is not None:
+        notes.append(
+            "Costs are per source and campaign, for the whole company: this view counts only "
+            "the leads and revenue you may see, so its ROI is lower than the company's."
         )
     cur = reporting_currency()
     return Report(

@@ -1,63 +1,14 @@
-"""Reading the rollups for a report: sums per group, histograms per group (one query each)."""
+"""Reading the rollups for a report: sums per group, histograms per group (one statement each,
+hand-written in ``queries``), their totals, and the groups in the order a table shows them."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from django.db.models import Sum
+from .filters import labels
+from .queries import bucket_counts, cell_sums, credit_sums
 
-from leadrefinery.accounts.models import User
-
-from .domain import Model
-from .filters import GROUP_COLUMN, Filters, labels, where
-from .models import Bucket, Cell, Credit
-
-TOTAL = "__total__"
-
-
-def cell_sums(user: User, filters: Filters, fields: tuple[str, ...]) -> dict[Any, dict[str, int]]:
-    """{group key: {field: sum}} over the cells these filters and this viewer count."""
-    group = GROUP_COLUMN[filters.by]
-    rows = (
-        Cell.objects.filter(where(filters, user, "cell"))
-        .order_by()
-        .values(group)
-        .annotate(**{f: Sum(f) for f in fields})
-    )
-    return {row[group]: {f: row[f] or 0 for f in fields} for row in rows}
-
-
-def bucket_counts(user: User, filters: Filters, kind: str) -> dict[Any, dict[str, int]]:
-    """{group key: {bucket key: count}} for one histogram kind ("speed", "depth", "reason")."""
-    group = GROUP_COLUMN[filters.by]
-    rows = (
-        Bucket.objects.filter(where(filters, user, "bucket"), kind=kind)
-        .order_by()
-        .values_list(group, "key")
-        .annotate(total=Sum("n"))
-    )
-    out: dict[Any, dict[str, int]] = defaultdict(dict)
-    for g, key, n in rows:
-        if n:
-            out[g][key] = n
-    return dict(out)
-
-
-def credit_sums(user: User, filters: Filters) -> dict[str, dict[Any, dict[str, float]]]:
-    """{model: {group key: {field: sum}}} for every attribution model, in one query."""
-    group = GROUP_COLUMN[filters.by]
-    fields = ("inquiries", "leads", "opportunities", "pipeline", "revenue")
-    rows = (
-        Credit.objects.filter(where(filters, user, "credit"))
-        .order_by()
-        .values("model", group)
-        .annotate(**{f: Sum(f) for f in fields})
-    )
-    out: dict[str, dict[Any, dict[str, float]]] = {m.value: {} for m in Model}
-    for row in rows:
-        out[row["model"]][row[group]] = {f: row[f] or 0.0 for f in fields}
-    return out
+__all__ = ["add_up", "bucket_counts", "cell_sums", "credit_sums", "ordered"]
 
 
 def add_up(groups: dict[Any, dict[str, Any]]) -> dict[str, Any]:
