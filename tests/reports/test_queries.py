@@ -159,3 +159,15 @@ def test_costs_read_by_hand_equal_the_orm_reading(world, users, settings):
         assert mine.keys() == theirs.keys(), params
         assert all(abs(mine[k] - theirs[k]) < 1e-6 for k in mine), params
     assert costs(catalog.filters_for("source-roi", {}, TODAY))[1] == ["XYZ"]
+
+
+def test_the_names_a_read_brings_are_the_names_of_the_configuration(world, users):
+    from leadrefinery.reports.filters import labels
+
+    for by in ("source", "campaign", "month", "team", "rep", "product"):
+        f = catalog.filters_for("funnel", {"by": by}, TODAY)
+        groups = queries.cell_sums(users.admin, f, FIELDS)
+        assert groups and groups.names == labels(by, list(groups)), by
+    assert "Ron Rep" in queries.cell_sums(
+        users.admin, catalog.filters_for("funnel", {"by": "rep"}, TODAY), FIELDS
+    ).names.values()

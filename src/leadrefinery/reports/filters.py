@@ -189,9 +189,10 @@ def managed_team_ids(user: User) -> list[int]:
     return cached
 
 
-def grain(filters: Filters, user: User, table: str) -> str:
+def grain(filters: Filters, user: User, table: str, *, limited: bool | None = None) -> str:
     """The coarsest grain of ``table`` ("cell", "bucket", "credit") that has the dimensions
-    these filters, their grouping and this viewer's visibility need."""
+    these filters, their grouping and this viewer's visibility need (``limited``: whether
+    the viewer's scope is limited, when the caller knows it already)."""
     dims = {_DIM_OF[filters.by]}
     dims |= {
         name for name in ("source", "campaign", "product") if getattr(filters, name) is not None
@@ -200,7 +201,7 @@ def grain(filters: Filters, user: User, table: str) -> str:
         dims.add("team")
     if filters.rep is not None:
         dims.add("user")
-    if scope(user) is not None:
+    if scope(user) is not None if limited is None else limited:
         dims |= {"user", "team"}
     return domain.grain_for(table, dims)
 
@@ -219,20 +220,37 @@ GROUP_COLUMN = {
 }
 
 
-def _load_names() -> dict[str, dict[int, str]]:
-    reps: dict[int, str] = {}
-    for pk, first, last, username in User.objects.values_list(
-        "pk", "first_name", "last_name", "username"
-    ):
-        reps[pk] = f"{first} {last}".strip() or username
+def name_of(by: str, key: Any, parts: Sequence[Any] | None) -> str:
+    """What people read for group ``key`` of grouping ``by``: ``parts`` are the name's
+    pieces as stored (a source's or team's name; a campaign's and its source's; a user's
+    first name, last name and username), None when the key names nothing."""
+    if by == "month":
+        return f"{key:%Y-%m}"
+    if by == "product":
+        return str(key or "(no product line)")
+    if parts is None or parts[0] is None:
+        return _NONE_LABEL[by] if key in (None, 0, "") else f"#{key}"
+    if by == "campaign":
+        return f"{parts[0]} ({parts[1]})"
+    if by == "rep":
+        return f"{parts[0]} {parts[1]}".strip() or str(parts[2])
+    return str(parts[0])
+
+
+def _load_names() -> dict[str, dict[int, tuple[Any, ...]]]:
     return {
-        "source": dict(Source.objects.values_list("pk", "name")),
+        "source": {pk: (name,) for pk, name in Source.objects.values_list("pk", "name")},
         "campaign": {
-            pk: f"{name} ({source})"
+            pk: (name, source)
             for pk, name, source in Campaign.objects.values_list("pk", "name", "source__name")
         },
-        "team": dict(Team.objects.values_list("pk", "name")),
-        "rep": reps,
+        "team": {pk: (name,) for pk, name in Team.objects.values_list("pk", "name")},
+        "rep": {
+            pk: (first, last, username)
+            for pk, first, last, username in User.objects.values_list(
+                "pk", "first_name", "last_name", "username"
+            )
+        },
     }
 
 
@@ -247,14 +265,12 @@ _NONE_LABEL = {
 def labels(by: str, keys: Sequence[Any]) -> dict[Any, str]:
     """What people read for each group key (names, not ids). The names of sources,
     campaigns, teams and users are configuration: read from the per-process cache, which a
-    change to any of them renews."""
-    if by == "month":
-        return {k: f"{k:%Y-%m}" for k in keys}
-    if by == "product":
-        return {k: k or "(no product line)" for k in keys}
+    change to any of them renews. (The first read of most reports brings its groups' names
+    itself: ``queries.Groups``.)"""
+    if by in ("month", "product"):
+        return {k: name_of(by, k, None) for k in keys}
     names = config.get("reports:names", _load_names)[by]
-    none = _NONE_LABEL[by]
-    return {k: names.get(k, none if k in (None, 0, "") else f"#{k}") for k in keys}
+    return {k: name_of(by, k, names.get(k)) for k in keys}
 
 
 def choices(user: User) -> dict[str, list[tuple[str, str]]]:

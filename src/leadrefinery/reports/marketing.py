@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -13,7 +12,7 @@ from . import domain
 from .domain import Chart, Column, Dataset, Headline, Report, roi, share
 from .facts import reporting_currency
 from .filters import BY_LABELS, Filters, add_months, scope
-from .queries import cost_entries
+from .queries import cost_sums
 from .sales import COHORT, TOP
 from .tables import add_up, cell_sums, credit_sums, ordered
 
@@ -22,24 +21,15 @@ def costs(filters: Filters) -> tuple[dict[Any, float], list[str]]:
     """Cost per group key (source or campaign id) in the period, in the reporting currency:
     each entry counts with the share of its days that fall in the period. Also the
     currencies that have no rate (their entries are left out)."""
-    first = filters.start
     last = add_months(filters.end, 1) - timedelta(days=1)
-    reporting = reporting_currency()
-    out: dict[Any, float] = defaultdict(float)
-    missing: set[str] = set()
-    for source, campaign, starts, ends, amount, currency, rate in cost_entries(
-        first, last, filters.source, filters.campaign
-    ):
-        code = (currency or reporting).upper()
-        if code == reporting:
-            rate = 1.0
-        elif rate is None:
-            missing.add(code)
-            continue
-        days = (ends - starts).days + 1
-        inside = (min(ends, last) - max(starts, first)).days + 1
-        out[source if filters.by == "source" else campaign] += amount * rate * inside / days
-    return dict(out), sorted(missing)
+    return cost_sums(
+        filters.start,
+        last,
+        reporting_currency(),
+        by=filters.by,
+        source=filters.source,
+        campaign=filters.campaign,
+    )
 
 
 def source_roi(user: User, filters: Filters) -> Report:

@@ -14,6 +14,7 @@ tests/reports/test_queries.py checks each read against the ORM's answer.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -21,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
+from leadrefinery.accounts.models import Team
+from leadrefinery.accounts.models import User as UserModel
 from leadrefinery.common.db import column, placeholders, table
+from leadrefinery.leads.models import Campaign, Source
 
 from . import domain
-from .filters import GROUP_COLUMN, Filters, grain, scope
+from .filters import GROUP_COLUMN, Filters, grain, name_of, scope
 from .models import DIM_COLUMNS, Bucket, Cell, CostEntry, Credit, CurrencyRate
 
 if TYPE_CHECKING:
@@ -80,28 +84,102 @@ _FILTERED = (
 _MODELS = tuple(m.value for m in domain.Model)
 
 
-def _where(model: Any, kind: str, filters: Filters, user: User) -> tuple[str, list[Any]]:
-    """WHERE over the rows of the grain that answers these filters, for this viewer."""
-    adapt = connection.ops.adapt_datefield_value
-    month = column(model, "month")
-    sql = [f"{column(model, 'grain')} = %s", f"{month} >= %s", f"{month} <= %s"]
-    params: list[Any] = [grain(filters, user, kind), adapt(filters.start), adapt(filters.end)]
-    for name, field in _FILTERED:
-        value = getattr(filters, name)
-        if value is not None:
-            sql.append(f"{column(model, field)} = %s")
-            params.append(value)
+_TABLE_OF = {"cell": Cell, "bucket": Bucket, "credit": Credit}
+CREDIT_FIELDS = ("inquiries", "leads", "opportunities", "pipeline", "revenue")
+
+
+@functools.lru_cache(maxsize=512)
+def _sql(kind: str, by: str, fields: tuple[str, ...], shape: tuple[Any, ...]) -> str:
+    """The statement of one read; ``shape`` says which filters are set and how many users
+    and teams the viewer's scope names. Built once per shape: quoting the column names cost
+    more than the database's answer."""
+    model = _TABLE_OF[kind]
+
+    def c(name: str) -> str:
+        return column(model, name)
+
+    filtered, users, teams = shape
+    where = [f"{c('grain')} = %s", f"{c('month')} >= %s", f"{c('month')} <= %s"]
+    where += [f"{c(field)} = %s" for (_, field), on in zip(_FILTERED, filtered, strict=True) if on]
+    if users is not None:
+        either = [f"{c('user_id')} IN ({placeholders(range(users))})"] if users else []
+        either += [f"{c('team_id')} IN ({placeholders(range(teams))})"] if teams else []
+        where.append(f"({' OR '.join(either)})" if either else "1 = 0")
+    g = c(GROUP_COLUMN[by])
+    if kind == "cell":
+        head, keys, extra = "", g, ""
+        sums = ", ".join(f"SUM({c(f)})" for f in fields)
+    elif kind == "bucket":
+        head, keys, extra = "", f"{g}, {c('key')}", f"{c('kind')} = %s AND "
+        sums = f"SUM({c('n')})"
+    else:
+        head, keys = f"{c('model')}, ", f"{c('model')}, {g}"
+        extra = f"{c('model')} IN ({placeholders(_MODELS)}) AND "
+        sums = ", ".join(f"SUM({c(f)})" for f in CREDIT_FIELDS)
+    sql = (
+        f"SELECT {head}{g}{', ' + c('key') if kind == 'bucket' else ''}, {sums} "
+        f"FROM {table(model)} WHERE {extra}{' AND '.join(where)} GROUP BY {keys}"
+    )
+    return _named(sql, by) if kind == "cell" and by in _NAMED else sql
+
+
+class Groups(dict[Any, dict[str, int]]):
+    """Sums per group, with the groups' names when the read brought them (``names``)."""
+
+    names: dict[Any, str]
+
+
+def _named(inner: str, by: str) -> str:
+    """``inner`` (grouped by the column of ``by``, first) with the pieces of each group's
+    name as its last columns: the names come in the same round trip as the numbers."""
+    g = column(Cell, GROUP_COLUMN[by])
+    if by == "source":
+        parts = [f"n.{column(Source, 'name')}"]
+        join = f"LEFT JOIN {table(Source)} n ON n.{column(Source, 'id')} = q.{g}"
+    elif by == "campaign":
+        parts = [f"n.{column(Campaign, 'name')}", f"ns.{column(Source, 'name')}"]
+        join = (
+            f"LEFT JOIN {table(Campaign)} n ON n.{column(Campaign, 'id')} = q.{g} "
+            f"LEFT JOIN {table(Source)} ns ON ns.{column(Source, 'id')} = "
+            f"n.{column(Campaign, 'source')}"
+        )
+    elif by == "team":
+        parts = [f"n.{column(Team, 'name')}"]
+        join = f"LEFT JOIN {table(Team)} n ON n.{column(Team, 'id')} = q.{g}"
+    else:
+        parts = [f"n.{column(UserModel, f)}" for f in ("first_name", "last_name", "username")]
+        join = f"LEFT JOIN {table(UserModel)} n ON n.{column(UserModel, 'id')} = q.{g}"
+    return f"SELECT q.*, {', '.join(parts)} FROM ({inner}) q {join}"
+
+
+_NAMED = {"source": 1, "campaign": 2, "team": 1, "rep": 3}  # pieces of a name
+
+
+def _read(
+    kind: str, user: User, filters: Filters, fields: tuple[str, ...], first: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """Run the read of ``kind`` for these filters and this viewer (``first``: the values of
+    the conditions before the WHERE's own: the bucket kind, the credit models)."""
+    values = [getattr(filters, name) for name, _ in _FILTERED]
     seen = scope(user)
+    shape = (
+        tuple(v is not None for v in values),
+        None if seen is None else len(seen.users),
+        0 if seen is None else len(seen.teams),
+    )
+    adapt = connection.ops.adapt_datefield_value
+    params = [
+        *first,
+        grain(filters, user, kind, limited=seen is not None),
+        adapt(filters.start),
+        adapt(filters.end),
+    ]
+    params += [v for v in values if v is not None]
     if seen is not None:
-        either = []
-        if seen.users:
-            either.append(f"{column(model, 'user_id')} IN ({placeholders(seen.users)})")
-            params.extend(seen.users)
-        if seen.teams:
-            either.append(f"{column(model, 'team_id')} IN ({placeholders(seen.teams)})")
-            params.extend(seen.teams)
-        sql.append(f"({' OR '.join(either)})" if either else "1 = 0")
-    return " AND ".join(sql), params
+        params += [*seen.users, *seen.teams]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(kind, filters.by, fields, shape), params)
+        return cursor.fetchall()  # type: ignore[no-any-return]
 
 
 def _group(by: str, value: Any) -> Any:
@@ -110,105 +188,90 @@ def _group(by: str, value: Any) -> Any:
     return value
 
 
-def cell_sums(user: User, filters: Filters, fields: Sequence[str]) -> dict[Any, dict[str, int]]:
-    """{group key: {field: sum}} over the cells these filters and this viewer count."""
-    g = column(Cell, GROUP_COLUMN[filters.by])
-    where, params = _where(Cell, "cell", filters, user)
-    sums = ", ".join(f"SUM({column(Cell, f)})" for f in fields)
-    sql = f"SELECT {g}, {sums} FROM {table(Cell)} WHERE {where} GROUP BY {g}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    # PostgreSQL sums a bigint as numeric: every counter is a whole number.
-    return {
-        _group(filters.by, row[0]): {f: int(v or 0) for f, v in zip(fields, row[1:], strict=True)}
-        for row in rows
-    }
+def cell_sums(user: User, filters: Filters, fields: Sequence[str]) -> Groups:
+    """{group key: {field: sum}} over the cells these filters and this viewer count, with
+    the groups' names (``Groups.names``)."""
+    names = tuple(fields)
+    rows = _read("cell", user, filters, names, ())
+    by, n = filters.by, len(names)
+    out = Groups()
+    out.names = {}
+    for row in rows:
+        key = _group(by, row[0])
+        # PostgreSQL sums a bigint as numeric: every counter is a whole number.
+        out[key] = {f: int(v or 0) for f, v in zip(names, row[1 : 1 + n], strict=True)}
+        out.names[key] = name_of(by, key, row[1 + n :] if by in _NAMED else None)
+    return out
 
 
 def bucket_counts(user: User, filters: Filters, kind: str) -> dict[Any, dict[str, int]]:
     """{group key: {bucket key: count}} for one histogram kind ("speed", "depth", "reason")."""
-    g = column(Bucket, GROUP_COLUMN[filters.by])
-    key, n = column(Bucket, "key"), column(Bucket, "n")
-    where, params = _where(Bucket, "bucket", filters, user)
-    sql = (
-        f"SELECT {g}, {key}, SUM({n}) FROM {table(Bucket)} "
-        f"WHERE {column(Bucket, 'kind')} = %s AND {where} GROUP BY {g}, {key}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, *params])
-        rows = cursor.fetchall()
     out: dict[Any, dict[str, int]] = defaultdict(dict)
-    for group, k, total in rows:
+    for group, k, total in _read("bucket", user, filters, (), (kind,)):
         if total:
             out[_group(filters.by, group)][k] = int(total)
     return dict(out)
 
 
-CREDIT_FIELDS = ("inquiries", "leads", "opportunities", "pipeline", "revenue")
-
-
 def credit_sums(user: User, filters: Filters) -> dict[str, dict[Any, dict[str, float]]]:
     """{model: {group key: {field: sum}}} for every attribution model, in one statement."""
-    g = column(Credit, GROUP_COLUMN[filters.by])
-    model = column(Credit, "model")
-    where, params = _where(Credit, "credit", filters, user)
-    sums = ", ".join(f"SUM({column(Credit, f)})" for f in CREDIT_FIELDS)
-    sql = (
-        f"SELECT {model}, {g}, {sums} FROM {table(Credit)} "
-        f"WHERE {model} IN ({placeholders(_MODELS)}) AND {where} GROUP BY {model}, {g}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*_MODELS, *params])
-        rows = cursor.fetchall()
     out: dict[str, dict[Any, dict[str, float]]] = {m: {} for m in _MODELS}
-    for m, group, *values in rows:
+    for m, group, *values in _read("credit", user, filters, (), _MODELS):
         out[m][_group(filters.by, group)] = {
             f: float(v or 0.0) for f, v in zip(CREDIT_FIELDS, values, strict=True)
         }
     return out
 
 
-def cost_entries(
-    first: date, last: date, source: int | None, campaign: int | None
-) -> list[tuple[int, int, date, date, float, str, float | None]]:
-    """The live cost entries that overlap the days ``first`` to ``last``: (source, campaign or
-    0, starts on, ends on, amount, currency, rate into the reporting currency or None)."""
+def cost_sums(
+    first: date, last: date, reporting: str, *, by: str, source: int | None, campaign: int | None
+) -> tuple[dict[int, float], list[str]]:
+    """Cost per source (``by`` "source") or campaign (0 for none) over the days ``first`` to
+    ``last``, in the reporting currency: each live entry counted with the share of its days
+    inside, at its currency's rate; and the currencies without a rate (their entries left
+    out). One statement; the day arithmetic is the database's."""
     e, r = table(CostEntry), table(CurrencyRate)
 
     def c(name: str) -> str:
         return f"{e}.{column(CostEntry, name)}"
 
+    starts, ends, rate = c("starts_on"), c("ends_on"), f"{r}.{column(CurrencyRate, 'rate')}"
+    if connection.vendor == "postgresql":
+        inside = f"(LEAST({ends}, %s::date) - GREATEST({starts}, %s::date) + 1)"
+        days = f"({ends} - {starts} + 1)"
+        real = "DOUBLE PRECISION"
+    else:
+        real = "REAL"
+        inside = f"(julianday(MIN({ends}, %s)) - julianday(MAX({starts}, %s)) + 1)"
+        days = f"(julianday({ends}) - julianday({starts}) + 1)"
+    code = f"COALESCE(NULLIF(UPPER({c('currency')}), ''), %s)"
+    key = c("source_id") if by == "source" else f"COALESCE({c('campaign_id')}, 0)"
+    missing = f"CASE WHEN {code} = %s OR {rate} IS NOT NULL THEN '' ELSE {code} END"
     sql = (
-        f"SELECT {c('source_id')}, {c('campaign_id')}, {c('starts_on')}, {c('ends_on')}, "
-        f"{c('amount')}, {c('currency')}, {r}.{column(CurrencyRate, 'rate')} "
-        f"FROM {e} LEFT JOIN {r} ON {r}.{column(CurrencyRate, 'currency')} = UPPER({c('currency')}) "
-        f"WHERE {c('voided_at')} IS NULL AND {c('starts_on')} <= %s AND {c('ends_on')} >= %s"
+        f"SELECT {key}, {missing}, SUM(CAST({c('amount')} AS {real}) * "
+        f"(CASE WHEN {code} = %s THEN 1 ELSE CAST({rate} AS {real}) END) * {inside} / {days}) "
+        f"FROM {e} LEFT JOIN {r} ON {r}.{column(CurrencyRate, 'currency')} = "
+        f"UPPER({c('currency')}) "
+        f"WHERE {c('voided_at')} IS NULL AND {starts} <= %s AND {ends} >= %s"
     )
     adapt = connection.ops.adapt_datefield_value
-    params: list[Any] = [adapt(last), adapt(first)]
+    params: list[Any] = [reporting] * 5  # the currency checks of the SELECT
+    params += [adapt(last), adapt(first), adapt(last), adapt(first)]
     if source is not None:
         sql += f" AND {c('source_id')} = %s"
         params.append(source)
     if campaign is not None:
         sql += f" AND {c('campaign_id')} = %s"
         params.append(campaign)
+    sql += " GROUP BY 1, 2"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [
-        (
-            src,
-            camp or 0,
-            _day(starts),
-            _day(ends),
-            float(amount),
-            currency or "",
-            None if rate is None else float(rate),
-        )
-        for src, camp, starts, ends, amount, currency, rate in rows
-    ]
-
-
-def _day(value: Any) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    out: dict[int, float] = {}
+    unrated: set[str] = set()
+    for group, unrated_code, total in rows:
+        if unrated_code:
+            unrated.add(unrated_code)
+        elif total is not None:
+            out[group] = out.get(group, 0.0) + float(total)
+    return out, sorted(unrated)

@@ -23,7 +23,9 @@ def add_up(groups: dict[Any, dict[str, Any]]) -> dict[str, Any]:
 def ordered(by: str, groups: dict[Any, Any], weight: str | None = None) -> list[tuple[Any, str]]:
     """Group keys with their labels: months in order, others by ``weight`` (largest first),
     then by name."""
-    names = labels(by, list(groups))
+    known: dict[Any, str] = getattr(groups, "names", {})
+    missing = [k for k in groups if k not in known]
+    names = {**known, **labels(by, missing)} if missing else known
     keys = list(groups)
     if by == "month":
         keys.sort()
