@@ -11,7 +11,7 @@ help:
 	@echo "make demo   - set up everything, load demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   - run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint   - ruff and mypy"
-	@echo "make bench  - run every benchmark in bench/ (about half an hour; see docs/benchmarks.md)"
+	@echo "make bench  - run every benchmark in bench/ (about an hour; see docs/benchmarks.md)"
 
 $(BIN)/refinery: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
