@@ -179,8 +179,9 @@ def make_csv(
                         [f"{first}.{last}.at.{domain}", f"{first}@", f"{last}@@{domain}"]
                     )
                     bad.append(BadRow(number, "Email", kind))
-                elif kind == "phone":
+                elif kind == "phone":  # and no email: no valid way to reach the person
                     phone = rng.choice(["12345", "call me", "+1 000"])
+                    email = ""
                     bad.append(BadRow(number, "Phone Number", kind))
                 else:
                     email = phone = ""

@@ -50,3 +50,19 @@ def test_any_input_gives_clean_fields_or_field_errors(raw):
         assert result.errors and all(e.field in INTAKE_FIELDS and e.message for e in result.errors)
     else:
         assert result.clean.person["email"] or result.clean.person["phone"]
+
+
+def test_a_bad_phone_with_a_valid_email_keeps_the_inquiry_and_the_number_as_given():
+    result = normalize_inquiry({"email": "ana@example.com", "phone": "+1 212 000 1234"})
+    assert result.errors == [] and result.clean is not None
+    assert result.clean.person["phone"] == ""
+    assert result.clean.person["phone_unparsed"] == "+1 212 000 1234"
+    assert any("not a valid phone number for US" in w for w in result.clean.warnings)
+
+
+def test_a_bad_phone_without_an_email_is_refused_naming_the_rows_country():
+    result = normalize_inquiry({"phone": "(212) 000-1234", "country": "US"})
+    assert result.clean is None
+    assert [(e.field, e.message) for e in result.errors] == [
+        ("phone", "'(212) 000-1234' is not a valid phone number for US")
+    ]

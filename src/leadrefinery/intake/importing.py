@@ -87,6 +87,9 @@ class ImportReport:
     people_new: int = 0
     people_attached: int = 0
     review: int = 0
+    # Rows imported with a note: a phone that is not a valid number, kept as given (the
+    # person has a valid email), a country that could not be read.
+    warnings: list[RowError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -343,6 +346,15 @@ def _reject(
         report.errors.append(RowError(number, mapping.column_for(name, row), message))
 
 
+def _warn(
+    report: ImportReport, mapping: HeaderMapping, number: int, row: list[str], notes: Iterable[str]
+) -> None:
+    for note in notes:
+        name = "phone" if note.startswith("phone ") else "country" if "country" in note else ""
+        column = mapping.column_for(name, row) if name else ""
+        report.warnings.append(RowError(number, column, note))
+
+
 def _dry_run(
     chunks: Iterator[list],
     mapping: HeaderMapping,
@@ -362,6 +374,7 @@ def _dry_run(
             if result.clean is None:
                 _reject(report, mapping, number, row, ((e.field, e.message) for e in result.errors))
             else:
+                _warn(report, mapping, number, row, result.clean.warnings)
                 people.append(result.clean.person)
                 products.append(result.clean.lead["product_interest"])
         for found, product in zip(matcher.match(people), products, strict=True):
@@ -515,6 +528,7 @@ def _import_chunk(
             report.people_attached += people == "attached"
             report.people_new += people != "attached"
             report.review += people == "review"
+            _warn(report, mapping, number, row, response.get("warnings", ()))
         elif record.status == IntakeRecord.Status.REJECTED:
             errors = record.errors or [{"field": "", "message": "rejected"}]
             _reject(report, mapping, number, row, ((e["field"], e["message"]) for e in errors))

@@ -200,6 +200,7 @@ def _person_out(person: Person) -> dict[str, Any]:
         "last_name": person.last_name,
         "email": person.email,
         "phone": person.phone,
+        "phone_unparsed": person.phone_unparsed,
         "title": person.title,
         "company": person.company_name,
         "website": person.website,

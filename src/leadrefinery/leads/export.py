@@ -24,7 +24,7 @@ COLUMNS: list[tuple[str, Any]] = [
     ("first_name", lambda lead: lead.person.first_name),
     ("last_name", lambda lead: lead.person.last_name),
     ("email", lambda lead: lead.person.email),
-    ("phone", lambda lead: lead.person.phone),
+    ("phone", lambda lead: lead.person.phone or lead.person.phone_unparsed),
     ("company", lambda lead: lead.account.name if lead.account else lead.person.company_name),
     ("title", lambda lead: lead.person.title),
     ("country", lambda lead: lead.person.country),

@@ -47,6 +47,12 @@ class Person(models.Model):
 
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=32, blank=True, help_text="E.164")
+    phone_unparsed = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="a phone number as given that is not a valid number: shown to reps, not "
+        "used for matching (the person came in with a valid email)",
+    )
     first_name = models.CharField(max_length=120, blank=True)
     last_name = models.CharField(max_length=120, blank=True)
     title = models.CharField(max_length=200, blank=True)

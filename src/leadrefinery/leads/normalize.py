@@ -1,8 +1,9 @@
 """Turn a raw inquiry (a dict of strings) into clean fields, or into per-field errors.
 
 The same rules hold for the API, the public form and the CSV import: an inquiry is refused
-when a given email or phone is invalid, or when it has neither a valid email nor a valid
-phone. Pure: no database, no clock.
+when a given email is invalid, or when it has neither a valid email nor a valid phone. A phone
+that is not a valid number does not lose a person who gave a valid email: it is kept as given
+(``phone_unparsed``) with a warning. Pure: no database, no clock.
 """
 
 from __future__ import annotations
@@ -164,9 +165,13 @@ def normalize_phone(value: str, country: str | None, default_country: str) -> st
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"not a phone number ({exc._msg})") from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(
-            f"not a valid phone number for {phonenumbers.region_code_for_number(number) or region}"
-        )
+        # Named by the row's country when the number has its calling code (a bad US area
+        # code is "not valid for US", not for whichever +1 country owns the digits).
+        if phonenumbers.country_code_for_region(region.upper()) == number.country_code:
+            place = region.upper()
+        else:
+            place = phonenumbers.region_code_for_number(number) or f"+{number.country_code}"
+        raise ValueError(f"not a valid phone number for {place}")
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -239,12 +244,18 @@ def normalize_inquiry(
             errors.append(
                 FieldError("email", f"'{values['email']}' is not a valid email address: {exc}")
             )
-    phone = ""
+    phone = phone_unparsed = ""
     if values["phone"]:
         try:
             phone = normalize_phone(values["phone"], country or None, default_country)
         except ValueError as exc:
-            errors.append(FieldError("phone", f"'{values['phone']}' is {exc}"))
+            if email:  # reachable by email: keep the lead and the number as given
+                phone_unparsed = values["phone"][:64]
+                warnings.append(
+                    f"phone '{values['phone']}' is {exc}: kept as given, not used for matching"
+                )
+            else:
+                errors.append(FieldError("phone", f"'{values['phone']}' is {exc}"))
     if not values["email"] and not values["phone"]:
         errors.append(FieldError("email", "an email address or a phone number is required"))
 
@@ -265,6 +276,7 @@ def normalize_inquiry(
     person = {
         "email": email,
         "phone": phone,
+        "phone_unparsed": phone_unparsed,
         "first_name": values["first_name"],
         "last_name": values["last_name"],
         "title": values["title"],

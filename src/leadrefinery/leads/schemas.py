@@ -247,6 +247,11 @@ class PersonOut(Schema):
     last_name: str
     email: str
     phone: str
+    phone_unparsed: str = Field(
+        "",
+        description="a phone as given that is not a valid number (the lead came with a "
+        "valid email); not used for matching",
+    )
     title: str
     company: str
     website: str

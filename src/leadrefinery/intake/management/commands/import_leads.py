@@ -174,6 +174,14 @@ class Command(BaseCommand):
             if hidden > 0:
                 more = "" if errors_file else " (use --errors OUT.csv to get them all)"
                 w(f"  ... and {hidden} more{more}")
+        if report.warnings:
+            w("Imported with a note (row, column: note):")
+            for warning in report.warnings[: max(0, show)]:
+                column = f", {warning.column}" if warning.column else ""
+                w(f"  row {warning.row}{column}: {warning.message}")
+            hidden = len(report.warnings) - max(0, show)
+            if hidden > 0:
+                w(f"  ... and {hidden} more")
         if report.batch_id:
             w(f"Batch id: {report.batch_id}")
             w(f"To revert this import: refinery import-undo {report.batch_id}")
