@@ -30,9 +30,7 @@ def _everything(users, world) -> list[tuple[str, object, dict[str, str]]]:
     return out
 
 
-def test_every_report_reads_the_same_at_its_grain_as_at_the_full_grain(
-    world, users, monkeypatch
-):
+def test_every_report_reads_the_same_at_its_grain_as_at_the_full_grain(world, users, monkeypatch):
     cases = _everything(users, world)
     chosen = []
     grains_used = set()

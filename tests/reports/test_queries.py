@@ -168,6 +168,9 @@ def test_the_names_a_read_brings_are_the_names_of_the_configuration(world, users
         f = catalog.filters_for("funnel", {"by": by}, TODAY)
         groups = queries.cell_sums(users.admin, f, FIELDS)
         assert groups and groups.names == labels(by, list(groups)), by
-    assert "Ron Rep" in queries.cell_sums(
-        users.admin, catalog.filters_for("funnel", {"by": "rep"}, TODAY), FIELDS
-    ).names.values()
+    assert (
+        "Ron Rep"
+        in queries.cell_sums(
+            users.admin, catalog.filters_for("funnel", {"by": "rep"}, TODAY), FIELDS
+        ).names.values()
+    )

@@ -156,9 +156,15 @@ class Match:
     score: float
     weight: float
     reasons: tuple[str, ...]
+    # False when the pair may be the same person but must never be attached without a human:
+    # different given names (colleagues at one company share a line, a mailbox, a surname).
+    auto_ok: bool = True
+
+    def can_attach(self, auto: float) -> bool:
+        return self.auto_ok and self.score >= auto
 
     def verdict(self, *, auto: float, review: float) -> Verdict:
-        if self.score >= auto:
+        if self.can_attach(auto):
             return Verdict.AUTO
         if self.score >= review:
             return Verdict.REVIEW
@@ -320,7 +326,29 @@ def score(a: Record, b: Record) -> Match:
         w += 3
         reasons.append(f"+3 same web domain ({a.domain_key})")
     w += _address(a, b, reasons)
-    return Match(score=_probability(w), weight=w, reasons=tuple(reasons))
+    # One exception: the same personal (not shared) mailbox is the person's own address.
+    own_email = bool(a.email_key) and a.email_key == b.email_key and not a.role_email
+    auto_ok = own_email or not _given_names_differ(a, b)
+    if not auto_ok:
+        reasons.append(
+            f"never attached automatically: the given names differ ({a.first_name_key} / "
+            f"{b.first_name_key})"
+        )
+    return Match(score=_probability(w), weight=w, reasons=tuple(reasons), auto_ok=auto_ok)
+
+
+def _given_names_differ(a: Record, b: Record) -> bool:
+    """Both records name a given name, and they are neither equal nor nickname variants (the
+    keys go through the nickname table), nor a likely typo or initial, nor the other record's
+    names swapped."""
+    x, y = a.first_name_key, b.first_name_key
+    if not x or not y or x == y:
+        return False
+    if min(len(x), len(y)) >= 1 and (x.startswith(y) or y.startswith(x)):
+        return False  # an initial, or a shortened name
+    if JaroWinkler.similarity(x, y) >= 0.88:
+        return False
+    return x != b.last_name_key and y != a.last_name_key
 
 
 def _probability(weight: float) -> float:

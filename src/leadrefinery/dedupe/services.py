@@ -88,8 +88,9 @@ class Matcher:
             result = RowMatch()
             ranked = sorted(scored.values(), key=lambda tm: (-tm[1].weight, _order(tm[0])))
             owner: _Candidate = row
-            if ranked and ranked[0][1].score >= self.auto:
-                owner, result.match = ranked[0]
+            first = next((tm for tm in ranked if tm[1].can_attach(self.auto)), None)
+            if first is not None:
+                owner, result.match = first
                 if isinstance(owner, selectors.Stored):
                     result.person = owner.person()
                 else:
