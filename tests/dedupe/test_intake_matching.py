@@ -142,3 +142,37 @@ def test_lead_to_account_by_domain_first_then_fuzzy_name_and_the_owner_routes(
     lead = Lead.objects.get(pk=by_fuzzy_name["lead_id"])
     assert lead.account_id == owned.pk
     assert lead.owner_user == users.rep, "the account owner reaches routing"
+
+
+def _bob_and_robert(inquire, owner):
+    from leadrefinery.leads.actors import Actor
+    from leadrefinery.leads.services import lead_assign
+
+    bob = inquire(
+        email="bob@acme.example", first_name="Bob", last_name="Smith", company="Acme, Inc."
+    )
+    lead_assign(lead=Lead.objects.get(pk=bob["lead_id"]), owner_user=owner, actor=Actor.system("t"))
+    return inquire(
+        email="robert.smith@acme.example",
+        first_name="Robert",
+        last_name="Smith",
+        company="ACME Incorporated",
+    )
+
+
+def test_a_possible_duplicate_waits_for_review_with_the_rep_who_has_the_person(inquire, users):
+    robert = _bob_and_robert(inquire, users.other_rep)
+    assert DuplicatePair.objects.filter(status="open").count() == 1
+    lead = Lead.objects.get(pk=robert["lead_id"])
+    assert lead.owner_user == users.other_rep, "not a second clock with another rep"
+    assigned = LeadEvent.objects.get(lead=lead, kind="assigned")
+    assert "possible duplicate of Bob Smith" in str(assigned.data)
+
+
+def test_when_that_rep_cannot_take_it_the_rules_decide(inquire, users):
+    from datetime import timedelta
+
+    users.other_rep.away_until = now() + timedelta(days=3)  # on holiday
+    users.other_rep.save()
+    robert = _bob_and_robert(inquire, users.other_rep)
+    assert Lead.objects.get(pk=robert["lead_id"]).owner_user is None

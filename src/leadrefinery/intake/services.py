@@ -422,6 +422,47 @@ def _hear_attached_hand_raises(batch: _Batch, scorer: IntakeScorer) -> None:
         scorer.temperature(record.pk, fields, record.payload)
 
 
+def _owners_of_review_candidates(batch: _Batch) -> dict[int, tuple[int, str]]:
+    """For each new lead whose person may be a duplicate of a stored person (a pair for
+    review), the rep who owns that person's open lead (same product line first, then the
+    newest), and why: while the pair waits, the inquiry stays with that rep instead of
+    starting a second clock with another. One query for the batch."""
+    wanted: dict[int, list[tuple[Person, float]]] = {}
+    for p, match in zip(batch.pending, batch.matches, strict=True):
+        stored = [(t, m.score) for t, m in match.review if isinstance(t, Person)]
+        if match.creates and stored:
+            wanted[id(p)] = stored
+    if not wanted:
+        return {}
+    person_ids = {t.pk for pairs in wanted.values() for t, _ in pairs}
+    owned: dict[int, list[tuple[int, str]]] = {}
+    for person_id, user_id, product in (
+        Lead.objects.filter(
+            person_id__in=person_ids,
+            stage__in=sorted(domain.OPEN_STAGES),
+            owner_user__isnull=False,
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("person_id", "owner_user_id", "product_interest")
+    ):
+        owned.setdefault(person_id, []).append((user_id, product))
+    out: dict[int, tuple[int, str]] = {}
+    for p in batch.pending:
+        for person, score in sorted(wanted.get(id(p), ()), key=lambda ps: -ps[1]):
+            leads = owned.get(person.pk)
+            if not leads:
+                continue
+            product = p.lead["product_interest"]
+            user_id = next((u for u, prod in leads if prod == product), leads[0][0])
+            out[id(p)] = (
+                user_id,
+                f"possible duplicate of {person.display_name} (score {score:.2f}), waiting "
+                "for review: kept with the owner of their open lead",
+            )
+            break
+    return out
+
+
 def _route_new_leads(batch: _Batch) -> tuple[Router, IntakeScorer]:
     """Owners and the SLA clock: each new lead gets its temperature (scoring, before routing:
     a hand-raiser is routed hot), an owner by the routing rules, its first stage and next
@@ -434,6 +475,7 @@ def _route_new_leads(batch: _Batch) -> tuple[Router, IntakeScorer]:
     router = Router(at=at)
     scorer = intake_scorer(at=at)
     policies: list | None = None
+    waiting = _owners_of_review_candidates(batch)
     for p, person, lead in batch.new():
         record = p.record
         person_account: Account | None = person.account
@@ -450,9 +492,14 @@ def _route_new_leads(batch: _Batch) -> tuple[Router, IntakeScorer]:
         lead.temperature = p.lead["temperature"] = fields["temperature"] = scorer.temperature(
             record.pk, fields, record.payload
         )
-        decision = router.choose(
-            fields, account_owner_id=person_account.owner_id if person_account else None
-        )
+        decision = None
+        if id(p) in waiting:  # a possible duplicate: keep it with the rep who has the person
+            owner_id, why = waiting[id(p)]
+            decision = router.keep_with(owner_id, why)
+        if decision is None:
+            decision = router.choose(
+                fields, account_owner_id=person_account.owner_id if person_account else None
+            )
         if decision.kind == routing_domain.TargetKind.USER:
             lead.stage = domain.Stage.SALES_READY  # handed to a rep: the speed-to-lead clock runs
         lead.next_action, minutes = stage_defaults.get(lead.stage, ("Review the lead", 60))

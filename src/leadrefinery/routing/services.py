@@ -183,6 +183,22 @@ class Router:
         )
         return decision
 
+    def keep_with(self, user_id: int, why: str) -> domain.Decision | None:
+        """A decision for ``user_id`` outside the rules (``why`` is the trace's step), or None
+        when that rep cannot take a lead now (inactive, away, at a cap): the rules decide."""
+        self._load()
+        if user_id not in self._users:
+            self._load_users(list(User.objects.filter(pk=user_id)))
+        if user_id not in self._candidates:
+            return None
+        candidate = self._candidate(user_id)
+        if domain.unavailable_reason(candidate, self.at, require_working_hours=False):
+            return None
+        return domain.Decision(
+            kind=domain.TargetKind.USER, id=user_id, name=candidate.name, rule_id=None,
+            steps=(why,),
+        )  # fmt: skip
+
     def record(self, decision: domain.Decision, team_id: int | None) -> None:
         """Count an assignment made from ``decision`` (call once per lead actually assigned)."""
         if decision.kind != domain.TargetKind.USER or decision.id is None:
