@@ -69,14 +69,18 @@ def test_errors_404_409_and_422(inquire, users, api_as):
     assert api_as(users.admin, ["leads:read"]).get("/duplicates", {"limit": 0}).status_code == 422
 
 
-def test_a_rep_sees_and_decides_only_pairs_of_people_whose_leads_they_see(inquire, users, api_as):
+def test_a_rep_sees_pairs_that_touch_their_leads_and_decides_only_when_they_own_both(
+    inquire, users, api_as
+):
     pair = _grey_pair(inquire)
     rep = api_as(users.rep, ["leads:read", "leads:write"])
     assert rep.get("/duplicates").json()["count"] == 0
     assert rep.post(f"/duplicates/{pair.pk}/merge", {}).status_code == 404
-    # Ron gets one of the two leads: still not both, still hidden.
+    # Ron gets one of the two leads: he sees the pair, but may not decide it alone.
     Lead.objects.filter(person_id=pair.person_a_id).update(owner_queue=None, owner_user=users.rep)
-    assert rep.get("/duplicates").json()["count"] == 0
+    assert rep.get("/duplicates").json()["count"] == 1
+    refused = rep.post(f"/duplicates/{pair.pk}/merge", {})
+    assert refused.status_code == 403 and "leads they own" in refused.json()["detail"]
     Lead.objects.filter(person_id=pair.person_b_id).update(owner_queue=None, owner_user=users.rep)
     assert rep.get("/duplicates").json()["count"] == 1
     assert api_as(users.other_rep, ["leads:read"]).get("/duplicates").json()["count"] == 0

@@ -54,6 +54,28 @@ def test_keep_separate_without_javascript(make_lead, users):
     assert pair.status == "dismissed" and pair.decided_by == users.admin
 
 
+@pytest.mark.django_db
+def test_a_manager_sees_the_pairs_of_their_team_and_a_rep_with_one_side_may_not_decide(
+    make_lead, users
+):
+    from leadrefinery.leads.actors import Actor
+    from leadrefinery.leads.services import lead_assign
+
+    bob = make_lead(**BOB)
+    make_lead(**ROBERT)  # stays in the unassigned queue
+    pair = DuplicatePair.objects.get()
+    lead_assign(lead=bob, owner_user=users.rep, actor=Actor.system("t"))
+    manager_page = _logged_in(users.manager).get("/duplicates/").content.decode()
+    assert "1 pair to review" in manager_page, "the pair touches the manager's team"
+    assert "Bob Smith and Robert Smith" in manager_page
+    rep = _logged_in(users.rep)
+    rep_page = rep.get("/duplicates/").content.decode()
+    assert "1 pair to review" in rep_page and 'data-test="cannot-act"' in rep_page
+    assert ">Merge<" not in rep_page
+    assert rep.post(f"/duplicates/{pair.pk}/merge/", {"survivor": "a"}).status_code == 404
+    assert Person.objects.count() == 2, "nothing merged"
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_reviewer_merges_in_one_click_choosing_a_value(
@@ -66,7 +88,7 @@ def test_a_reviewer_merges_in_one_click_choosing_a_value(
     login(users.admin)
     page.get_by_role("link", name="Duplicates").click()
     card = page.locator("article.duplicate-pair")
-    expect(card).to_contain_text("Score")
+    expect(card).to_contain_text("Bob Smith and Robert Smith")
     page.wait_for_load_state("load")  # the new page's htmx (deferred) has bound the forms
     expect(card.locator("tr.differs[data-field=first_name] mark")).to_have_count(2)
     card.get_by_label("Keep B's email").check()

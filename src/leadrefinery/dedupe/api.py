@@ -158,6 +158,12 @@ def duplicate_list(request: HttpRequest, filters: Query[DuplicateFilters]) -> di
     return {"count": qs.count(), "items": [pair_out(p) for p in items]}
 
 
+NOT_YOURS = (
+    "you may not merge or dismiss this pair: a rep acts on people whose leads they own, a "
+    "manager on people whose leads they can see"
+)
+
+
 @router.post(
     "/duplicates/{pair_id}/merge",
     auth=WRITE,
@@ -176,6 +182,8 @@ def duplicate_merge(request: HttpRequest, payload: DuplicateMergeIn, pair_id: in
     pair = selectors.pair_visible_to(user, pair_id)
     if pair is None:
         return Status(404, NOT_FOUND)
+    if not selectors.may_act(pair):
+        return Status(403, {"detail": NOT_YOURS})
     if payload.survivor_id is not None and payload.survivor_id not in (
         pair.person_a_id,
         pair.person_b_id,
@@ -233,6 +241,8 @@ def duplicate_dismiss(
     pair = selectors.pair_visible_to(user, pair_id)
     if pair is None:
         return Status(404, NOT_FOUND)
+    if not selectors.may_act(pair):
+        return Status(403, {"detail": NOT_YOURS})
     try:
         pair = merging.duplicate_dismiss(pair=pair, actor=Actor.of(user), note=payload.note)
     except ServiceError as exc:

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
+from leadrefinery.accounts.models import Role
 from leadrefinery.leads.access import visible_to
 from leadrefinery.leads.models import Lead, Person
 
@@ -184,21 +185,48 @@ def dismissed(a: int, b: int) -> bool:
 def pairs_visible_to(
     user, *, status: str | None = DuplicatePair.Status.OPEN
 ) -> QuerySet[DuplicatePair]:
-    """The pairs ``user`` may review: they may see a lead of each of the two people (after a
-    merge, when every lead is the survivor's: a lead of the survivor)."""
+    """The pairs ``user`` is shown: they may see a lead of either person, so a manager sees
+    every pair that touches their teams (after a merge, when every lead is the survivor's: a
+    lead of the survivor). Each pair is annotated ``can_act``: whether ``user`` may merge or
+    dismiss it: a rep when they own a lead of each person, others when they may see a lead
+    of each."""
     qs = DuplicatePair.objects.all()
     if status:
         qs = qs.filter(status=status)
-    lead_a = visible_to(user).filter(person_id=OuterRef("person_a_id"))
-    lead_b = visible_to(user).filter(person_id=OuterRef("person_b_id"))
-    lead_survivor = visible_to(user).filter(person_id=OuterRef("survivor_id"))
-    return qs.filter(
-        (Q(Exists(lead_a)) & Q(Exists(lead_b)))
-        | Q(survivor__isnull=False, status=DuplicatePair.Status.MERGED) & Q(Exists(lead_survivor))
-    ).select_related("person_a", "person_b")
+    seen = visible_to(user)
+    lead_a = Exists(seen.filter(person_id=OuterRef("person_a_id")))
+    lead_b = Exists(seen.filter(person_id=OuterRef("person_b_id")))
+    lead_survivor = Exists(seen.filter(person_id=OuterRef("survivor_id")))
+    if getattr(user, "role", None) == Role.REP and not user.is_superuser:
+        owned = Lead.objects.filter(owner_user=user)
+        act_a = Exists(owned.filter(person_id=OuterRef("person_a_id")))
+        act_b = Exists(owned.filter(person_id=OuterRef("person_b_id")))
+    else:
+        act_a, act_b = lead_a, lead_b
+    return (
+        qs.filter(
+            Q(lead_a)
+            | Q(lead_b)
+            | Q(survivor__isnull=False, status=DuplicatePair.Status.MERGED) & Q(lead_survivor)
+        )
+        .annotate(
+            # A decided pair: the service answers why nothing more can be done.
+            can_act=ExpressionWrapper(
+                Q(act_a) & Q(act_b) | ~Q(status=DuplicatePair.Status.OPEN),
+                output_field=BooleanField(),
+            )
+        )
+        .select_related("person_a", "person_b")
+    )
+
+
+def may_act(pair: DuplicatePair) -> bool:
+    """Whether the user ``pairs_visible_to`` read this pair for may merge or dismiss it."""
+    return bool(getattr(pair, "can_act", False))
 
 
 def pair_visible_to(user, pair_id: int) -> DuplicatePair | None:
+    """One pair as ``pairs_visible_to`` shows it (``can_act`` says whether ``user`` may act)."""
     return pairs_visible_to(user, status=None).filter(pk=pair_id).first()
 
 
@@ -245,6 +273,7 @@ __all__ = [
     "comparison",
     "decided_pairs",
     "dismissed",
+    "may_act",
     "pair_visible_to",
     "pairs_for_person",
     "pairs_visible_to",

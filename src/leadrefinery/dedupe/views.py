@@ -29,8 +29,10 @@ def _user(request: HttpRequest) -> User:
 
 
 def _pair(request: HttpRequest, pk: int) -> DuplicatePair:
+    """A pair this user may merge or dismiss (404 otherwise: a rep who owns only one side
+    sees the pair, without the buttons)."""
     pair = selectors.pair_visible_to(_user(request), pk)
-    if pair is None:
+    if pair is None or not selectors.may_act(pair):
         raise Http404("No such possible duplicate")
     return pair
 
