@@ -67,3 +67,19 @@ def test_the_import_command_prints_the_notes_and_the_lead_page_shows_the_number(
     client.force_login(users.admin)
     page = client.get(f"/leads/{lead.pk}/").content.decode()
     assert "(212) 000-1234" in page and "not a valid number" in page
+
+
+def test_a_bad_email_next_to_a_valid_phone_imports_with_a_note(tmp_path, client, users):
+    path = tmp_path / "emails.csv"
+    path.write_text(
+        "First Name,Email,Phone,Country\nAna,ana.at.firm.example,+1 415 555 0142,US\nBen,ben@,,US\n"
+    )
+    report = import_csv(path, source_name="Expo", actor=SYSTEM)
+    assert (report.imported, report.rejected) == (1, 1)
+    assert [(w.row, w.column) for w in report.warnings] == [(2, "Email")]
+    assert [(e.row, e.column) for e in report.errors] == [(3, "Email")]
+    ana = Person.objects.get(first_name="Ana")
+    assert (ana.email, ana.email_unparsed, ana.phone) == ("", "ana.at.firm.example", "+14155550142")
+    client.force_login(users.admin)
+    page = client.get(f"/leads/{Lead.objects.get(person=ana).pk}/").content.decode()
+    assert "ana.at.firm.example" in page and "not a valid address" in page

@@ -174,7 +174,8 @@ def make_csv(
             phone = _phone(rng, country, used) if rng.random() < phone_share else ""
             if i % bad_every == bad_every - 1:
                 kind = ("email", "phone", "neither")[(i // bad_every) % 3]
-                if kind == "email":
+                if kind == "email":  # and no phone: no valid way to reach the person
+                    phone = ""
                     email = rng.choice(
                         [f"{first}.{last}.at.{domain}", f"{first}@", f"{last}@@{domain}"]
                     )

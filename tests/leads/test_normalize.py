@@ -66,3 +66,18 @@ def test_a_bad_phone_without_an_email_is_refused_naming_the_rows_country():
     assert [(e.field, e.message) for e in result.errors] == [
         ("phone", "'(212) 000-1234' is not a valid phone number for US")
     ]
+
+
+def test_a_bad_email_with_a_valid_phone_keeps_the_inquiry_and_the_address_as_given():
+    result = normalize_inquiry({"email": "ana.at.example.com", "phone": "+1 415 555 0100"})
+    assert result.errors == [] and result.clean is not None
+    assert result.clean.person["email"] == ""
+    assert result.clean.person["email_unparsed"] == "ana.at.example.com"
+    assert result.clean.person["phone"] == "+14155550100"
+    assert any(w.startswith("email 'ana.at.example.com'") for w in result.clean.warnings)
+
+
+def test_both_bad_is_refused_naming_both():
+    result = normalize_inquiry({"email": "nope", "phone": "x"})
+    assert result.clean is None
+    assert {e.field for e in result.errors} == {"email", "phone"}

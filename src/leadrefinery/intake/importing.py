@@ -350,7 +350,8 @@ def _warn(
     report: ImportReport, mapping: HeaderMapping, number: int, row: list[str], notes: Iterable[str]
 ) -> None:
     for note in notes:
-        name = "phone" if note.startswith("phone ") else "country" if "country" in note else ""
+        name = note.split(" ", 1)[0] if note.startswith(("phone ", "email ")) else ""
+        name = name or ("country" if "country" in note else "")
         column = mapping.column_for(name, row) if name else ""
         report.warnings.append(RowError(number, column, note))
 

@@ -201,6 +201,7 @@ def _person_out(person: Person) -> dict[str, Any]:
         "email": person.email,
         "phone": person.phone,
         "phone_unparsed": person.phone_unparsed,
+        "email_unparsed": person.email_unparsed,
         "title": person.title,
         "company": person.company_name,
         "website": person.website,

@@ -23,7 +23,7 @@ COLUMNS: list[tuple[str, Any]] = [
     ("stage", lambda lead: lead.stage),
     ("first_name", lambda lead: lead.person.first_name),
     ("last_name", lambda lead: lead.person.last_name),
-    ("email", lambda lead: lead.person.email),
+    ("email", lambda lead: lead.person.email or lead.person.email_unparsed),
     ("phone", lambda lead: lead.person.phone or lead.person.phone_unparsed),
     ("company", lambda lead: lead.account.name if lead.account else lead.person.company_name),
     ("title", lambda lead: lead.person.title),

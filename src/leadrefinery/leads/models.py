@@ -47,6 +47,12 @@ class Person(models.Model):
 
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=32, blank=True, help_text="E.164")
+    email_unparsed = models.CharField(
+        max_length=254,
+        blank=True,
+        help_text="an email address as given that is not valid: shown to reps, not used for "
+        "matching or mail (the person came in with a valid phone)",
+    )
     phone_unparsed = models.CharField(
         max_length=64,
         blank=True,

@@ -1,9 +1,10 @@
 """Turn a raw inquiry (a dict of strings) into clean fields, or into per-field errors.
 
 The same rules hold for the API, the public form and the CSV import: an inquiry is refused
-when a given email is invalid, or when it has neither a valid email nor a valid phone. A phone
-that is not a valid number does not lose a person who gave a valid email: it is kept as given
-(``phone_unparsed``) with a warning. Pure: no database, no clock.
+only when there is no valid way to reach the person (no valid email and no valid phone). A bad
+email next to a valid phone, or a bad phone next to a valid email, is kept as given
+(``email_unparsed`` / ``phone_unparsed``) with a warning, never used for matching. Pure: no
+database, no clock.
 """
 
 from __future__ import annotations
@@ -236,26 +237,32 @@ def normalize_inquiry(
     if warning:
         warnings.append(warning)
 
-    email = ""
+    email = phone = email_unparsed = phone_unparsed = ""
+    email_error = phone_error = ""
     if values["email"]:
         try:
             email = normalize_email(values["email"])
         except ValueError as exc:
-            errors.append(
-                FieldError("email", f"'{values['email']}' is not a valid email address: {exc}")
-            )
-    phone = phone_unparsed = ""
+            email_error = f"'{values['email']}' is not a valid email address: {exc}"
     if values["phone"]:
         try:
             phone = normalize_phone(values["phone"], country or None, default_country)
         except ValueError as exc:
-            if email:  # reachable by email: keep the lead and the number as given
-                phone_unparsed = values["phone"][:64]
-                warnings.append(
-                    f"phone '{values['phone']}' is {exc}: kept as given, not used for matching"
-                )
-            else:
-                errors.append(FieldError("phone", f"'{values['phone']}' is {exc}"))
+            phone_error = f"'{values['phone']}' is {exc}"
+    # Refused only when there is no valid way to reach the person; a bad address or number
+    # next to a valid one is kept as given, with a note, and never used for matching.
+    if email_error and phone:
+        email_unparsed = values["email"][:254]
+        warnings.append(
+            f"email {email_error[:-1] if email_error.endswith('.') else email_error}: kept as given, not used for matching"
+        )
+    elif email_error:
+        errors.append(FieldError("email", email_error))
+    if phone_error and email:
+        phone_unparsed = values["phone"][:64]
+        warnings.append(f"phone {phone_error}: kept as given, not used for matching")
+    elif phone_error:
+        errors.append(FieldError("phone", phone_error))
     if not values["email"] and not values["phone"]:
         errors.append(FieldError("email", "an email address or a phone number is required"))
 
@@ -277,6 +284,7 @@ def normalize_inquiry(
         "email": email,
         "phone": phone,
         "phone_unparsed": phone_unparsed,
+        "email_unparsed": email_unparsed,
         "first_name": values["first_name"],
         "last_name": values["last_name"],
         "title": values["title"],

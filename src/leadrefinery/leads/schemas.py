@@ -247,6 +247,11 @@ class PersonOut(Schema):
     last_name: str
     email: str
     phone: str
+    email_unparsed: str = Field(
+        "",
+        description="an email address as given that is not valid (the lead came with a valid "
+        "phone); not used for matching or mail",
+    )
     phone_unparsed: str = Field(
         "",
         description="a phone as given that is not a valid number (the lead came with a "
