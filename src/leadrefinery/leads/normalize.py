@@ -253,8 +253,10 @@ def normalize_inquiry(
     # next to a valid one is kept as given, with a note, and never used for matching.
     if email_error and phone:
         email_unparsed = values["email"][:254]
+        reason = str(email_error).split(": ", 1)[-1].rstrip(".")
         warnings.append(
-            f"email {email_error[:-1] if email_error.endswith('.') else email_error}: kept as given, not used for matching"
+            f"email '{values['email']}' is not a valid address ({reason}): kept as given, not "
+            "used for matching or mail"
         )
     elif email_error:
         errors.append(FieldError("email", email_error))
