@@ -176,3 +176,30 @@ def test_when_that_rep_cannot_take_it_the_rules_decide(inquire, users):
     users.other_rep.save()
     robert = _bob_and_robert(inquire, users.other_rep)
     assert Lead.objects.get(pk=robert["lead_id"]).owner_user is None
+
+
+def test_a_person_is_found_by_the_keys_of_every_record_attached_to_it(inquire):
+    from leadrefinery.dedupe.models import PersonVariant
+
+    first = inquire(email="jon@smyth.example", first_name="Jon", last_name="Smyth",
+                    company="Nordwind")  # fmt: skip
+    # The same mailbox, written another way: attached, and kept as a variant.
+    again = inquire(email="jon@smyth.example", first_name="John", last_name="Smith",
+                    company="Smith Logistics")  # fmt: skip
+    assert again["person_id"] == first["person_id"]
+    variant = PersonVariant.objects.get()
+    assert (variant.person_id, variant.last_name_key) == (first["person_id"], "smith")
+    # A third record shares no block key with the person's own fields, only with the variant.
+    third = inquire(email="john.smith@smithlogistics.example", first_name="John",
+                    last_name="Smith", company="Smith Logistics")  # fmt: skip
+    found = (
+        third["person_id"] == first["person_id"]
+        or DuplicatePair.objects.filter(
+            person_a_id=first["person_id"], person_b_id=third["person_id"]
+        ).exists()
+    )
+    assert found, "found through the variant"
+    # The same variant again is kept once.
+    inquire(email="jon@smyth.example", first_name="John", last_name="Smith",
+            company="Smith Logistics")  # fmt: skip
+    assert PersonVariant.objects.count() == 1

@@ -116,3 +116,75 @@ def test_block_rows_answer_as_the_orm(make_lead):
                 if found:
                     orm[(block.name, key)] = found
         assert got == orm
+
+
+def test_variant_block_rows_answer_as_the_orm(make_lead):
+    from leadrefinery.common.clock import now
+    from leadrefinery.dedupe import domain
+    from leadrefinery.dedupe.models import PersonVariant
+    from leadrefinery.dedupe.queries import MATCH_ATTNAMES, VARIANT, block_rows
+    from leadrefinery.dedupe.services import variants_record
+    from leadrefinery.leads.models import Person
+
+    make_lead(email="jon@smyth.example", first_name="Jon", last_name="Smyth", company="Nordwind")
+    make_lead(email="ann@other.example", first_name="Ann", last_name="Other")
+    jon, ann = Person.objects.get(last_name="Smyth"), Person.objects.get(last_name="Other")
+    variants_record(
+        [
+            (
+                jon,
+                {
+                    "email": "jon@smyth.example",
+                    "first_name": "John",
+                    "last_name": "Smith",
+                    "company_name": "Smith Logistics",
+                    "postcode": "2000",
+                },
+            ),
+            (
+                ann,
+                {
+                    "email": "ann@other.example",
+                    "first_name": "Anne",
+                    "last_name": "Other",
+                    "postcode": "2000",
+                    "street": "12 High St",
+                },
+            ),
+        ],
+        at=now(),
+    )
+    assert PersonVariant.objects.count() == 2
+    wanted: dict[str, set[tuple[str, ...]]] = {}
+    for v in PersonVariant.objects.all():
+        for name, key in domain.block_keys(domain.Record.of({
+            f: getattr(v, f) for f in ("email", "phone", "first_name", "last_name",
+                                       "company_name", "street", "city", "email_key",
+                                       "domain_key", "company_key", "first_name_key",
+                                       "last_name_key", "postcode_key", "street_number_key")
+        })):  # fmt: skip
+            wanted.setdefault(name, set()).add(key)
+    blocks = [b for b in domain.BLOCKS if b.name in wanted]
+    for limit in (None, 50):
+        got: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+        for ordinal, row in block_rows(blocks, wanted, limit, variants=True):
+            if ordinal < VARIANT:
+                continue
+            block = blocks[ordinal - VARIANT]
+            values = dict(zip(MATCH_ATTNAMES, row, strict=True))
+            got.setdefault((block.name, tuple(values[c] for c in block.columns)), set()).add(
+                values["id"]
+            )
+            person = Person.objects.get(pk=values["id"])
+            assert values["merged_into_id"] == person.merged_into_id
+        orm: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+        for block in blocks:
+            for key in wanted[block.name]:
+                found = set(
+                    PersonVariant.objects.filter(**dict(zip(block.columns, key, strict=True)))
+                    .exclude(**{block.columns[0]: ""})
+                    .values_list("person_id", flat=True)
+                )
+                if found:
+                    orm[(block.name, key)] = found
+        assert got == orm and got

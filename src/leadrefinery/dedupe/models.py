@@ -61,3 +61,48 @@ class DuplicatePair(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+
+def _block_index(fields: list[str], name: str) -> models.Index:
+    return models.Index(fields=fields, name=name, condition=~Q(**{fields[0]: ""}))
+
+
+class PersonVariant(models.Model):
+    """Another way a known person was written: a record that attached to ``person`` with
+    block keys the person's own fields do not have (another surname spelling, postcode or
+    company). A person's match keys are the union of its own and its variants', so a later
+    record like this one is found; each variant is scored as its own record."""
+
+    person = models.ForeignKey("leads.Person", on_delete=models.PROTECT, related_name="variants")
+    signature = models.CharField(max_length=40, help_text="SHA-1 of the block keys")
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    street = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    email_key = models.CharField(max_length=254, blank=True)
+    domain_key = models.CharField(max_length=200, blank=True)
+    company_key = models.CharField(max_length=200, blank=True)
+    first_name_key = models.CharField(max_length=120, blank=True)
+    last_name_key = models.CharField(max_length=120, blank=True)
+    postcode_key = models.CharField(max_length=32, blank=True)
+    street_number_key = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "signature"], name="variant_once")]
+        # The same block indexes as Person's (dedupe/domain.py: BLOCKS).
+        indexes = [
+            _block_index(["email_key"], "variant_block_email"),
+            _block_index(["phone"], "variant_block_phone"),
+            _block_index(["last_name_key", "first_name_key"], "variant_block_name"),
+            _block_index(["company_key", "last_name_key"], "variant_block_company"),
+            _block_index(["postcode_key", "street_number_key"], "variant_block_address"),
+            _block_index(["first_name_key", "postcode_key"], "variant_block_name_postcode"),
+            _block_index(["last_name_key", "postcode_key"], "variant_block_surname_postcode"),
+        ]
+
+    def __str__(self) -> str:
+        return f"variant of person {self.person_id}"

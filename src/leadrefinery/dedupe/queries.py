@@ -14,6 +14,7 @@ from leadrefinery.common.db import column, placeholders, select_columns, table
 from leadrefinery.leads.models import Account, Person
 
 from . import domain
+from .models import PersonVariant
 
 # Prefixes per statement: two bound values each, well under SQLite's variable limit.
 _PREFIXES_PER_READ = 500
@@ -139,6 +140,63 @@ def _block_sql(block: domain.Block, count: int, ordinal: int, limit: int | None)
     )
 
 
+VARIANT = 100  # added to a block's ordinal for the rows found through a person's variant
+_VARIANT_FIELDS = {
+    "email", "phone", "first_name", "last_name", "company_name", "street", "city",
+    "email_key", "domain_key", "company_key", "first_name_key", "last_name_key",
+    "postcode_key", "street_number_key",
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1024)
+def _variant_sql(block: domain.Block, count: int, ordinal: int, limit: int | None) -> str:
+    """As ``_block_sql``, over the variants: rows in the same layout, led by ``VARIANT +
+    ordinal``, whose record columns are the variant's and whose id, account and merge
+    columns are its person's."""
+    quote = connection.ops.quote_name
+    v, p = "v", "p"
+    columns = [f"{v}.{column(PersonVariant, c)}" for c in block.columns]
+    picked = []
+    for c in _SELECT:
+        if c == "id":
+            picked.append(f"{v}.{column(PersonVariant, 'person')}")
+        elif c in _VARIANT_FIELDS:
+            picked.append(f"{v}.{quote(c)}")
+        else:
+            picked.append(f"{p}.{quote(c)}")
+    select = ", ".join([f"{VARIANT + ordinal} AS block_ordinal", *picked])
+    variants = f"{quote(PersonVariant._meta.db_table)} {v}"
+    person = (
+        f"{quote(Person._meta.db_table)} {p} "
+        f"ON {p}.{column(Person, 'id')} = {v}.{column(PersonVariant, 'person')}"
+    )
+    source = f"{variants} JOIN {person}"
+    nonempty = f"NOT ({columns[0]} = '')"
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(["%s::text[]"] * len(columns))
+        names = ", ".join(f"k{i}" for i in range(len(columns)))
+        on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
+        stop = f" LIMIT {limit}" if limit else ""
+        return (
+            f"SELECT q.* FROM unnest({arrays}) AS k({names}) CROSS JOIN LATERAL "
+            f"(SELECT {select} FROM {source} WHERE {on} AND {nonempty}{stop}) AS q"
+        )
+    if len(columns) == 1:
+        match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
+        sql = f"SELECT {select} FROM {source} WHERE {match} AND {nonempty}"
+        return _limited(sql, limit) if count == 1 else sql
+    if count == 1:
+        match = " AND ".join(f"{c} = %s" for c in columns)
+        return _limited(f"SELECT {select} FROM {source} WHERE {match} AND {nonempty}", limit)
+    names = ", ".join(f"k{i}" for i in range(len(columns)))
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
+    return (
+        f"WITH k({names}) AS (VALUES {', '.join([row] * count)}) "
+        f"SELECT {select} FROM k CROSS JOIN {variants} ON {on} JOIN {person} WHERE {nonempty}"
+    )
+
+
 def _limited(sql: str, limit: int | None) -> str:
     """A read of one key stops after ``limit`` rows: past the stop-word size, the rest does
     not matter. (Wrapped, so that it can stand inside a UNION ALL.)"""
@@ -173,6 +231,8 @@ def block_rows(
     blocks: Sequence[domain.Block],
     wanted: Mapping[str, Iterable[tuple[str, ...]]],
     limit: int | None,
+    *,
+    variants: bool = False,
 ) -> Iterator[tuple[int, tuple]]:
     """(index in ``blocks``, row) for each unmerged or merged person whose columns of a block
     equal one of the keys ``wanted`` for it (by block name), the first column not empty: the
@@ -180,7 +240,9 @@ def block_rows(
     for each key. A row holds ``MATCH_ATTNAMES``, raw from the driver. With ``limit``, a key
     read may stop after that many rows (a stop word: its callers drop keys above it).
 
-    One index read per block and chunk of 200 keys, in UNION ALL statements of up to 8."""
+    One index read per block and chunk of 200 keys, in UNION ALL statements of up to 8. With
+    ``variants``, each read is joined by the same read over ``PersonVariant`` (rows led by
+    ``VARIANT + index``: the variant's record columns, its person's id)."""
     parts: list[tuple[str, list]] = []
     for ordinal, block in enumerate(blocks):
         ordered = sorted(wanted[block.name])
@@ -188,6 +250,9 @@ def block_rows(
             chunk = ordered[start : start + _CHUNK]
             sql = _block_sql(block, len(chunk), ordinal, limit)
             parts.append((sql, _block_params(block, chunk)))
+            if variants:  # the same keys over the people's other ways of being written
+                sql = _variant_sql(block, len(chunk), ordinal, limit)
+                parts.append((sql, _block_params(block, chunk)))
     with connection.cursor() as cursor:
         for group in _statements(parts):
             cursor.execute(

@@ -65,8 +65,10 @@ class Stored:
 
     def person(self) -> Person:
         if self._person is None:
-            assert self._row is not None
-            self._person = Person.from_db("default", _ATTNAMES, self._row)
+            if self._row is None:  # found through a variant: read when it wins
+                self._person = Person.objects.only(*MATCH_COLUMNS).get(pk=self.pk)
+            else:
+                self._person = Person.from_db("default", _ATTNAMES, self._row)
         return self._person
 
 
@@ -88,6 +90,7 @@ def candidate_index(
     *,
     follow_merged: bool = True,
     max_block: int | None = domain.MAX_BLOCK,
+    variants: bool = False,
 ) -> Candidates:
     """The people sharing a block key with one of ``records``, by the key they share.
 
@@ -107,10 +110,18 @@ def candidate_index(
     getters = [operator.itemgetter(*(_ROW_INDEX[c] for c in b.columns)) for b in blocks]
     rows: dict[int, tuple] = {}
     members: dict[BlockKey, list[int]] = defaultdict(list)  # block key -> person ids
-    for ordinal, row in queries.block_rows(blocks, wanted, max_block + 1 if max_block else None):
-        rows.setdefault(row[0], row)
+    variant_rows: list[tuple[BlockKey, tuple]] = []
+    limit = max_block + 1 if max_block else None
+    for ordinal, row in queries.block_rows(blocks, wanted, limit, variants=variants):
+        variant = ordinal >= queries.VARIANT
+        ordinal -= queries.VARIANT if variant else 0
         key = getters[ordinal](row)
-        members[(blocks[ordinal].name, key if isinstance(key, tuple) else (key,))].append(row[0])
+        block_key = (blocks[ordinal].name, key if isinstance(key, tuple) else (key,))
+        members[block_key].append(row[0])
+        if variant:
+            variant_rows.append((block_key, row))
+        else:
+            rows.setdefault(row[0], row)
     # Stop words are dropped; a person they found stays a candidate through another block.
     if max_block:
         members = {key: ids for key, ids in members.items() if len(ids) <= max_block}
@@ -131,7 +142,16 @@ def candidate_index(
     by_key: dict[BlockKey, list[Candidate]] = {
         key: [pairs[pk] for pk in ids if pk in pairs] for key, ids in members.items()
     }
-    return Candidates(list(pairs.values()), by_key)
+    # Another way a person was written is scored as its own record (a merged person's
+    # variants are left out: its own row still finds its survivor).
+    extra: list[Candidate] = []
+    for block_key, row in variant_rows:
+        if block_key in members and row[_MERGED_INTO] is None:
+            record = domain.Record(id=row[0], **{name: row[i] or "" for name, i in _RECORD_COLUMNS})
+            candidate = (Stored(row[0]), record)
+            by_key[block_key].append(candidate)
+            extra.append(candidate)
+    return Candidates([*pairs.values(), *extra], by_key)
 
 
 def _survivors(merged: list[Person]) -> dict[int, Person]:

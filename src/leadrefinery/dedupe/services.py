@@ -8,6 +8,7 @@ the actor and the reason. Refusals raise ``ServiceError`` with a message fit to 
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from leadrefinery.leads.events import events_insert
 from leadrefinery.leads.models import Account, Lead, LeadEvent, Person
 
 from . import domain, keys, queries, selectors
-from .models import DuplicatePair
+from .models import DuplicatePair, PersonVariant
 
 # --- Matching a batch of inquiries ----------------------------------------------------------
 
@@ -67,7 +68,7 @@ class Matcher:
     def match(self, people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
         records = [domain.Record.of(p) for p in people]
         index: Mapping[selectors.BlockKey, Sequence[tuple[_Candidate, domain.Record]]] = (
-            selectors.candidate_index(records).by_key
+            selectors.candidate_index(records, variants=True).by_key
         )
         out: list[RowMatch] = []
         for record in records:
@@ -105,6 +106,37 @@ class Matcher:
                 self._seen[key].append((owner, record))
             out.append(result)
         return out
+
+
+def variants_record(attached: Sequence[tuple[Person, Mapping[str, str]]], *, at: datetime) -> int:
+    """Keep each attached record that brings block keys its person lacks as a variant, so the
+    person's match keys are the union of every record attached to it (the same variant is
+    kept once). Returns how many were new."""
+    rows = []
+    for person, fields in attached:
+        record = domain.Record.of(fields)
+        own = set(domain.block_keys(selectors.record_of(person)))
+        keys = [k for k in domain.block_keys(record) if k not in own]
+        if not keys:
+            continue
+        signature = hashlib.sha1(repr(sorted(domain.block_keys(record))).encode()).hexdigest()
+        rows.append(
+            PersonVariant(
+                person_id=person.pk,
+                signature=signature,
+                created_at=at,
+                **{name: getattr(record, name) or "" for name in _VARIANT_COPY},
+            )
+        )
+    if rows:
+        PersonVariant.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows)
+
+
+_VARIANT_COPY = (
+    "email", "phone", "first_name", "last_name", "company_name", "street", "city",
+    *keys.KEY_FIELDS,
+)  # fmt: skip
 
 
 def _ident(candidate: _Candidate) -> tuple[str, int]:

@@ -30,7 +30,13 @@ from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, placeholders, update_rows
 from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
-from leadrefinery.dedupe.services import RowMatch, accounts_for, match_batch, review_pairs
+from leadrefinery.dedupe.services import (
+    RowMatch,
+    accounts_for,
+    match_batch,
+    review_pairs,
+    variants_record,
+)
 from leadrefinery.leads import domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import events_insert
@@ -326,8 +332,11 @@ def _match_people(batch: _Batch) -> None:
     persons = batch.persons
     new_people: list[Person] = []
     enriched: dict[int, Person] = {}
+    attached: list[tuple[Person, dict[str, str]]] = []  # for the variants, once all have ids
     for p, found, account in zip(batch.pending, batch.matches, row_accounts, strict=True):
         match = found.person if found.same_as_row is None else persons[found.same_as_row]
+        if match is not None:
+            attached.append((match, p.person))
         if match is None:
             match = Person(
                 **p.person, **person_keys(p.person), account=account, created_at=at, updated_at=at
@@ -355,6 +364,7 @@ def _match_people(batch: _Batch) -> None:
             [*batch.pending[0].person.keys(), *KEY_FIELDS, "account", "updated_at"],
         )
     batch.new_person_ids = {n.pk for n in new_people}
+    variants_record(attached, at=at)
 
 
 def _attach_or_open_leads(batch: _Batch) -> None:
