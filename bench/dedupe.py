@@ -259,6 +259,8 @@ def seed_people(count: int, rng: random.Random) -> list[dict[str, str]]:
         *KEY_FIELDS,
         "status",
         "merge_reason",
+        "email_unparsed",
+        "phone_unparsed",
         "created_at",
         "updated_at",
     ]
@@ -297,6 +299,8 @@ def seed_people(count: int, rng: random.Random) -> list[dict[str, str]]:
                     "",
                     *(keys[k] for k in KEY_FIELDS),
                     "active",
+                    "",
+                    "",
                     "",
                     now_text,
                     now_text,
