@@ -8,6 +8,7 @@ import itertools
 from typing import Any
 
 from leadrefinery.accounts.models import User
+from leadrefinery.common import config
 from leadrefinery.leads.models import DispositionReason
 
 from . import domain
@@ -335,9 +336,18 @@ def touch_depth(user: User, filters: Filters) -> Report:
 # --- Dispositions --------------------------------------------------------------------------
 
 
+def _load_reason_labels() -> dict[str, str]:
+    return dict(DispositionReason.objects.values_list("code", "label"))
+
+
+def reason_labels() -> dict[str, str]:
+    """Disposition reasons by code: configuration, read from the per-process cache."""
+    return config.get("reports:reasons", _load_reason_labels)
+
+
 def dispositions(user: User, filters: Filters) -> Report:
     hists = bucket_counts(user, filters, "reason")
-    reasons = dict(DispositionReason.objects.values_list("code", "label"))
+    reasons = reason_labels()
     totals = {g: {"closed": sum(h.values())} for g, h in hists.items()}
     order = ordered(filters.by, totals, "closed")
     rows = []
