@@ -112,32 +112,7 @@ def _block_sql(block: domain.Block, count: int, ordinal: int, limit: int | None)
     table = quote(Person._meta.db_table)
     columns = [f"{table}.{column(Person, c)}" for c in block.columns]
     select = ", ".join([f"{ordinal} AS block_ordinal", *(f"{table}.{quote(c)}" for c in _SELECT)])
-    nonempty = f"NOT ({columns[0]} = '')"
-    if connection.vendor == "postgresql":
-        # One index read per key, each stopped after MAX_BLOCK + 1 rows (a stop word).
-        arrays = ", ".join(["%s::text[]"] * len(columns))
-        names = ", ".join(f"k{i}" for i in range(len(columns)))
-        on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
-        stop = f" LIMIT {limit}" if limit else ""
-        return (
-            f"SELECT p.* FROM unnest({arrays}) AS k({names}) CROSS JOIN LATERAL "
-            f"(SELECT {select} FROM {table} WHERE {on} AND {nonempty}{stop}) AS p"
-        )
-    if len(columns) == 1:
-        match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
-        sql = f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}"
-        return _limited(sql, limit) if count == 1 else sql
-    if count == 1:
-        match = " AND ".join(f"{c} = %s" for c in columns)
-        return _limited(f"SELECT {select} FROM {table} WHERE {match} AND {nonempty}", limit)
-    names = ", ".join(f"k{i}" for i in range(len(columns)))
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
-    # CROSS JOIN: SQLite keeps the keys as the outer loop, one index search per key.
-    return (
-        f"WITH k({names}) AS (VALUES {', '.join([row] * count)}) "
-        f"SELECT {select} FROM k CROSS JOIN {table} ON {on} WHERE {nonempty}"
-    )
+    return _keyed_read(columns, select, table, "", count, limit)
 
 
 VARIANT = 100  # added to a block's ordinal for the rows found through a person's variant
@@ -154,46 +129,50 @@ def _variant_sql(block: domain.Block, count: int, ordinal: int, limit: int | Non
     ordinal``, whose record columns are the variant's and whose id, account and merge
     columns are its person's."""
     quote = connection.ops.quote_name
-    v, p = "v", "p"
-    columns = [f"{v}.{column(PersonVariant, c)}" for c in block.columns]
-    picked = []
-    for c in _SELECT:
-        if c == "id":
-            picked.append(f"{v}.{column(PersonVariant, 'person')}")
-        elif c in _VARIANT_FIELDS:
-            picked.append(f"{v}.{quote(c)}")
-        else:
-            picked.append(f"{p}.{quote(c)}")
+    person_id = f"v.{column(PersonVariant, 'person')}"
+    columns = [f"v.{column(PersonVariant, c)}" for c in block.columns]
+    picked = [
+        person_id if c == "id" else f"v.{quote(c)}" if c in _VARIANT_FIELDS else f"p.{quote(c)}"
+        for c in _SELECT
+    ]
     select = ", ".join([f"{VARIANT + ordinal} AS block_ordinal", *picked])
-    variants = f"{quote(PersonVariant._meta.db_table)} {v}"
-    person = (
-        f"{quote(Person._meta.db_table)} {p} "
-        f"ON {p}.{column(Person, 'id')} = {v}.{column(PersonVariant, 'person')}"
+    join = f" JOIN {quote(Person._meta.db_table)} p ON p.{column(Person, 'id')} = {person_id}"
+    return _keyed_read(
+        columns, select, f"{quote(PersonVariant._meta.db_table)} v", join, count, limit
     )
-    source = f"{variants} JOIN {person}"
+
+
+def _keyed_read(
+    columns: list[str], select: str, source: str, join: str, count: int, limit: int | None
+) -> str:
+    """The read of ``select`` from ``source`` (then ``join``) for the rows whose ``columns``
+    equal one of ``count`` key tuples, in the shape each database reads through the index."""
     nonempty = f"NOT ({columns[0]} = '')"
     if connection.vendor == "postgresql":
+        # One index read per key, each stopped after MAX_BLOCK + 1 rows (a stop word).
         arrays = ", ".join(["%s::text[]"] * len(columns))
         names = ", ".join(f"k{i}" for i in range(len(columns)))
         on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
         stop = f" LIMIT {limit}" if limit else ""
         return (
-            f"SELECT q.* FROM unnest({arrays}) AS k({names}) CROSS JOIN LATERAL "
-            f"(SELECT {select} FROM {source} WHERE {on} AND {nonempty}{stop}) AS q"
+            f"SELECT hit.* FROM unnest({arrays}) AS k({names}) CROSS JOIN LATERAL "
+            f"(SELECT {select} FROM {source}{join} WHERE {on} AND {nonempty}{stop}) AS hit"
         )
     if len(columns) == 1:
         match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
-        sql = f"SELECT {select} FROM {source} WHERE {match} AND {nonempty}"
+        sql = f"SELECT {select} FROM {source}{join} WHERE {match} AND {nonempty}"
         return _limited(sql, limit) if count == 1 else sql
     if count == 1:
         match = " AND ".join(f"{c} = %s" for c in columns)
-        return _limited(f"SELECT {select} FROM {source} WHERE {match} AND {nonempty}", limit)
+        sql = f"SELECT {select} FROM {source}{join} WHERE {match} AND {nonempty}"
+        return _limited(sql, limit)
     names = ", ".join(f"k{i}" for i in range(len(columns)))
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
+    # CROSS JOIN: SQLite keeps the keys as the outer loop, one index search per key.
     return (
         f"WITH k({names}) AS (VALUES {', '.join([row] * count)}) "
-        f"SELECT {select} FROM k CROSS JOIN {variants} ON {on} JOIN {person} WHERE {nonempty}"
+        f"SELECT {select} FROM k CROSS JOIN {source} ON {on}{join} WHERE {nonempty}"
     )
 
 
