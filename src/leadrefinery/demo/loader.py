@@ -349,6 +349,8 @@ class _Simulation:
         path = spec.path
         if lead.temperature == "hot" and path in ("qualify", "nurture"):
             path = "sales"  # scoring found a hand-raise (e.g. "send pricing"): sales calls
+        if lead.owner_user_id is not None and path != "disqualify":
+            path = "sales"  # intake kept a possible duplicate with the rep who has the person
         if path == "sales":
             yield from self._sales(lead, spec, rng)
         elif path == "qualify":
@@ -387,19 +389,22 @@ class _Simulation:
         return self.world.users[rng.choice(reps).username]
 
     def _sales(self, lead, spec: InquirySpec, rng: random.Random, *, triaged: bool = False):
-        rep = self._rep_for(spec, rng)
-        me = Actor.of(rep)
         manager = self.actor[MANAGER]
-        if not triaged:
-            yield _minutes(rng, 5, 8 * 60)
-        lead = lead_assign(
-            lead=lead,
-            actor=manager,
-            owner_user=rep,
-            note="Sales-ready: asked for contact",
-            trace={"steps": [f"assigned by hand to {rep.username} (team {rep.team})"]},
-        )
-        lead = lead_transition(lead=lead, to_stage="sales_ready", actor=manager)
+        if lead.owner_user_id is not None and lead.stage == "sales_ready":
+            rep = lead.owner_user  # intake handed it to a rep already
+        else:
+            rep = self._rep_for(spec, rng)
+            if not triaged:
+                yield _minutes(rng, 5, 8 * 60)
+            lead = lead_assign(
+                lead=lead,
+                actor=manager,
+                owner_user=rep,
+                note="Sales-ready: asked for contact",
+                trace={"steps": [f"assigned by hand to {rep.username} (team {rep.team})"]},
+            )
+            lead = lead_transition(lead=lead, to_stage="sales_ready", actor=manager)
+        me = Actor.of(rep)
         # Speed to lead: some reps answer within minutes, some take days.
         low, high = rng.choices(SPEED_TO_LEAD_MINUTES, weights=SPEED_TO_LEAD_WEIGHTS)[0]
         yield _minutes(rng, low, high)
