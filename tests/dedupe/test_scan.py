@@ -120,3 +120,42 @@ def test_max_block_decides_which_common_keys_the_scan_compares():
     call_command("dedupe_scan", "--no-progress", "--max-block", "300", stdout=StringIO())
     namesakes = MAX_BLOCK + 1
     assert DuplicatePair.objects.count() == namesakes * (namesakes - 1) // 2
+
+
+def test_scan_finds_a_person_through_another_way_they_were_written():
+    """Jon Smyth once wrote in as John Smith of Smith Logistics (a variant kept when that
+    inquiry attached to him). A stored John Smith of Smith Logistics shares no key with Jon
+    Smyth's own row, but the scan compares him with that variant and proposes the pair."""
+    from leadrefinery.dedupe.services import variants_record
+
+    jon = _person(email="jon@smyth.example", first_name="Jon", last_name="Smyth")
+    variants_record(
+        [
+            (
+                jon,
+                {
+                    "email": "jon@smyth.example",
+                    "first_name": "John",
+                    "last_name": "Smith",
+                    "company_name": "Smith Logistics",
+                    "phone": "+14155550188",
+                    "postcode": "94107",
+                    "street": "12 High St",
+                },
+            )
+        ],
+        at=now(),
+    )
+    john = _person(
+        email="j.smith@smithlogistics.example",
+        first_name="John",
+        last_name="Smith",
+        company_name="Smith Logistics",
+        phone="+14155550188",
+        postcode="94107",
+        street="12 High St",
+    )
+    report = dedupe_scan()
+    pair = DuplicatePair.objects.get()
+    assert (pair.person_a_id, pair.person_b_id) == (jon.pk, john.pk)
+    assert report.proposed == 1

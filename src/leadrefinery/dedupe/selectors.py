@@ -21,7 +21,7 @@ from leadrefinery.leads.access import visible_to
 from leadrefinery.leads.models import Lead, Person
 
 from . import domain, keys, queries
-from .models import DuplicatePair
+from .models import DuplicatePair, PersonVariant
 from .queries import MATCH_COLUMNS
 
 
@@ -43,6 +43,18 @@ _RECORD_FIELDS = (
     "city",
     *keys.KEY_FIELDS,
 )
+
+
+def variant_records(person_ids: Sequence[int]) -> list[domain.Record]:
+    """The other ways these people were written (PersonVariant), as records whose ``id`` is
+    the person's."""
+    out: list[domain.Record] = []
+    for start in range(0, len(person_ids), 500):
+        for row in PersonVariant.objects.filter(
+            person_id__in=person_ids[start : start + 500]
+        ).values_list("person_id", *_RECORD_FIELDS):
+            out.append(domain.Record(id=row[0], **dict(zip(_RECORD_FIELDS, row[1:], strict=True))))
+    return out
 
 
 _ATTNAMES = list(queries.MATCH_ATTNAMES)
@@ -130,14 +142,14 @@ def candidate_index(
     merged = [
         Stored(row[0], row=row).person() for row in found.values() if row[_MERGED_INTO] is not None
     ]
-    survivors = _survivors(merged) if follow_merged else {}
+    moved = survivors(merged) if follow_merged else {}
     pairs: dict[int, Candidate] = {}
     for pk, row in found.items():
         record = domain.Record(id=pk, **{name: row[i] or "" for name, i in _RECORD_COLUMNS})
         if row[_MERGED_INTO] is None:
             pairs[pk] = (Stored(pk, row=row), record)
-        elif pk in survivors:
-            survivor = survivors[pk]
+        elif pk in moved:
+            survivor = moved[pk]
             pairs[pk] = (Stored(survivor.pk, person=survivor), record)
     by_key: dict[BlockKey, list[Candidate]] = {
         key: [pairs[pk] for pk in ids if pk in pairs] for key, ids in members.items()
@@ -154,7 +166,7 @@ def candidate_index(
     return Candidates([*pairs.values(), *extra], by_key)
 
 
-def _survivors(merged: list[Person]) -> dict[int, Person]:
+def survivors(merged: list[Person]) -> dict[int, Person]:
     """The active person each merged one now lives on as (a merge of a survivor is followed)."""
     pointer = {p.pk: p.merged_into_id for p in merged}
     people: dict[int, Person] = {}

@@ -109,17 +109,18 @@ class Matcher:
 
 
 def variants_record(attached: Sequence[tuple[Person, Mapping[str, str]]], *, at: datetime) -> int:
-    """Keep each attached record that brings block keys its person lacks as a variant, so the
-    person's match keys are the union of every record attached to it (the same variant is
-    kept once). Returns how many were new."""
+    """Keep each record attached to a person as a variant, once per set of block keys, so
+    the person's match keys are the union of every record attached to it. Every distinct
+    record is kept, not only those bringing keys the person's row lacks at the time: that
+    row changes as records fill in its blanks, and what is kept must not depend on how the
+    records were batched. Returns how many rows were offered (the same variant is kept once)."""
     rows = []
     for person, fields in attached:
         record = domain.Record.of(fields)
-        own = set(domain.block_keys(selectors.record_of(person)))
-        keys = [k for k in domain.block_keys(record) if k not in own]
-        if not keys:
+        block_keys = sorted(domain.block_keys(record))
+        if not block_keys:
             continue
-        signature = hashlib.sha1(repr(sorted(domain.block_keys(record))).encode()).hexdigest()
+        signature = hashlib.sha1(repr(block_keys).encode()).hexdigest()
         rows.append(
             PersonVariant(
                 person_id=person.pk,
@@ -401,29 +402,39 @@ def dedupe_scan(
             return report
         last = people[-1].pk
         active = [p for p in people if p.merged_into_id is None]
-        records = {p.pk: selectors.record_of(p) for p in active}
+        # A person is each way it was written: its row and its variants (the records that
+        # attached to it), found through any of their keys, scored at the best of them.
+        records = {p.pk: [selectors.record_of(p)] for p in active}
+        for variant in selectors.variant_records(list(records)):
+            records[variant.id or 0].append(variant)
         # Every key, however common: this scan skips the oversized ones itself and counts them.
         candidates = selectors.candidate_index(
-            list(records.values()), follow_merged=False, max_block=None
+            [r for own in records.values() for r in own],
+            follow_merged=False,
+            max_block=None,
+            variants=True,
         )
-        candidate_records = {p.pk: record for p, record in candidates.pairs}
-        index = {key: [p.pk for p, _ in found] for key, found in candidates.by_key.items()}
+        index = {key: [(p.pk, r) for p, r in found] for key, found in candidates.by_key.items()}
         wanted: list[tuple[int, int, domain.Match, int]] = []
-        for pk, record in records.items():
-            compared: set[int] = set()
-            for key in domain.block_keys(record):
-                members = index.get(key, [])
-                if len(members) > max_block:
-                    report.skipped_blocks += 1
-                    continue
-                for other in members:
-                    if other >= pk or other in compared:
+        for pk, own in records.items():
+            best: dict[int, domain.Match] = {}
+            scored: set[tuple[int, int]] = set()  # (own record, other record): once each
+            for record in own:
+                for key in domain.block_keys(record):
+                    members = index.get(key, [])
+                    if len(members) > max_block:
+                        report.skipped_blocks += 1
                         continue
-                    compared.add(other)
-                    match = domain.score(record, candidate_records[other])
-                    if match.score >= review:
-                        wanted.append((other, pk, match, 0))
-            report.comparisons += len(compared)
+                    for other, other_record in members:
+                        pair = (id(record), id(other_record))
+                        if other >= pk or pair in scored:
+                            continue
+                        scored.add(pair)
+                        match = domain.score(record, other_record)
+                        if other not in best or match.weight > best[other].weight:
+                            best[other] = match
+            wanted.extend((other, pk, m, 0) for other, m in best.items() if m.score >= review)
+            report.comparisons += len(best)
         report.people += len(people)
         report.found += len(wanted)
         with transaction.atomic():

@@ -25,13 +25,11 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from django.conf import settings
 from django.db import transaction
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
 from leadrefinery.common.errors import ServiceError
-from leadrefinery.dedupe.services import Matcher
 from leadrefinery.leads import domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import (
@@ -41,14 +39,16 @@ from leadrefinery.leads.models import (
     Lead,
     Source,
 )
-from leadrefinery.leads.normalize import normalize_inquiry
+from leadrefinery.leads.normalize import NormalizeResult
 
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
+from .import_plan import Plan, plan_import
 from .importing_undo import UNDO_REASON, UndoReport, import_batch_undo  # the undo, re-exported
 from .services import OUTCOME_ATTACHED, payload_hash, process_records
 
 _DELIMITERS = ",;\t|"
 _QUERY_CHUNK = 500  # keys per IN (...) query: well under SQLite's variable limit
+_PLAN_CHUNK = 1000  # rows matched per blocking read (the decisions do not depend on it)
 
 
 class ImportFailed(ServiceError):
@@ -277,10 +277,13 @@ def import_csv(
     actor: Actor,
     chunk_size: int = 500,
     progress: Callable[[int], None] | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Import a CSV file of inquiries; see the module docstring.
 
-    ``progress`` is called after each chunk with the number of rows the chunk held.
+    ``progress`` is called after each chunk with the number of rows the chunk held. A real
+    import reads the file twice: ``phase`` is called with "matching" before the first pass
+    (who each row is) and "importing" before the second (the writes).
     Raises ImportFailed (nothing written) for a missing or unreadable file, or one without an
     email or phone column; a failure after rows were stored carries the ``batch_id``.
     """
@@ -322,14 +325,31 @@ def import_csv(
         notes=notes,
         header=header,
     )
-    _, _, rows = _header_and_rows(csv_source)
-    chunks = _chunks(rows, chunk_size)
+
+    def chunks(size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        return _chunks(_header_and_rows(csv_source)[2], size)
+
     if dry_run:
-        _dry_run(chunks, mapping, report, progress)
-    else:
-        _import(
-            chunks, mapping, report, csv_source.name, source_name, campaign_name, actor, progress
-        )
+        _dry_run(chunks(_PLAN_CHUNK), mapping, report, progress)
+        return report
+    if phase:
+        phase("matching")
+    # Who each row is, decided for the whole file before anything is written: the same
+    # people for any chunk size, and what the dry run said (import_plan.py).
+    plan = plan_import(chunks(_PLAN_CHUNK), mapping, progress=progress)
+    if phase:
+        phase("importing")
+    _import(
+        chunks(chunk_size),
+        plan,
+        mapping,
+        report,
+        csv_source.name,
+        source_name,
+        campaign_name,
+        actor,
+        progress,
+    )
     return report
 
 
@@ -362,37 +382,29 @@ def _dry_run(
     report: ImportReport,
     progress: Callable[[int], None] | None,
 ) -> None:
-    default_country = settings.REFINERY_DEFAULT_COUNTRY
+    """The import's own matching pass (import_plan.py), then its counts: what the import
+    would do, row for row."""
+
+    def rejected(number: int, row: list[str], result: NormalizeResult) -> None:
+        _reject(report, mapping, number, row, ((e.field, e.message) for e in result.errors))
+
+    def kept(number: int, row: list[str], result: NormalizeResult) -> None:
+        assert result.clean is not None
+        _warn(report, mapping, number, row, result.clean.warnings)
+
+    plan = plan_import(chunks, mapping, rejected=rejected, kept=kept, progress=progress)
     good: list[tuple[object, str]] = []
-    matcher = Matcher()  # remembers the file's earlier rows: in-file duplicates, same rules
-    for chunk in chunks:
-        people: list[dict[str, str]] = []
-        products: list[str] = []
-        for number, row in chunk:
-            result = normalize_inquiry(
-                mapping.payload(row), default_country=default_country, read_money=True
-            )
-            if result.clean is None:
-                _reject(report, mapping, number, row, ((e.field, e.message) for e in result.errors))
-            else:
-                _warn(report, mapping, number, row, result.clean.warnings)
-                people.append(result.clean.person)
-                products.append(result.clean.lead["product_interest"])
-        for found, product in zip(matcher.match(people), products, strict=True):
-            row_id = len(good)
-            if found.person is not None:
-                who: object = found.person.pk
-                report.people_attached += 1
-            elif found.same_as_row is not None:
-                who = good[found.same_as_row][0]
-                report.people_attached += 1
-            else:
-                who = ("row", row_id)
-                report.people_new += 1
-                report.review += bool(found.review)
-            good.append((who, product))
-        if progress:
-            progress(len(chunk))
+    for planned in plan.rows.values():  # in file order
+        if planned.person is not None:
+            who: object = planned.person
+        elif planned.same_as is not None:
+            who = good[planned.same_as][0]
+        else:
+            who = ("row", planned.good)
+            report.review += bool(planned.review)
+        report.people_attached += not planned.creates
+        report.people_new += planned.creates
+        good.append((who, planned.product))
     report.imported = len(good)
     report.new_leads, report.attached = _predict_outcomes(good)
 
@@ -438,6 +450,7 @@ def _source_and_campaign(
 
 def _import(
     chunks: Iterator[list],
+    plan: Plan,
     mapping: HeaderMapping,
     report: ImportReport,
     filename: str,
@@ -461,7 +474,7 @@ def _import(
     last_row = 0
     try:
         for chunk in chunks:
-            _import_chunk(chunk, mapping, report, batch, source, campaign, actor)
+            _import_chunk(chunk, plan, mapping, report, batch, source, campaign, actor)
             last_row = chunk[-1][0]
             if progress:
                 progress(len(chunk))
@@ -482,6 +495,7 @@ def _import(
 
 def _import_chunk(
     chunk: list[tuple[int, list[str]]],
+    plan: Plan,
     mapping: HeaderMapping,
     report: ImportReport,
     batch: ImportBatch,
@@ -511,11 +525,14 @@ def _import_chunk(
     # Stored and committed first: whatever happens next, no row is lost.
     with transaction.atomic():
         insert_rows(IntakeRecord, records)
-    processed = process_records([r.pk for r in records], actor=actor, stored=records)
+    processed = process_records(
+        [r.pk for r in records], actor=actor, stored=records, matches=plan.matches_for
+    )
     done = {r.pk: r for r in processed}
     missing = [r.pk for r in records if r.pk not in done]
     if missing:  # processed meanwhile by the retry job: read the outcome it stored
         done.update((r.pk, r) for r in IntakeRecord.objects.filter(pk__in=missing))
+    plan.done(done.values())
     for (number, row), stored in zip(chunk, records, strict=True):
         record = done[stored.pk]
         if record.status == IntakeRecord.Status.PROCESSED:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -234,10 +234,14 @@ def process_records(
     actor: Actor,
     at: datetime | None = None,
     stored: Sequence[IntakeRecord] = (),
+    matches: Callable[[Sequence[IntakeRecord]], list[RowMatch]] | None = None,
 ) -> list[IntakeRecord]:
     """Process stored records in one transaction with a constant number of queries per batch.
 
     ``stored``: the record objects, when the caller has just stored them (see ``_lock_due``).
+    ``matches``: who the records' people are, decided by the caller (an import decides for
+    the whole file at once, see import_plan.py), given the records that normalize, in order;
+    by default each batch is matched here.
     """
     at = at or now()
     records = _lock_due(record_ids, stored)
@@ -275,8 +279,9 @@ def process_records(
             )
         )
     _lock_match_keys([p.person["email"] or p.person["phone"] for p in pending])
+    decided = matches([p.record for p in pending]) if matches and pending else None
     with config.pinned():  # one configuration-token read for the whole batch
-        _materialize(pending, actor=actor, at=at)
+        _materialize(pending, actor=actor, at=at, matches=decided)
     update_rows(
         records, ["status", "errors", "response", "person", "lead", "processed_at", "attempts"]
     )
@@ -308,25 +313,28 @@ class _Batch:
                 yield p, person, lead
 
 
-def _materialize(pending: list[_Pending], *, actor: Actor, at: datetime) -> None:
+def _materialize(
+    pending: list[_Pending], *, actor: Actor, at: datetime, matches: list[RowMatch] | None
+) -> None:
     """Turn clean inquiries into people, leads, touches and timeline, in five phases; each
     reads and writes once for the whole batch."""
     if not pending:
         return
     batch = _Batch(pending=pending, actor=actor, at=at)
-    _match_people(batch)
+    _match_people(batch, matches)
     _attach_or_open_leads(batch)
     router, scorer = _route_new_leads(batch)
     _write_timeline(batch)
     _after_effects(batch, router=router, scorer=scorer)
 
 
-def _match_people(batch: _Batch) -> None:
-    """People and accounts: dedupe matching (blocking + scoring), then lead-to-account. New
-    people are inserted; known people get the blanks the inquiry fills in."""
+def _match_people(batch: _Batch, matches: list[RowMatch] | None) -> None:
+    """People and accounts: dedupe matching (blocking + scoring) unless the caller decided,
+    then lead-to-account. New people are inserted; every person an inquiry attaches to gets
+    the blanks it fills in (one made earlier in the batch too, as when it had been stored)."""
     at = batch.at
     people = [p.person for p in batch.pending]
-    batch.matches = match_batch(people)
+    batch.matches = match_batch(people) if matches is None else matches
     row_accounts = accounts_for(people, at=at)
 
     persons = batch.persons
@@ -342,7 +350,7 @@ def _match_people(batch: _Batch) -> None:
                 **p.person, **person_keys(p.person), account=account, created_at=at, updated_at=at
             )
             new_people.append(match)
-        elif match.pk is not None:
+        else:
             # Fill in what we did not know; never overwrite what we did.
             changed = False
             for name, value in p.person.items():
@@ -355,7 +363,8 @@ def _match_people(batch: _Batch) -> None:
             if changed:
                 apply_keys(match)
                 match.updated_at = at
-                enriched[match.pk] = match
+                if match.pk is not None:  # else inserted below, as it is now
+                    enriched[match.pk] = match
         persons.append(match)
     insert_rows(Person, new_people)
     if enriched:

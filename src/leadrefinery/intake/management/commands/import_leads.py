@@ -136,6 +136,7 @@ class Command(BaseCommand):
                 actor=actor,
                 chunk_size=o["chunk_size"],
                 progress=bar.update,
+                phase=lambda name: _restart(bar, name.capitalize()),
             )
         except ImportFailed as exc:
             raise CommandError(exc.message) from None
@@ -182,3 +183,9 @@ class Command(BaseCommand):
         if report.batch_id:
             w(f"Batch id: {report.batch_id}")
             w(f"To revert this import: refinery import-undo {report.batch_id}")
+
+
+def _restart(bar: tqdm, description: str) -> None:
+    """A new pass over the file: the bar starts again under a new name."""
+    bar.reset()
+    bar.set_description(description)
