@@ -72,3 +72,20 @@ def test_the_command_prints_the_people_counts(tmp_path, capsys):
     call_command("import_leads", str(path), "--source", "Expo", "--dry-run", "--no-progress")
     out = capsys.readouterr().out
     assert "People (would be): 7 new, 1 matched to known people, 1 of the new" in out
+
+
+def test_a_typo_in_the_surname_and_the_postcode_still_finds_the_person(tmp_path):
+    """Lara White of 12 Boldrewood Street wrote in again as "Lara Whitd" with a postcode one
+    digit off and another email: no name, postcode or email key is shared, but the street is
+    (its number and first word), so the two are compared, and wait for review as a possible
+    duplicate (before, they were never compared)."""
+    head = "First Name,Last Name,Street,City,Zip,Email,Country\n"
+    first = tmp_path / "first.csv"
+    first.write_text(head + "Lara,White,12 Boldrewood Street,Meadowvale,6056,lw@one.example,AU\n")
+    again = tmp_path / "again.csv"
+    again.write_text(head + "Lara,Whitd,12 Boldrewood St,Meadowvale,6066,lara@two.example,AU\n")
+    import_csv(first, source_name="Web", actor=SYSTEM)
+    report = import_csv(again, source_name="Expo", actor=SYSTEM)
+    assert (report.people_new, report.review) == (1, 1)
+    pair = DuplicatePair.objects.get()
+    assert "+2 same street number" in pair.reasons
