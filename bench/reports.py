@@ -124,7 +124,7 @@ PERSON_COLUMNS = (
     "merged_into_id", "email_key", "domain_key", "company_key", "first_name_key",
     "last_name_key", "postcode_key", "street_number_key", "status", "merged_at",
     "merged_by_id", "merge_reason", "created_at", "updated_at", "email_unparsed",
-    "phone_unparsed", "street_key", "name_sound_key",
+    "phone_unparsed", "street_key",
 )  # fmt: skip
 LEAD_COLUMNS = (
     "id", "person_id", "account_id", "stage", "owner_user_id", "owner_queue_id", "next_action",
@@ -530,7 +530,7 @@ class Seeder:
             (pid, f"{first.lower()}.{pid}@company{pid % 40000}.example", "", first, last, "",
              f"Company {pid % 40000}", "", rng.choice(("US", "GB", "DE", "FR", "SG", "AU")),
              "", "", "", "", "", None, None, "", "", "", "", "", "", "", "active", None, None,
-             "", created, created, "", "", "", "")
+             "", created, created, "", "", "")
         )  # fmt: skip
         first_lead = self.n.leads + 1
         for i in range(k):

@@ -162,7 +162,7 @@ def test_variant_block_rows_answer_as_the_orm(make_lead):
                                        "company_name", "street", "city", "email_key",
                                        "domain_key", "company_key", "first_name_key",
                                        "last_name_key", "postcode_key", "street_number_key",
-                                       "street_key", "name_sound_key")
+                                       "street_key")
         })):  # fmt: skip
             wanted.setdefault(name, set()).add(key)
     blocks = [b for b in domain.BLOCKS if b.name in wanted]

@@ -159,3 +159,21 @@ def test_scan_finds_a_person_through_another_way_they_were_written():
     pair = DuplicatePair.objects.get()
     assert (pair.person_a_id, pair.person_b_id) == (jon.pk, john.pk)
     assert report.proposed == 1
+
+
+def test_the_migration_fills_the_street_key_of_people_stored_before_it():
+    import importlib
+
+    from django.apps import apps
+
+    at = now()
+    old = Person.objects.create(
+        first_name="Lara", last_name="White", street="12 Boldrewood Street", created_at=at,
+        updated_at=at,
+    )  # fmt: skip
+    assert old.street_key == ""
+    importlib.import_module("leadrefinery.leads.migrations.0018_street_key").fill_street_key(
+        apps, None
+    )
+    old.refresh_from_db()
+    assert old.street_key == "12 boldrewood"

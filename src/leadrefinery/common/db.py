@@ -30,8 +30,29 @@ _MAX_PARAMS = 30000
 
 def db_converter(field: models.Field) -> Callable[[Any], Any]:
     """The function that adapts a Python value of ``field`` for a raw statement:
-    ``field.get_db_prep_save`` on this connection, as the ORM's own writes do."""
-    return functools.partial(field.get_db_prep_save, connection=connection)
+    ``field.get_db_prep_save`` on this connection, as the ORM's own writes do. For text,
+    integer and boolean columns (and keys to integer ids) a value already of the column's
+    Python type, or None, is what that returns: it is passed as is (half the cost of a bulk
+    insert was these calls)."""
+    full = functools.partial(field.get_db_prep_save, connection=connection)
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    plain: tuple[type, ...] = ()
+    if isinstance(target, models.CharField | models.TextField) and not isinstance(
+        target, models.GenericIPAddressField
+    ):
+        plain = (str,)
+    elif isinstance(target, models.BooleanField):
+        plain = (bool,)
+    elif isinstance(target, models.IntegerField | models.AutoField):
+        plain = (int,)
+    if not plain:
+        return full
+    kinds = frozenset(plain)
+
+    def convert(value: Any) -> Any:
+        return value if value is None or type(value) in kinds else full(value)
+
+    return convert
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ backfill migration, the bench) so stored keys and computed keys always agree.
 - ``postcode_key`` and ``street_number_key``.
 - ``street_key``: the street number and the street's first word ("155 lambert"), which finds
   the same address written with another postcode or a typo later in the street.
-- ``name_sound_key``: the surname's Metaphone code (jellyfish) and the given name's initial
-  ("KRFN a"), which finds a surname spelt another way ("Griffen" / "Griffin").
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ import unicodedata
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-import jellyfish
 from cleanco import basename
 
 KEY_FIELDS = (
@@ -37,7 +34,6 @@ KEY_FIELDS = (
     "postcode_key",
     "street_number_key",
     "street_key",
-    "name_sound_key",
 )
 
 _GMAIL = {"gmail.com", "googlemail.com"}
@@ -318,18 +314,6 @@ def street_key(street: str) -> str:
     return f"{match.group(0).lstrip('0') or '0'} {word}"[:120] if word else ""
 
 
-@functools.lru_cache(maxsize=65536)
-def name_sound_key(first_name: str, last_name: str) -> str:
-    """The surname's Metaphone code and the given name's initial, from the name keys; empty
-    without both, or when the surname is not letters only (Metaphone drops digits and
-    signs, so "Unit 12" and "Unit 7" would sound alike)."""
-    last, first = last_name_key(last_name), first_name_key(first_name)
-    if not last or not first or not (last.isascii() and last.isalpha()):
-        return ""
-    sound = jellyfish.metaphone(last).replace(" ", "")
-    return f"{sound} {first[0]}"[:120] if sound else ""
-
-
 def person_keys(fields: Mapping[str, str]) -> dict[str, str]:
     """Every stored key for a person's fields (Person attribute names)."""
     email = fields.get("email", "") or ""
@@ -342,9 +326,6 @@ def person_keys(fields: Mapping[str, str]) -> dict[str, str]:
         "postcode_key": postcode_key(fields.get("postcode", "") or ""),
         "street_number_key": street_number_key(fields.get("street", "") or ""),
         "street_key": street_key(fields.get("street", "") or ""),
-        "name_sound_key": name_sound_key(
-            fields.get("first_name", "") or "", fields.get("last_name", "") or ""
-        ),
     }
 
 

@@ -90,7 +90,6 @@ class PersonVariant(models.Model):
     postcode_key = models.CharField(max_length=32, blank=True)
     street_number_key = models.CharField(max_length=16, blank=True)
     street_key = models.CharField(max_length=120, blank=True)
-    name_sound_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -105,8 +104,6 @@ class PersonVariant(models.Model):
             _block_index(["first_name_key", "postcode_key"], "variant_block_name_postcode"),
             _block_index(["last_name_key", "postcode_key"], "variant_block_surname_postcode"),
             _block_index(["street_key"], "variant_block_street"),
-            _block_index(["name_sound_key"], "variant_block_name_sound"),
-            _block_index(["first_name_key", "street_number_key"], "variant_block_first_number"),
             _block_index(["last_name_key", "street_number_key"], "variant_block_last_number"),
         ]
 

@@ -89,7 +89,6 @@ MATCH_COLUMNS = (
     "postcode_key",
     "street_number_key",
     "street_key",
-    "name_sound_key",
 )
 # In the model's field order, as Model.from_db expects them; the rows of ``block_rows``.
 _FIELDS = [f for f in Person._meta.concrete_fields if f.attname in set(MATCH_COLUMNS)]
@@ -121,7 +120,7 @@ VARIANT = 100  # added to a block's ordinal for the rows found through a person'
 _VARIANT_FIELDS = {
     "email", "phone", "first_name", "last_name", "company_name", "street", "city",
     "email_key", "domain_key", "company_key", "first_name_key", "last_name_key",
-    "postcode_key", "street_number_key", "street_key", "name_sound_key",
+    "postcode_key", "street_number_key", "street_key",
 }  # fmt: skip
 
 

@@ -85,7 +85,6 @@ class Person(models.Model):
     postcode_key = models.CharField(max_length=32, blank=True)
     street_number_key = models.CharField(max_length=16, blank=True)
     street_key = models.CharField(max_length=120, blank=True, help_text="number and first word")
-    name_sound_key = models.CharField(max_length=120, blank=True, help_text="Metaphone, initial")
     # A merged person is kept, pointing at its survivor (merged_into), with its provenance.
     status = models.CharField(
         max_length=8,
@@ -143,16 +142,6 @@ class Person(models.Model):
             ),
             models.Index(
                 fields=["street_key"], name="person_block_street", condition=~Q(street_key="")
-            ),
-            models.Index(
-                fields=["name_sound_key"],
-                name="person_block_name_sound",
-                condition=~Q(name_sound_key=""),
-            ),
-            models.Index(
-                fields=["first_name_key", "street_number_key"],
-                name="person_block_first_number",
-                condition=~Q(first_name_key=""),
             ),
             models.Index(
                 fields=["last_name_key", "street_number_key"],

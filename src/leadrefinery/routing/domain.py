@@ -6,6 +6,7 @@ counters and availability, the time, and a random generator; the result says who
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import unicodedata
@@ -30,6 +31,7 @@ class Op(StrEnum):
     CONTAINS_ANY = "contains_any"
 
 
+@functools.lru_cache(maxsize=16384)  # the rules' own words, and each inquiry's text, once
 def fold_words(text: str) -> str:
     """``text`` as its words in lower case without accents or punctuation, space-padded, so
     that a phrase matches as whole words: " please send pricing "."""
