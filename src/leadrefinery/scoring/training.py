@@ -2,13 +2,20 @@
 
 ``collect()`` gathers examples (closed leads: won = 1, lost or disqualified = 0, plus the
 history imported from CSV) with features known before the outcome: profile fields, fit and
-engagement points, inbound touches by channel. ``train()`` splits them by time (the newest
-quarter is the test set, as the model will be used on leads that come later), fits a gradient
-boosted model calibrated with isotonic regression, and reports AUC, a calibration table and
-lift by decile next to two baselines on the same split: a logistic regression and an
-Odoo-style naive Bayes (per-field value frequencies among won and lost, as Odoo's
-predictive lead scoring does). ``score_open_leads()`` stores the calibrated probability and
-the top reasons on every open lead.
+engagement points, inbound touches by channel. Only the columns a live lead has
+(``LIVE_FEATURES``, the same ``lead_features`` for history and live leads) are used: a column
+only the history has would make every live lead look the same to the model.
+
+``train()`` splits them by time (the newest quarter is the holdout, as the model will be used
+on leads that come later) and fits two candidates on the older part: a gradient-boosted model
+and a logistic regression, each calibrated on the newest slice of its training part (never
+with folds cut across time: each fold would calibrate on another period). It reports AUC,
+Brier score, a reliability table and lift by decile on the holdout, next to two baselines: a
+plain logistic regression and an Odoo-style naive Bayes (per-field value frequencies among
+won and lost, as Odoo's predictive lead scoring does). The better candidate is **activated only
+when it is at least as good as the plain logistic regression and better than the naive Bayes
+on the holdout**; otherwise the previous model (or the rules alone) stays, and the report
+says why. ``score_open_leads()`` stores the probability and the top reasons on every open lead.
 
 Sales touches are left out on purpose: reps touch the leads they already believe in, so
 they would leak the outcome into the prediction.
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import pickle
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,6 +66,9 @@ CATEGORICAL = (
     "title_level",
 )
 WON, LOST = "won", ("lost", "disqualified")
+# Every feature a live lead has (lead_features): history columns outside it are not used.
+LIVE_FEATURES = frozenset((*NUMERIC, *CATEGORICAL))
+CALIBRATION_SHARE = 0.2  # the newest part of a training set that calibrates the model
 
 
 @dataclass(frozen=True)
@@ -152,7 +163,12 @@ def collect() -> list[Example]:
         for lead in closed
     ]
     examples += [
-        Example(f"import:{t.external_id}", t.closed_at, t.won, dict(t.features))
+        Example(
+            f"import:{t.external_id}",
+            t.closed_at,
+            t.won,
+            {k: v for k, v in t.features.items() if k in LIVE_FEATURES},
+        )
         for t in TrainingExample.objects.all()
     ]
     examples.sort(key=lambda e: (e.closed_at, e.key))
@@ -168,6 +184,15 @@ class Evaluation:
     auc: float
     calibration: list[tuple[float, float, int]]  # (mean predicted, observed rate, count)
     lift: list[float]  # win rate of each decile (best first) / overall win rate
+    brier: float = 0.0  # mean squared error of the probability
+    mean_predicted: float = 0.0
+    base_rate: float = 0.0
+
+    @property
+    def monotonic(self) -> bool:
+        """The observed win rate rises with the predicted one, quintile by quintile."""
+        observed = [o for _, o, _ in self.calibration]
+        return all(a <= b for a, b in itertools.pairwise(observed))
 
 
 @dataclass
@@ -178,25 +203,38 @@ class Report:
     test_size: int = 0
     split_at: datetime | None = None
     evaluations: list[Evaluation] = field(default_factory=list)
+    chosen: str = ""  # the candidate kept (its evaluation's name)
+    activate: bool = False
+    verdict: str = ""  # why it is, or is not, activated
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def main(self) -> Evaluation:
+        return next(e for e in self.evaluations if e.name == self.chosen)
 
     def lines(self) -> list[str]:
-        out = [self.message]
+        out = [self.message, *self.notes]
         if not self.enough:
             return out
         out.append(
             f"Time-ordered split: {self.train_size} outcomes before {self.split_at:%Y-%m-%d} "
-            f"to train, the {self.test_size} after to test."
+            f"to train, the {self.test_size} after to test (holdout)."
         )
         out.append("")
-        out.append(f"{'model':<34} {'AUC':>6}")
+        out.append(f"{'model':<40} {'AUC':>6} {'Brier':>6} {'mean p':>7} {'base rate':>9}")
         for e in self.evaluations:
-            out.append(f"{e.name:<34} {e.auc:6.3f}")
+            out.append(
+                f"{e.name:<40} {e.auc:6.3f} {e.brier:6.3f} {e.mean_predicted:7.3f} "
+                f"{e.base_rate:9.3f}"
+            )
         for e in self.evaluations:
             out.append("")
-            out.append(f"Calibration, {e.name} (predicted vs observed win rate):")
+            out.append(f"Reliability, {e.name} (predicted vs observed win rate, by quintile):")
             for predicted, observed, n in e.calibration:
                 out.append(f"  predicted {predicted:5.2f}   observed {observed:5.2f}   ({n} leads)")
             out.append(f"Lift by decile, {e.name}: " + " ".join(f"{x:.2f}" for x in e.lift))
+        out.append("")
+        out.append(self.verdict)
         return out
 
 
@@ -212,7 +250,15 @@ def _evaluate(name: str, y: np.ndarray, p: np.ndarray) -> Evaluation:
     ]
     base = float(y.mean()) or 1.0
     lift = [float(y[d].mean()) / base if len(d) else 0.0 for d in np.array_split(order, 10)]
-    return Evaluation(name, auc, calibration, lift)
+    return Evaluation(
+        name,
+        auc,
+        calibration,
+        lift,
+        brier=float(np.mean((p - y) ** 2)),
+        mean_predicted=float(p.mean()),
+        base_rate=float(y.mean()),
+    )
 
 
 class Featurizer:
@@ -261,28 +307,128 @@ class Trained:
     columns: list[str]
 
 
-def _fit_main(X: np.ndarray, y: np.ndarray) -> Any:
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from threadpoolctl import threadpool_limits
+class TimeCalibrated:
+    """A classifier whose probabilities are mapped to the win rates of the newest outcomes it
+    was given: Platt scaling (a logistic curve on the model's log-odds), or isotonic
+    regression when the calibration slice is large. ``refit``: the model is fitted on all the
+    rows (a logistic regression: calibration then only moves its intercept and slope), else on
+    the older rows only (a boosted model would be calibrated on rows it has memorised)."""
 
-    base = HistGradientBoostingClassifier(
+    def __init__(self, model: Any, *, refit: bool) -> None:
+        self.model = model
+        self.refit = refit
+        self.calibrator: Any = None
+        self.isotonic = False
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> TimeCalibrated:
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
+
+        cut = int(len(y) * (1 - CALIBRATION_SHARE))
+        older, newer = slice(0, cut), slice(cut, None)
+        if len(set(y[older])) < 2 or len(set(y[newer])) < 2:
+            cut, older, newer = len(y), slice(None), slice(None)  # too few: calibrate in place
+        self.model.fit(X if self.refit else X[older], y if self.refit else y[older])
+        raw = self._raw(X[newer])
+        self.isotonic = len(y[newer]) >= 2000
+        if self.isotonic:
+            self.calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
+            self.calibrator.fit(raw, y[newer])
+        else:
+            self.calibrator = LogisticRegression(C=1e6, max_iter=1000)
+            self.calibrator.fit(raw.reshape(-1, 1), y[newer])
+            if self.calibrator.coef_[0][0] <= 0:
+                # The newest outcomes do not rise with the model's score: it has no signal
+                # for them. Every lead gets their win rate rather than an inverted order.
+                self.calibrator.coef_[0][0] = 0.0
+                rate = float(np.clip(y[newer].mean(), 1e-6, 1 - 1e-6))
+                self.calibrator.intercept_[0] = float(np.log(rate / (1 - rate)))
+        return self
+
+    def _raw(self, X: np.ndarray) -> np.ndarray:
+        p = np.clip(self.model.predict_proba(X)[:, 1], 1e-6, 1 - 1e-6)
+        return np.asarray(np.log(p / (1 - p)))
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        raw = self._raw(X)
+        if self.isotonic:
+            p = np.asarray(self.calibrator.predict(raw), dtype=float)
+        else:
+            p = self.calibrator.predict_proba(raw.reshape(-1, 1))[:, 1]
+        return np.column_stack([1 - p, p])
+
+
+def _boosted() -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
         max_iter=120, learning_rate=0.1, max_leaf_nodes=15, early_stopping=False, random_state=0
     )
-    model = CalibratedClassifierCV(base, method="isotonic", cv=3)
-    # One thread: OpenMP's many threads on a small table cost far more than they save, and
-    # the command shares the machine with the web server and the worker.
-    with threadpool_limits(limits=1):
-        model.fit(X, y)
-    return model
 
 
-def _fit_logistic(X: np.ndarray, y: np.ndarray) -> Any:
+def _logistic() -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+
+
+BOOSTED = "gradient boosting, calibrated"
+LOGISTIC = "logistic regression, calibrated"
+CANDIDATES = {BOOSTED: (_boosted, False), LOGISTIC: (_logistic, True)}
+
+
+def _fit_candidate(name: str, X: np.ndarray, y: np.ndarray) -> TimeCalibrated:
+    from threadpoolctl import threadpool_limits
+
+    make, refit = CANDIDATES[name]
+    # One thread: OpenMP's many threads on a small table cost far more than they save, and
+    # the command shares the machine with the web server and the worker.
+    with threadpool_limits(limits=1):
+        return TimeCalibrated(make(), refit=refit).fit(X, y)
+
+
+def _fit_logistic(X: np.ndarray, y: np.ndarray) -> Any:
+    return _logistic().fit(X, y)
+
+
+def decide(evaluations: Sequence[Evaluation], candidates: Sequence[str]) -> tuple[str, bool, str]:
+    """(the candidate kept, activate it?, why). The best candidate by holdout AUC is activated
+    only when its AUC is at least the plain logistic regression's and above the naive
+    Bayes's; a tie with the naive Bayes is not a win."""
+    by_name = {e.name: e for e in evaluations}
+    best = max(candidates, key=lambda n: (by_name[n].auc, n == LOGISTIC))
+    auc = by_name[best].auc
+    logistic = by_name[BASELINE_LOGISTIC].auc
+    bayes = by_name[BASELINE_BAYES].auc
+    others = [n for n in candidates if n != best]
+    lost = "".join(f" ({n}: {by_name[n].auc:.3f})" for n in others)
+    if auc >= logistic and auc > bayes:
+        return (
+            best,
+            True,
+            f"Activated: {best}, holdout AUC {auc:.3f}{lost}, against the baselines' "
+            f"{logistic:.3f} (logistic regression) and {bayes:.3f} (naive Bayes).",
+        )
+    beaten = [
+        f"{name} ({value:.3f})"
+        for name, value, lose in (
+            ("the plain logistic regression", logistic, auc < logistic),
+            ("the naive Bayes", bayes, auc <= bayes),
+        )
+        if lose
+    ]
+    return (
+        best,
+        False,
+        f"Not activated: the best model, {best}, has a holdout AUC of {auc:.3f}, no better "
+        f"than {' and '.join(beaten)}. The previous model (or the rules alone) stays.",
+    )
+
+
+BASELINE_LOGISTIC = "baseline: logistic regression"
+BASELINE_BAYES = "baseline: naive Bayes (Odoo-style)"
 
 
 def _fit_naive_bayes(X: np.ndarray, y: np.ndarray) -> Any:
@@ -317,24 +463,44 @@ def train(examples: Sequence[Example] | None = None) -> tuple[Report, Trained | 
             ),
             None,
         )
+    if not any(e.features for e in examples):
+        return (
+            Report(
+                False,
+                f"Nothing to learn from: none of the {len(examples)} outcomes has a column "
+                f"that leads have ({', '.join(sorted(LIVE_FEATURES))}). Nothing was changed.",
+            ),
+            None,
+        )
     y_train = np.array([e.won for e in train_part], dtype=int)
     y_test = np.array([e.won for e in test_part], dtype=int)
     full = Featurizer()
     X_train = full.fit([e.features for e in train_part])
     X_test = full.transform([e.features for e in test_part])
-    main = _fit_main(X_train, y_train)
+    evaluations = [
+        _evaluate(name, y_test, _fit_candidate(name, X_train, y_train).predict_proba(X_test)[:, 1])
+        for name in CANDIDATES
+    ]
     logistic = _fit_logistic(X_train, y_train)
     nb_features = Featurizer(categorical_only=True)
     nb = _fit_naive_bayes(nb_features.fit([e.features for e in train_part]), y_train)
-    evaluations = [
-        _evaluate("readiness model (calibrated GBM)", y_test, main.predict_proba(X_test)[:, 1]),
-        _evaluate("baseline: logistic regression", y_test, logistic.predict_proba(X_test)[:, 1]),
+    evaluations += [
+        _evaluate(BASELINE_LOGISTIC, y_test, logistic.predict_proba(X_test)[:, 1]),
         _evaluate(
-            "baseline: naive Bayes (Odoo-style)",
+            BASELINE_BAYES,
             y_test,
             nb.predict_proba(nb_features.transform([e.features for e in test_part]))[:, 1],
         ),
     ]
+    chosen, activate, verdict = decide(evaluations, list(CANDIDATES))
+    kept = next(e for e in evaluations if e.name == chosen)
+    if abs(kept.mean_predicted - kept.base_rate) > 0.02:
+        verdict += (
+            f" Its mean probability on the holdout is {kept.mean_predicted:.3f} against a win "
+            f"rate of {kept.base_rate:.3f}: the win rate moved between the periods."
+        )
+    if not kept.monotonic:
+        verdict += " Its reliability table is not monotonic: read single scores with care."
     report = Report(
         True,
         f"Trained on our own outcomes: {len(examples)} closed ({won} won, {lost} lost or "
@@ -343,11 +509,15 @@ def train(examples: Sequence[Example] | None = None) -> tuple[Report, Trained | 
         test_size=len(test_part),
         split_at=test_part[0].closed_at,
         evaluations=evaluations,
+        chosen=chosen,
+        activate=activate,
+        verdict=verdict,
     )
-    # The stored model learns from every outcome, the newest included.
+    # The stored model learns from every outcome, the newest included (and calibrates on the
+    # newest of them).
     final = Featurizer()
     X_all = final.fit([e.features for e in examples])
-    model = _fit_main(X_all, np.array([e.won for e in examples], dtype=int))
+    model = _fit_candidate(chosen, X_all, np.array([e.won for e in examples], dtype=int))
     return report, Trained(final, model, list(final.vectorizer.get_feature_names_out()))
 
 
@@ -405,21 +575,27 @@ def explain(
 def store(
     trained: Trained, report: Report, *, at: datetime | None = None
 ) -> tuple[ScoringModel, int]:
-    """Keep the model and score every open lead with it. Returns (model row, leads scored)."""
+    """Keep the model; when the report activates it, it replaces the active one and scores
+    every open lead, else it is kept inactive (with its report, for the record) and nothing
+    else changes. Returns (model row, leads scored)."""
     at = at or now()
     version = at.astimezone(UTC).strftime("m%Y%m%d%H%M%S")
-    main = report.evaluations[0]
-    ScoringModel.objects.filter(active=True).update(active=False)
+    if ScoringModel.objects.filter(version__startswith=version).exists():  # twice in a second
+        version += f"-{ScoringModel.objects.filter(version__startswith=version).count() + 1}"
+    if report.activate:
+        ScoringModel.objects.filter(active=True).update(active=False)
     row = ScoringModel.objects.create(
         version=version,
         trained_at=at,
         examples=report.train_size + report.test_size,
-        auc=main.auc,
+        auc=report.main.auc,
         report={"lines": report.lines()},
         features=trained.columns,
         blob=pickle.dumps(trained),
-        active=True,
+        active=report.activate,
     )
+    if not report.activate:
+        return row, 0
     return row, score_open_leads(trained, version=version, at=at)
 
 
@@ -455,6 +631,8 @@ class ImportResult:
     imported: int
     updated: int
     errors: list[str]
+    used: list[str] = field(default_factory=list)  # feature columns live leads have too
+    unused: list[str] = field(default_factory=list)  # columns no lead has: left out
 
 
 def _value(raw: str) -> Any:
@@ -469,7 +647,9 @@ def _value(raw: str) -> Any:
 def import_history(text: str, *, at: datetime | None = None) -> ImportResult:
     """CSV with columns ``id``, ``closed_at`` (ISO date), ``outcome`` (won / lost /
     disqualified) and any feature columns (the names above, e.g. source, industry,
-    engagement, visits). A row with a known id replaces the earlier import."""
+    engagement, visits). A row with a known id replaces the earlier import. Every column is
+    kept with the row; training uses those a live lead has (``used``), not the others
+    (``unused``): a model could not score live leads on them."""
     at = at or now()
     reader = csv.DictReader(io.StringIO(text))
     required = {"id", "closed_at", "outcome"}
@@ -508,6 +688,7 @@ def import_history(text: str, *, at: datetime | None = None) -> ImportResult:
         )
     if errors:
         return ImportResult(0, 0, errors)
+    columns = [c for c in reader.fieldnames or [] if c and c not in required]
     existing = set(
         TrainingExample.objects.filter(external_id__in=list(rows)).values_list(
             "external_id", flat=True
@@ -520,4 +701,10 @@ def import_history(text: str, *, at: datetime | None = None) -> ImportResult:
         unique_fields=["external_id"],
         update_fields=["closed_at", "won", "features", "imported_at"],
     )
-    return ImportResult(len(rows) - len(existing), len(existing), [])
+    return ImportResult(
+        len(rows) - len(existing),
+        len(existing),
+        [],
+        used=[c for c in columns if c in LIVE_FEATURES],
+        unused=[c for c in columns if c not in LIVE_FEATURES],
+    )

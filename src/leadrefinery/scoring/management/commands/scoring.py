@@ -10,10 +10,12 @@ class Command(BaseCommand):
     help = (
         "Scoring jobs. `refinery scoring train`: learn predictive readiness from closed "
         "outcomes (won vs lost/disqualified, time-ordered split), print a backtest next to a "
-        "logistic regression and a naive Bayes baseline, and store a calibrated probability "
-        "with its top reasons on every open lead (with too little history it says so and "
-        "changes nothing). `refinery scoring import-history FILE`: load past outcomes from a "
-        "CSV (id, closed_at, outcome, feature columns). `refinery scoring decay`: run the "
+        "logistic regression and a naive Bayes baseline, and, only when the model beats both "
+        "on the newest outcomes, activate it and store its probability with the top reasons "
+        "on every open lead (with too little history it says so and changes nothing). "
+        "`refinery scoring import-history FILE`: load past outcomes from a CSV (id, "
+        "closed_at, outcome, feature columns; it says which columns leads have and will be "
+        "used). `refinery scoring decay`: run the "
         "decay sweep now (the worker runs it daily). `refinery scoring rescore`: recompute "
         "the fit of every open lead."
     )
@@ -32,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         action = o["action"]
         if action == "train":
-            with threadpool_limits(limits=1):  # see training._fit_main
+            with threadpool_limits(limits=1):  # see training._fit_candidate
                 self._train(dry_run=o["dry_run"])
         elif action == "import-history":
             path = Path(o["file"])
@@ -46,6 +48,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Imported {result.imported} past outcome(s), replaced {result.updated}."
             )
+            if result.used:
+                self.stdout.write("Columns used for training: " + ", ".join(result.used))
+            if result.unused:
+                self.stdout.write(
+                    self.style.WARNING(
+                        "Not used for training, as no lead has them (a model could not score "
+                        "live leads on them): " + ", ".join(result.unused)
+                    )
+                )
         elif action == "decay":
             self.stdout.write(f"{services.decay_sweep()} lead score(s) brought up to date.")
         elif action == "rescore":
@@ -58,6 +69,9 @@ class Command(BaseCommand):
         if trained is None or dry_run:
             return
         row, scored = training.store(trained, report)
+        if not row.active:
+            self.stdout.write(f"Kept model {row.version} for the record, not active.")
+            return
         self.stdout.write(
             f"Stored model {row.version}; {scored} open lead(s) have a predicted readiness."
         )
