@@ -45,6 +45,7 @@ bench: venv
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/dedupe.py
 	$(BIN)/python bench/dedupe_import.py
+	$(BIN)/python bench/predictive.py
 	$(BIN)/python bench/cadence_sweep.py
 	$(BIN)/python bench/tracking.py
 	$(BIN)/python bench/nurture.py

@@ -92,6 +92,7 @@ def test_one_thousand_events_are_accepted_and_one_more_is_refused(sender, make_l
         ({"email": None, "person_id": None}, "events"),
         ({"colour": "blue"}, "colour"),
         ({"id": ""}, "id"),
+        ({"email": None, "person_id": 2**70}, "person_id"),  # found by the schema fuzzer: a 500
     ],
 )
 def test_bad_events_are_field_errors(sender, change, field):

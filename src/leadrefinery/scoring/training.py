@@ -8,7 +8,7 @@ only the history has would make every live lead look the same to the model.
 
 ``train()`` splits them by time (the newest quarter is the holdout, as the model will be used
 on leads that come later) and fits two candidates on the older part: a gradient-boosted model
-and a logistic regression, each calibrated on the newest slice of its training part (never
+and a logistic regression, each calibrated on the newest tenth of its training part (never
 with folds cut across time: each fold would calibrate on another period). It reports AUC,
 Brier score, a reliability table and lift by decile on the holdout, next to two baselines: a
 plain logistic regression and an Odoo-style naive Bayes (per-field value frequencies among
@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import math
 import pickle
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -68,7 +69,10 @@ CATEGORICAL = (
 WON, LOST = "won", ("lost", "disqualified")
 # Every feature a live lead has (lead_features): history columns outside it are not used.
 LIVE_FEATURES = frozenset((*NUMERIC, *CATEGORICAL))
-CALIBRATION_SHARE = 0.2  # the newest part of a training set that calibrates the model
+# The newest part of a training set that calibrates the model: a tenth (the more recent, the
+# better it follows a win rate that moves), but at least 200 outcomes, or 30% of a small set.
+CALIBRATION_SHARE = 0.1
+CALIBRATION_MIN = 200
 
 
 @dataclass(frozen=True)
@@ -190,9 +194,15 @@ class Evaluation:
 
     @property
     def monotonic(self) -> bool:
-        """The observed win rate rises with the predicted one, quintile by quintile."""
-        observed = [o for _, o, _ in self.calibration]
-        return all(a <= b for a, b in itertools.pairwise(observed))
+        """The observed win rate rises with the predicted one, quintile by quintile: no
+        quintile's rate falls below the one before by more than twice the standard error of
+        the difference (a smaller dip is the noise of a small holdout)."""
+        for (_, a, na), (_, b, nb) in itertools.pairwise(self.calibration):
+            rate = (a * na + b * nb) / (na + nb) if na + nb else 0.0
+            noise = 2 * math.sqrt(rate * (1 - rate) * (1 / max(na, 1) + 1 / max(nb, 1)))
+            if a - b > noise:
+                return False
+        return True
 
 
 @dataclass
@@ -309,40 +319,35 @@ class Trained:
 
 class TimeCalibrated:
     """A classifier whose probabilities are mapped to the win rates of the newest outcomes it
-    was given: Platt scaling (a logistic curve on the model's log-odds), or isotonic
-    regression when the calibration slice is large. ``refit``: the model is fitted on all the
-    rows (a logistic regression: calibration then only moves its intercept and slope), else on
-    the older rows only (a boosted model would be calibrated on rows it has memorised)."""
+    was given, by Platt scaling (a logistic curve on the model's log-odds: it keeps every
+    lead's rank, where isotonic regression would give thousands of leads one value).
+    ``refit``: the model is fitted on all the rows (a logistic regression: calibration then
+    only moves its intercept and slope), else on the older rows only (a boosted model would be
+    calibrated on rows it has memorised)."""
 
     def __init__(self, model: Any, *, refit: bool) -> None:
         self.model = model
         self.refit = refit
         self.calibrator: Any = None
-        self.isotonic = False
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> TimeCalibrated:
-        from sklearn.isotonic import IsotonicRegression
         from sklearn.linear_model import LogisticRegression
 
-        cut = int(len(y) * (1 - CALIBRATION_SHARE))
+        size = max(int(len(y) * CALIBRATION_SHARE), min(CALIBRATION_MIN, int(len(y) * 0.3)))
+        cut = len(y) - size
         older, newer = slice(0, cut), slice(cut, None)
         if len(set(y[older])) < 2 or len(set(y[newer])) < 2:
             cut, older, newer = len(y), slice(None), slice(None)  # too few: calibrate in place
         self.model.fit(X if self.refit else X[older], y if self.refit else y[older])
         raw = self._raw(X[newer])
-        self.isotonic = len(y[newer]) >= 2000
-        if self.isotonic:
-            self.calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
-            self.calibrator.fit(raw, y[newer])
-        else:
-            self.calibrator = LogisticRegression(C=1e6, max_iter=1000)
-            self.calibrator.fit(raw.reshape(-1, 1), y[newer])
-            if self.calibrator.coef_[0][0] <= 0:
-                # The newest outcomes do not rise with the model's score: it has no signal
-                # for them. Every lead gets their win rate rather than an inverted order.
-                self.calibrator.coef_[0][0] = 0.0
-                rate = float(np.clip(y[newer].mean(), 1e-6, 1 - 1e-6))
-                self.calibrator.intercept_[0] = float(np.log(rate / (1 - rate)))
+        self.calibrator = LogisticRegression(C=1e6, max_iter=1000)
+        self.calibrator.fit(raw.reshape(-1, 1), y[newer])
+        if self.calibrator.coef_[0][0] <= 0:
+            # The newest outcomes do not rise with the model's score: it has no signal for
+            # them. Every lead gets their win rate rather than an inverted order.
+            self.calibrator.coef_[0][0] = 0.0
+            rate = float(np.clip(y[newer].mean(), 1e-6, 1 - 1e-6))
+            self.calibrator.intercept_[0] = float(np.log(rate / (1 - rate)))
         return self
 
     def _raw(self, X: np.ndarray) -> np.ndarray:
@@ -350,19 +355,23 @@ class TimeCalibrated:
         return np.asarray(np.log(p / (1 - p)))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        raw = self._raw(X)
-        if self.isotonic:
-            p = np.asarray(self.calibrator.predict(raw), dtype=float)
-        else:
-            p = self.calibrator.predict_proba(raw.reshape(-1, 1))[:, 1]
+        p = self.calibrator.predict_proba(self._raw(X).reshape(-1, 1))[:, 1]
         return np.column_stack([1 - p, p])
 
 
 def _boosted() -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
+    # Small trees, a slow rate and a floor on leaf size: outcome data is noisy and often
+    # small; no early stopping (its validation rows would be drawn across time).
     return HistGradientBoostingClassifier(
-        max_iter=120, learning_rate=0.1, max_leaf_nodes=15, early_stopping=False, random_state=0
+        max_iter=200,
+        learning_rate=0.05,
+        max_leaf_nodes=8,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=0,
     )
 
 
@@ -571,42 +580,51 @@ def explain(
     return p, reasons
 
 
-@transaction.atomic
 def store(
     trained: Trained, report: Report, *, at: datetime | None = None
 ) -> tuple[ScoringModel, int]:
     """Keep the model; when the report activates it, it replaces the active one and scores
     every open lead, else it is kept inactive (with its report, for the record) and nothing
-    else changes. Returns (model row, leads scored)."""
+    else changes. Returns (model row, leads scored).
+
+    The model row is one transaction; the leads are scored in chunks of their own, so intake
+    never waits behind a rescoring of the whole pipeline."""
     at = at or now()
     version = at.astimezone(UTC).strftime("m%Y%m%d%H%M%S")
-    if ScoringModel.objects.filter(version__startswith=version).exists():  # twice in a second
-        version += f"-{ScoringModel.objects.filter(version__startswith=version).count() + 1}"
-    if report.activate:
-        ScoringModel.objects.filter(active=True).update(active=False)
-    row = ScoringModel.objects.create(
-        version=version,
-        trained_at=at,
-        examples=report.train_size + report.test_size,
-        auc=report.main.auc,
-        report={"lines": report.lines()},
-        features=trained.columns,
-        blob=pickle.dumps(trained),
-        active=report.activate,
-    )
+    with transaction.atomic():
+        if ScoringModel.objects.filter(version__startswith=version).exists():  # same second
+            version += f"-{ScoringModel.objects.filter(version__startswith=version).count() + 1}"
+        if report.activate:
+            ScoringModel.objects.filter(active=True).update(active=False)
+        row = ScoringModel.objects.create(
+            version=version,
+            trained_at=at,
+            examples=report.train_size + report.test_size,
+            auc=report.main.auc,
+            report={"lines": report.lines()},
+            features=trained.columns,
+            blob=pickle.dumps(trained),
+            active=report.activate,
+        )
     if not report.activate:
         return row, 0
     return row, score_open_leads(trained, version=version, at=at)
 
 
 def score_open_leads(trained: Trained, *, version: str, at: datetime, chunk: int = 2000) -> int:
-
-    leads = _leads(lead_domain.OPEN_STAGES)
+    """Score every open lead that has a score row, ``chunk`` leads per read and per
+    transaction (in primary-key order, never all of them in memory). Returns the count."""
     done = 0
-    for start in range(0, len(leads), chunk):
-        part = [lead for lead in leads[start : start + chunk] if hasattr(lead, "score")]
+    last = 0
+    while True:
+        part = list(
+            Lead.objects.select_related("person", "account", "source", "score")
+            .filter(pk__gt=last, stage__in=list(lead_domain.OPEN_STAGES), score__isnull=False)
+            .order_by("pk")[:chunk]
+        )
         if not part:
-            continue
+            return done
+        last = part[-1].pk
         counts = _touch_counts([lead.pk for lead in part])
         rows = [lead_features(lead, lead.score, counts[lead.pk]) for lead in part]
         probabilities, reasons = explain(trained, rows)
@@ -618,9 +636,9 @@ def score_open_leads(trained: Trained, *, version: str, at: datetime, chunk: int
             score.predicted_at = at
             score.model_version = version
             scores.append(score)
-        update_rows(scores, ["predicted", "predicted_reasons", "predicted_at", "model_version"])
+        with transaction.atomic():
+            update_rows(scores, ["predicted", "predicted_reasons", "predicted_at", "model_version"])
         done += len(scores)
-    return done
 
 
 # --- importing history --------------------------------------------------------------------

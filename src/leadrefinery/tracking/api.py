@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema
 from pydantic import ConfigDict, StrictInt, model_validator
 
 from leadrefinery.accounts.api_auth import TokenAuth
-from leadrefinery.leads.schemas import Message, Text, Time, ValidationErrorOut
+from leadrefinery.leads.schemas import MAX_ID, Message, Text, Time, ValidationErrorOut
 
 from . import services
 
@@ -33,7 +33,7 @@ class EventIn(Schema):
     )
     occurred_at: Time = Field(..., description="when it happened (ISO 8601)")
     email: Text | None = Field(None, max_length=254, description="who: the person's email")
-    person_id: StrictInt | None = Field(None, ge=1, description="or who: the person's id")
+    person_id: StrictInt | None = Field(None, ge=1, le=MAX_ID, description="or who: the person's id")
     properties: dict[str, Any] = Field(
         default_factory=dict, description="free-form details (title, url, name...)"
     )
