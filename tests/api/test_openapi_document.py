@@ -52,7 +52,7 @@ def test_openapi_lists_every_operation_with_bearer_auth(document):
 def test_inquiry_schema_accepts_exactly_the_intake_fields(document):
     schema = document["components"]["schemas"]["InquiryIn"]
 
-    assert set(schema["properties"]) == {*INTAKE_FIELDS, "source", "campaign"}
+    assert set(schema["properties"]) == {*INTAKE_FIELDS, "source", "campaign", "custom"}
     assert schema["additionalProperties"] is False
     for name, limit in {**PERSON_FIELDS, **LEAD_FIELDS}.items():
         text = next(s for s in schema["properties"][name]["anyOf"] if s["type"] == "string")

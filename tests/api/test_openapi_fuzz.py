@@ -63,6 +63,8 @@ CONFIG = {
                 "lead_dispose",
                 "lead_recycle",
                 "lead_qualification_set",
+                # Custom fields: the names must be defined fields, the values of their kind.
+                "lead_custom_set",
                 # The deal value: an amount won only on a won lead, an ISO 4217 code, cents.
                 "lead_amount_set",
                 # The weekly review: a decision must fit the lead (keep needs a next action,

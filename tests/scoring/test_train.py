@@ -252,3 +252,65 @@ def test_a_reliability_table_that_falls_is_flagged_but_not_its_noise():
     assert table(0.05, 0.10, 0.20, 0.30, 0.45).monotonic
     assert table(0.05, 0.10, 0.09, 0.30, 0.45).monotonic, "a dip of 1 point in 400 is noise"
     assert not table(0.05, 0.35, 0.09, 0.30, 0.45).monotonic, "predicted 0.39 -> observed 0.09"
+
+
+def test_a_custom_field_carries_a_history_column_to_live_leads(tmp_path, capsys, make_lead):
+    """The history's fleet size reaches live leads through a custom field of the same name:
+    leads with other fleet sizes get other probabilities, explained by it."""
+    from leadrefinery.leads.actors import Actor
+    from leadrefinery.leads.custom_field_services import custom_field_create, lead_custom_set
+
+    custom_field_create(name="fleet_size", label="Fleet size", kind="number")
+    rng = random.Random(8)
+    lines = ["id,closed_at,outcome,fleet_size,visits"]
+    for i in range(800):
+        fleet = rng.randint(1, 400)
+        won = rng.random() < (0.75 if fleet > 150 else 0.1)
+        day = (START + timedelta(hours=12 * i)).date().isoformat()
+        lines.append(f"h{i},{day},{'won' if won else 'lost'},{fleet},{rng.randint(0, 9)}")
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join(lines) + "\n")
+    call_command("scoring", "import-history", str(history))
+    assert "Columns used for training: fleet_size, visits" in capsys.readouterr().out
+    big, small = make_lead(company="Big"), make_lead(company="Small")
+    lead_custom_set(lead=big, changes={"fleet_size": 300}, actor=Actor.system("t"))
+    lead_custom_set(lead=small, changes={"fleet_size": 5}, actor=Actor.system("t"))
+
+    call_command("scoring", "train")
+
+    assert ScoringModel.objects.get(active=True)
+    big_score, small_score = (LeadScore.objects.get(lead=lead) for lead in (big, small))
+    assert big_score.predicted > small_score.predicted + 0.3
+    assert big_score.predicted_reasons[0]["feature"] == "fleet_size"
+
+
+def test_import_history_can_create_the_fields_its_columns_need(tmp_path, capsys, make_lead):
+    """A telemarketing-like history: none of its columns exists on leads until
+    --create-fields makes them custom fields; then a list imported with the same columns gets
+    different, explained probabilities."""
+    rng = random.Random(9)
+    lines = ["id,closed_at,outcome,job,age,emp.var.rate"]
+    for i in range(900):
+        job = rng.choice(["admin.", "technician", "retired", "student"])
+        age = rng.randint(18, 80)
+        rate = rng.choice([-1.8, 1.1, 1.4])
+        won = rng.random() < (0.6 if job in ("retired", "student") and rate < 0 else 0.08)
+        day = (START + timedelta(hours=12 * i)).date().isoformat()
+        lines.append(f"h{i},{day},{'won' if won else 'lost'},{job},{age},{rate}")
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join(lines) + "\n")
+    call_command("scoring", "import-history", str(history), "--create-fields")
+    out = capsys.readouterr().out
+    assert "Created custom fields: job (text), age (number), emp.var.rate (number)" in out
+    assert "Columns used for training: job, age, emp_var_rate" in out
+    leads = tmp_path / "leads.csv"
+    leads.write_text(
+        "Email,job,age,emp.var.rate\na@x.example,retired,70,-1.8\nb@x.example,admin.,35,1.4\n"
+    )
+    call_command("import_leads", str(leads), "--source", "List", "--no-progress")
+    call_command("scoring", "train")
+    retired, admin = (
+        LeadScore.objects.get(lead__person__email=e) for e in ("a@x.example", "b@x.example")
+    )
+    assert retired.predicted > admin.predicted + 0.2
+    assert retired.predicted_reasons and admin.predicted_reasons

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from leadrefinery.leads.custom_fields import Definition
 from leadrefinery.leads.normalize import INTAKE_FIELDS, MONEY_FIELDS
 
 # Recognised but not an intake field: where the row came from in the system it was exported
@@ -277,6 +278,7 @@ class HeaderMapping:
     unmapped: tuple[int, ...]  # column indexes kept under "extra"
     flavor: str | None = None  # "salesforce" | "hubspot" | "mautic" when recognised
     notes: tuple[str, ...] = field(default=())
+    custom: dict[int, str] = field(default_factory=dict)  # column index -> custom field name
 
     @property
     def mapping(self) -> dict[str, str]:
@@ -285,6 +287,7 @@ class HeaderMapping:
         for name, indexes in self.columns.items():
             for index in indexes:
                 out[index] = name
+        out.update({index: f"custom: {name}" for index, name in self.custom.items()})
         return {self.headers[i]: out[i] for i in sorted(out)}
 
     @property
@@ -337,6 +340,11 @@ class HeaderMapping:
                 extra[f"(column {index + 1})"] = row[index].strip()
         if extra:
             out["extra"] = extra
+        custom = {
+            name: row[i].strip() for i, name in self.custom.items() if i < width and row[i].strip()
+        }
+        if custom:
+            out["custom"] = custom
         return out
 
 
@@ -362,8 +370,9 @@ def detect_flavor(keys: set[str]) -> str | None:
     return None
 
 
-def map_headers(raw_headers: Sequence[str]) -> HeaderMapping:
-    """Decide which column feeds which intake field."""
+def map_headers(raw_headers: Sequence[str], custom: Sequence[Definition] = ()) -> HeaderMapping:
+    """Decide which column feeds which intake field; a column no intake field takes and that
+    is named like a custom field (its name or its label, case and spacing aside) feeds it."""
     headers = _unique_headers(raw_headers)
     keys = [header_key(h) for h in raw_headers]
     flavor = detect_flavor(set(keys))
@@ -391,12 +400,16 @@ def map_headers(raw_headers: Sequence[str]) -> HeaderMapping:
         if len(indexes) > 1 and target not in JOINED_FIELDS:
             names = ", ".join(f"'{headers[i]}'" for i in indexes)
             notes.append(f"{target}: {names} (the first non-empty one is used)")
+    named = {header_key(d.name): d.name for d in custom}
+    named.update({header_key(d.label): d.name for d in custom if d.label})
+    to_custom = {i: named[keys[i]] for i in unmapped if keys[i] in named}
     return HeaderMapping(
         headers=headers,
         columns=columns,
-        unmapped=tuple(unmapped),
+        unmapped=tuple(i for i in unmapped if i not in to_custom),
         flavor=flavor,
         notes=tuple(notes),
+        custom=to_custom,
     )
 
 

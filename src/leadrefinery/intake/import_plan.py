@@ -26,6 +26,7 @@ from leadrefinery.common.db import read_in_bulk
 from leadrefinery.dedupe import domain as dedupe_domain
 from leadrefinery.dedupe.selectors import survivors
 from leadrefinery.dedupe.services import Matcher, RowMatch, Target
+from leadrefinery.leads.custom_field_services import definitions
 from leadrefinery.leads.models import IntakeRecord, Person
 from leadrefinery.leads.normalize import NormalizeResult, normalize_inquiry
 
@@ -132,6 +133,7 @@ def plan_import(
     """Match every row of the file, in order; writes nothing. ``rejected`` and ``kept`` are
     called with each row's normalization (rows that will be rejected, rows that import)."""
     default_country = settings.REFINERY_DEFAULT_COUNTRY
+    custom = definitions()
     plan = Plan()
     matcher = Matcher()  # remembers the file's earlier rows: in-file duplicates, same rules
     for chunk in chunks:
@@ -140,7 +142,10 @@ def plan_import(
         products: list[str] = []
         for number, row in chunk:
             result = normalize_inquiry(
-                mapping.payload(row), default_country=default_country, read_money=True
+                mapping.payload(row),
+                default_country=default_country,
+                read_money=True,
+                custom=custom,
             )
             if result.clean is None:
                 if rejected:

@@ -19,7 +19,7 @@ import codecs
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -30,8 +30,10 @@ from django.db import transaction
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
 from leadrefinery.common.errors import ServiceError
-from leadrefinery.leads import domain
+from leadrefinery.leads import custom_fields, domain
 from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.custom_field_services import custom_field_create, definitions
+from leadrefinery.leads.custom_fields import Definition
 from leadrefinery.leads.models import (
     Campaign,
     ImportBatch,
@@ -214,7 +216,7 @@ def _records(source: _Source) -> Iterator[tuple[int, list[str]]]:
 
 
 def _header_and_rows(
-    source: _Source,
+    source: _Source, custom: Sequence[Definition] = ()
 ) -> tuple[HeaderMapping, list[str], Iterator[tuple[int, list[str]]]]:
     records = _records(source)
     for _, row in records:
@@ -225,7 +227,7 @@ def _header_and_rows(
     else:
         raise ImportFailed(f"{source.name} is empty: no header row found", field="file")
     rows = ((number, row) for number, row in records if not _is_blank(row))
-    return map_headers(header), header, rows
+    return map_headers(header, custom), header, rows
 
 
 def inspect_csv(file: str | Path | TextIO | IO[Any]) -> CsvPreview:
@@ -235,7 +237,7 @@ def inspect_csv(file: str | Path | TextIO | IO[Any]) -> CsvPreview:
     column.
     """
     source = _open_source(file)
-    mapping, _, rows = _header_and_rows(source)
+    mapping, _, rows = _header_and_rows(source, definitions())
     _require_contact_column(mapping)
     total = sum(1 for _ in rows)
     return CsvPreview(
@@ -245,6 +247,48 @@ def inspect_csv(file: str | Path | TextIO | IO[Any]) -> CsvPreview:
         encoding=source.encoding,
         name=source.name,
     )
+
+
+@dataclass(frozen=True)
+class FieldProposal:
+    """A column no field takes, as the custom field it could become."""
+
+    header: str
+    name: str
+    kind: str
+
+
+def propose_fields(
+    file: str | Path | TextIO | IO[Any], *, sample: int = 2000
+) -> list[FieldProposal]:
+    """A custom field for each column that maps to nothing (kept only in the raw record), its
+    kind read from the column's first ``sample`` values. Writes nothing."""
+    source = _open_source(file)
+    mapping, _, rows = _header_and_rows(source, definitions())
+    values: dict[int, list[str]] = {i: [] for i in mapping.unmapped}
+    for _, row in islice(rows, sample):
+        for i in values:
+            if i < len(row):
+                values[i].append(row[i])
+    taken = {d.name for d in definitions()}
+    out = []
+    for i, seen in values.items():
+        header = mapping.headers[i]
+        name = custom_fields.slug(header)
+        if not name or name in custom_fields.RESERVED:
+            name = f"{name or 'column'}_field"[:50]
+        if name in taken:
+            continue
+        taken.add(name)
+        out.append(FieldProposal(header, name, custom_fields.infer_kind(seen)))
+    return out
+
+
+def fields_create(proposals: Iterable[FieldProposal]) -> list[str]:
+    """Create the proposed custom fields (labelled by their column); their names."""
+    return [
+        custom_field_create(name=p.name, label=p.header[:100], kind=p.kind).name for p in proposals
+    ]
 
 
 def _require_contact_column(mapping: HeaderMapping) -> None:
@@ -304,8 +348,9 @@ def import_csv(
             )
     chunk_size = max(1, chunk_size)
     csv_source = _open_source(file)
+    custom = definitions()
     # A first pass finds unreadable files before anything is written.
-    mapping, header, rows = _header_and_rows(csv_source)
+    mapping, header, rows = _header_and_rows(csv_source, custom)
     _require_contact_column(mapping)
     total = sum(1 for _ in rows)
     notes = list(mapping.notes)
@@ -327,7 +372,7 @@ def import_csv(
     )
 
     def chunks(size: int) -> Iterator[list[tuple[int, list[str]]]]:
-        return _chunks(_header_and_rows(csv_source)[2], size)
+        return _chunks(_header_and_rows(csv_source, custom)[2], size)
 
     if dry_run:
         _dry_run(chunks(_PLAN_CHUNK), mapping, report, progress)
@@ -369,10 +414,12 @@ def _reject(
 def _warn(
     report: ImportReport, mapping: HeaderMapping, number: int, row: list[str], notes: Iterable[str]
 ) -> None:
+    custom = {name: mapping.headers[i] for i, name in mapping.custom.items()}
     for note in notes:
         name = note.split(" ", 1)[0] if note.startswith(("phone ", "email ")) else ""
         name = name or ("country" if "country" in note else "")
         column = mapping.column_for(name, row) if name else ""
+        column = custom.get(note.split(" ", 1)[0], column)
         report.warnings.append(RowError(number, column, note))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictBool, WithJsonSchema
+from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, WithJsonSchema
 
 from leadrefinery.leads.normalize import LEAD_FIELDS, PERSON_FIELDS
 from leadrefinery.leads.schemas import Text, Time
@@ -81,6 +81,13 @@ class InquiryIn(Schema):
     )
     campaign: Text | None = Field(
         None, max_length=200, description="name of an existing Campaign of that source"
+    )
+    custom: dict[str, Text | StrictBool | StrictInt | StrictFloat] | None = Field(
+        None,
+        max_length=100,
+        description="custom field values by the field's name or label (see custom-fields.md); "
+        "a value that cannot be read, or a name that is no field, is a warning in the answer",
+        examples=[{"fleet_size": "250"}],
     )
 
 

@@ -39,6 +39,7 @@ from leadrefinery.dedupe.services import (
 )
 from leadrefinery.leads import domain
 from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.custom_field_services import definitions
 from leadrefinery.leads.events import events_insert
 from leadrefinery.leads.models import (
     Account,
@@ -148,7 +149,7 @@ def intake_process(record: IntakeRecord, *, actor: Actor | None = None) -> Intak
 class _Pending:
     record: IntakeRecord
     person: dict[str, str]
-    lead: dict[str, str]
+    lead: dict[str, Any]
     received_at: datetime
     consent: bool
     warnings: tuple[str, ...]
@@ -248,6 +249,7 @@ def process_records(
     if not records:
         return []
     default_country = settings.REFINERY_DEFAULT_COUNTRY
+    custom = definitions()
     pending: list[_Pending] = []
     for record in records:
         record.attempts += 1
@@ -256,6 +258,7 @@ def process_records(
             record.payload,
             default_country=default_country,
             read_money=record.channel == IntakeRecord.Channel.IMPORT,
+            custom=custom,
         )
         if result.clean is None:
             record.status = IntakeRecord.Status.REJECTED
@@ -263,7 +266,8 @@ def process_records(
             record.response = {"inquiry_id": record.pk, "errors": record.errors}
             continue
         clean = result.clean
-        lead_fields = dict(clean.lead)
+        lead_fields: dict[str, Any] = dict(clean.lead)
+        lead_fields["custom"] = dict(clean.custom)
         if not lead_fields["product_interest"] and record.form and record.form.product_interest:
             lead_fields["product_interest"] = record.form.product_interest
         pending.append(
@@ -690,11 +694,16 @@ def _after_effects(batch: _Batch, *, router: Router, scorer: IntakeScorer) -> No
     attached_leads = {
         lead.pk: lead for lead, was in zip(batch.lead_for, batch.attached, strict=True) if was
     }
+    # An inquiry on an open lead fills in the custom fields it did not have yet.
+    for p, lead, was in zip(batch.pending, batch.lead_for, batch.attached, strict=True):
+        given = p.lead.get("custom") or {}
+        if was and any(k not in (lead.custom or {}) for k in given):
+            lead.custom = {**given, **(lead.custom or {})}
     if attached_leads:
         for lead in attached_leads.values():
             lead.last_touch_at = max(filter(None, [lead.last_touch_at, at]))
             lead.updated_at = at
-        update_rows(list(attached_leads.values()), ["last_touch_at", "updated_at"])
+        update_rows(list(attached_leads.values()), ["last_touch_at", "updated_at", "custom"])
 
 
 def _notify_new_leads(

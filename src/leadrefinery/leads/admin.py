@@ -6,9 +6,12 @@ lead goes through the services so that the timeline records who, when and why.
 
 from django.contrib import admin
 
+from leadrefinery.common.clock import now
+
 from .models import (
     Account,
     Campaign,
+    CustomField,
     DispositionReason,
     ImportBatch,
     IntakeRecord,
@@ -67,6 +70,21 @@ class QueueAdmin(admin.ModelAdmin):
 class CampaignInline(admin.TabularInline):
     model = Campaign
     extra = 0
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    list_display = ["label", "name", "kind", "help_text"]
+    readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # A field's name is where its values live: renaming it would orphan them.
+        return ["name", "created_at"] if obj else ["created_at"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not obj.created_at:
+            obj.created_at = now()
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Source)

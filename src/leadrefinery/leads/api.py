@@ -52,6 +52,7 @@ def _filtered(qs: QuerySet[Lead], f: LeadFilters) -> QuerySet[Lead]:
         q=f.q,
         received_after=f.received_after,
         received_before=f.received_before,
+        custom=tuple(f.custom.split(":", 1)) if f.custom else None,  # type: ignore[arg-type]
     )
 
 
@@ -124,6 +125,7 @@ def lead_item(lead: Lead) -> dict[str, Any]:
         "currency": lead.currency or settings.REFINERY_REPORTING_CURRENCY,
         "received_at": lead.received_at,
         "updated_at": lead.updated_at,
+        "custom": lead.custom or {},
     }
 
 

@@ -2,7 +2,7 @@
 and reject are in cadences/api.py, since they start or skip the cadence).
 
 ``POST /api/v1/leads/{id}/touches|dispose|recycle|amount``,
-``PATCH /api/v1/leads/{id}/qualification``. Each parses the body, finds
+``PATCH /api/v1/leads/{id}/qualification|custom``. Each parses the body, finds
 the lead through ``access_lead`` (404 when the token's user cannot see it), calls one service
 and answers with the lead (or the touch). A refusal by the service (the state machine, the
 persistence rule, a reason that does not fit) answers 422 with the field it is about.
@@ -15,12 +15,12 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
-from pydantic import ConfigDict, field_validator
+from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, field_validator
 
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.leads.access import access_lead
 
-from . import events, services
+from . import custom_field_services, events, services
 from .actors import Actor
 from .api import lead_detail_body, lead_item
 from .models import Lead
@@ -315,6 +315,37 @@ def lead_amount_set(request: HttpRequest, payload: AmountIn, lead_id: int = ID) 
             opportunity_amount=given.get("opportunity_amount", ...),
             won_amount=given.get("won_amount", ...),
             currency=(given["currency"] or "") if "currency" in given else ...,
+        )
+    except services.ServiceError as exc:
+        return Status(422, field_errors(exc))
+    return Status(200, lead_detail_body(lead.pk))
+
+
+class CustomValuesIn(Schema):
+    """Custom field values by the field's name; null or "" clears one, fields not given keep
+    theirs."""
+
+    model_config = ConfigDict(extra="forbid")
+    values: dict[str, Text | StrictBool | StrictInt | StrictFloat | None] = Field(
+        ..., max_length=100, examples=[{"fleet_size": 12, "installed_product": "Route Planner"}]
+    )
+
+
+@router.patch(
+    "/leads/{lead_id}/custom",
+    auth=WRITE,
+    response={200: LeadDetail, **ERRORS},
+    operation_id="lead_custom_set",
+    summary="Set the lead's custom field values",
+)
+def lead_custom_set(request: HttpRequest, payload: CustomValuesIn, lead_id: int = ID) -> Status:
+    """Each value is read as its field reads it (a number, a date as 2026-03-31, yes or no, one
+    of a choice's options); a value that cannot be read, or a name that is no custom field,
+    refuses the change (422, naming the field). The change is on the lead's timeline."""
+    lead = lead_for(request, lead_id)
+    try:
+        custom_field_services.lead_custom_set(
+            lead=lead, changes=payload.values, actor=actor_for(request)
         )
     except services.ServiceError as exc:
         return Status(422, field_errors(exc))

@@ -1,4 +1,5 @@
-"""CSV export of leads. What a user may export is exactly what they may see (visible_to)."""
+"""CSV export of leads, custom fields included. What a user may export is exactly what they
+may see (visible_to)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from .custom_field_services import definitions
+from .custom_fields import show
 from .models import Lead
 from .selectors import leads_for_listing
 
@@ -74,9 +77,16 @@ def _cell(value: Any) -> Any:
 
 
 def rows(leads: QuerySet[Lead], chunk_size: int = 2000) -> Iterator[list[Any]]:
-    yield [name for name, _ in COLUMNS]
+    """The header, then a row per lead: the columns above, then one per custom field (named
+    by the field's name, so that the file imports back into the same fields)."""
+    custom = [d.name for d in definitions()]
+    yield [*(name for name, _ in COLUMNS), *custom]
     for lead in leads_for_listing(leads).order_by("pk").iterator(chunk_size=chunk_size):
-        yield [_cell(get(lead)) for _, get in COLUMNS]
+        values = lead.custom or {}
+        yield [
+            *(_cell(get(lead)) for _, get in COLUMNS),
+            *(_cell(show(values.get(name))) for name in custom),
+        ]
 
 
 def csv_lines(leads: QuerySet[Lead]) -> Iterable[str]:

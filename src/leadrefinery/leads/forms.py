@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from leadrefinery.accounts.models import Role, User
 
-from . import domain, events, money, services
+from . import custom_fields, domain, events, money, services
 from .actors import Actor
+from .custom_field_services import definitions, lead_custom_set
 from .forms_list import set_choices
 from .models import DispositionReason, Lead, Queue, Touch
 
@@ -465,6 +466,60 @@ class QualificationForm(ActionForm):
         return "Qualification saved."
 
 
+class CustomFieldsForm(ActionForm):
+    """The company's own fields (CustomField): one input per field, of its kind."""
+
+    def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
+        self.definitions = definitions()
+        values = lead.custom or {}
+        kwargs.setdefault(
+            "initial",
+            {
+                d.name: ("yes" if values[d.name] else "no")
+                if d.kind == "yesno" and d.name in values
+                else values.get(d.name, "")
+                for d in self.definitions
+            },
+        )
+        super().__init__(*args, lead=lead, user=user, **kwargs)
+        for d in self.definitions:
+            self.fields[d.name] = _custom_input(d)
+            self.fields[d.name].help_text = d.help_text
+
+    def submit(self, *, actor: Actor) -> str:
+        lead_custom_set(
+            lead=self.lead,
+            changes={d.name: self.cleaned_data.get(d.name) for d in self.definitions},
+            actor=actor,
+        )
+        return "Fields saved."
+
+
+def _custom_input(d: custom_fields.Definition) -> forms.Field:
+    """The form field for a custom field: text is read against its kind by the service."""
+    label = d.label or d.name
+    if d.kind == "choice":
+        return forms.ChoiceField(
+            required=False, label=label, choices=[("", "—"), *((c, c) for c in d.choices)]
+        )
+    if d.kind == "yesno":
+        return forms.ChoiceField(
+            required=False, label=label, choices=[("", "—"), ("yes", "Yes"), ("no", "No")]
+        )
+    if d.kind == "date":
+        return forms.CharField(
+            required=False, label=label, widget=forms.DateInput(attrs={"type": "date"})
+        )
+    if d.kind == "number":
+        return forms.CharField(
+            required=False,
+            label=label,
+            max_length=40,
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        )
+    return forms.CharField(required=False, label=label, max_length=500, widget=_text_input(""))
+
+
 class AmountForm(ActionForm):
     """The deal value: the expected value, the amount won (a won lead), their currency."""
 
@@ -632,5 +687,6 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "next-action": NextActionForm,
     "assign": AssignForm,
     "qualify": QualificationForm,
+    "custom": CustomFieldsForm,
     "amount": AmountForm,
 }

@@ -15,7 +15,7 @@ from leadrefinery.accounts.models import Role, User
 from leadrefinery.common.clock import now
 
 from . import domain, events
-from .models import Lead, Queue, Source
+from .models import CustomField, Lead, Queue, Source
 from .selectors import leads_filtered, leads_for_listing, leads_overdue
 
 OPEN = "open"
@@ -139,9 +139,19 @@ class LeadFilterForm(forms.Form):
         ),
     )
 
+    field = forms.ChoiceField(required=False, label="Field")
+    field_value = forms.CharField(
+        required=False,
+        max_length=200,
+        label="is",
+        widget=forms.TextInput(attrs={"placeholder": "value", "autocomplete": "off"}),
+    )
+
     def __init__(self, data: Any, *, user: User, options: FilterOptions) -> None:
         super().__init__(data)
         self.user = user
+        self.custom_fields = [(f.name, f.label) for f in CustomField.objects.all()]
+        set_choices(self, "field", [("", "Any field"), *self.custom_fields])
         set_choices(
             self,
             "stage",
@@ -191,6 +201,9 @@ class LeadFilterForm(forms.Form):
             owner_queue=owner_id if owner[:1] == "q" else None,
             source=int(source) if source.isdigit() else None,
             q=self.value("q"),
+            custom=(self.value("field"), self.value("field_value"))
+            if self.value("field")
+            else None,
         )
         if self.value("temperature"):
             leads = leads.filter(temperature=self.value("temperature"))

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from . import domain
+from . import custom_fields, domain
 
 STAGE_CHOICES = [(s.value, s.label) for s in domain.Stage]
 
@@ -181,6 +181,55 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_basis_display()} ({self.channel}) for person {self.person_id}"
+
+
+class CustomField(models.Model):
+    """A field of the company's own on every lead, defined by an admin (leads/custom_fields.py):
+    set through the API, the import and the lead page, seen by routing, scoring, the readiness
+    model and the export under ``name``."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        NUMBER = "number", "Number"
+        CHOICE = "choice", "Choice"
+        DATE = "date", "Date"
+        YESNO = "yesno", "Yes / no"
+
+    name = models.SlugField(
+        max_length=50, unique=True, help_text="lower case, digits and _, e.g. fleet_size"
+    )
+    label = models.CharField(max_length=100, help_text="what people see, e.g. Fleet size")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.JSONField(default=list, blank=True, help_text="the options of a choice")
+    help_text = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not custom_fields.NAME.match(self.name or ""):
+            raise ValidationError(
+                {"name": "lower-case letters, digits and _, starting with a letter"}
+            )
+        if self.name in custom_fields.RESERVED:
+            raise ValidationError({"name": f"'{self.name}' is a built-in field's name"})
+        if self.kind == self.Kind.CHOICE and not self.choices:
+            raise ValidationError({"choices": "a choice needs its options"})
+
+    def definition(self) -> custom_fields.Definition:
+        return custom_fields.Definition(
+            self.name,
+            self.label,
+            self.kind,
+            tuple(str(c) for c in self.choices or ()),
+            self.help_text,
+        )
 
 
 class Source(models.Model):
@@ -454,6 +503,8 @@ class Lead(models.Model):
     budget = models.CharField(max_length=120, blank=True)
     authority = models.CharField(max_length=120, blank=True)
     timeline = models.CharField(max_length=120, blank=True)
+    # The company's own fields (CustomField, leads/custom_fields.py): name -> value.
+    custom = models.JSONField(default=dict, blank=True)
     # Money (leads/money.py; set through services.lead_set_amount and the stage changes to
     # opportunity and won). Revenue per source is reported from these.
     opportunity_amount = models.DecimalField(

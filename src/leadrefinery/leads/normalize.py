@@ -10,6 +10,7 @@ database, no clock.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +20,7 @@ import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
-from . import money
+from . import custom_fields, money
 
 # Canonical intake field names and their maximum lengths (matching the model columns).
 PERSON_FIELDS: dict[str, int] = {
@@ -103,6 +104,7 @@ class CleanInquiry:
     warnings: tuple[str, ...] = ()
     opportunity_amount: Decimal | None = None
     currency: str = ""  # ISO 4217; "" for the reporting currency
+    custom: dict[str, object] = field(default_factory=dict)  # custom field name -> value
 
 
 @dataclass
@@ -210,10 +212,16 @@ def _text(raw: dict[str, Any], name: str) -> str:
 
 
 def normalize_inquiry(
-    raw: dict[str, Any], *, default_country: str = "US", read_money: bool = False
+    raw: dict[str, Any],
+    *,
+    default_country: str = "US",
+    read_money: bool = False,
+    custom: Sequence[custom_fields.Definition] = (),
 ) -> NormalizeResult:
     """``read_money``: read the deal value (MONEY_FIELDS) too; the import's rows only, so that
-    a web form's own field that happens to be called "currency" never rejects an inquiry."""
+    a web form's own field that happens to be called "currency" never rejects an inquiry.
+    ``custom``: the custom fields; the payload's ``custom`` object (name or label -> value) is
+    read against them, and a value that cannot be read is a note, not a rejection."""
     errors: list[FieldError] = []
     warnings: list[str] = []
     values: dict[str, str] = dict.fromkeys(MONEY_FIELDS, "")
@@ -276,6 +284,11 @@ def normalize_inquiry(
             errors.append(FieldError("received_at", str(exc)))
 
     amount, currency = _money(values, errors)
+    given = raw.get("custom")
+    custom_values, custom_notes = custom_fields.read_all(
+        custom, given if isinstance(given, dict) else None
+    )
+    warnings.extend(custom_notes)
 
     if errors:
         return NormalizeResult(clean=None, errors=errors)
@@ -309,6 +322,7 @@ def normalize_inquiry(
             warnings=tuple(warnings),
             opportunity_amount=amount,
             currency=currency,
+            custom=custom_values,
         )
     )
 

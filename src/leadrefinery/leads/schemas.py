@@ -171,6 +171,14 @@ class LeadFilters(Schema):
     received_after: FilterTime = Field(None, description="received at or after (ISO 8601)")
     received_before: FilterTime = Field(None, description="received before (ISO 8601)")
     q: str = Field("", max_length=200, description="words found in the name, email or company")
+    custom: str = Field(
+        "",
+        max_length=300,
+        pattern=r"^$|^[a-z][a-z0-9_]{0,49}:",
+        description="a custom field's value, as name:value (fleet_size:12); name: alone for "
+        "the leads without a value",
+        examples=["fleet_size:12"],
+    )
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=1_000_000_000)
 
@@ -229,6 +237,9 @@ class LeadItem(Schema):
     )
     received_at: datetime
     updated_at: datetime
+    custom: dict[str, str | bool | int | float] = Field(
+        default_factory=dict, description="the custom fields that have a value, by name"
+    )
 
 
 class LeadPage(Schema):
@@ -354,6 +365,9 @@ class LeadDetail(Schema):
     product_interest: str
     message: str
     qualification: Qualification
+    custom: dict[str, str | bool | int | float] = Field(
+        default_factory=dict, description="the custom fields that have a value, by name"
+    )
     disposition: DispositionOut | None
     opportunity_amount: str | None = Field(
         description='expected deal value as decimal text, e.g. "12500.00"; null when not set'

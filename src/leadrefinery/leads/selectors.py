@@ -11,8 +11,8 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from leadrefinery.common.errors import ServiceError
 
-from . import domain
-from .models import Lead, LeadEvent, Queue, StageDefinition
+from . import custom_fields, domain
+from .models import CustomField, Lead, LeadEvent, Queue, StageDefinition
 
 
 def lead_snapshots(chunk_size: int = 2000) -> Iterator[domain.LeadSnapshot]:
@@ -73,14 +73,18 @@ def leads_filtered(
     q: str | None = None,
     received_after: datetime | None = None,
     received_before: datetime | None = None,
+    custom: tuple[str, str] | None = None,
 ) -> QuerySet[Lead]:
     """The lead list filters shared by the UI, the API and the CSV export.
+
+    ``custom``: (a custom field's name, a value as text): the leads whose field holds that
+    value (read as the field reads it: "12" finds the number 12), or without a value for "".
 
     ``stages``: stage codes, or "open" / "closed" / "all"; ``owner_user``: a user id or username;
     ``owner_queue``: a queue id or slug; ``source``: a source id or name; ``q``: every word must
     match the person's name, email or company. Unknown values match nothing; nothing raises.
     """
-    texts = [v for v in (owner_user, owner_queue, source, q) if isinstance(v, str)]
+    texts = [v for v in (owner_user, owner_queue, source, q, *(custom or ())) if isinstance(v, str)]
     if any("\x00" in text for text in texts):
         return qs.none()  # stored text never holds NUL, and PostgreSQL cannot compare it
     if stages and "all" not in stages:
@@ -123,7 +127,22 @@ def leads_filtered(
         qs = qs.filter(received_at__gte=received_after)
     if received_before:
         qs = qs.filter(received_at__lt=received_before)
+    if custom is not None:
+        qs = _custom_filtered(qs, *custom)
     return qs
+
+
+def _custom_filtered(qs: QuerySet[Lead], name: str, raw: str) -> QuerySet[Lead]:
+    field = CustomField.objects.filter(name=name).first()
+    if field is None:
+        return qs.none()
+    try:
+        value = custom_fields.read(field.definition(), raw)
+    except ValueError:
+        return qs.none()
+    if value is None:
+        return qs.exclude(custom__has_key=name)
+    return qs.filter(**{f"custom__{name}": value})
 
 
 def leads_overdue(qs: QuerySet[Lead], *, at: datetime) -> QuerySet[Lead]:

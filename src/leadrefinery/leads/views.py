@@ -29,6 +29,7 @@ from leadrefinery.leads.access import access_lead, can_assign, visible_to
 
 from . import domain, events, money, services
 from .actors import Actor
+from .custom_field_services import custom_field_rows
 from .export import csv_lines
 from .forms import (
     ACTION_FORMS,
@@ -38,6 +39,7 @@ from .forms import (
     AssignForm,
     BulkForm,
     BulkResult,
+    CustomFieldsForm,
     NextActionForm,
     NoteForm,
     QualificationForm,
@@ -426,6 +428,8 @@ def _render_detail(
         "next_action_form": form("next-action", NextActionForm) if is_open else None,
         "assign_form": form("assign", AssignForm) if is_open and can_assign(user) else None,
         "qualify_form": form("qualify", QualificationForm) if is_open else None,
+        "custom_fields": custom_field_rows(lead),
+        "custom_form": form("custom", CustomFieldsForm) if is_open else None,
         "deal": deal_value(lead),
         "amount_form": form("amount", AmountForm) if lead.stage != domain.Stage.MERGED else None,
         "qualified": lead.events.filter(kind=LeadEvent.Kind.QUALIFIED)

@@ -368,11 +368,15 @@ def routing_fields(
 ) -> dict[str, Any]:
     """The flat field map routing conditions test, for new and existing leads alike.
 
-    Custom fields of the original payload (``extra``) come first so that a payload key can
-    never shadow a real field."""
+    Fields of the original payload (``extra``), then the lead's custom fields, come first so
+    that neither can shadow a built-in field (custom field names never take one)."""
     fields: dict[str, Any] = {
         k: v for k, v in (extra or {}).items() if isinstance(v, str | int | float)
     }
+    # The lead's custom fields (leads/custom_fields.py), under their names.
+    custom = lead.get("custom")
+    if isinstance(custom, Mapping):
+        fields.update((k, v) for k, v in custom.items() if isinstance(v, str | int | float))
     account = account or {}
     email = str(person.get("email") or "")
     fields.update(

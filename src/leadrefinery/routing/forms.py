@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from leadrefinery.accounts.models import Role, Team, User
 from leadrefinery.leads import normalize
+from leadrefinery.leads.custom_field_services import definitions
 from leadrefinery.leads.models import Queue
 from leadrefinery.sla import access as sla_access
 from leadrefinery.sla import services as sla_services
@@ -159,7 +160,11 @@ class RuleForm(forms.Form):
         return [{**row, "index": str(i)} for i, row in enumerate(rows)]
 
     op_choices = OP_CHOICES
-    common_fields = COMMON_FIELDS
+
+    @property
+    def common_fields(self) -> list[str]:
+        """The field names offered while typing: the common ones, then the custom fields."""
+        return [*COMMON_FIELDS, *(d.name for d in definitions())]
 
     def save(self) -> RoutingRule | None:
         """Validate through the service; on refusal the errors land on the form."""

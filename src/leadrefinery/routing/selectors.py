@@ -263,6 +263,7 @@ def lead_routing_fields(lead: Lead) -> dict[str, Any]:
                 "utm_campaign",
                 "budget",
                 "timeline",
+                "custom",
             )
         },
         {

@@ -40,7 +40,9 @@ from django.db.models import Count
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import update_rows
+from leadrefinery.leads import custom_fields
 from leadrefinery.leads import domain as lead_domain
+from leadrefinery.leads.custom_field_services import custom_field_create, definitions
 from leadrefinery.leads.models import Lead, Touch
 
 from .models import LeadScore, ScoringModel, TrainingExample
@@ -142,7 +144,17 @@ def lead_features(lead: Lead, score: LeadScore | None, counts: Mapping[str, int]
     }
     for name in TOUCH_FEATURES.values():
         features[name] = counts.get(name, 0)
+    # The company's own fields, under their names (a history column of the same name feeds
+    # the same feature).
+    for name, value in (lead.custom or {}).items():
+        if isinstance(value, str | int | float) and name not in features:
+            features[name] = value
     return features
+
+
+def live_features() -> frozenset[str]:
+    """The feature names a live lead can have: the built-in ones and the custom fields."""
+    return LIVE_FEATURES | {d.name for d in definitions()}
 
 
 def _leads(stages: Iterable[str]) -> list[Lead]:
@@ -166,12 +178,13 @@ def collect() -> list[Example]:
         )
         for lead in closed
     ]
+    live = live_features()
     examples += [
         Example(
             f"import:{t.external_id}",
             t.closed_at,
             t.won,
-            {k: v for k, v in t.features.items() if k in LIVE_FEATURES},
+            {k: v for k, v in t.features.items() if k in live},
         )
         for t in TrainingExample.objects.all()
     ]
@@ -477,7 +490,8 @@ def train(examples: Sequence[Example] | None = None) -> tuple[Report, Trained | 
             Report(
                 False,
                 f"Nothing to learn from: none of the {len(examples)} outcomes has a column "
-                f"that leads have ({', '.join(sorted(LIVE_FEATURES))}). Nothing was changed.",
+                f"that leads have ({', '.join(sorted(live_features()))}). Nothing was changed. "
+                "Define a custom field for each column your leads should carry too.",
             ),
             None,
         )
@@ -661,6 +675,41 @@ def _value(raw: str) -> Any:
         return text
 
 
+def _feature_name(column: str, live: frozenset[str]) -> str:
+    """A history column's feature: its own name, or the custom field named after it
+    ("emp.var.rate" feeds emp_var_rate)."""
+    if column in live:
+        return column
+    name = custom_fields.slug(column)
+    return name if name in live else column
+
+
+def history_fields_create(text: str, *, sample: int = 2000) -> list[str]:
+    """A custom field on leads for each feature column of a history CSV that no lead has (its
+    kind read from the column's first ``sample`` values); returns "column (kind)" for each."""
+    reader = csv.DictReader(io.StringIO(text))
+    live = live_features()
+    columns = [c for c in reader.fieldnames or [] if c and c not in {"id", "closed_at", "outcome"}]
+    wanted = [c for c in columns if c not in live]
+    if not wanted:
+        return []
+    seen: dict[str, list[str]] = {c: [] for c in wanted}
+    for row in itertools.islice(reader, sample):
+        for c in wanted:
+            seen[c].append(row.get(c) or "")
+    created = []
+    taken = set(live)
+    for column in wanted:
+        name = custom_fields.slug(column)
+        if not name or name in custom_fields.RESERVED or name in taken:
+            continue
+        taken.add(name)
+        kind = custom_fields.infer_kind(seen[column])
+        custom_field_create(name=name, label=column, kind=kind)
+        created.append(f"{column} ({kind})")
+    return created
+
+
 @transaction.atomic
 def import_history(text: str, *, at: datetime | None = None) -> ImportResult:
     """CSV with columns ``id``, ``closed_at`` (ISO date), ``outcome`` (won / lost /
@@ -676,6 +725,7 @@ def import_history(text: str, *, at: datetime | None = None) -> ImportResult:
         return ImportResult(0, 0, [f"missing column(s): {', '.join(sorted(missing))}"])
     errors: list[str] = []
     rows: dict[str, TrainingExample] = {}
+    live = live_features()
     for number, raw in enumerate(reader, start=2):
         outcome = (raw.get("outcome") or "").strip().lower()
         if outcome not in (WON, *LOST):
@@ -693,7 +743,7 @@ def import_history(text: str, *, at: datetime | None = None) -> ImportResult:
             errors.append(f"line {number}: id is empty")
             continue
         features = {
-            k: _value(v or "")
+            _feature_name(k, live): _value(v or "")
             for k, v in raw.items()
             if k and k not in required and (v or "").strip()
         }
@@ -706,7 +756,7 @@ def import_history(text: str, *, at: datetime | None = None) -> ImportResult:
         )
     if errors:
         return ImportResult(0, 0, errors)
-    columns = [c for c in reader.fieldnames or [] if c and c not in required]
+    columns = [_feature_name(c, live) for c in reader.fieldnames or [] if c and c not in required]
     existing = set(
         TrainingExample.objects.filter(external_id__in=list(rows)).values_list(
             "external_id", flat=True
@@ -723,6 +773,6 @@ def import_history(text: str, *, at: datetime | None = None) -> ImportResult:
         len(rows) - len(existing),
         len(existing),
         [],
-        used=[c for c in columns if c in LIVE_FEATURES],
-        unused=[c for c in columns if c not in LIVE_FEATURES],
+        used=[c for c in columns if c in live],
+        unused=[c for c in columns if c not in live],
     )

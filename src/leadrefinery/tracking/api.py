@@ -33,7 +33,9 @@ class EventIn(Schema):
     )
     occurred_at: Time = Field(..., description="when it happened (ISO 8601)")
     email: Text | None = Field(None, max_length=254, description="who: the person's email")
-    person_id: StrictInt | None = Field(None, ge=1, le=MAX_ID, description="or who: the person's id")
+    person_id: StrictInt | None = Field(
+        None, ge=1, le=MAX_ID, description="or who: the person's id"
+    )
     properties: dict[str, Any] = Field(
         default_factory=dict, description="free-form details (title, url, name...)"
     )

@@ -8,11 +8,14 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from leadrefinery.accounts.models import User
+from leadrefinery.common.errors import ServiceError
 from leadrefinery.intake.importing import (
     ImportFailed,
     ImportReport,
+    fields_create,
     import_csv,
     inspect_csv,
+    propose_fields,
     write_error_csv,
 )
 from leadrefinery.leads.actors import Actor
@@ -78,6 +81,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="do not show the progress bar"
         )
+        parser.add_argument(
+            "--create-fields",
+            action="store_true",
+            help="create a custom field for each column that maps to nothing (its kind read "
+            "from its values), then import them into it; with --dry-run, the fields are "
+            "created and nothing else is written",
+        )
 
     def handle(self, *args, **o):
         actor = Actor.system("import")
@@ -107,6 +117,21 @@ class Command(BaseCommand):
             preview = inspect_csv(o["file"])
         except ImportFailed as exc:
             raise CommandError(exc.message) from None
+        if o["create_fields"]:
+            proposals = propose_fields(o["file"])
+            if proposals:
+                try:
+                    names = fields_create(proposals)
+                except ServiceError as exc:
+                    raise CommandError(f"cannot create the custom fields: {exc.message}") from None
+                self.stdout.write(
+                    "Created custom fields: "
+                    + ", ".join(
+                        f"{p.header} -> {n} ({p.kind})"
+                        for p, n in zip(proposals, names, strict=True)
+                    )
+                )
+                preview = inspect_csv(o["file"])  # the columns now map to the new fields
         mapping = preview.mapping
         self.stdout.write(f"{preview.name}: {preview.total_rows} rows.")
         if mapping.flavor:
@@ -118,6 +143,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Not mapped (kept with each raw row): " + ", ".join(mapping.unmapped_headers)
             )
+            proposals = propose_fields(o["file"])
+            if proposals:
+                self.stdout.write(
+                    "They could become custom fields (--create-fields creates them): "
+                    + ", ".join(f"{p.header} -> {p.name} ({p.kind})" for p in proposals)
+                )
         for note in mapping.notes:
             self.stdout.write(f"Note: {note}")
         bar = tqdm(

@@ -28,6 +28,12 @@ class Command(BaseCommand):
         )
         history = sub.add_parser("import-history", help="load past outcomes from CSV")
         history.add_argument("file", help="CSV: id, closed_at, outcome, feature columns")
+        history.add_argument(
+            "--create-fields",
+            action="store_true",
+            help="create a custom field on leads for each column no lead has yet (its kind "
+            "read from its values), so that the model can use it and score live leads on it",
+        )
         sub.add_parser("decay", help="decay the scores that are due now")
         sub.add_parser("rescore", help="recompute the fit grade of every open lead")
 
@@ -40,7 +46,12 @@ class Command(BaseCommand):
             path = Path(o["file"])
             if not path.exists():
                 raise CommandError(f"no such file: {path}")
-            result = training.import_history(path.read_text(encoding="utf-8-sig"))
+            text = path.read_text(encoding="utf-8-sig")
+            if o["create_fields"]:
+                created = training.history_fields_create(text)
+                if created:
+                    self.stdout.write("Created custom fields: " + ", ".join(created))
+            result = training.import_history(text)
             if result.errors:
                 for error in result.errors[:50]:
                     self.stderr.write(error)
@@ -54,7 +65,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     self.style.WARNING(
                         "Not used for training, as no lead has them (a model could not score "
-                        "live leads on them): " + ", ".join(result.unused)
+                        "live leads on them): " + ", ".join(result.unused) + ". Define a custom "
+                        "field of the same name for each one your leads should carry (or run "
+                        "import-history again with --create-fields)."
                     )
                 )
         elif action == "decay":
