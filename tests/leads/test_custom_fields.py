@@ -214,3 +214,82 @@ def test_an_api_inquiry_fills_custom_fields_and_warns_about_the_rest(fleet, user
     warnings = answer.json()["warnings"]
     assert any("installed_product 'Abacus' is not one of" in w for w in warnings), warnings
     assert any("custom field 'colour' is not defined" in w for w in warnings), warnings
+
+
+def test_the_custom_field_filter_answers_as_the_orm_and_reads_the_index(make_lead):
+    """The hand-written filter (leads/queries.py) finds the leads Django's key lookup finds,
+    for every kind of value, and the database plans it through the field's index."""
+    from django.db import connection
+
+    from leadrefinery.leads.selectors import leads_filtered
+
+    custom_field_create(name="fleet_size", label="Fleet size", kind="number")
+    custom_field_create(name="ratio", label="Ratio", kind="number")
+    custom_field_create(name="product", label="Product", kind="text")
+    custom_field_create(name="renewal", label="Renewal", kind="date")
+    custom_field_create(name="customer", label="Customer", kind="yesno")
+    values = [
+        {"fleet_size": 12, "ratio": 0.5, "product": "Route Planner", "renewal": "2027-03-31",
+         "customer": "yes"},
+        {"fleet_size": 1250, "ratio": 2, "product": "route planner", "customer": "no"},
+        {"fleet_size": "12", "product": "12"},
+        {},
+    ]  # fmt: skip
+    for i, changes in enumerate(values):
+        lead = make_lead(company=f"Company {i}")
+        if changes:
+            lead_custom_set(lead=lead, changes=changes, actor=Actor.system("t"))
+    for name, raw, stored in [
+        ("fleet_size", "12", 12),
+        ("fleet_size", "1,250", 1250),
+        ("ratio", "0.5", 0.5),
+        ("ratio", "2", 2),
+        ("product", "Route Planner", "Route Planner"),
+        ("product", "12", "12"),
+        ("renewal", "2027-03-31", "2027-03-31"),
+        ("customer", "yes", True),
+        ("customer", "no", False),
+    ]:
+        ours = leads_filtered(Lead.objects.all(), custom=(name, raw))
+        orm = Lead.objects.filter(**{f"custom__{name}": stored})
+        assert sorted(ours.values_list("pk", flat=True)) == sorted(
+            orm.values_list("pk", flat=True)
+        ), (name, raw)
+        assert ours.exists(), (name, raw)
+
+    qs = leads_filtered(Lead.objects.all(), custom=("fleet_size", "12"))
+    sql, params = qs.query.sql_with_params()
+    index = f"lead_custom_{CustomField.objects.get(name='fleet_size').pk}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a small table: scan otherwise
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert index in plan, plan
+
+
+def test_removing_a_field_drops_its_index_and_keeps_the_values(fleet, make_lead):
+    from django.db import connection
+
+    from leadrefinery.leads.custom_field_services import custom_field_delete
+
+    lead = make_lead(company="Haulers")
+    lead_custom_set(lead=lead, changes={"fleet_size": 12}, actor=Actor.system("t"))
+    field = CustomField.objects.get(name="fleet_size")
+    index = f"lead_custom_{field.pk}"
+    with connection.cursor() as cursor:
+        assert index in connection.introspection.get_constraints(cursor, "leads_lead")
+    custom_field_delete(field=field)
+    with connection.cursor() as cursor:
+        assert index not in connection.introspection.get_constraints(cursor, "leads_lead")
+    lead.refresh_from_db()
+    assert lead.custom == {"fleet_size": 12}
+
+
+def test_a_whole_float_is_the_number_a_person_types():
+    number = custom_fields.Definition("n", "N", "number")
+    assert custom_fields.read(number, 12.0) == 12 and type(custom_fields.read(number, 12.0)) is int
+    with pytest.raises(ValueError, match="finite"):
+        custom_fields.read(number, float("inf"))

@@ -5,9 +5,12 @@ lead goes through the services so that the timeline records who, when and why.
 """
 
 from django.contrib import admin
+from django.db import transaction
 
 from leadrefinery.common.clock import now
 
+from . import queries
+from .custom_field_services import custom_field_delete
 from .models import (
     Account,
     Campaign,
@@ -81,10 +84,18 @@ class CustomFieldAdmin(admin.ModelAdmin):
         # A field's name is where its values live: renaming it would orphan them.
         return ["name", "created_at"] if obj else ["created_at"]
 
+    actions = None  # a bulk delete would leave the indexes: fields go one at a time
+
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         if not obj.created_at:
             obj.created_at = now()
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if not change:
+                queries.index_create(obj.name, obj.pk)
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        custom_field_delete(field=obj)
 
 
 @admin.register(Source)

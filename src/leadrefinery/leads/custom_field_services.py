@@ -12,7 +12,7 @@ from django.db import transaction
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
 
-from . import custom_fields
+from . import custom_fields, queries
 from .actors import Actor
 from .models import CustomField, Lead, LeadEvent
 from .services import event_record
@@ -44,8 +44,18 @@ def custom_field_create(
         raise ServiceError(messages[0], field=name_at_fault) from None
     if CustomField.objects.filter(name=field.name).exists():
         raise ServiceError(f"a custom field named '{field.name}' exists", field="name")
-    field.save()
+    with transaction.atomic():
+        field.save()
+        queries.index_create(field.name, field.pk)
     return field
+
+
+def custom_field_delete(*, field: CustomField) -> None:
+    """Remove a field's definition and its index. The values stay in the leads' custom data
+    (nothing about a lead is deleted), unseen until a field of that name exists again."""
+    with transaction.atomic():
+        queries.index_drop(field.pk)
+        field.delete()
 
 
 @transaction.atomic

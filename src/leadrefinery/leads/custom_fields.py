@@ -68,7 +68,11 @@ def read(definition: Definition, raw: object) -> object:
     if kind == "number":
         if isinstance(text, bool):
             raise ValueError("must be a number")
-        if isinstance(text, int | float):
+        if isinstance(text, float):
+            if text != text or text in (float("inf"), float("-inf")):
+                raise ValueError("must be a finite number")
+            return int(text) if text.is_integer() else text
+        if isinstance(text, int):
             return text
         try:
             number = Decimal(text.replace(",", "").replace(" ", ""))

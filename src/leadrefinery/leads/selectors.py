@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from leadrefinery.common.errors import ServiceError
 
-from . import custom_fields, domain
+from . import custom_fields, domain, queries
 from .models import CustomField, Lead, LeadEvent, Queue, StageDefinition
 
 
@@ -142,7 +143,11 @@ def _custom_filtered(qs: QuerySet[Lead], name: str, raw: str) -> QuerySet[Lead]:
         return qs.none()
     if value is None:
         return qs.exclude(custom__has_key=name)
-    return qs.filter(**{f"custom__{name}": value})
+    # Read through the field's own index (queries.py), not Django's key lookup, which none
+    # can serve on SQLite.
+    return qs.alias(custom_value=RawSQL(queries.value_sql(name), ())).filter(
+        custom_value=queries.value_param(value)
+    )
 
 
 def leads_overdue(qs: QuerySet[Lead], *, at: datetime) -> QuerySet[Lead]:
