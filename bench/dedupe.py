@@ -88,7 +88,16 @@ def run_ours(people, review: float) -> tuple[set[frozenset], float, int]:
     return found, time.perf_counter() - started, search.comparisons
 
 
-def run_splink(people) -> tuple[set[frozenset], float]:
+def run_splink(
+    people,
+    *,
+    comparisons: list | None = None,
+    blocking: list | None = None,
+    prior_on: tuple[str, ...] = ("first_name", "last_name", "postcode"),
+    em_on: tuple[tuple[str, ...], ...] = (("first_name", "last_name"), ("postcode",)),
+) -> tuple[set[frozenset], float]:
+    """splink 4 on DuckDB: trained with EM (u by random sampling), predicting at 0.5. The
+    defaults are the FEBRL settings; the B2B list passes its own comparisons and blocks."""
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
@@ -97,7 +106,8 @@ def run_splink(people) -> tuple[set[frozenset], float]:
     frame = people.rename(columns={"rec_id": "unique_id"}).replace("", None)
     settings = SettingsCreator(
         link_type="dedupe_only",
-        comparisons=[
+        comparisons=comparisons
+        or [
             cl.JaroWinklerAtThresholds("first_name", [0.92, 0.8]),
             cl.JaroWinklerAtThresholds("last_name", [0.92, 0.8]),
             cl.JaroWinklerAtThresholds("street", [0.9, 0.75]),
@@ -106,22 +116,22 @@ def run_splink(people) -> tuple[set[frozenset], float]:
             cl.ExactMatch("region"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("first_name", "last_name"),
-            block_on("postcode", "last_name"),
-            block_on("postcode", "first_name"),
-            block_on("street"),
+            block_on(*columns)
+            for columns in blocking
+            or [
+                ("first_name", "last_name"),
+                ("postcode", "last_name"),
+                ("postcode", "first_name"),
+                ("street",),
+            ]
         ],
         retain_intermediate_calculation_columns=False,
     )
     linker = Linker(DuckDBAPI().register(frame), settings)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("first_name", "last_name", "postcode")], recall=0.7
-    )
+    linker.training.estimate_probability_two_random_records_match([block_on(*prior_on)], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("first_name", "last_name")
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
+    for columns in em_on:
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
     predictions = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
     found = {
         frozenset((left, right))

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -159,15 +158,11 @@ def one(name: str) -> dict:
 
 
 def run_splink_b2b(people) -> tuple[set[frozenset], float]:
-    """splink on the B2B list: the FEBRL settings plus email, phone and company."""
+    """splink on the B2B list: the FEBRL comparisons plus email, phone and company."""
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    logging.getLogger("splink").setLevel(logging.ERROR)
-    started = time.perf_counter()
-    frame = people.rename(columns={"rec_id": "unique_id"}).replace("", None)
-    settings = SettingsCreator(
-        link_type="dedupe_only",
+    return run_splink(
+        people,
         comparisons=[
             cl.JaroWinklerAtThresholds("first_name", [0.92, 0.8]),
             cl.JaroWinklerAtThresholds("last_name", [0.92, 0.8]),
@@ -177,30 +172,16 @@ def run_splink_b2b(people) -> tuple[set[frozenset], float]:
             cl.JaroWinklerAtThresholds("street", [0.9, 0.75]),
             cl.LevenshteinAtThresholds("postcode", [1]),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("email"),
-            block_on("phone"),
-            block_on("first_name", "last_name"),
-            block_on("company_name", "last_name"),
-            block_on("postcode", "last_name"),
+        blocking=[
+            ("email",),
+            ("phone",),
+            ("first_name", "last_name"),
+            ("company_name", "last_name"),
+            ("postcode", "last_name"),
         ],
-        retain_intermediate_calculation_columns=False,
+        prior_on=("first_name", "last_name", "company_name"),
+        em_on=(("first_name", "last_name"), ("company_name",)),
     )
-    linker = Linker(DuckDBAPI().register(frame), settings)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("first_name", "last_name", "company_name")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("first_name", "last_name")
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("company_name"))
-    predictions = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
-    found = {
-        frozenset((left, right))
-        for left, right in zip(predictions.unique_id_l, predictions.unique_id_r, strict=True)
-    }
-    return found, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
