@@ -192,3 +192,16 @@ def test_the_embed_script_is_cacheable_javascript_that_frames_the_form(db):
     assert "document.currentScript" in body
     assert '"/f/contact/"' in body and "refinery-form-contact" in body
     assert "utm_source" in body and 'addEventListener("message"' in body
+
+
+def test_a_form_post_with_a_nul_becomes_a_lead(post_form):
+    result = post_form(
+        "contact", {**CONTACT, "company": "North\x00wind", "message": "Hi\x00 there\x07"}
+    )
+    assert result.response.status_code == 302
+    record = IntakeRecord.objects.get()
+    assert record.status == "processed"
+    assert record.payload["removed_control_characters"] >= 2
+    lead = Lead.objects.select_related("person").get()
+    assert lead.person.company_name == "Northwind"
+    assert lead.message == "Hi there"

@@ -46,7 +46,7 @@ from leadrefinery.leads.normalize import NormalizeResult
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
 from .importing_undo import UNDO_REASON, UndoReport, import_batch_undo  # the undo, re-exported
-from .services import OUTCOME_ATTACHED, payload_hash, process_records
+from .services import OUTCOME_ATTACHED, payload_hash, process_records, scrubbed
 
 _DELIMITERS = ",;\t|"
 _QUERY_CHUNK = 500  # keys per IN (...) query: well under SQLite's variable limit
@@ -555,7 +555,7 @@ def _import_chunk(
     at = now()
     records = []
     for number, row in chunk:
-        payload = mapping.payload(row)
+        payload = scrubbed(mapping.payload(row))
         records.append(
             IntakeRecord(
                 channel=IntakeRecord.Channel.IMPORT,

@@ -29,6 +29,7 @@ from django.db.models import F
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, placeholders, update_rows
+from leadrefinery.common.text import scrub, scrub_text
 from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
 from leadrefinery.dedupe.services import (
     RowMatch,
@@ -80,6 +81,14 @@ def payload_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def scrubbed(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload without control characters; how many were removed is recorded in it."""
+    clean, removed = scrub(payload)
+    if removed:
+        clean["removed_control_characters"] = removed
+    return clean
+
+
 def intake_receive(
     *,
     channel: str,
@@ -96,8 +105,13 @@ def intake_receive(
 ) -> tuple[IntakeRecord, bool]:
     """Store a submission raw. Returns (record, created); a replayed key returns the original.
 
-    Raises IdempotencyConflict when the key was used before with a different body.
+    Raises IdempotencyConflict when the key was used before with a different body. Control
+    characters (NUL...) are removed first, and their count kept in the payload under
+    ``removed_control_characters``: PostgreSQL cannot store a NUL, and an inquiry is never lost
+    for one.
     """
+    payload = scrubbed(payload)
+    user_agent = scrub_text(user_agent or "")[0]
     digest = payload_hash(payload)
     fields = dict(
         channel=channel,
