@@ -18,10 +18,12 @@ def test_a_nul_cell_in_an_import_loses_neither_its_row_nor_the_others(tmp_path):
     path.write_text(
         "Email,Company,Message\n"
         "a@example.com,Good Co,hello\n"
-        "b@example.com,Bad\x00Co,bye\x00\n"
+        "b\x00@example.com,Bad\x00Co,bye\x00\n"
         "c@example.com,Fine Co,ok\n"
     )
+    dry = import_csv(path, source_name="Expo", actor=Actor.system("import"), dry_run=True)
     report = import_csv(path, source_name="Expo", actor=Actor.system("import"))
     assert (report.imported, report.rejected) == (3, 0)
+    assert (dry.imported, dry.rejected, dry.people_new) == (3, 0, report.people_new)
     companies = set(Lead.objects.values_list("person__company_name", flat=True))
     assert companies == {"Good Co", "BadCo", "Fine Co"}

@@ -31,6 +31,7 @@ from leadrefinery.leads.models import IntakeRecord, Person
 from leadrefinery.leads.normalize import NormalizeResult, normalize_inquiry
 
 from .import_mapping import HeaderMapping
+from .services import scrubbed
 
 # A match target while planning: ("p", stored person id) or ("r", good-row index).
 Ref = tuple[str, int]
@@ -142,7 +143,7 @@ def plan_import(
         products: list[str] = []
         for number, row in chunk:
             result = normalize_inquiry(
-                mapping.payload(row),
+                scrubbed(mapping.payload(row)),  # what the write pass stores and reads
                 default_country=default_country,
                 read_money=True,
                 custom=custom,

@@ -105,7 +105,12 @@ def lead_custom_set(
     return lead
 
 
-def custom_field_rows(lead: Lead) -> list[tuple[str, str]]:
+def custom_field_rows(
+    lead: Lead, fields: Sequence[custom_fields.Definition] | None = None
+) -> list[tuple[str, str]]:
     """(label, value as shown) of every custom field, for the lead page."""
     values = lead.custom or {}
-    return [(d.label or d.name, custom_fields.show(values.get(d.name))) for d in definitions()]
+    return [
+        (d.label or d.name, custom_fields.show(values.get(d.name)))
+        for d in (definitions() if fields is None else fields)
+    ]

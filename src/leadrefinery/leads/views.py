@@ -428,7 +428,6 @@ def _render_detail(
         "next_action_form": form("next-action", NextActionForm) if is_open else None,
         "assign_form": form("assign", AssignForm) if is_open and can_assign(user) else None,
         "qualify_form": form("qualify", QualificationForm) if is_open else None,
-        "custom_fields": custom_field_rows(lead),
         "custom_form": form("custom", CustomFieldsForm) if is_open else None,
         "deal": deal_value(lead),
         "amount_form": form("amount", AmountForm) if lead.stage != domain.Stage.MERGED else None,
@@ -437,6 +436,10 @@ def _render_detail(
         .order_by("-occurred_at", "-id")
         .first(),
     }
+    custom_form = context["custom_form"]
+    context["custom_fields"] = custom_field_rows(  # the form's definitions: one read
+        lead, custom_form.definitions if custom_form is not None else None
+    )
     for name in list(by_action):
         if context.get(f"{name}_form") is None:  # that box is gone (the lead closed)
             general.extend(by_action.pop(name))

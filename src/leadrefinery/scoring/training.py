@@ -411,10 +411,6 @@ def _fit_candidate(name: str, X: np.ndarray, y: np.ndarray) -> TimeCalibrated:
         return TimeCalibrated(make(), refit=refit).fit(X, y)
 
 
-def _fit_logistic(X: np.ndarray, y: np.ndarray) -> Any:
-    return _logistic().fit(X, y)
-
-
 def decide(evaluations: Sequence[Evaluation], candidates: Sequence[str]) -> tuple[str, bool, str]:
     """(the candidate kept, activate it?, why). The best candidate by holdout AUC is activated
     only when its AUC is at least the plain logistic regression's and above the naive
@@ -500,11 +496,13 @@ def train(examples: Sequence[Example] | None = None) -> tuple[Report, Trained | 
     full = Featurizer()
     X_train = full.fit([e.features for e in train_part])
     X_test = full.transform([e.features for e in test_part])
+    fitted = {name: _fit_candidate(name, X_train, y_train) for name in CANDIDATES}
     evaluations = [
-        _evaluate(name, y_test, _fit_candidate(name, X_train, y_train).predict_proba(X_test)[:, 1])
-        for name in CANDIDATES
+        _evaluate(name, y_test, model.predict_proba(X_test)[:, 1]) for name, model in fitted.items()
     ]
-    logistic = _fit_logistic(X_train, y_train)
+    # The logistic candidate is fitted on all the training rows before its calibration: its
+    # model is the plain logistic regression the baseline is.
+    logistic = fitted[LOGISTIC].model
     nb_features = Featurizer(categorical_only=True)
     nb = _fit_naive_bayes(nb_features.fit([e.features for e in train_part]), y_train)
     evaluations += [
