@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.core.management import call_command
         from threadpoolctl import threadpool_limits
 
-        from leadrefinery.scoring import training
+        from leadrefinery.scoring import predict, training
         from leadrefinery.scoring.models import LeadScore
 
         call_command("migrate", verbosity=0)
@@ -231,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
 
         seed_open_leads(args.open_leads, random.Random(args.seed))
         started = time.perf_counter()
-        with threadpool_limits(limits=1):
-            row, scored = training.store(trained, report)
+        with threadpool_limits(limits=1):  # as the worker's predict sweep runs it
+            row, _due = training.store(trained, report)
+            scored = predict.predict_sweep(at=row.trained_at, budget_seconds=None)
         score_s = time.perf_counter() - started
         predicted = list(
             LeadScore.objects.exclude(predicted=None).values_list("predicted", flat=True)

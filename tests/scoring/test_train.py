@@ -314,3 +314,47 @@ def test_import_history_can_create_the_fields_its_columns_need(tmp_path, capsys,
     )
     assert retired.predicted > admin.predicted + 0.2
     assert retired.predicted_reasons and admin.predicted_reasons
+
+
+def test_the_worker_predicts_for_leads_that_come_after_training(tmp_path, capsys, make_lead):
+    """Training with --background leaves the open leads to the worker's predict sweep; a lead
+    that arrives later, and a lead whose fleet size a rep changes, are scored again by it."""
+    from leadrefinery.common.jobs import REGISTRY
+    from leadrefinery.leads.actors import Actor
+    from leadrefinery.leads.custom_field_services import custom_field_create, lead_custom_set
+    from leadrefinery.scoring import predict
+
+    assert "leadrefinery.scoring.predict.predict_sweep" in {job.func for job in REGISTRY}
+    custom_field_create(name="fleet_size", label="Fleet size", kind="number")
+    rng = random.Random(11)
+    lines = ["id,closed_at,outcome,fleet_size"]
+    for i in range(600):
+        fleet = rng.randint(1, 400)
+        won = rng.random() < (0.75 if fleet > 150 else 0.1)
+        day = (START + timedelta(hours=12 * i)).date().isoformat()
+        lines.append(f"h{i},{day},{'won' if won else 'lost'},{fleet}")
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join(lines) + "\n")
+    call_command("scoring", "import-history", str(history))
+    before = make_lead(company="Before")
+    lead_custom_set(lead=before, changes={"fleet_size": 10}, actor=Actor.system("t"))
+
+    call_command("scoring", "train", "--background")
+    assert "the worker scores 1 open lead(s) in the background" in capsys.readouterr().out
+    assert LeadScore.objects.get(lead=before).predicted is None
+
+    later = make_lead(company="Later")
+    lead_custom_set(lead=later, changes={"fleet_size": 300}, actor=Actor.system("t"))
+    closed = make_lead(company="Closed")
+    type(closed).objects.filter(pk=closed.pk).update(stage="lost")
+    assert predict.predict_sweep() == 2, "the two open leads, not the lost one"
+    low, high = (LeadScore.objects.get(lead=lead) for lead in (before, later))
+    assert high.predicted > low.predicted + 0.3
+    assert high.predicted_reasons[0]["feature"] == "fleet_size"
+    assert LeadScore.objects.get(lead=closed).predicted is None
+    assert predict.predict_due_count() == 0
+    assert predict.predict_sweep() == 0, "nothing is due twice"
+
+    lead_custom_set(lead=before, changes={"fleet_size": 350}, actor=Actor.system("t"))
+    assert predict.predict_sweep() == 1
+    assert LeadScore.objects.get(lead=before).predicted > low.predicted + 0.3

@@ -83,6 +83,14 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         "the day before the weekly lead review.",
     ),
     PeriodicJob(
+        name="scoring-predict",
+        func="leadrefinery.scoring.predict.predict_sweep",
+        minutes=1,
+        description="Give new leads, and leads whose engagement or fields changed, the active "
+        "model's predicted readiness with its reasons (all open leads after a model is "
+        "activated), in chunks.",
+    ),
+    PeriodicJob(
         name="scoring-decay",
         func="leadrefinery.scoring.services.decay_sweep",
         minutes=1440,

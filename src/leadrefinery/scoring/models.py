@@ -170,9 +170,19 @@ class LeadScore(models.Model):
     predicted_reasons = models.JSONField(default=list, blank=True)
     predicted_at = models.DateTimeField(null=True, blank=True)
     model_version = models.CharField(max_length=40, blank=True)
+    # The predict sweep's index: set when the lead is new, when its engagement or its own
+    # fields change and when a model is activated; cleared when the active model has scored it.
+    predict_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["decay_due_at"], name="score_decay_due")]
+        indexes = [
+            models.Index(fields=["decay_due_at"], name="score_decay_due"),
+            models.Index(
+                fields=["predict_due_at"],
+                name="score_predict_due",
+                condition=models.Q(predict_due_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Score of lead {self.lead_id}: {self.fit_grade}/{self.engagement}"

@@ -120,6 +120,7 @@ class IntakeScorer:
                 reasons=_reasons(result.fit, [], result.temperature),
                 computed_at=at,
                 decay_due_at=None,
+                predict_due_at=at,
             )
             fresh[lead.pk] = (lead, score)
         # The inquiry itself is behaviour: score it like any other event, on new and attached
@@ -238,6 +239,7 @@ def _ensure_scores(leads: Mapping[int, Lead], scores: dict[int, LeadScore], load
                 reasons=_reasons(fit, [], temp),
                 computed_at=at,
                 decay_due_at=None,
+                predict_due_at=at,
             )
         )
     insert_rows(LeadScore, rows)
@@ -483,6 +485,7 @@ _SCORE_FIELDS = [
     "decay_due_at",
     "fit_points",
     "fit_grade",
+    "predict_due_at",
 ]
 
 
@@ -526,6 +529,7 @@ def _settle(
         ]
     )
     score.computed_at = at
+    score.predict_due_at = at  # the model reads engagement and fit: predict again
     due = [
         d
         for d in (

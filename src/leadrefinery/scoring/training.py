@@ -15,7 +15,8 @@ plain logistic regression and an Odoo-style naive Bayes (per-field value frequen
 won and lost, as Odoo's predictive lead scoring does). The better candidate is **activated only
 when it is at least as good as the plain logistic regression and better than the naive Bayes
 on the holdout**; otherwise the previous model (or the rules alone) stays, and the report
-says why. ``score_open_leads()`` stores the probability and the top reasons on every open lead.
+says why. ``predict.predict_sweep()`` stores the probability and the top reasons on every open
+lead.
 
 Sales touches are left out on purpose: reps touch the leads they already believe in, so
 they would leak the outcome into the prediction.
@@ -39,7 +40,6 @@ from django.db import transaction
 from django.db.models import Count
 
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import update_rows
 from leadrefinery.leads import custom_fields
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.custom_field_services import custom_field_create, definitions
@@ -595,12 +595,10 @@ def explain(
 def store(
     trained: Trained, report: Report, *, at: datetime | None = None
 ) -> tuple[ScoringModel, int]:
-    """Keep the model; when the report activates it, it replaces the active one and scores
-    every open lead, else it is kept inactive (with its report, for the record) and nothing
-    else changes. Returns (model row, leads scored).
-
-    The model row is one transaction; the leads are scored in chunks of their own, so intake
-    never waits behind a rescoring of the whole pipeline."""
+    """Keep the model; when the report activates it, it replaces the active one and every
+    open lead goes on the predict sweep (``predict.predict_sweep``, which the worker runs
+    every minute), else it is kept inactive (with its report, for the record) and nothing
+    else changes. Returns (model row, open leads put on the sweep)."""
     at = at or now()
     version = at.astimezone(UTC).strftime("m%Y%m%d%H%M%S")
     with transaction.atomic():
@@ -618,39 +616,12 @@ def store(
             blob=pickle.dumps(trained),
             active=report.activate,
         )
-    if not report.activate:
-        return row, 0
-    return row, score_open_leads(trained, version=version, at=at)
-
-
-def score_open_leads(trained: Trained, *, version: str, at: datetime, chunk: int = 2000) -> int:
-    """Score every open lead that has a score row, ``chunk`` leads per read and per
-    transaction (in primary-key order, never all of them in memory). Returns the count."""
-    done = 0
-    last = 0
-    while True:
-        part = list(
-            Lead.objects.select_related("person", "account", "source", "score")
-            .filter(pk__gt=last, stage__in=list(lead_domain.OPEN_STAGES), score__isnull=False)
-            .order_by("pk")[:chunk]
+        if not report.activate:
+            return row, 0
+        due = LeadScore.objects.filter(lead__stage__in=list(lead_domain.OPEN_STAGES)).update(
+            predict_due_at=at
         )
-        if not part:
-            return done
-        last = part[-1].pk
-        counts = _touch_counts([lead.pk for lead in part])
-        rows = [lead_features(lead, lead.score, counts[lead.pk]) for lead in part]
-        probabilities, reasons = explain(trained, rows)
-        scores = []
-        for lead, probability, why in zip(part, probabilities, reasons, strict=True):
-            score = lead.score
-            score.predicted = round(float(probability), 4)
-            score.predicted_reasons = why
-            score.predicted_at = at
-            score.model_version = version
-            scores.append(score)
-        with transaction.atomic():
-            update_rows(scores, ["predicted", "predicted_reasons", "predicted_at", "model_version"])
-        done += len(scores)
+    return row, due
 
 
 # --- importing history --------------------------------------------------------------------
