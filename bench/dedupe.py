@@ -276,6 +276,7 @@ def seed_people(count: int, rng: random.Random) -> list[dict[str, str]]:
         "phone_unparsed",
         "created_at",
         "updated_at",
+        "custom",
     ]
     sql = (
         f"INSERT INTO leads_person ({', '.join(columns)}) "
@@ -317,6 +318,7 @@ def seed_people(count: int, rng: random.Random) -> list[dict[str, str]]:
                     "",
                     now_text,
                     now_text,
+                    "{}",
                 ]
             )
             if i % max(1, count // 2000) == 0:

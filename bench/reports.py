@@ -124,7 +124,7 @@ PERSON_COLUMNS = (
     "merged_into_id", "email_key", "domain_key", "company_key", "first_name_key",
     "last_name_key", "postcode_key", "street_number_key", "status", "merged_at",
     "merged_by_id", "merge_reason", "created_at", "updated_at", "email_unparsed",
-    "phone_unparsed", "street_key",
+    "phone_unparsed", "street_key", "custom",
 )  # fmt: skip
 LEAD_COLUMNS = (
     "id", "person_id", "account_id", "stage", "owner_user_id", "owner_queue_id", "next_action",
@@ -136,7 +136,7 @@ LEAD_COLUMNS = (
     "sla_breached_at", "accepted_at", "speed_to_lead_seconds", "sales_touch_count",
     "first_sales_touch_at", "last_touch_at", "received_at", "created_at", "updated_at",
     "stage_changed_at", "assigned_at", "import_batch_id", "opportunity_amount", "won_amount",
-    "currency",
+    "currency", "custom",
 )  # fmt: skip
 INTAKE_COLUMNS = (
     "id", "channel", "received_at", "payload", "payload_hash", "source_id", "campaign_id",
@@ -530,7 +530,7 @@ class Seeder:
             (pid, f"{first.lower()}.{pid}@company{pid % 40000}.example", "", first, last, "",
              f"Company {pid % 40000}", "", rng.choice(("US", "GB", "DE", "FR", "SG", "AU")),
              "", "", "", "", "", None, None, "", "", "", "", "", "", "", "active", None, None,
-             "", created, created, "", "", "")
+             "", created, created, "", "", "", "{}")
         )  # fmt: skip
         first_lead = self.n.leads + 1
         for i in range(k):
@@ -604,7 +604,7 @@ class Seeder:
              None if first_sales is None else first_sales - received, len(s.sales_times),
              fmt(first_sales), fmt(max([received, *s.sales_times])), fmt(received),
              fmt(received), fmt(last_stage_at), fmt(last_stage_at), fmt(s.assigned_at), batch,
-             *amounts)
+             *amounts, "{}")
         )  # fmt: skip
         horizon = min(self.now, received + 400 * DAY) - received
         self.open_targets.append((lid, pid, received, max(horizon, 60)))

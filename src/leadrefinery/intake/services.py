@@ -38,7 +38,7 @@ from leadrefinery.dedupe.services import (
     review_pairs,
     variants_record,
 )
-from leadrefinery.leads import domain
+from leadrefinery.leads import custom_fields, domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.custom_field_services import definitions
 from leadrefinery.leads.events import events_insert
@@ -169,6 +169,10 @@ class _Pending:
     warnings: tuple[str, ...]
     opportunity_amount: Decimal | None = None
     currency: str = ""
+    # Custom values of fields that apply to the person or to the account (the lead's own are
+    # in ``lead["custom"]``).
+    person_custom: dict[str, Any] = field(default_factory=dict)
+    account_custom: dict[str, Any] = field(default_factory=dict)
 
 
 def _stage_defaults() -> dict[str, tuple[str, int]]:
@@ -264,6 +268,7 @@ def process_records(
         return []
     default_country = settings.REFINERY_DEFAULT_COUNTRY
     custom = definitions()
+    entity_of = {d.name: d.entity for d in custom}
     pending: list[_Pending] = []
     for record in records:
         record.attempts += 1
@@ -281,7 +286,10 @@ def process_records(
             continue
         clean = result.clean
         lead_fields: dict[str, Any] = dict(clean.lead)
-        lead_fields["custom"] = dict(clean.custom)
+        by_entity: dict[str, dict[str, Any]] = {"lead": {}, "person": {}, "account": {}}
+        for name, value in clean.custom.items():
+            by_entity[entity_of.get(name, "lead")][name] = value
+        lead_fields["custom"] = by_entity["lead"]
         if not lead_fields["product_interest"] and record.form and record.form.product_interest:
             lead_fields["product_interest"] = record.form.product_interest
         pending.append(
@@ -294,6 +302,8 @@ def process_records(
                 warnings=clean.warnings,
                 opportunity_amount=clean.opportunity_amount,
                 currency=clean.currency,
+                person_custom=by_entity["person"],
+                account_custom=by_entity["account"],
             )
         )
     _lock_match_keys([p.person["email"] or p.person["phone"] for p in pending])
@@ -354,6 +364,7 @@ def _match_people(batch: _Batch, matches: list[RowMatch] | None) -> None:
     people = [p.person for p in batch.pending]
     batch.matches = match_batch(people) if matches is None else matches
     row_accounts = accounts_for(people, at=at)
+    _fill_account_custom(batch.pending, row_accounts)
 
     persons = batch.persons
     new_people: list[Person] = []
@@ -365,7 +376,12 @@ def _match_people(batch: _Batch, matches: list[RowMatch] | None) -> None:
             attached.append((match, p.person))
         if match is None:
             match = Person(
-                **p.person, **person_keys(p.person), account=account, created_at=at, updated_at=at
+                **p.person,
+                **person_keys(p.person),
+                account=account,
+                custom=dict(p.person_custom),
+                created_at=at,
+                updated_at=at,
             )
             new_people.append(match)
         else:
@@ -378,6 +394,9 @@ def _match_people(batch: _Batch, matches: list[RowMatch] | None) -> None:
             if match.account_id is None and account is not None:
                 match.account = account
                 changed = True
+            if any(name not in (match.custom or {}) for name in p.person_custom):
+                match.custom = {**p.person_custom, **(match.custom or {})}
+                changed = True
             if changed:
                 apply_keys(match)
                 match.updated_at = at
@@ -388,10 +407,26 @@ def _match_people(batch: _Batch, matches: list[RowMatch] | None) -> None:
     if enriched:
         update_rows(
             list(enriched.values()),
-            [*batch.pending[0].person.keys(), *KEY_FIELDS, "account", "updated_at"],
+            [*batch.pending[0].person.keys(), *KEY_FIELDS, "account", "custom", "updated_at"],
         )
     batch.new_person_ids = {n.pk for n in new_people}
     variants_record(attached, at=at)
+
+
+def _fill_account_custom(pending: list[_Pending], accounts: list[Account | None]) -> None:
+    """The values of account fields go to the company the inquiry names (none: no account to
+    hold them, and they stay in the raw record only); like the person's fields, they fill in
+    what the account did not have and never overwrite it. One UPDATE for the batch."""
+    changed: dict[int, Account] = {}
+    for p, account in zip(pending, accounts, strict=True):
+        if account is None or not p.account_custom:
+            continue
+        account = changed.get(account.pk, account)
+        if any(name not in (account.custom or {}) for name in p.account_custom):
+            account.custom = {**p.account_custom, **(account.custom or {})}
+            changed[account.pk] = account
+    if changed:
+        update_rows(list(changed.values()), ["custom"])
 
 
 def _attach_or_open_leads(batch: _Batch) -> None:
@@ -438,15 +473,27 @@ def _attach_or_open_leads(batch: _Batch) -> None:
         batch.attached.append(False)
 
 
+def _custom_of(p: _Pending, person: Person, account: Account | None) -> dict[str, Any]:
+    """What routing and scoring see of an inquiry's custom values: the lead's, the person's
+    and the account's (stored, or given with this inquiry)."""
+    return custom_fields.merged(
+        p.lead.get("custom"),
+        {**p.person_custom, **(person.custom or {})},
+        {**p.account_custom, **((account.custom if account is not None else None) or {})},
+    )
+
+
 def _hear_attached_hand_raises(batch: _Batch, scorer: IntakeScorer) -> None:
     """An inquiry on an open lead can raise a hand too ("we need a demo", a demo request field):
     scoring reads it as for a new inquiry, and ``scorer.save`` makes the open lead hot."""
-    for p, lead, was_attached in zip(batch.pending, batch.lead_for, batch.attached, strict=True):
+    for p, person, lead, was_attached in zip(
+        batch.pending, batch.persons, batch.lead_for, batch.attached, strict=True
+    ):
         if not was_attached:
             continue
         record = p.record
         fields = routing_domain.routing_fields(
-            p.lead,
+            {**p.lead, "custom": _custom_of(p, person, None)},
             p.person,
             source=record.source.name,
             campaign=record.campaign.name if record.campaign else "",
@@ -517,7 +564,7 @@ def _route_new_leads(batch: _Batch) -> tuple[Router, IntakeScorer]:
         record = p.record
         person_account: Account | None = person.account
         fields = routing_domain.routing_fields(
-            p.lead,
+            {**p.lead, "custom": _custom_of(p, person, person_account)},
             p.person,
             source=record.source.name,
             campaign=record.campaign.name if record.campaign else "",

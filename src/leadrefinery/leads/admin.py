@@ -77,12 +77,12 @@ class CampaignInline(admin.TabularInline):
 
 @admin.register(CustomField)
 class CustomFieldAdmin(admin.ModelAdmin):
-    list_display = ["label", "name", "kind", "help_text"]
+    list_display = ["label", "name", "applies_to", "kind", "help_text"]
     readonly_fields = ["created_at"]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         # A field's name is where its values live: renaming it would orphan them.
-        return ["name", "created_at"] if obj else ["created_at"]
+        return ["name", "applies_to", "created_at"] if obj else ["created_at"]
 
     actions = None  # a bulk delete would leave the indexes: fields go one at a time
 
@@ -92,7 +92,7 @@ class CustomFieldAdmin(admin.ModelAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             if not change:
-                queries.index_create(obj.name, obj.pk)
+                queries.index_create(obj.name, obj.pk, obj.applies_to)
 
     def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
         custom_field_delete(field=obj)

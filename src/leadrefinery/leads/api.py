@@ -19,6 +19,7 @@ from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.leads.access import access_lead, visible_to
 
 from . import domain, events
+from .custom_field_services import lead_values
 from .models import Account, Lead, Person
 from .schemas import (
     MAX_ID,
@@ -125,7 +126,7 @@ def lead_item(lead: Lead) -> dict[str, Any]:
         "currency": lead.currency or settings.REFINERY_REPORTING_CURRENCY,
         "received_at": lead.received_at,
         "updated_at": lead.updated_at,
-        "custom": lead.custom or {},
+        "custom": lead_values(lead),
     }
 
 
@@ -149,9 +150,9 @@ def lead_list(request: HttpRequest, filters: Query[LeadFilters]) -> Any:
     qs = _filtered(visible_to(request.auth.user), filters)  # type: ignore[attr-defined]
     count = qs.count()
     page = list(
-        qs.select_related("person", "owner_user", "owner_queue", "source", "campaign").order_by(
-            "-received_at", "-id"
-        )[filters.offset : filters.offset + filters.limit]
+        qs.select_related(
+            "person", "account", "owner_user", "owner_queue", "source", "campaign"
+        ).order_by("-received_at", "-id")[filters.offset : filters.offset + filters.limit]
     )
     following = filters.offset + filters.limit
     return {

@@ -1,6 +1,8 @@
-"""Custom fields: a company's own qualifying data on its leads (industry code, fleet size,
-installed product, budget band...), defined as data by an admin (``CustomField``) and kept on
-each lead in ``Lead.custom`` (name -> value).
+"""Custom fields: a company's own qualifying data (industry code, fleet size, installed
+product, budget band...), defined as data by an admin (``CustomField``) on leads, people or
+accounts, and kept in the ``custom`` JSON of each (name -> value). A field's name is unique
+across the three, so a lead's values (``merged``: its account's, its person's, its own) are
+one name -> value mapping wherever they are read.
 
 A value is read from text the way a person writes it (``read``): a number ("1,250", "12.5"), a
 date (2026-03-31), yes/no (yes, no, true, false, 1, 0, y, n), one of a choice's options (case
@@ -20,6 +22,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 KINDS = ("text", "number", "choice", "date", "yesno")
+# What a field is about: one value per lead, per person (all of the person's leads share it)
+# or per account (all of the company's people and leads share it).
+ENTITIES = ("lead", "person", "account")
 _TRUE = {"yes", "y", "true", "1", "ja", "oui", "si"}
 _FALSE = {"no", "n", "false", "0", "nein", "non"}
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -46,6 +51,17 @@ class Definition:
     kind: str
     choices: tuple[str, ...] = ()
     help_text: str = ""
+    entity: str = "lead"
+
+
+def merged(
+    lead: Mapping[str, Any] | None,
+    person: Mapping[str, Any] | None,
+    account: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """A lead's custom values: its account's, its person's and its own (names are unique
+    across the three; should one be stored twice, the narrower one wins)."""
+    return {**(account or {}), **(person or {}), **(lead or {})}
 
 
 def slug(text: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from .custom_field_services import definitions
+from .custom_field_services import definitions, lead_values
 from .custom_fields import show
 from .models import Lead
 from .selectors import leads_for_listing
@@ -82,7 +82,7 @@ def rows(leads: QuerySet[Lead], chunk_size: int = 2000) -> Iterator[list[Any]]:
     custom = [d.name for d in definitions()]
     yield [*(name for name, _ in COLUMNS), *custom]
     for lead in leads_for_listing(leads).order_by("pk").iterator(chunk_size=chunk_size):
-        values = lead.custom or {}
+        values = lead_values(lead)
         yield [
             *(_cell(get(lead)) for _, get in COLUMNS),
             *(_cell(show(values.get(name))) for name in custom),

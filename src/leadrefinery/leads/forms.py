@@ -20,7 +20,7 @@ from leadrefinery.accounts.models import Role, User
 
 from . import custom_fields, domain, events, money, services
 from .actors import Actor
-from .custom_field_services import definitions, lead_custom_set
+from .custom_field_services import definitions, lead_custom_set, lead_values
 from .forms_list import set_choices
 from .models import DispositionReason, Lead, Queue, Touch
 
@@ -471,7 +471,7 @@ class CustomFieldsForm(ActionForm):
 
     def __init__(self, *args: Any, lead: Lead, user: User | AnonymousUser, **kwargs: Any) -> None:
         self.definitions = definitions()
-        values = lead.custom or {}
+        values = lead_values(lead)
         kwargs.setdefault(
             "initial",
             {
@@ -484,7 +484,11 @@ class CustomFieldsForm(ActionForm):
         super().__init__(*args, lead=lead, user=user, **kwargs)
         for d in self.definitions:
             self.fields[d.name] = _custom_input(d)
-            self.fields[d.name].help_text = d.help_text
+            shared = {
+                "person": "The person's: shared by their other leads.",
+                "account": "The company's: shared by its people and their leads.",
+            }.get(d.entity, "")
+            self.fields[d.name].help_text = " ".join(filter(None, [d.help_text, shared]))
 
     def submit(self, *, actor: Actor) -> str:
         lead_custom_set(

@@ -34,6 +34,8 @@ class Account(models.Model):
         related_name="owned_accounts",
     )
     created_at = models.DateTimeField()
+    # The company's own fields about the account (CustomField applies to account).
+    custom = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -73,6 +75,8 @@ class Person(models.Model):
     account = models.ForeignKey(
         Account, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
     )
+    # The company's own fields about the person (CustomField applies to person).
+    custom = models.JSONField(default=dict, blank=True)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -184,9 +188,9 @@ class Consent(models.Model):
 
 
 class CustomField(models.Model):
-    """A field of the company's own on every lead, defined by an admin (leads/custom_fields.py):
-    set through the API, the import and the lead page, seen by routing, scoring, the readiness
-    model and the export under ``name``."""
+    """A field of the company's own on every lead, person or account, defined by an admin
+    (leads/custom_fields.py): set through the API, the import and the lead page, seen by
+    routing, scoring, the readiness model and the export under ``name``."""
 
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
@@ -199,6 +203,19 @@ class CustomField(models.Model):
         max_length=50, unique=True, help_text="lower case, digits and _, e.g. fleet_size"
     )
     label = models.CharField(max_length=100, help_text="what people see, e.g. Fleet size")
+
+    class AppliesTo(models.TextChoices):
+        LEAD = "lead", "Lead"
+        PERSON = "person", "Person"
+        ACCOUNT = "account", "Account"
+
+    applies_to = models.CharField(
+        max_length=10,
+        choices=AppliesTo.choices,
+        default=AppliesTo.LEAD,
+        help_text="one value per lead, per person (shared by their leads) or per account "
+        "(shared by the company's people and leads)",
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
     choices = models.JSONField(default=list, blank=True, help_text="the options of a choice")
     help_text = models.CharField(max_length=200, blank=True)
@@ -229,6 +246,7 @@ class CustomField(models.Model):
             self.kind,
             tuple(str(c) for c in self.choices or ()),
             self.help_text,
+            self.applies_to,
         )
 
 

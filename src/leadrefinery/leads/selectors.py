@@ -141,13 +141,20 @@ def _custom_filtered(qs: QuerySet[Lead], name: str, raw: str) -> QuerySet[Lead]:
         value = custom_fields.read(field.definition(), raw)
     except ValueError:
         return qs.none()
+    entity = field.applies_to
     if value is None:
-        return qs.exclude(custom__has_key=name)
+        if entity == "lead":
+            return qs.exclude(custom__has_key=name)
+        return qs.exclude(**{f"{entity}__custom__has_key": name})
     # Read through the field's own index (queries.py), not Django's key lookup, which none
-    # can serve on SQLite.
-    return qs.alias(custom_value=RawSQL(queries.value_sql(name), ())).filter(
-        custom_value=queries.value_param(value)
-    )
+    # can serve on SQLite; a field of the person or the account, through a subquery on its
+    # table.
+    if entity == "lead":
+        return qs.alias(custom_value=RawSQL(queries.value_sql(name), ())).filter(
+            custom_value=queries.value_param(value)
+        )
+    holders = RawSQL(queries.holders_sql(name, entity), (queries.value_param(value),))
+    return qs.filter(**{f"{entity}_id__in": holders})
 
 
 def leads_overdue(qs: QuerySet[Lead], *, at: datetime) -> QuerySet[Lead]:

@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from leadrefinery.accounts.models import Role, Team, User
 from leadrefinery.common import config
 from leadrefinery.leads import domain as lead_domain
+from leadrefinery.leads.custom_field_services import lead_values
 from leadrefinery.leads.models import Account, Lead
 from leadrefinery.sla.business_hours import BusinessCalendar, is_working_time
 from leadrefinery.sla.calendars import holidays_by_team, holidays_for, user_calendar
@@ -263,9 +264,9 @@ def lead_routing_fields(lead: Lead) -> dict[str, Any]:
                 "utm_campaign",
                 "budget",
                 "timeline",
-                "custom",
             )
-        },
+        }
+        | {"custom": lead_values(lead)},
         {
             f: getattr(person, f)
             for f in (

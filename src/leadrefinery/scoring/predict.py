@@ -62,9 +62,11 @@ def predict_sweep(
     # One BLAS thread: the worker's other jobs (and the web process) share the cores.
     with threadpool_limits(limits=1):
         while budget_seconds is None or time.monotonic() - started < budget_seconds:
+            # Oldest first, read from the partial index alone (a second sort key would sort
+            # every due row for each chunk).
             ids = list(
                 LeadScore.objects.filter(predict_due_at__lte=at)
-                .order_by("predict_due_at", "pk")
+                .order_by("predict_due_at")
                 .values_list("lead_id", flat=True)[:chunk]
             )
             if not ids:

@@ -42,7 +42,11 @@ from django.db.models import Count
 from leadrefinery.common.clock import now
 from leadrefinery.leads import custom_fields
 from leadrefinery.leads import domain as lead_domain
-from leadrefinery.leads.custom_field_services import custom_field_create, definitions
+from leadrefinery.leads.custom_field_services import (
+    custom_field_create,
+    definitions,
+    lead_values,
+)
 from leadrefinery.leads.models import Lead, Touch
 
 from .models import LeadScore, ScoringModel, TrainingExample
@@ -146,7 +150,7 @@ def lead_features(lead: Lead, score: LeadScore | None, counts: Mapping[str, int]
         features[name] = counts.get(name, 0)
     # The company's own fields, under their names (a history column of the same name feeds
     # the same feature).
-    for name, value in (lead.custom or {}).items():
+    for name, value in lead_values(lead).items():
         if isinstance(value, str | int | float) and name not in features:
             features[name] = value
     return features
