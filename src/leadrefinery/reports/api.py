@@ -46,7 +46,17 @@ MAX_FILTER_ID = 10**12 - 1  # reports.filters reads ids of at most 12 digits
 OptionalId = Annotated[
     int | None, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_FILTER_ID})
 ]
-By = Literal["source", "campaign", "month", "team", "rep", "product"]
+_BY = r"^(source|campaign|month|team|rep|product|field:[a-z][a-z0-9_]{0,49})$"
+By = Annotated[
+    str | None,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _BY,
+            "examples": [*BY_LABELS, "field:fleet_size"],
+        }
+    ),
+]
 ModelName = Literal["first", "last", "linear", "position"]
 
 
@@ -67,8 +77,11 @@ class ReportFilters(Schema):
     product: Annotated[str | None, WithJsonSchema({"type": "string", "maxLength": 120})] = Field(
         None, max_length=120, description="a product line"
     )
-    by: Annotated[By | None, WithJsonSchema({"type": "string", "enum": list(BY_LABELS)})] = Field(
-        None, description="what the rows are (default: the report's own)"
+    by: By = Field(
+        None,
+        pattern=_BY,
+        description="what the rows are (default: the report's own): one the report offers "
+        "(GET /reports), or field:<a custom field's name> where custom_by is true",
     )
     model: Annotated[
         ModelName | None,
@@ -140,6 +153,7 @@ class ReportInfoOut(Schema):
     summary: str
     default_by: str
     bys: list[str]
+    custom_by: bool = Field(description="the rows can be a custom field's values (by=field:name)")
 
 
 @router.get(
@@ -157,6 +171,7 @@ def report_list(request: HttpRequest) -> Any:
             "summary": s.summary,
             "default_by": s.default_by,
             "bys": list(s.bys),
+            "custom_by": s.custom,
         }
         for s in REPORTS.values()
     ]

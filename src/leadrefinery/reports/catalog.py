@@ -26,6 +26,7 @@ class ReportSpec:
     bys: tuple[str, ...]
     builder: Callable[[User, Filters], domain.Report]
     months: int = 12  # the default period: this many months up to the current one
+    custom: bool = True  # rows by a custom field too (by=field:<name>; custom_group.py)
 
 
 REPORTS: dict[str, ReportSpec] = {
@@ -78,6 +79,7 @@ REPORTS: dict[str, ReportSpec] = {
             "source",
             ("source", "campaign"),
             marketing.source_roi,
+            custom=False,  # credits go to sources and campaigns, not to a lead's fields
         ),
         ReportSpec(
             "rule-of-45",
@@ -95,6 +97,7 @@ REPORTS: dict[str, ReportSpec] = {
             "rep",
             ("rep",),
             sales.reps,
+            custom=False,
         ),
     )
 }
@@ -103,7 +106,14 @@ REPORTS: dict[str, ReportSpec] = {
 def filters_for(slug: str, params: Mapping[str, Any], today: date) -> Filters:
     """The filters of a request to report ``slug`` (FilterError names what is wrong)."""
     spec = REPORTS[slug]
-    return parse(params, today=today, default_by=spec.default_by, bys=spec.bys, months=spec.months)
+    return parse(
+        params,
+        today=today,
+        default_by=spec.default_by,
+        bys=spec.bys,
+        months=spec.months,
+        custom=spec.custom,
+    )
 
 
 def build(slug: str, user: User, filters: Filters) -> domain.Report:

@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from leadrefinery.accounts.models import Role, Team, User
 from leadrefinery.common import config
-from leadrefinery.leads.models import Campaign, Source
+from leadrefinery.leads.models import Campaign, CustomField, Source
 
 from . import domain
 from .models import Cell
@@ -35,7 +35,27 @@ BY_LABELS = {
     "rep": "Rep",
     "product": "Product line",
 }
+# Rows by a custom field: "field:<name>" (reports/custom_group.py).
+CUSTOM_BY = "field:"
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def by_label(by: str) -> str:
+    """What a table's first column is called: "Source", ..., or a custom field's label."""
+    if by.startswith(CUSTOM_BY):
+        field = CustomField.objects.filter(name=by[len(CUSTOM_BY) :]).first()
+        return field.label if field else by[len(CUSTOM_BY) :]
+    return BY_LABELS[by]
+
+
+def custom_bys() -> list[tuple[str, str]]:
+    """(by, label) of every custom field, for the reports that can be grouped by one."""
+    return [
+        (f"{CUSTOM_BY}{name}", label)
+        for name, label in CustomField.objects.values_list("name", "label")
+    ]
+
+
 MAX_MONTHS = 60
 
 
@@ -97,6 +117,7 @@ def parse(
     default_by: str = "source",
     bys: Sequence[str] = (),
     months: int = 12,
+    custom: bool = False,
 ) -> Filters:
     """Filters from URL or API parameters; FilterError names each field that cannot be read."""
     errors: dict[str, list[str]] = {}
@@ -129,8 +150,13 @@ def parse(
         errors.setdefault("from", []).append(f"a period is at most {MAX_MONTHS} months")
     by = str(params.get("by") or default_by)
     allowed = tuple(bys) or tuple(BY_LABELS)
-    if by not in allowed:
-        errors.setdefault("by", []).append(f"choose one of: {', '.join(allowed)}")
+    if custom and by.startswith(CUSTOM_BY):
+        if by not in {b for b, _ in custom_bys()}:
+            errors.setdefault("by", []).append(f"no custom field is named '{by[6:][:50]}'")
+            by = default_by
+    elif by not in allowed:
+        more = ", or field:<a custom field's name>" if custom else ""
+        errors.setdefault("by", []).append(f"choose one of: {', '.join(allowed)}{more}")
         by = default_by
     model = str(params.get("model") or domain.Model.LINEAR.value)
     if model not in {m.value for m in domain.Model}:
@@ -267,8 +293,8 @@ def labels(by: str, keys: Sequence[Any]) -> dict[Any, str]:
     campaigns, teams and users are configuration: read from the per-process cache, which a
     change to any of them renews. (The first read of most reports brings its groups' names
     itself: ``queries.Groups``.)"""
-    if by in ("month", "product"):
-        return {k: name_of(by, k, None) for k in keys}
+    if by in ("month", "product") or by.startswith(CUSTOM_BY):
+        return {k: name_of(by, k, None) if not by.startswith(CUSTOM_BY) else str(k) for k in keys}
     names = config.get("reports:names", _load_names)[by]
     return {k: name_of(by, k, names.get(k)) for k in keys}
 

@@ -11,7 +11,7 @@ from leadrefinery.accounts.models import User
 from . import domain
 from .domain import Chart, Column, Dataset, Headline, Report, roi, share
 from .facts import reporting_currency
-from .filters import BY_LABELS, Filters, add_months, scope
+from .filters import Filters, add_months, by_label, scope
 from .queries import cost_sums
 from .sales import COHORT, TOP
 from .tables import add_up, cell_sums, credit_sums, ordered
@@ -118,7 +118,7 @@ def source_roi(user: User, filters: Filters) -> Report:
             f"ROI = (won revenue - cost) / cost, per model. Money in {cur}, whole units.",
         ),
         columns=(
-            Column("group", BY_LABELS[filters.by], "text"),
+            Column("group", by_label(filters.by), "text"),
             Column("cost", f"Cost ({cur})", "money"),
             Column("inquiries", "Inquiries"),
             Column("cost_per_inquiry", f"Cost per inquiry ({cur})", "num"),
@@ -192,7 +192,7 @@ def rule_of_45(user: User, filters: Filters) -> Report:
             "the ones sales handed back. They are counted in their inquiry month.",
         ),
         columns=(
-            Column("group", BY_LABELS[filters.by], "text"),
+            Column("group", by_label(filters.by), "text"),
             Column("checks", "Outcome checks answered"),
             Column("us", "Bought from us (%)", "pct"),
             Column("competitor", "Bought from a competitor (%)", "pct"),

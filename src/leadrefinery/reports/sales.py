@@ -14,7 +14,7 @@ from leadrefinery.leads.models import DispositionReason
 from . import domain
 from .domain import Chart, Column, Dataset, Headline, Report, share
 from .facts import reporting_currency
-from .filters import BY_LABELS, Filters
+from .filters import Filters, by_label
 from .tables import add_up, bucket_counts, cell_sums, ordered
 
 TOP = 8  # groups drawn in a chart; the table has them all
@@ -26,7 +26,7 @@ COHORT = (
 
 
 def _group_column(filters: Filters) -> Column:
-    return Column("group", BY_LABELS[filters.by], "text")
+    return Column("group", by_label(filters.by), "text")
 
 
 def _mean(hist: dict[str, int], outcome: str) -> float | None:

@@ -3,12 +3,36 @@ hand-written in ``queries``), their totals, and the groups in the order a table 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from .filters import labels
-from .queries import bucket_counts, cell_sums, credit_sums
+from . import custom_group, queries
+from .filters import Filters, labels
+from .queries import Groups, credit_sums
+
+if TYPE_CHECKING:
+    from leadrefinery.accounts.models import User
 
 __all__ = ["add_up", "bucket_counts", "cell_sums", "credit_sums", "ordered"]
+
+
+def cell_sums(user: User, filters: Filters, fields: Sequence[str]) -> Groups:
+    """{group key: {field: sum}} (``queries.cell_sums``; by a custom field, from the facts)."""
+    if custom_group.field_name(filters.by) is None:
+        return queries.cell_sums(user, filters, fields)
+    cells, _ = custom_group.sums(user, filters)
+    out = Groups({value: {f: row.get(f, 0) for f in fields} for value, row in cells.items()})
+    out.names = {value: value for value in cells}
+    return out
+
+
+def bucket_counts(user: User, filters: Filters, kind: str) -> dict[Any, dict[str, int]]:
+    """{group key: {bucket key: count}} (``queries.bucket_counts``; by a custom field, from
+    the facts)."""
+    if custom_group.field_name(filters.by) is None:
+        return queries.bucket_counts(user, filters, kind)
+    _, buckets = custom_group.sums(user, filters)
+    return buckets.get(kind, {})
 
 
 def add_up(groups: dict[Any, dict[str, Any]]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from leadrefinery.common.errors import ConfigRefused
 from . import costs, domain, present, rollup
 from .catalog import REPORTS, FilterError, ReportSpec, build, filters_for
 from .facts import reporting_currency
-from .filters import BY_LABELS, Filters, choices, parse
+from .filters import BY_LABELS, Filters, by_label, choices, custom_bys, parse
 from .forms import CostEntryForm, RateForm
 from .models import CostEntry, CurrencyRate
 
@@ -99,7 +99,8 @@ def filter_fields(
             "label": "Rows by",
             "type": "select",
             "value": value("by") or spec.default_by,
-            "options": [(b, BY_LABELS[b]) for b in spec.bys],
+            "options": [(b, BY_LABELS[b]) for b in spec.bys]
+            + (custom_bys() if spec.custom else []),
         }
     )
     if spec.slug == "source-roi":
@@ -166,7 +167,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
         context.update(
             report=report,
             period=filters.period_label(),
-            by_label=BY_LABELS[filters.by],
+            by_label=by_label(filters.by),
             headlines=present.headlines(report, reporting_currency()),
             chart=present.chart_spec(report),
             table=present.table(report),
