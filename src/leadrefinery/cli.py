@@ -52,6 +52,8 @@ OVERVIEW = [
     ),
     ("dedupe-scan", "Find possible duplicate people in batches (blocking) for the review queue."),
     ("subscribers", "List which app follows which lead events (the lead-event registry)."),
+    ("backup", "Back up the database, uploads and secret key into one archive: refinery backup."),
+    ("restore", "Restore a backup into an empty installation: refinery restore FILE."),
     (
         "scoring",
         "Scoring jobs: refinery scoring train | import-history FILE | decay | rescore.",

@@ -246,6 +246,10 @@ REFINERY_INTAKE_RETRY_AFTER_SECONDS = int(
 )
 # Default country for phone numbers written without +country code.
 REFINERY_DEFAULT_COUNTRY = os.environ.get("REFINERY_DEFAULT_COUNTRY", "US")
+# The worker's daily backup (common/backup.py): off unless a folder is given; keeps the newest
+# REFINERY_BACKUP_KEEP archives there.
+REFINERY_BACKUP_DIR = os.environ.get("REFINERY_BACKUP_DIR", "")
+REFINERY_BACKUP_KEEP = int(os.environ.get("REFINERY_BACKUP_KEEP", "7"))
 # The currency revenue is reported in, and that of a lead's amounts when the lead names none
 # (ISO 4217). A code that is none stops the start, rather than mislabel every amount.
 REFINERY_REPORTING_CURRENCY = os.environ.get("REFINERY_REPORTING_CURRENCY", "USD").strip().upper()

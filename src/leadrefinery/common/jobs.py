@@ -91,6 +91,13 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         "activated), in chunks.",
     ),
     PeriodicJob(
+        name="backup",
+        func="leadrefinery.common.backup.scheduled_backup",
+        minutes=1440,
+        description="Back up the database, uploads and secret key into REFINERY_BACKUP_DIR and "
+        "keep the newest REFINERY_BACKUP_KEEP archives (off when no folder is set).",
+    ),
+    PeriodicJob(
         name="scoring-decay",
         func="leadrefinery.scoring.services.decay_sweep",
         minutes=1440,
