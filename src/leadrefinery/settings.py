@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "leadrefinery.metrics.RequestMetrics",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -249,6 +250,8 @@ REFINERY_DEFAULT_COUNTRY = os.environ.get("REFINERY_DEFAULT_COUNTRY", "US")
 # The worker's daily backup (common/backup.py): off unless a folder is given; keeps the newest
 # REFINERY_BACKUP_KEEP archives there.
 REFINERY_BACKUP_DIR = os.environ.get("REFINERY_BACKUP_DIR", "")
+# GET /metrics: with a token, for callers that send it; without, for this machine only.
+REFINERY_METRICS_TOKEN = os.environ.get("REFINERY_METRICS_TOKEN", "")
 REFINERY_BACKUP_KEEP = int(os.environ.get("REFINERY_BACKUP_KEEP", "7"))
 # The currency revenue is reported in, and that of a lead's amounts when the lead names none
 # (ISO 4217). A code that is none stops the start, rather than mislabel every amount.

@@ -4,10 +4,12 @@ from django.views.generic import RedirectView
 
 from leadrefinery.api import api
 from leadrefinery.common.views import favicon, healthz
+from leadrefinery.metrics import metrics
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/leads/", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,9 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
@@ -68,6 +71,18 @@ def _gunicorn_extra_args() -> list[str]:
     return []
 
 
+def _metrics_folder() -> None:
+    """The web processes write their request metrics into one folder that GET /metrics
+    adds up (prometheus-client's multi-process mode); emptied at each start, as the
+    numbers of processes that are gone would otherwise count forever."""
+    folder = Path(settings.REFINERY_HOME) / "prometheus"
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # inherited by the children
+
+
 def _url_host(host: str) -> str:
     if host in ("", "0.0.0.0", "::"):
         return "127.0.0.1"
@@ -114,6 +129,7 @@ class Command(BaseCommand):
         self._refuse_unmigrated()
         # Children open their own connections; do not hand them (or keep) ours.
         connections.close_all()
+        _metrics_folder()
 
         self._stop_signal: int | None = None
         signal.signal(signal.SIGINT, self._on_signal)
