@@ -83,6 +83,12 @@ def _metrics_folder() -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # inherited by the children
 
 
+def _access_log() -> list[str]:
+    """gunicorn's access log, unless the logs are JSON: then the app writes the access line
+    itself (common/logs.py), with the request id and without the path."""
+    return [] if getattr(settings, "LOG_FORMAT", "plain") == "json" else ["--access-logfile", "-"]
+
+
 def _url_host(host: str) -> str:
     if host in ("", "0.0.0.0", "::"):
         return "127.0.0.1"
@@ -155,8 +161,7 @@ class Command(BaseCommand):
                         str(workers),
                         "--threads",
                         "4",
-                        "--access-logfile",
-                        "-",
+                        *_access_log(),
                         "--graceful-timeout",
                         str(STOP_TIMEOUT_SECONDS - 5),
                         *_gunicorn_extra_args(),
