@@ -173,12 +173,13 @@ class PipelineCollector:
         yield failures
 
     def _jobs(self, at) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
-        from django_q.models import OrmQ, Schedule, Task
+        from django_q.brokers import get_broker
+        from django_q.models import Schedule, Task
 
         yield GaugeMetricFamily(
             "refinery_jobs_queued",
-            "Background tasks waiting in the queue.",
-            value=OrmQ.objects.count(),
+            "Background tasks waiting in the queue (the database's, or Redis').",
+            value=get_broker().queue_size() or 0,
         )
         late = GaugeMetricFamily(
             "refinery_job_late_seconds",

@@ -228,6 +228,11 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "label": "Background jobs",
 }
+# REDIS_URL: the job queue lives in Redis (several workers on several machines take from it
+# without polling the database); the schedule and task results stay in the database.
+if os.environ.get("REDIS_URL"):
+    Q_CLUSTER.pop("orm")
+    Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
 
 # --- Product rules (defaults; the rules themselves are data in the database) ------
 # "Lost: no response" needs at least this many sales touches spread over this many days.
@@ -253,6 +258,9 @@ REFINERY_DEFAULT_COUNTRY = os.environ.get("REFINERY_DEFAULT_COUNTRY", "US")
 REFINERY_BACKUP_DIR = os.environ.get("REFINERY_BACKUP_DIR", "")
 # GET /metrics: with a token, for callers that send it; without, for this machine only.
 REFINERY_METRICS_TOKEN = os.environ.get("REFINERY_METRICS_TOKEN", "")
+# How long a worker's claim on an email or webhook lasts before another worker takes it again
+# (the first died mid-send); well above a send's timeout (30 s).
+REFINERY_OUTBOX_LEASE_SECONDS = int(os.environ.get("REFINERY_OUTBOX_LEASE_SECONDS", "300"))
 REFINERY_BACKUP_KEEP = int(os.environ.get("REFINERY_BACKUP_KEEP", "7"))
 # The currency revenue is reported in, and that of a lead's amounts when the lead names none
 # (ISO 4217). A code that is none stops the start, rather than mislabel every amount.

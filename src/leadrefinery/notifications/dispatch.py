@@ -46,7 +46,13 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = timedelta(hours=1)
-STALE_CLAIM = timedelta(minutes=5)
+
+
+def _stale_claim() -> timedelta:
+    """A claim older than this is taken again: its worker died mid-send (settings)."""
+    return timedelta(seconds=settings.REFINERY_OUTBOX_LEASE_SECONDS)
+
+
 WEBHOOK_TIMEOUT_SECONDS = 5
 SMTP_TIMEOUT_SECONDS = 30
 EXCERPT_CHARS = 500
@@ -79,7 +85,7 @@ def message_id(message: OutboxMessage) -> str:
 
 def due_filter(at: datetime) -> Q:
     return Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=at) | Q(
-        status=Status.SENDING, claimed_at__lt=at - STALE_CLAIM
+        status=Status.SENDING, claimed_at__lt=at - _stale_claim()
     )
 
 
