@@ -17,16 +17,11 @@ protected instead by:
 Screened-out submissions create nothing and get the same answer as a real one, so that bots
 learn nothing.
 
-The client IP is ``REMOTE_ADDR``. ``X-Forwarded-For`` is not trusted by default, because any
-client can send it. Behind reverse proxies, ``REMOTE_ADDR`` is the proxy's address and every
-visitor would share one limit: set ``REFINERY_TRUSTED_PROXY_COUNT`` to the number of proxies
-in front of the app, and the address the outermost of them saw (that many entries from the
-right of ``X-Forwarded-For``, which each proxy appends to) is used instead.
+The client address is read as tracking/limits.py says (``REFINERY_TRUSTED_PROXY_COUNT``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -35,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest, QueryDict
+from django.http import QueryDict
 
 from leadrefinery.common.clock import now
 from leadrefinery.leads.models import IntakeRecord, WebForm
@@ -118,20 +113,7 @@ def token_use(form: WebForm, data: QueryDict, screening: Screening) -> bool:
     )
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address (see the module docstring about proxies); None when invalid."""
-    raw = request.META.get("REMOTE_ADDR", "")
-    proxies = int(getattr(settings, "REFINERY_TRUSTED_PROXY_COUNT", 0) or 0)
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [h for h in hops if h]
-        if len(hops) >= proxies:
-            # Entries left of this one were written by the client and prove nothing.
-            raw = hops[-proxies]
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
+client_ip = limits.client_ip  # the visitor's address; see tracking/limits.py about proxies
 
 
 def rate_limit(form: WebForm) -> int:
