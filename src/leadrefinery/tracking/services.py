@@ -55,9 +55,12 @@ def hit_record(
     url: str = "",
     title: str = "",
     referrer: str = "",
+    removed_control_characters: int = 0,
 ) -> Hit:
     """Buffer one hit: a single INSERT, no transaction of its own, nothing read. Control
-    characters (NUL...) are removed from its text first and counted on the hit."""
+    characters (NUL...) are removed from its text first and counted on the hit (with those
+    the caller removed already); text that is not valid Unicode (lone surrogates from JSON
+    escapes) is replaced, as no database can store it."""
     texts = {
         "visitor_key": visitor_key[:64],
         "message_ref": message_ref[:120],
@@ -65,9 +68,9 @@ def hit_record(
         "title": title[:200],
         "referrer": referrer[:500],
     }
-    removed = 0
+    removed = removed_control_characters
     for name, text in texts.items():
-        texts[name], n = scrub_text(text)
+        texts[name], n = scrub_text(text.encode("utf-8", "replace").decode("utf-8"))
         removed += n
     hit = Hit(
         kind=kind,

@@ -23,6 +23,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from leadrefinery.common.text import scrub
+
 from . import flush, limits, links, services
 from .models import Hit
 
@@ -113,6 +115,7 @@ def collect(request: HttpRequest) -> HttpResponse:
         return _cors(HttpResponse(status=400))
     if not isinstance(data, dict):
         return _cors(HttpResponse(status=400))
+    data, removed = scrub(data)  # NUL and other control characters go (and are counted)
     key, url = data.get("vid"), data.get("url")
     if not isinstance(key, str) or not VISITOR_KEY.fullmatch(key):
         return _cors(HttpResponse(status=400))
@@ -133,6 +136,7 @@ def collect(request: HttpRequest) -> HttpResponse:
         url=url[:500],
         title=title[:200] if isinstance(title, str) else "",
         referrer=ref[:500] if isinstance(ref, str) else "",
+        removed_control_characters=removed,
     )
     return _cors(FlushAfterResponse(status=204))
 
