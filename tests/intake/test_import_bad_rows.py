@@ -121,3 +121,16 @@ def test_cells_beyond_the_header_are_reported_per_row(tmp_path, capsys):
     assert stored.payload["extra"] == {"(column 3)": "stray", "(column 4)": "more"}
     call_command("import_leads", str(path), "--source", "Expo", "--dry-run", "--no-progress")
     assert "row 2: 2 cell(s) beyond the 2 columns" in capsys.readouterr().out
+
+
+def test_a_header_in_another_encoding_is_kept_readable(tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_bytes(
+        "Email,Last Name,Stra\u00dfe\n".encode("latin-1")
+        + "a@example.org,Jos\u00e9,Hauptstra\u00dfe 1\n".encode()
+        + "b@example.org,Zo\u00eb,Ring 2\n".encode()
+    )
+    report = _import_both(path)
+    assert (report.imported, report.rejected) == (2, 0)
+    assert report.header[2] == "Stra\ufffde"
+    assert ImportBatch.objects.get().mapping["unmapped"] == ["Stra\ufffde"]

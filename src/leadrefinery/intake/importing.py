@@ -265,7 +265,7 @@ def _header_and_rows(
                 f"cannot read the header row of {source.name}: {row.problem}", field="file"
             )
         if not _is_blank(row):
-            header = [cell.strip() for cell in row]
+            header = [cell.strip() for cell in printable(row)]  # unreadable bytes: U+FFFD
             header[0] = header[0].removeprefix("\ufeff").strip()
             break
     else:
