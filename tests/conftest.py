@@ -161,11 +161,11 @@ def users(db) -> Users:
 
 @pytest.fixture
 def token_for(db) -> Callable[..., str]:
-    """token_for(user, scopes=None) -> a bearer secret."""
-    from leadrefinery.accounts.services import token_create
+    """token_for(user, scopes=None) -> a bearer secret (every scope unless named)."""
+    from leadrefinery.accounts.services import ALL_SCOPES, token_create
 
     def make(user, scopes: list[str] | None = None) -> str:
-        return token_create(user=user, scopes=scopes).secret
+        return token_create(user=user, scopes=scopes or list(ALL_SCOPES)).secret
 
     return make
 

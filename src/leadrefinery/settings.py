@@ -244,6 +244,15 @@ REFINERY_NO_TOUCH_DAYS = int(os.environ.get("REFINERY_NO_TOUCH_DAYS", "7"))
 REFINERY_QUEUE_PULL_HOURS = int(os.environ.get("REFINERY_QUEUE_PULL_HOURS", "4"))
 # Public forms: submissions per IP address per hour before 429.
 REFINERY_FORM_RATE_LIMIT_PER_HOUR = int(os.environ.get("REFINERY_FORM_RATE_LIMIT_PER_HOUR", "30"))
+# Page visits, email opens and clicks per IP address per hour (each kind counted apart) before
+# the tracking endpoints stop recording them (a visit beacon gets 429; the pixel and the click
+# redirect still answer, unrecorded).
+REFINERY_TRACKING_RATE_LIMIT_PER_HOUR = int(
+    os.environ.get("REFINERY_TRACKING_RATE_LIMIT_PER_HOUR", "600")
+)
+# Engagement points that anonymous events (page visits, email opens and clicks, public form
+# fills) add to one lead per UTC day, all together; -1 = no cap.
+REFINERY_ANONYMOUS_DAILY_POINTS = int(os.environ.get("REFINERY_ANONYMOUS_DAILY_POINTS", "20"))
 # Behind N reverse proxies, the client address is the Nth from the right of X-Forwarded-For
 # (0 = use REMOTE_ADDR; never trust the header without a proxy that overwrites it).
 REFINERY_TRUSTED_PROXY_COUNT = int(os.environ.get("REFINERY_TRUSTED_PROXY_COUNT", "0"))

@@ -117,7 +117,6 @@ def test_without_key_every_call_is_a_new_submission(client):
         ({"email": "a@example.com", "received_at": 1767225600}, "received_at", "ISO 8601"),
         ({"email": "a@example.com", "received_at": "0001-01-01T00:00+01:00"}, "received_at", "UTC"),
         ({"email": "a@example.com", "source": "Nowhere"}, "source", "existing sources: API"),
-        ({"email": "a\x00b@example.com"}, "email", "NUL"),
     ],
 )
 def test_invalid_fields_answer_422_with_a_message_per_field(client, body, field, words):

@@ -1,6 +1,7 @@
 """A NUL (or another control character) in an imported file never loses a row, on either
 database: it is removed before the row is stored, and the count is kept with it. (The form's
-case is in tests/ui/test_public_form.py; the API answers 422 naming the field.)"""
+case is in tests/ui/test_public_form.py; every other entry point in
+tests/api/test_control_characters_everywhere.py.)"""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from leadrefinery.leads.models import IntakeRecord, Lead, WebForm
-from tests.ui.conftest import CONTACT
+from tests.ui.conftest import CONTACT, HIDDEN_RE
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +87,25 @@ def test_a_token_from_another_form_does_not_count(post_form, frozen_now):
     assert response.status_code == 302 and counts() == (0, 0)
 
 
+def test_a_time_trap_token_is_good_for_one_submission(post_form):
+    first = post_form("contact", CONTACT)
+    assert first.response.status_code == 302
+    token = dict(HIDDEN_RE.findall(first.get_response.content.decode()))["refinery_started"]
+    replay = {**CONTACT, "email": "other@northwind.example", "refinery_started": token}
+
+    second = Client().post("/f/contact/", {**replay, "website_confirm": ""})
+
+    # Answered as the trap answers an expired token: nothing stored, the form again with the
+    # values kept and a fresh token, so a person who meant to send twice can.
+    html = second.content.decode()
+    assert second.status_code == 400
+    assert "This form was already sent from this page" in html
+    assert 'value="other@northwind.example"' in html
+    fresh = dict(HIDDEN_RE.findall(html))["refinery_started"]
+    assert fresh != token
+    assert counts() == (1, 1)
+
+
 def test_a_page_left_open_for_over_a_week_asks_to_send_again(post_form):
     result = post_form("contact", CONTACT, wait=8 * 24 * 3600)
     html = result.response.content.decode()
@@ -127,7 +146,8 @@ def test_too_many_submissions_from_one_address_get_429(post_form, submit_inquiry
     blocked = post_form("contact", {**CONTACT, "email": "dana9@northwind.example"}, client=client)
     assert blocked.response.status_code == 429
     assert "Too many submissions" in blocked.response.content.decode()
-    assert blocked.response["Retry-After"] == "3600"
+    # The limit counts per clock hour: try again when the next one starts (09:00:20 now).
+    assert blocked.response["Retry-After"] == str(3600 - 20)
     assert IntakeRecord.objects.count() == 3
     # Another address is not affected.
     other = post_form("contact", CONTACT, REMOTE_ADDR="203.0.113.7")

@@ -16,6 +16,9 @@ from . import queries
 from .models import ApiToken, Role, Team, User
 
 ALL_SCOPES = ("leads:read", "leads:write", "inquiries:write", "routing:admin")
+# A token made without naming its scopes may only read what its user sees: writing (leads,
+# inquiries and events, rules) must be asked for, so a forgotten --scope grants no power.
+DEFAULT_SCOPES = ("leads:read",)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ def user_create(
 
 @transaction.atomic
 def token_create(*, user: User, name: str = "", scopes: list[str] | None = None) -> IssuedToken:
-    scopes = list(scopes or ALL_SCOPES)
+    """A new token for ``user`` with ``scopes`` (default: ``DEFAULT_SCOPES``, read only)."""
+    scopes = list(scopes or DEFAULT_SCOPES)
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
         raise ValueError(f"unknown scope(s): {', '.join(unknown)}")

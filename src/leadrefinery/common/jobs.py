@@ -103,6 +103,12 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         minutes=1440,
         description="Decay engagement scores that are due (half-lives) and cool expired hand-raisers.",
     ),
+    PeriodicJob(
+        name="limits-prune",
+        func="leadrefinery.tracking.limits.counters_prune",
+        minutes=60,
+        description="Delete expired per-address rate-limit counters and used form tokens.",
+    ),
 )
 
 

@@ -143,6 +143,8 @@ def _inquiry_create(
     source, campaign = resolved
     body = payload.model_dump(mode="json", exclude_none=True)
     body["source"] = source.name  # the default spelled out, so a replay hashes the same
+    if payload.removed_control_characters:
+        body["removed_control_characters"] = payload.removed_control_characters
     try:
         record, created = intake_receive(
             channel=IntakeRecord.Channel.API,

@@ -1,12 +1,15 @@
 """CSV import of leads, and the undo of an import batch.
 
-``import_csv`` reads a CSV file (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; ``,`` ``;`` tab
-or ``|`` delimited; quoted fields may hold newlines), maps its headers to intake fields
+``import_csv`` reads a CSV file (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252,
+decided per file: import_reading.py; ``,`` ``;`` tab or ``|`` delimited; quoted fields may hold
+newlines), maps its headers to intake fields
 (import_mapping.py) and feeds the rows through the same intake as the API and the web form:
 for each chunk the raw rows are stored as IntakeRecords and committed, then
 ``intake.process_records`` turns them into people, leads and touches in one transaction.
 A row is rejected, with its row number, column and message, when a given email or phone is
-invalid or when it has neither; the other rows import. A dry run writes nothing at all.
+invalid or when it has neither, when it cannot be read in the file's encoding, or when the
+csv module cannot parse it; the other rows import. Cells beyond the header's columns are kept
+with the raw row and reported per row. A dry run writes nothing at all.
 
 ``import_batch_undo`` reverts one batch. Nothing is deleted: the still-open leads the batch
 created are disqualified with the system reason ``import_undone``, the touches it added to
@@ -45,6 +48,15 @@ from leadrefinery.leads.normalize import NormalizeResult
 
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
+from .import_reading import (
+    UTF8,
+    Encoding,
+    Unreadable,
+    choose,
+    extra_cells,
+    printable,
+    row_problem,
+)
 from .importing_undo import UNDO_REASON, UndoReport, import_batch_undo  # the undo, re-exported
 from .services import OUTCOME_ATTACHED, payload_hash, process_records, scrubbed
 
@@ -103,6 +115,7 @@ class CsvPreview:
     delimiter: str
     encoding: str
     name: str
+    notes: list[str] = field(default_factory=list)  # the mapping's, then the encoding's
 
 
 # --- Reading the file ----------------------------------------------------------------
@@ -114,11 +127,12 @@ class _Source:
     encoding: str
     delimiter: str
     open: Callable[[], IO[str]]
+    notes: tuple[str, ...] = ()
 
 
-def _detect_encoding(path: Path) -> str:
-    """UTF-8 (a BOM is dropped) when the whole file decodes as such, else Windows-1252,
-    which is what spreadsheet programs on Windows write by default."""
+def _detect_encoding(path: Path) -> Encoding:
+    """UTF-8 (a BOM is dropped) when the whole file decodes as such, else what most of its
+    lines are (import_reading.choose): one encoding per file, never a mix."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as fh:
         head = fh.read(4)
@@ -128,24 +142,26 @@ def _detect_encoding(path: Path) -> str:
                 field="file",
             )
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"  # Excel's "Unicode Text"
+            return Encoding("utf-16", "replace")  # Excel's "Unicode Text"
         fh.seek(0)
         try:
             while block := fh.read(1 << 20):
                 decoder.decode(block)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8-sig"
+            fh.seek(0)
+            return choose(fh)
+    return Encoding(UTF8)
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode(data: bytes) -> tuple[str, Encoding]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16", errors="replace"), Encoding("utf-16", "replace")
     try:
-        return data.decode("utf-8-sig"), "utf-8-sig"
+        return data.decode(UTF8), Encoding(UTF8)
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        chosen = choose(data.splitlines())
+        return data.decode(chosen.codec, errors=chosen.errors), chosen
 
 
 def _first_line(stream: IO[str]) -> str:
@@ -177,7 +193,7 @@ def _open_source(file: str | Path | TextIO | IO[Any]) -> _Source:
         encoding = _detect_encoding(path)
 
         def opener() -> IO[str]:
-            return path.open(encoding=encoding, errors="replace", newline="")
+            return path.open(encoding=encoding.codec, errors=encoding.errors, newline="")
 
         name = path.name
     else:
@@ -185,7 +201,7 @@ def _open_source(file: str | Path | TextIO | IO[Any]) -> _Source:
         if isinstance(data, bytes):
             text, encoding = _decode(data)
         else:
-            text, encoding = data.removeprefix("\ufeff"), "text"
+            text, encoding = data.removeprefix("\ufeff"), Encoding("text")
 
         def opener() -> IO[str]:
             return io.StringIO(text, newline="")
@@ -193,26 +209,50 @@ def _open_source(file: str | Path | TextIO | IO[Any]) -> _Source:
         name = str(getattr(file, "name", "") or "upload.csv")
     with opener() as stream:
         delimiter = _sniff_delimiter(_first_line(stream))
-    return _Source(name=Path(name).name, encoding=encoding, delimiter=delimiter, open=opener)
+    return _Source(
+        name=Path(name).name,
+        encoding=encoding.codec,
+        delimiter=delimiter,
+        open=opener,
+        notes=encoding.notes,
+    )
 
 
 def _is_blank(row: list[str]) -> bool:
-    return not any(cell.strip() for cell in row)
+    return not isinstance(row, Unreadable) and not any(cell.strip() for cell in row)
 
 
 def _records(source: _Source) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for every CSV record, blank ones included, so that numbers match
-    what a spreadsheet shows even when a quoted cell spans several lines."""
+    what a spreadsheet shows even when a quoted cell spans several lines. A record the csv
+    module cannot parse (a cell past its size limit) is an ``Unreadable`` row: that row is
+    rejected, the reading goes on with the next line."""
     with source.open() as stream:
         reader = csv.reader(stream, delimiter=source.delimiter)
         number = 0
-        try:
-            for number, row in enumerate(reader, start=1):
-                yield number, row
-        except csv.Error as exc:
-            raise ImportFailed(
-                f"cannot read {source.name} as CSV near row {number + 1}: {exc}", field="file"
-            ) from None
+        while True:
+            line = reader.line_num
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if reader.line_num == line:  # nothing consumed: it would fail forever
+                    raise ImportFailed(
+                        f"cannot read {source.name} as CSV near row {number + 1}: {exc}",
+                        field="file",
+                    ) from None
+                number += 1
+                yield (
+                    number,
+                    Unreadable(
+                        f"this row could not be read as CSV ({exc}): a cell too long, or a quote "
+                        "left open?"
+                    ),
+                )
+                continue
+            number += 1
+            yield number, row
 
 
 def _header_and_rows(
@@ -220,8 +260,12 @@ def _header_and_rows(
 ) -> tuple[HeaderMapping, list[str], Iterator[tuple[int, list[str]]]]:
     records = _records(source)
     for _, row in records:
+        if isinstance(row, Unreadable):
+            raise ImportFailed(
+                f"cannot read the header row of {source.name}: {row.problem}", field="file"
+            )
         if not _is_blank(row):
-            header = [cell.strip() for cell in row]
+            header = [cell.strip() for cell in printable(row)]  # unreadable bytes: U+FFFD
             header[0] = header[0].removeprefix("\ufeff").strip()
             break
     else:
@@ -246,6 +290,7 @@ def inspect_csv(file: str | Path | TextIO | IO[Any]) -> CsvPreview:
         delimiter=source.delimiter,
         encoding=source.encoding,
         name=source.name,
+        notes=[*mapping.notes, *source.notes],
     )
 
 
@@ -352,10 +397,19 @@ def import_csv(
     # A first pass finds unreadable files before anything is written.
     mapping, header, rows = _header_and_rows(csv_source, custom)
     _require_contact_column(mapping)
-    total = sum(1 for _ in rows)
-    notes = list(mapping.notes)
-    if csv_source.encoding == "cp1252":
-        notes.append("the file is not UTF-8; it was read as Windows-1252")
+    unreadable: dict[int, tuple[list[str], str]] = {}
+    extra: dict[int, list[str]] = {}
+    total = 0
+    for number, row in rows:
+        total += 1
+        problem = (
+            row.problem if isinstance(row, Unreadable) else row_problem(row, csv_source.encoding)
+        )
+        if problem:
+            unreadable[number] = (printable(row), problem)
+        elif beyond := extra_cells(row, len(header)):
+            extra[number] = beyond
+    notes = [*mapping.notes, *csv_source.notes]
     report = ImportReport(
         batch_id=None,
         dry_run=dry_run,
@@ -371,11 +425,15 @@ def import_csv(
         header=header,
     )
 
+    _screened(report, unreadable, extra, len(header))
+
     def chunks(size: int) -> Iterator[list[tuple[int, list[str]]]]:
-        return _chunks(_header_and_rows(csv_source, custom)[2], size)
+        rows = _header_and_rows(csv_source, custom)[2]
+        return _chunks(((n, row) for n, row in rows if n not in unreadable), size)
 
     if dry_run:
         _dry_run(chunks(_PLAN_CHUNK), mapping, report, progress)
+        report.warnings.sort(key=lambda w: w.row)
         return report
     if phase:
         phase("matching")
@@ -395,7 +453,33 @@ def import_csv(
         actor,
         progress,
     )
+    report.warnings.sort(key=lambda w: w.row)
     return report
+
+
+def _screened(
+    report: ImportReport,
+    unreadable: dict[int, tuple[list[str], str]],
+    extra: dict[int, list[str]],
+    width: int,
+) -> None:
+    """Report the rows read before any import: those that cannot be read (rejected, whatever
+    else they hold) and those with cells beyond the header (imported; the cells are kept with
+    the raw row only)."""
+    for number, (cells, problem) in unreadable.items():
+        report.rejected += 1
+        report.rejected_rows[number] = cells
+        report.errors.append(RowError(number, "", problem))
+    for number, cells in extra.items():
+        shown = ", ".join(repr(c[:40]) for c in cells[:3]) + (", ..." if len(cells) > 3 else "")
+        report.warnings.append(
+            RowError(
+                number,
+                "",
+                f"{len(cells)} cell(s) beyond the {width} columns of the header ({shown}): "
+                "kept with the raw row, not imported into any field",
+            )
+        )
 
 
 def _reject(

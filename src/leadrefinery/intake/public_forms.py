@@ -5,33 +5,36 @@ protected instead by:
 
 - a honeypot input that people never see (bots fill every field);
 - a signed time-trap token issued when the form is rendered: a submission without a valid
-  token, or sent faster than the form's ``min_fill_seconds``, is a bot;
-- a limit of intake records per client IP address per hour.
+  token, or sent faster than the form's ``min_fill_seconds``, is a bot. A token is good for
+  one submission: a second post with it is answered like an expired one (the form again, with
+  a fresh token and the values kept, asking to send again), so a harvested token cannot be
+  replayed and a person who really meant to send twice loses nothing;
+- a limit of submissions per client IP address per hour, taken atomically
+  (tracking/limits.py): over it, the post is refused with 429 and a page that says so and
+  when to try again. Nothing is stored for a refused post: a flood from one address would
+  otherwise fill the database; the person is told plainly, so nothing is lost silently.
 
 Screened-out submissions create nothing and get the same answer as a real one, so that bots
 learn nothing.
 
-The client IP is ``REMOTE_ADDR``. ``X-Forwarded-For`` is not trusted by default, because any
-client can send it. Behind reverse proxies, ``REMOTE_ADDR`` is the proxy's address and every
-visitor would share one limit: set ``REFINERY_TRUSTED_PROXY_COUNT`` to the number of proxies
-in front of the app, and the address the outermost of them saw (that many entries from the
-right of ``X-Forwarded-For``, which each proxy appends to) is used instead.
+The client address is read as tracking/limits.py says (``REFINERY_TRUSTED_PROXY_COUNT``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest, QueryDict
+from django.http import QueryDict
 
 from leadrefinery.common.clock import now
 from leadrefinery.leads.models import IntakeRecord, WebForm
+from leadrefinery.tracking import limits
 
 from .services import intake_process, intake_receive
 
@@ -69,7 +72,9 @@ def _signer(form: WebForm) -> _FormClockSigner:
 
 
 def issue_token(form: WebForm) -> str:
-    return _signer(form).sign("started")
+    # A nonce: two visitors who load the form in the same millisecond get different tokens
+    # (a token is good for one submission).
+    return _signer(form).sign(f"started-{secrets.token_urlsafe(9)}")
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class Screening:
 
     discard: str = ""
     expired: bool = False
+    issued_at: datetime | None = None
 
 
 def screen(form: WebForm, data: QueryDict) -> Screening:
@@ -95,40 +101,30 @@ def screen(form: WebForm, data: QueryDict) -> Screening:
         return Screening(discard=f"sent {elapsed.total_seconds():.1f}s after loading")
     if elapsed > TOKEN_MAX_AGE:
         return Screening(expired=True)
-    return Screening()
+    return Screening(issued_at=issued)
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address (see the module docstring about proxies); None when invalid."""
-    raw = request.META.get("REMOTE_ADDR", "")
-    proxies = int(getattr(settings, "REFINERY_TRUSTED_PROXY_COUNT", 0) or 0)
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [h for h in hops if h]
-        if len(hops) >= proxies:
-            # Entries left of this one were written by the client and prove nothing.
-            raw = hops[-proxies]
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
+def token_use(form: WebForm, data: QueryDict, screening: Screening) -> bool:
+    """Use the submission's time-trap token up: True the first time, False for a replay.
+    Call only for a submission that passed ``screen``."""
+    issued = screening.issued_at or now()
+    return limits.use_once(
+        f"{form.slug}:{data.get(TOKEN_FIELD, '')}", expires_at=issued + TOKEN_MAX_AGE
+    )
+
+
+client_ip = limits.client_ip  # the visitor's address; see tracking/limits.py about proxies
 
 
 def rate_limit(form: WebForm) -> int:
     return form.rate_limit_per_hour or settings.REFINERY_FORM_RATE_LIMIT_PER_HOUR
 
 
-def over_rate_limit(form: WebForm, ip: str | None) -> bool:
-    """True when this IP already sent ``rate_limit(form)`` inquiries in the last hour.
-
-    Counts every intake record from the address (any form, the API too), with the
-    (ip, received_at) index.
-    """
-    if ip is None:
-        return False
-    since = now() - timedelta(hours=1)
-    recent = IntakeRecord.objects.filter(ip=ip, received_at__gte=since)
-    return recent.count() >= rate_limit(form)
+def rate_limit_take(form: WebForm, ip: str | None) -> bool:
+    """Take one of this address's submissions for the hour: False when it already sent
+    ``rate_limit(form)`` (the count is shared by every form; a form's own limit says how many
+    it accepts). Atomic: concurrent posts cannot pass the limit together."""
+    return limits.address_allows("form", ip, limit=rate_limit(form))
 
 
 # --- Fields ------------------------------------------------------------------------------

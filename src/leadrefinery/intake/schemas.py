@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, WithJsonSchema
 
 from leadrefinery.leads.normalize import LEAD_FIELDS, PERSON_FIELDS
-from leadrefinery.leads.schemas import Text, Time
+from leadrefinery.leads.schemas import ScrubbedIn, Text, Time
 
 # An optional header cannot be null on the wire, so its published schema is the plain type.
 IdempotencyKey = Annotated[
@@ -19,8 +19,10 @@ IdempotencyKey = Annotated[
 # --- POST /inquiries ------------------------------------------------------------------
 
 
-class InquiryIn(Schema):
-    """An inquiry. Give at least a valid email or phone. Unknown fields are refused (422)."""
+class InquiryIn(ScrubbedIn):
+    """An inquiry. Give at least a valid email or phone. Unknown fields are refused (422).
+    NUL and other control characters are removed (never refused): the inquiry is stored
+    with their count as ``removed_control_characters``."""
 
     model_config = ConfigDict(
         extra="forbid",

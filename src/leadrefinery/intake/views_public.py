@@ -18,6 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from leadrefinery.common.clock import now
 from leadrefinery.leads.models import WebForm
 from leadrefinery.tracking.views import visitor_id
 
@@ -75,6 +76,12 @@ def _thanks(form: WebForm, embedded: bool) -> HttpResponse:
     return redirect(url + ("?embed=1" if embedded else ""))
 
 
+def _seconds_to_next_hour() -> int:
+    # The limit counts per clock hour (tracking/limits.py).
+    at = now()
+    return max(1, 3600 - (at.minute * 60 + at.second))
+
+
 @xframe_options_exempt
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
@@ -96,16 +103,21 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
     if screening.expired:
         notice = "This page was open for a long time. Please check your details and send again."
         return _render_form(request, form, values=values, notice=notice, status=400)
-    if pf.over_rate_limit(form, ip):
+    missing = pf.missing_required(fields, values)
+    if missing:
+        return _render_form(request, form, values=values, errors=missing, status=400)
+    if not pf.token_use(form, request.POST, screening):
+        log.info("public form %s: a used time-trap token was sent again from %s", slug, ip)
+        notice = "This form was already sent from this page. To send it again, check your "
+        notice += "details and press Send."
+        return _render_form(request, form, values=values, notice=notice, status=400)
+    if not pf.rate_limit_take(form, ip):
         log.info("public form %s: rate limit reached for %s", slug, ip)
         response = render(
             request, "intake/rate_limited.html", {"form": form, "embedded": embedded}, status=429
         )
-        response["Retry-After"] = "3600"
+        response["Retry-After"] = str(_seconds_to_next_hour())
         return response
-    missing = pf.missing_required(fields, values)
-    if missing:
-        return _render_form(request, form, values=values, errors=missing, status=400)
     visitor = visitor_id(request)  # the tracking snippet's id: merges the visitor's history
     submitted = pf.form_submit(
         form=form,

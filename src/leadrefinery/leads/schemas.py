@@ -9,7 +9,16 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from leadrefinery.common.text import scrub
 
 from . import domain, money
 
@@ -74,6 +83,31 @@ def _utc_if_aware(value: datetime) -> datetime:
 
 
 Text = Annotated[str, AfterValidator(_clean_text)]
+
+
+class ScrubbedIn(Schema):
+    """A body whose text (keys included) loses its control characters (NUL...) before it is
+    validated, instead of being refused: what someone sent in is stored, never lost for an
+    invisible character. ``removed_control_characters`` says how many went, for the record."""
+
+    _removed: int = PrivateAttr(default=0)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _scrub_control_characters(cls, data: Any, handler: Any) -> Any:
+        removed = 0
+        if isinstance(data, dict):
+            data, removed = scrub(data)
+        obj = handler(data)
+        if removed and isinstance(obj, ScrubbedIn):
+            obj._removed = removed
+        return obj
+
+    @property
+    def removed_control_characters(self) -> int:
+        return self._removed
+
+
 # A date and time as ISO 8601 text whose time zone the endpoint requires (it refuses a naive
 # one itself, with the field's name).
 ZonedTime = Annotated[datetime, AfterValidator(_utc_if_aware)]

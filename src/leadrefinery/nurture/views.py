@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leadrefinery.accounts.models import User
 from leadrefinery.accounts.views import member_view
 from leadrefinery.common.errors import ServiceError
+from leadrefinery.common.text import scrub
 
 from . import access, selectors, services
 from .forms import MessageForm, ProgramForm
@@ -33,7 +34,12 @@ def _client_ip(request: HttpRequest) -> str | None:
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a page with one button (link scanners fetch URLs; they must not unsubscribe
     anyone); POST unsubscribes, from the page or from the mail client's one-click button."""
-    send = NurtureSend.objects.select_related("person").filter(token=token[:32]).first()
+    # Tokens are URL-safe text: one with control characters (a NUL, which PostgreSQL cannot
+    # even compare) is no token of ours.
+    token = token[:32]
+    if not token.isprintable():
+        return render(request, "nurture/unsubscribe.html", {"unknown": True}, status=404)
+    send = NurtureSend.objects.select_related("person").filter(token=token).first()
     if send is None:
         return render(request, "nurture/unsubscribe.html", {"unknown": True}, status=404)
     if request.method == "POST":
@@ -55,6 +61,7 @@ def bounce_webhook(request: HttpRequest) -> HttpResponse:
         body = json.loads(request.body or b"null")
     except ValueError:
         return JsonResponse({"detail": "the body is not JSON"}, status=400)
+    body, _ = scrub(body)  # control characters (NUL...) cannot be stored; never a 500
     events = body if isinstance(body, list) else [body]
     recorded = 0
     for event in events:

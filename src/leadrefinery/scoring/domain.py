@@ -22,6 +22,12 @@ TEMPERATURES = ("hot", "warm", "cool", "cold")
 GRADES = ("A", "B", "C", "D")
 BANDS = ("high", "medium", "low", "none")
 _HORIZON_DAYS = 400
+# Events anyone can cause without credentials: page visits and email opens and clicks (the
+# public tracking endpoints) and public form fills. Together they add at most the anonymous
+# daily cap to one lead per UTC day, whatever each rule's own cap, so that a stranger
+# posting forms and loading pages cannot heat up someone else's lead.
+ANONYMOUS_EVENT_TYPES = frozenset({"page_visit", "email_open", "email_click", "form_fill"})
+ANONYMOUS = -1  # the key of the anonymous total in a day's earnings (rule ids are positive)
 
 
 class RuleKind(StrEnum):
@@ -246,13 +252,19 @@ def award(
     rules: Iterable[Rule],
     event: Event,
     earned_today: Mapping[int, int],
+    *,
+    anonymous_cap: int | None = None,
 ) -> tuple[list[Award], dict[int, int]]:
-    """Points for one event from every matching engagement rule, within each rule's daily cap.
+    """Points for one event from every matching engagement rule, within each rule's daily cap
+    and, for an anonymous event type (``ANONYMOUS_EVENT_TYPES``), within ``anonymous_cap``
+    for all of them together.
 
-    ``earned_today`` maps rule ids to points already given today (the event's UTC day); the
-    updated map is returned so a batch of events can be scored in order."""
+    ``earned_today`` maps rule ids (and ``ANONYMOUS``) to points already given today (the
+    event's UTC day); the updated map is returned so a batch of events can be scored in
+    order."""
     earned = dict(earned_today)
     fields = {"type": event.type, **{k: v for k, v in event.properties.items()}}
+    anonymous = anonymous_cap is not None and event.type in ANONYMOUS_EVENT_TYPES
     out: list[Award] = []
     for rule in rules:
         if rule.kind != RuleKind.ENGAGEMENT or rule.event_type != event.type:
@@ -268,6 +280,14 @@ def award(
             if points > room:
                 points = room
                 reason += f" (capped at {rule.daily_cap} a day)"
+        if anonymous and anonymous_cap is not None and points > 0:
+            room = max(0, anonymous_cap - earned.get(ANONYMOUS, 0))
+            if room <= 0:
+                continue
+            if points > room:
+                points = room
+                reason += f" (visits, opens, clicks and forms capped at {anonymous_cap} a day)"
+            earned[ANONYMOUS] = earned.get(ANONYMOUS, 0) + points
         earned[rule.id] = earned.get(rule.id, 0) + points
         out.append(
             Award(rule.id, points, rule.half_life_days, event.type, event.ref, event.at, reason)

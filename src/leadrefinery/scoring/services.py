@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from leadrefinery.common.clock import now
@@ -39,6 +40,13 @@ ACTOR = Actor.system("scoring")
 HEAT_UP_STAGES = frozenset({lead_domain.Stage.NURTURE, lead_domain.Stage.INQUIRY})
 # Which intake channel counts as which engagement event (a list import is not behaviour).
 INTAKE_EVENTS = {"form": "form_fill", "api": "inquiry", "demo": "form_fill"}
+
+
+def anonymous_daily_cap() -> int | None:
+    """The most engagement points anonymous events (``domain.ANONYMOUS_EVENT_TYPES``) give
+    one lead per UTC day: ``REFINERY_ANONYMOUS_DAILY_POINTS`` (negative: no cap)."""
+    cap = int(getattr(settings, "REFINERY_ANONYMOUS_DAILY_POINTS", 20))
+    return None if cap < 0 else cap
 
 
 class ScoringRefused(Exception):
@@ -209,6 +217,8 @@ def _earned(lead_ids: Iterable[int], since: datetime) -> dict[tuple[int, Any], d
         day = out[(log.lead_id, log.occurred_at.astimezone(UTC).date())]
         assert log.rule_id is not None
         day[log.rule_id] = day.get(log.rule_id, 0) + log.points
+        if log.event_type in domain.ANONYMOUS_EVENT_TYPES:
+            day[domain.ANONYMOUS] = day.get(domain.ANONYMOUS, 0) + log.points
     return out
 
 
@@ -441,7 +451,9 @@ def _award(
     given = 0
     for event in sorted(events, key=lambda e: e.at):
         day = (lead_id, event.at.astimezone(UTC).date())
-        awards, batch.earned[day] = domain.award(loaded.rules, event, batch.earned[day])
+        awards, batch.earned[day] = domain.award(
+            loaded.rules, event, batch.earned[day], anonymous_cap=anonymous_daily_cap()
+        )
         for a in awards:
             logs.append(
                 ScoreLog(

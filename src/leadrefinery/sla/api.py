@@ -22,7 +22,7 @@ from leadrefinery.accounts.api_auth import TokenAuth, token_user
 from leadrefinery.accounts.models import User
 from leadrefinery.common.errors import ConfigRefused, config_errors_body
 from leadrefinery.leads.models import Source
-from leadrefinery.leads.schemas import MAX_ID, Message, Text, ValidationErrorOut
+from leadrefinery.leads.schemas import MAX_ID, Message, ScrubbedIn, Text, ValidationErrorOut
 from leadrefinery.sla import access as sla_access
 
 from . import services
@@ -92,7 +92,7 @@ class SlaPolicyOut(Schema):
     reassign_after_minutes: int | None
 
 
-class AvailabilityIn(Schema):
+class AvailabilityIn(ScrubbedIn):
     model_config = ConfigDict(extra="forbid")
     away_until: datetime | None = Field(None, description="skipped by routing until then")
 
@@ -248,7 +248,7 @@ NO_USER = {"detail": "No such user."}
     operation_id="availability_get",
     summary="A user's availability for routing",
 )
-def availability_get(request: HttpRequest, username: str = USERNAME) -> Status:
+def availability_get(request: HttpRequest, username: Text = USERNAME) -> Status:
     """Your own, your team's (managers) or anyone's (admins); others answer 404."""
     user = User.objects.filter(username=username).first()
     if user is None or not sla_access.can_edit_availability(token_user(request), user, set()):
@@ -264,7 +264,7 @@ def availability_get(request: HttpRequest, username: str = USERNAME) -> Status:
     summary="Set a user's away date, working hours, time zone, weight or caps",
 )
 def availability_put(
-    request: HttpRequest, payload: AvailabilityIn, username: str = USERNAME
+    request: HttpRequest, payload: AvailabilityIn, username: Text = USERNAME
 ) -> Status:
     """Fields left out keep their value; ``away_until: null`` ends an absence, a cap of null
     removes it. A rep may set their own away date, hours and time zone; weight and caps are

@@ -1,7 +1,8 @@
 """POST /api/v1/events: webinar attendance, downloads, sign-ups and any other tracked event,
 up to 1,000 per request, idempotent per event id (a retried batch changes nothing).
 
-Needs a token with ``inquiries:write`` (the scope of everything that feeds data in).
+Needs a token with ``inquiries:write`` (the scope of everything that feeds data in), and
+only reaches the people its user may see (``tracking.selectors.people_visible_to``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict, StrictInt, model_validator
 
-from leadrefinery.accounts.api_auth import TokenAuth
-from leadrefinery.leads.schemas import MAX_ID, Message, Text, Time, ValidationErrorOut
+from leadrefinery.accounts.api_auth import TokenAuth, token_user
+from leadrefinery.leads.schemas import (
+    MAX_ID,
+    Message,
+    ScrubbedIn,
+    Text,
+    Time,
+    ValidationErrorOut,
+)
 
 from . import services
 
@@ -22,7 +30,7 @@ router = Router(tags=["tracking"])
 MAX_EVENTS = 1000
 
 
-class EventIn(Schema):
+class EventIn(ScrubbedIn):
     model_config = ConfigDict(extra="forbid")
 
     id: Text = Field(
@@ -47,8 +55,6 @@ class EventIn(Schema):
         text = json.dumps(self.properties, ensure_ascii=False)
         if len(text) > 4000:
             raise ValueError("properties are too large (at most 4,000 characters as JSON)")
-        if "\x00" in text or "\\u0000" in text:
-            raise ValueError("properties must not contain NUL characters")
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
@@ -78,7 +84,10 @@ class EventsAccepted(Schema):
 def events_ingest(request: HttpRequest, payload: EventsIn) -> dict[str, Any]:
     """Each event becomes a touch on its person's open lead and is scored by the engagement
     rules for its type. Repeating an event id (in this batch or any earlier one) changes
-    nothing; an event for an unknown person is stored and listed in ``unmatched``."""
+    nothing; an event for an unknown person, or for one the token's user may not see, is
+    stored and listed in ``unmatched`` (the two are not told apart). Control characters
+    (NUL...) are removed from every text and counted in the event's properties as
+    ``removed_control_characters``."""
     result = services.events_ingest(
         events=[
             services.EventIn(
@@ -87,13 +96,21 @@ def events_ingest(request: HttpRequest, payload: EventsIn) -> dict[str, Any]:
                 occurred_at=e.occurred_at,
                 email=e.email or "",
                 person_id=e.person_id,
-                properties=e.properties,
+                properties=_recorded(e),
             )
             for e in payload.events
-        ]
+        ],
+        user=token_user(request),
     )
     return {
         "accepted": result.accepted,
         "duplicates": result.duplicates,
         "unmatched": list(result.unmatched),
     }
+
+
+def _recorded(event: EventIn) -> dict[str, Any]:
+    """The event's properties, with the count of control characters removed from the event."""
+    if not event.removed_control_characters:
+        return event.properties
+    return {**event.properties, "removed_control_characters": event.removed_control_characters}

@@ -70,6 +70,9 @@ class Hit(models.Model):
     referrer = models.CharField(max_length=500, blank=True)
     occurred_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
+    removed_control_characters = models.PositiveIntegerField(
+        default=0, help_text="NUL and other control characters removed from the hit's text"
+    )
 
     class Meta:
         indexes = [
@@ -104,3 +107,24 @@ class TrackedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} ({self.event_id})"
+
+
+class RateCounter(models.Model):
+    """How often something limited was used in one window: the requests of one client address
+    in one hour ("form:203.0.113.7"), or the one use of a single-use form token
+    ("trap:<sha256>"). Taken with one conditional UPDATE (limits.py), so that concurrent
+    requests cannot all read "below the limit" and all go through."""
+
+    key = models.CharField(max_length=120)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(help_text="when the row may be deleted")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="ratecounter_key_window")
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="ratecounter_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.key} since {self.window_start:%Y-%m-%d %H:%M}: {self.count}"

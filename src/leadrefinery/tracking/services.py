@@ -12,13 +12,14 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, update_rows
 from leadrefinery.common.subscriptions import Notice
+from leadrefinery.common.text import scrub_text
 from leadrefinery.leads.events import publish
 from leadrefinery.leads.models import Lead, Person, Touch
 from leadrefinery.scoring import domain as scoring_domain
@@ -26,6 +27,9 @@ from leadrefinery.scoring.services import events_score
 
 from . import queries, selectors
 from .models import Hit, TrackedEvent, Visit, Visitor
+
+if TYPE_CHECKING:
+    from leadrefinery.accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +55,30 @@ def hit_record(
     url: str = "",
     title: str = "",
     referrer: str = "",
+    removed_control_characters: int = 0,
 ) -> Hit:
-    """Buffer one hit: a single INSERT, no transaction of its own, nothing read."""
+    """Buffer one hit: a single INSERT, no transaction of its own, nothing read. Control
+    characters (NUL...) are removed from its text first and counted on the hit (with those
+    the caller removed already); text that is not valid Unicode (lone surrogates from JSON
+    escapes) is replaced, as no database can store it."""
+    texts = {
+        "visitor_key": visitor_key[:64],
+        "message_ref": message_ref[:120],
+        "url": url[:2000],
+        "title": title[:200],
+        "referrer": referrer[:500],
+    }
+    removed = removed_control_characters
+    for name, text in texts.items():
+        texts[name], n = scrub_text(text.encode("utf-8", "replace").decode("utf-8"))
+        removed += n
     hit = Hit(
         kind=kind,
-        visitor_key=visitor_key[:64],
         person_id_signed=person_id,
-        message_ref=message_ref[:120],
-        url=url[:2000],
-        title=title[:200],
-        referrer=referrer[:500],
         occurred_at=at or now(),
         processed_at=None,
+        removed_control_characters=removed,
+        **texts,
     )
     insert_rows(Hit, [hit])
     return hit
@@ -391,9 +407,13 @@ class Ingested:
 
 
 @transaction.atomic
-def events_ingest(*, events: Sequence[EventIn], at: datetime | None = None) -> Ingested:
+def events_ingest(
+    *, events: Sequence[EventIn], user: User | None = None, at: datetime | None = None
+) -> Ingested:
     """Store events (idempotent per event id), attach each to its person's open lead as a
-    touch, and score it. Events for unknown people are kept, unmatched."""
+    touch, and score it. Events for unknown people are kept, unmatched; so are events for
+    people ``user`` (the token's user) may not see: the answer is the same, so a caller
+    learns nothing about who exists, and cannot change the score of a lead hidden from it."""
     at = at or now()
     emails = {e.email.strip().lower() for e in events if e.email}
     people = {
@@ -409,6 +429,9 @@ def events_ingest(*, events: Sequence[EventIn], at: datetime | None = None) -> I
     for e in events:
         pid = e.person_id if e.person_id in known_ids else people.get(e.email.strip().lower())
         person_of[e.id] = pid
+    if user is not None:
+        allowed = selectors.people_visible_to(user, (p for p in person_of.values() if p))
+        person_of = {key: (p if p in allowed else None) for key, p in person_of.items()}
     leads = selectors.open_leads_of(p for p in person_of.values() if p)
     rows = [
         TrackedEvent(

@@ -1,5 +1,6 @@
 """The public tracking endpoints: the snippet, page-visit collection, the open pixel and the
-click redirect. Each answers after one INSERT into the hit buffer; the ``tracking-flush`` job
+click redirect. Each answers after one INSERT into the hit buffer (and one per-address
+limit: ``REFINERY_TRACKING_RATE_LIMIT_PER_HOUR``, tracking/limits.py); the ``tracking-flush`` job
 (and, when configured, the web process after the response has been sent:
 ``FlushAfterResponse`` and flush.py) turns the buffer into visits, touches and scores in
 batches. A forged or damaged token records nothing and still gets its pixel (or a 404 for a
@@ -22,7 +23,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from . import flush, links, services
+from leadrefinery.common.text import scrub
+
+from . import flush, limits, links, services
 from .models import Hit
 
 log = logging.getLogger(__name__)
@@ -61,8 +64,8 @@ def _pixel(*, recorded: bool) -> HttpResponse:
 @require_GET
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     found = links.read_open(token)
-    if found is None:
-        return _pixel(recorded=False)
+    if found is None or not limits.tracking_allows("open", request):
+        return _pixel(recorded=False)  # the image shows either way
     services.hit_record(
         kind=Hit.Kind.OPEN, person_id=found.person_id, message_ref=found.message_ref
     )
@@ -74,6 +77,8 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
     found = links.read_click(token)
     if found is None:
         return _no_store(HttpResponseNotFound("This link is not valid.", content_type="text/plain"))
+    if not limits.tracking_allows("click", request):
+        return _no_store(HttpResponseRedirect(found.url))  # the person still gets there
     services.hit_record(
         kind=Hit.Kind.CLICK, person_id=found.person_id, message_ref=found.message_ref, url=found.url
     )
@@ -110,11 +115,20 @@ def collect(request: HttpRequest) -> HttpResponse:
         return _cors(HttpResponse(status=400))
     if not isinstance(data, dict):
         return _cors(HttpResponse(status=400))
+    data, removed = scrub(data)  # NUL and other control characters go (and are counted)
     key, url = data.get("vid"), data.get("url")
     if not isinstance(key, str) or not VISITOR_KEY.fullmatch(key):
         return _cors(HttpResponse(status=400))
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
         return _cors(HttpResponse(status=400))
+    if not limits.tracking_allows("visit", request):
+        response = HttpResponse(
+            "Too many page visits from this address; try again later.",
+            status=429,
+            content_type="text/plain",
+        )
+        response["Retry-After"] = "3600"
+        return _cors(response)
     title, ref = data.get("title"), data.get("ref")
     services.hit_record(
         kind=Hit.Kind.VISIT,
@@ -122,6 +136,7 @@ def collect(request: HttpRequest) -> HttpResponse:
         url=url[:500],
         title=title[:200] if isinstance(title, str) else "",
         referrer=ref[:500] if isinstance(ref, str) else "",
+        removed_control_characters=removed,
     )
     return _cors(FlushAfterResponse(status=204))
 

@@ -1,7 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from leadrefinery.accounts.models import ApiToken, User
-from leadrefinery.accounts.services import ALL_SCOPES, token_create, token_revoke
+from leadrefinery.accounts.services import (
+    ALL_SCOPES,
+    DEFAULT_SCOPES,
+    token_create,
+    token_revoke,
+)
 
 
 class Command(BaseCommand):
@@ -16,7 +21,11 @@ class Command(BaseCommand):
         create.add_argument("--user", required=True, help="the user the token acts as")
         create.add_argument("--name", default="", help="a label, e.g. 'website form relay'")
         create.add_argument(
-            "--scope", action="append", choices=ALL_SCOPES, help="repeat for several (default: all)"
+            "--scope",
+            action="append",
+            choices=ALL_SCOPES,
+            help="a scope the token gets; repeat for several (default: "
+            f"{', '.join(DEFAULT_SCOPES)} only; see docs/api.md)",
         )
         listing = sub.add_parser("list", help="list tokens (never their secrets)")
         listing.add_argument("--user")
@@ -35,7 +44,8 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             self.stdout.write(issued.secret)
             self.stderr.write(
-                f"Token '{issued.token.name}' for {user.username}; store it now, it is not shown again."
+                f"Token '{issued.token.name}' for {user.username} with scopes "
+                f"{', '.join(issued.token.scopes)}; store it now, it is not shown again."
             )
         elif action == "list":
             qs = ApiToken.objects.select_related("user")

@@ -149,7 +149,7 @@ class Command(BaseCommand):
                     "They could become custom fields (--create-fields creates them): "
                     + ", ".join(f"{p.header} -> {p.name} ({p.kind})" for p in proposals)
                 )
-        for note in mapping.notes:
+        for note in preview.notes:
             self.stdout.write(f"Note: {note}")
         bar = tqdm(
             total=preview.total_rows,
