@@ -53,6 +53,11 @@ OVERVIEW = [
     ("dedupe-scan", "Find possible duplicate people in batches (blocking) for the review queue."),
     ("subscribers", "List which app follows which lead events (the lead-event registry)."),
     (
+        "person",
+        "A person's privacy request: refinery person export EMAIL|ID, "
+        "refinery person erase EMAIL|ID --reason TEXT.",
+    ),
+    (
         "scoring",
         "Scoring jobs: refinery scoring train | import-history FILE | decay | rescore.",
     ),

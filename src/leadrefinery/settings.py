@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "leadrefinery.review",
     "leadrefinery.intake",
     "leadrefinery.reports",
+    "leadrefinery.privacy",
     "leadrefinery.demo",
 ]
 
@@ -274,6 +275,12 @@ REFINERY_OPT_IN_COUNTRIES = _env_list(
     "REFINERY_OPT_IN_COUNTRIES",
     "AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE,"
     "IS,LI,NO,GB,CA,AU",
+)
+
+# Privacy (privacy/, docs/privacy.md): raw inquiry payloads of leads closed more than this
+# many months ago are erased by the worker's privacy-retention job. Unset or 0: kept forever.
+REFINERY_RAW_PAYLOAD_RETENTION_MONTHS = int(
+    os.environ.get("REFINERY_RAW_PAYLOAD_RETENTION_MONTHS", "0") or "0"
 )
 
 LOGGING = {

@@ -15,7 +15,13 @@ from leadrefinery.common.clock import now
 from . import queries
 from .models import ApiToken, Role, Team, User
 
-ALL_SCOPES = ("leads:read", "leads:write", "inquiries:write", "routing:admin")
+ALL_SCOPES = (
+    "leads:read",
+    "leads:write",
+    "inquiries:write",
+    "routing:admin",
+    "privacy:admin",
+)
 
 
 @dataclass(frozen=True)

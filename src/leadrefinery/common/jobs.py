@@ -88,6 +88,13 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         minutes=1440,
         description="Decay engagement scores that are due (half-lives) and cool expired hand-raisers.",
     ),
+    PeriodicJob(
+        name="privacy-retention",
+        func="leadrefinery.privacy.retention.retention_sweep",
+        minutes=1440,
+        description="Erase the raw inquiry payloads of leads closed longer ago than "
+        "REFINERY_RAW_PAYLOAD_RETENTION_MONTHS (does nothing when it is unset).",
+    ),
 )
 
 
