@@ -74,6 +74,7 @@ def _subject_or_status(request: HttpRequest, ref: str) -> selectors.Subject | St
 @router.post(
     "/privacy/export",
     auth=PRIVACY,
+    operation_id="privacy_person_export",
     response={200: ExportOut, 401: Message, 403: Message, 404: Message, 422: ValidationErrorOut},
     summary="Export everything stored about a person",
     description="Every row about the person (and the people merged into them): person, "
@@ -92,6 +93,7 @@ def person_export(request: HttpRequest, payload: PersonRef) -> Any:
 @router.post(
     "/privacy/erase",
     auth=PRIVACY,
+    operation_id="privacy_person_erase",
     response={200: ErasedOut, 401: Message, 403: Message, 404: Message, 422: ValidationErrorOut},
     summary="Erase a person's data",
     description="Irreversibly redacts the person's data everywhere; their leads stay (stages, "

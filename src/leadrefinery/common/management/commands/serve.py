@@ -24,6 +24,10 @@ from django.db.migrations.executor import MigrationExecutor
 
 # How long children get to finish in-flight requests and tasks before they are killed.
 STOP_TIMEOUT_SECONDS = 30
+# gunicorn's default access log line without the query string and the referrer: both carry
+# what people typed (a search for an email address, a form's fields in a link), and the
+# access log is kept by whatever collects standard output. %(U)s is the path alone.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 READY_TIMEOUT_SECONDS = 60
 _PR_SET_PDEATHSIG = 1
 
@@ -141,6 +145,8 @@ class Command(BaseCommand):
                         "4",
                         "--access-logfile",
                         "-",
+                        "--access-logformat",
+                        ACCESS_LOG_FORMAT,
                         "--graceful-timeout",
                         str(STOP_TIMEOUT_SECONDS - 5),
                         *_gunicorn_extra_args(),
