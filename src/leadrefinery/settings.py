@@ -51,6 +51,11 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Earlier keys, still accepted after a rotation: old sessions stay valid, and the keyed hashes
+# of erased contacts made under them still match (privacy/keys.py).
+SECRET_KEY_FALLBACKS = [
+    k for k in os.environ.get("REFINERY_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
 PRODUCTION = os.environ.get("REFINERY_ENV", "").lower() == "production"
 DEBUG = _env_bool("REFINERY_DEBUG", False) and not PRODUCTION
 ALLOWED_HOSTS = _env_list("REFINERY_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
