@@ -17,7 +17,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_subcommand_and_option_has_help(capsys):
-    for args in (["person", "--help"], ["person", "export", "--help"], ["person", "erase", "--help"]):
+    for args in (
+        ["person", "--help"],
+        ["person", "export", "--help"],
+        ["person", "erase", "--help"],
+    ):
         with pytest.raises(SystemExit):
             call_command(*args)
     text = capsys.readouterr().out
@@ -30,7 +34,9 @@ def test_export_writes_the_merged_people_and_their_leads_to_a_file(make_lead, us
     other = make_lead(email="g.jones@work.example", first_name="Grace")
     person_merge(survivor=one.person, loser=other.person, actor=Actor.of(users.admin))
     target = tmp_path / "grace.json"
-    call_command("person", "export", "g.jones@work.example", "--output", str(target), "--user", "admin")
+    call_command(
+        "person", "export", "g.jones@work.example", "--output", str(target), "--user", "admin"
+    )
     document = json.loads(target.read_text())
     assert sorted(document["person_ids"]) == sorted([one.person_id, other.person_id])
     assert {p["email"] for p in document["tables"]["leads.Person"]} == {
@@ -64,4 +70,6 @@ def test_an_unknown_person_or_a_non_admin_is_refused(make_lead, users):
     with pytest.raises(CommandError, match="no person"):
         call_command("person", "export", "nobody@example.com")
     with pytest.raises(CommandError, match="not an admin"):
-        call_command("person", "erase", "grace@example.com", "--reason", "x", "--yes", "--user", "ron")
+        call_command(
+            "person", "erase", "grace@example.com", "--reason", "x", "--yes", "--user", "ron"
+        )

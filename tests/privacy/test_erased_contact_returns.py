@@ -50,7 +50,9 @@ def test_a_returning_phone_is_flagged_too_and_strangers_are_not(make_lead):
 def test_an_erasure_made_under_a_rotated_secret_key_still_matches(make_lead, settings):
     make_lead(email="old@example.com")
     call_command("person", "erase", "old@example.com", "--reason", "ticket 3", "--yes")
-    with override_settings(SECRET_KEY="a-new-key-" + "x" * 50, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]):
+    with override_settings(
+        SECRET_KEY="a-new-key-" + "x" * 50, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]
+    ):
         again = make_lead(email="old@example.com")
     assert LeadEvent.objects.filter(lead=again, data__privacy="suppressed").exists()
     assert Person.objects.filter(email="old@example.com").count() == 1

@@ -4,6 +4,7 @@ confirmation with a reason; nobody else sees the panel, and their requests get 4
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -30,7 +31,7 @@ def test_an_admin_erases_a_person_from_the_lead_page(page, live_server, login, u
     expect(panel).to_contain_text("Download their data (JSON)")
     with page.expect_download() as download:
         panel.get_by_role("link", name="Download their data (JSON)").click()
-    document = json.loads(open(download.value.path()).read())
+    document = json.loads(Path(download.value.path()).read_text())
     assert document["tables"]["leads.Person"][0]["email"] == "grace.jones@example.com"
 
     panel.get_by_role("button", name="Erase this person's data…").click()
