@@ -12,21 +12,39 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 from django.test import Client
 
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.models import IntakeRecord, Lead, LeadEvent, Person
+from leadrefinery.leads.models import IntakeRecord, Lead, LeadEvent, Person, Source
 from leadrefinery.leads.services import lead_assign, lead_dispose, lead_note_add, lead_transition
 from leadrefinery.notifications.dispatch import outbox_dispatch
 from leadrefinery.notifications.services import build_messages, enqueue
 from leadrefinery.nurture.sweep import nurture_sweep
 from leadrefinery.privacy.models import ErasedContact, PrivacyEvent
+from leadrefinery.reports.models import Cell
+from leadrefinery.reports.rollup import rollup_sweep
 from leadrefinery.tracking.models import Visit
 from tests.ui.conftest import CONTACT
 
 from .conftest import rows_containing
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def won_by_source() -> dict[str, tuple[int, Decimal]]:
+    """Won leads and revenue per source, as the reports' rollups hold them."""
+    rows = (
+        Cell.objects.filter(grain="s")
+        .values("source_id")
+        .annotate(won=Sum("won"), revenue=Sum("revenue"))
+    )
+    names = dict(Source.objects.values_list("pk", "name"))
+    return {
+        names[r["source_id"]]: (r["won"], Decimal(r["revenue"] or 0) / 100)
+        for r in rows
+        if r["won"]
+    }
 
 
 def test_after_erasure_the_marker_is_in_no_table_and_the_won_lead_still_counts(
@@ -156,8 +174,14 @@ def test_after_erasure_the_marker_is_in_no_table_and_the_won_lead_still_counts(
     ):
         assert table in planted, f"the test did not plant the marker in {table}"
 
+    rollup_sweep()
+    counted = won_by_source()
+    assert counted["Website"] == (1, Decimal("12000"))
+
     # The admin erases them (by email, through the CLI).
     call_command("person", "erase", email, "--reason", "GDPR request, ticket 4411", "--yes")
+    rollup_sweep()
+    assert won_by_source() == counted  # the won lead still counts, at its amount, for its source
 
     leftovers = rows_containing(marker)
     assert leftovers == [], leftovers

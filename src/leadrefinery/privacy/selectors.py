@@ -25,7 +25,7 @@ from leadrefinery.common.clock import now
 from leadrefinery.leads.models import IntakeRecord, Lead, Person
 from leadrefinery.notifications.models import OutboxMessage
 from leadrefinery.nurture.models import Suppression
-from leadrefinery.tracking.models import Hit, Visitor
+from leadrefinery.tracking.models import Hit, Visit, Visitor
 
 from . import domain
 
@@ -74,10 +74,15 @@ def subject_find(ref: str) -> Subject:
     if ref.isdigit():
         seeds = list(Person.objects.filter(pk=int(ref)))
     elif "@" in ref:
+        from leadrefinery.dedupe.models import PersonVariant
+
         address = ref.lower()
+        # Also the people who came in once under this address as another spelling of
+        # themselves (a name variant keeps the address it arrived with).
+        variants = PersonVariant.objects.filter(email=address).values("person_id")
         seeds = list(
-            Person.objects.filter(Q(email=address) | Q(email_unparsed__iexact=ref)).exclude(
-                email="", email_unparsed=""
+            Person.objects.filter(
+                Q(email=address) | Q(email_unparsed__iexact=ref) | Q(pk__in=variants)
             )
         )
     else:
@@ -225,6 +230,13 @@ def unlinked_rows(
             "pk", flat=True
         )
     ]
+    # Visits of their browsers recorded before the browser was tied to them.
+    yield (
+        Visit,
+        Visit.objects.filter(visitor__person_id__in=subject.person_ids)
+        .exclude(person_id__in=subject.person_ids)
+        .order_by("pk"),
+    )
     yield (
         Hit,
         Hit.objects.filter(

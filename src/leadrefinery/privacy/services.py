@@ -130,7 +130,13 @@ def person_erase(
     people = list(
         Person.objects.select_for_update().filter(pk__in=subject.person_ids).order_by("pk")
     )
-    subject = selectors.Subject(people=tuple(people), lead_ids=subject.lead_ids)
+    # Read again under the lock: a lead attached since the request was looked up is included.
+    lead_ids = tuple(
+        Lead.objects.filter(person_id__in=subject.person_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    subject = selectors.Subject(people=tuple(people), lead_ids=lead_ids)
     needles = selectors.needles_of(subject)
     emails, phones = selectors.contacts_of(subject)
     counts: Counter[str] = Counter()
@@ -264,7 +270,11 @@ def _erase_intake(records: models.QuerySet, counts: Counter[str]) -> None:
 
 
 def _erase_tracking(subject: selectors.Subject, counts: Counter[str]) -> None:
-    for visit in Visit.objects.filter(person_id__in=subject.person_ids):
+    visits = Visit.objects.filter(
+        models.Q(person_id__in=subject.person_ids)
+        | models.Q(visitor__person_id__in=subject.person_ids)
+    )
+    for visit in visits:
         visit.url = domain.url_without_query(visit.url)
         visit.referrer = domain.url_origin(visit.referrer)
         visit.title = ""
@@ -303,6 +313,8 @@ def _erase_unlinked(
     model: type[models.Model], rows: list[Any], needles: domain.Needles, counts: Counter[str]
 ) -> None:
     for row in rows:
+        if model is Visit:
+            continue  # erased with the person's own visits (_erase_tracking)
         if model is Hit:
             row.url = domain.url_without_query(row.url)
             row.referrer = domain.url_origin(row.referrer)
