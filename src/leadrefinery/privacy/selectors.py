@@ -180,6 +180,7 @@ def needles_of(subject: Subject) -> domain.Needles:
 
     emails, phones = contacts_of(subject)
     words: set[str] = set()
+    # The match keys too: duplicate reasons quote them ("+3 same postcode (ls14ab)").
     name_fields = (
         "first_name",
         "last_name",
@@ -188,12 +189,26 @@ def needles_of(subject: Subject) -> domain.Needles:
         "postcode",
         "company_name",
         "website",
+        "email_key",
+        "first_name_key",
+        "last_name_key",
+        "postcode_key",
+        "street_key",
     )
     for p in subject.people:
         words |= {getattr(p, f) for f in name_fields}
         words.add(f"{p.first_name} {p.last_name}".strip())
     for row in PersonVariant.objects.filter(person_id__in=subject.person_ids).values(
-        "first_name", "last_name", "company_name", "street", "city"
+        "first_name",
+        "last_name",
+        "company_name",
+        "street",
+        "city",
+        "email_key",
+        "first_name_key",
+        "last_name_key",
+        "postcode_key",
+        "street_key",
     ):
         words |= {str(v) for v in row.values()}
     for payload in _intake_of(subject).values_list("payload", flat=True):
