@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from leadrefinery.cadences.services import cadence_stop
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.dedupe.models import PersonVariant
@@ -44,7 +45,9 @@ from leadrefinery.leads.models import (
     Touch,
 )
 from leadrefinery.notifications.models import OutboxMessage, WebhookDelivery
+from leadrefinery.nurture.models import Enrollment as NurtureEnrollment
 from leadrefinery.nurture.models import NurtureSend, Suppression
+from leadrefinery.nurture.services import enrollment_exit
 from leadrefinery.tracking.models import Hit, TrackedEvent, Visit, Visitor
 
 from . import domain, keys, selectors
@@ -97,6 +100,8 @@ VARIANT_FIELDS = (
 )
 LEAD_TEXT_FIELDS = ("message", "need", "budget", "authority", "timeline", "disposition_note")
 MAX_REASON = 2000
+STOPPED = "Personal data erased on request"
+NEXT_ACTION = "Close or keep: the person's data was erased"
 
 
 def export_record(
@@ -151,6 +156,7 @@ def person_erase(
         reason=reason,
     )
     _keep_contact_hashes(emails, phones, event, at)
+    _stop_follow_up(subject, actor, at)
     # Unlinked rows are found by the contacts, so before the linked ones lose them.
     unlinked = [(model, list(qs)) for model, qs in selectors.unlinked_rows(subject, needles)]
 
@@ -194,6 +200,17 @@ def person_erase(
     event.save(update_fields=["counts"])
     _timeline_note(subject, actor, reason, at)
     return event
+
+
+def _stop_follow_up(subject: selectors.Subject, actor: Actor, at: datetime) -> None:
+    """Nobody can follow up a contact that is gone: nurture programs and running cadences end
+    (recorded on the timeline); the leads keep their stage, for the reports."""
+    for enrollment in NurtureEnrollment.objects.filter(
+        person_id__in=subject.person_ids, status=NurtureEnrollment.Status.ACTIVE
+    ):
+        enrollment_exit(enrollment=enrollment, reason="erased", at=at, note=STOPPED)
+    for lead in Lead.objects.filter(pk__in=subject.lead_ids):
+        cadence_stop(lead=lead, actor=actor, reason=STOPPED, next_action=NEXT_ACTION, at=at)
 
 
 def _keep_contact_hashes(
