@@ -229,9 +229,7 @@ def _intake_of(subject: Subject) -> models.QuerySet:
     )
 
 
-def unlinked_rows(
-    subject: Subject, needles: domain.Needles
-) -> Iterator[tuple[type[models.Model], models.QuerySet]]:
+def unlinked_rows(subject: Subject) -> Iterator[tuple[type[models.Model], models.QuerySet]]:
     """Rows that hold the person's data without a key to them."""
     emails, _phones = contacts_of(subject)
     visitor_keys = list(
@@ -318,7 +316,7 @@ def person_export(subject: Subject) -> dict[str, Any]:
         rows = [row_dict(r) for r in linked_rows(model, person_keys, lead_keys, subject)]
         if rows:
             tables[model._meta.label] = rows
-    for model, qs in unlinked_rows(subject, needles_of(subject)):
+    for model, qs in unlinked_rows(subject):
         seen = {r["id"] for r in tables.get(model._meta.label, [])}
         extra = [row_dict(r) for r in qs if r.pk not in seen]
         if extra:

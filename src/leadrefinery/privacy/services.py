@@ -158,7 +158,7 @@ def person_erase(
     _keep_contact_hashes(emails, phones, event, at)
     _stop_follow_up(subject, actor, at)
     # Unlinked rows are found by the contacts, so before the linked ones lose them.
-    unlinked = [(model, list(qs)) for model, qs in selectors.unlinked_rows(subject, needles)]
+    unlinked = [(model, list(qs)) for model, qs in selectors.unlinked_rows(subject)]
 
     counts["leads.Person"] = Person.objects.filter(pk__in=subject.person_ids).update(
         **{f: "" for f in PERSON_FIELDS}, updated_at=at
