@@ -9,7 +9,7 @@ from django.core.management import call_command
 from leadrefinery.cadences.models import Enrollment as CadenceEnrollment
 from leadrefinery.cadences.services import lead_accept
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.models import Lead
+from leadrefinery.leads.models import Lead, LeadEvent
 from leadrefinery.leads.services import lead_assign, lead_transition
 from leadrefinery.nurture.models import Enrollment as NurtureEnrollment
 from leadrefinery.nurture.sweep import nurture_sweep
@@ -32,6 +32,9 @@ def test_a_running_cadence_stops_and_the_lead_keeps_its_stage(make_lead, users):
     after = Lead.objects.get(pk=lead.pk)
     assert after.stage == lead.stage
     assert after.next_action == "Close or keep: the person's data was erased"
+    assert LeadEvent.objects.filter(
+        lead=lead, kind="cadence", note__contains="Personal data erased on request"
+    ).exists()
 
 
 def test_nurture_programs_end(make_lead, make_program, smtp_server):

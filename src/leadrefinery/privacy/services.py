@@ -156,7 +156,6 @@ def person_erase(
         reason=reason,
     )
     _keep_contact_hashes(emails, phones, event, at)
-    _stop_follow_up(subject, actor, at)
     # Unlinked rows are found by the contacts, so before the linked ones lose them.
     unlinked = [(model, list(qs)) for model, qs in selectors.unlinked_rows(subject)]
 
@@ -198,6 +197,8 @@ def person_erase(
     _scrub_rows(Lead, Lead.objects.filter(pk__in=subject.lead_ids), needles)
     event.counts = {k: v for k, v in sorted(counts.items()) if v}
     event.save(update_fields=["counts"])
+    # After the redaction, so that the timeline keeps why the cadence and programs ended.
+    _stop_follow_up(subject, actor, at)
     _timeline_note(subject, actor, reason, at)
     return event
 
