@@ -55,6 +55,11 @@ OVERVIEW = [
     ("backup", "Back up the database, uploads and secret key into one archive: refinery backup."),
     ("restore", "Restore a backup into an empty installation: refinery restore FILE."),
     (
+        "person",
+        "A person's privacy request: refinery person export EMAIL|ID, "
+        "refinery person erase EMAIL|ID --reason TEXT.",
+    ),
+    (
         "scoring",
         "Scoring jobs: refinery scoring train | import-history FILE | decay | rescore.",
     ),

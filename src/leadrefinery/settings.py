@@ -51,6 +51,11 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Earlier keys, still accepted after a rotation: old sessions stay valid, and the keyed hashes
+# of erased contacts made under them still match (privacy/keys.py).
+SECRET_KEY_FALLBACKS = [
+    k for k in os.environ.get("REFINERY_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
 PRODUCTION = os.environ.get("REFINERY_ENV", "").lower() == "production"
 DEBUG = _env_bool("REFINERY_DEBUG", False) and not PRODUCTION
 ALLOWED_HOSTS = _env_list("REFINERY_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
@@ -83,6 +88,7 @@ INSTALLED_APPS = [
     "leadrefinery.review",
     "leadrefinery.intake",
     "leadrefinery.reports",
+    "leadrefinery.privacy",
     "leadrefinery.demo",
 ]
 
@@ -299,6 +305,12 @@ REFINERY_OPT_IN_COUNTRIES = _env_list(
     "REFINERY_OPT_IN_COUNTRIES",
     "AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE,"
     "IS,LI,NO,GB,CA,AU",
+)
+
+# Privacy (privacy/, docs/privacy.md): raw inquiry payloads of leads closed more than this
+# many months ago are erased by the worker's privacy-retention job. Unset or 0: kept forever.
+REFINERY_RAW_PAYLOAD_RETENTION_MONTHS = int(
+    os.environ.get("REFINERY_RAW_PAYLOAD_RETENTION_MONTHS", "0") or "0"
 )
 
 # REFINERY_LOG_FORMAT=json: one JSON object per line, with the request or job id

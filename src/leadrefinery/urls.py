@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("leadrefinery.dedupe.urls")),
     path("", include("leadrefinery.review.urls")),
     path("", include("leadrefinery.reports.urls")),
+    path("", include("leadrefinery.privacy.urls")),
     path("", include("leadrefinery.intake.urls")),
     path("", include("leadrefinery.leads.urls")),
 ]

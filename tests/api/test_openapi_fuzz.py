@@ -96,6 +96,9 @@ CONFIG = {
                 # exist and belong together, the last day after the first.
                 "report_get",
                 "cost_create",
+                # Privacy: a person named by id or address, which random data rarely is.
+                "privacy_person_export",
+                "privacy_person_erase",
             )
         ],
     ],

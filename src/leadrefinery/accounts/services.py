@@ -15,7 +15,13 @@ from leadrefinery.common.clock import now
 from . import queries
 from .models import ApiToken, Role, Team, User
 
-ALL_SCOPES = ("leads:read", "leads:write", "inquiries:write", "routing:admin")
+ALL_SCOPES = (
+    "leads:read",
+    "leads:write",
+    "inquiries:write",
+    "routing:admin",
+    "privacy:admin",
+)
 # A token made without naming its scopes may only read what its user sees: writing (leads,
 # inquiries and events, rules) must be asked for, so a forgotten --scope grants no power.
 DEFAULT_SCOPES = ("leads:read",)

@@ -109,6 +109,13 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         minutes=60,
         description="Delete expired per-address rate-limit counters and used form tokens.",
     ),
+    PeriodicJob(
+        name="privacy-retention",
+        func="leadrefinery.privacy.retention.retention_sweep",
+        minutes=1440,
+        description="Erase the raw inquiry payloads of leads closed longer ago than "
+        "REFINERY_RAW_PAYLOAD_RETENTION_MONTHS (does nothing when it is unset).",
+    ),
 )
 
 

@@ -27,6 +27,10 @@ from django.db.migrations.executor import MigrationExecutor
 
 # How long children get to finish in-flight requests and tasks before they are killed.
 STOP_TIMEOUT_SECONDS = 30
+# gunicorn's default access log line without the query string and the referrer: both carry
+# what people typed (a search for an email address, a form's fields in a link), and the
+# access log is kept by whatever collects standard output. %(U)s is the path alone.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 READY_TIMEOUT_SECONDS = 60
 _PR_SET_PDEATHSIG = 1
 
@@ -86,7 +90,9 @@ def _metrics_folder() -> None:
 def _access_log() -> list[str]:
     """gunicorn's access log, unless the logs are JSON: then the app writes the access line
     itself (common/logs.py), with the request id and without the path."""
-    return [] if getattr(settings, "LOG_FORMAT", "plain") == "json" else ["--access-logfile", "-"]
+    if getattr(settings, "LOG_FORMAT", "plain") == "json":
+        return []
+    return ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT]
 
 
 def _url_host(host: str) -> str:
