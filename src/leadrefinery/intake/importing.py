@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any, TextIO
 
 from django.db import transaction
+from django.db.models import Count
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
@@ -45,6 +46,13 @@ from leadrefinery.leads.normalize import NormalizeResult
 
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
+from .import_recovery import (
+    batches_holding,
+    claim_for_resume,
+    file_record,
+    file_sha256,
+    heartbeat,
+)
 from .importing_undo import UNDO_REASON, UndoReport, import_batch_undo  # the undo, re-exported
 from .services import OUTCOME_ATTACHED, payload_hash, process_records, scrubbed
 
@@ -92,6 +100,7 @@ class ImportReport:
     # Rows imported with a note: a phone that is not a valid number, kept as given (the
     # person has a valid email), a country that could not be read.
     warnings: list[RowError] = field(default_factory=list)
+    skipped: int = 0  # a resume: rows the batch had already processed before it stopped
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,9 @@ class _Source:
     encoding: str
     delimiter: str
     open: Callable[[], IO[str]]
+    sha256: str = ""  # of the file's bytes: a second import of the same file is noticed
+    size: int = 0
+    path: str = ""  # the file's absolute path, when it was given one (a resume reads it again)
 
 
 def _detect_encoding(path: Path) -> str:
@@ -180,12 +192,17 @@ def _open_source(file: str | Path | TextIO | IO[Any]) -> _Source:
             return path.open(encoding=encoding, errors="replace", newline="")
 
         name = path.name
+        sha256, size = file_sha256(path=path)
+        where = str(path.resolve())
     else:
         data = file.read()
         if isinstance(data, bytes):
             text, encoding = _decode(data)
+            sha256, size = file_sha256(data)
         else:
             text, encoding = data.removeprefix("\ufeff"), "text"
+            sha256, size = file_sha256(data.encode())
+        where = ""
 
         def opener() -> IO[str]:
             return io.StringIO(text, newline="")
@@ -193,7 +210,15 @@ def _open_source(file: str | Path | TextIO | IO[Any]) -> _Source:
         name = str(getattr(file, "name", "") or "upload.csv")
     with opener() as stream:
         delimiter = _sniff_delimiter(_first_line(stream))
-    return _Source(name=Path(name).name, encoding=encoding, delimiter=delimiter, open=opener)
+    return _Source(
+        name=Path(name).name,
+        encoding=encoding,
+        delimiter=delimiter,
+        open=opener,
+        sha256=sha256,
+        size=size,
+        path=where,
+    )
 
 
 def _is_blank(row: list[str]) -> bool:
@@ -320,16 +345,20 @@ def import_csv(
     dry_run: bool = False,
     actor: Actor,
     chunk_size: int = 500,
+    again: bool = False,
     progress: Callable[[int], None] | None = None,
     phase: Callable[[str], None] | None = None,
+    started: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Import a CSV file of inquiries; see the module docstring.
 
     ``progress`` is called after each chunk with the number of rows the chunk held. A real
     import reads the file twice: ``phase`` is called with "matching" before the first pass
-    (who each row is) and "importing" before the second (the writes).
-    Raises ImportFailed (nothing written) for a missing or unreadable file, or one without an
-    email or phone column; a failure after rows were stored carries the ``batch_id``.
+    (who each row is) and "importing" before the second (the writes). ``started`` is called
+    with the batch id as soon as the batch exists, before any row is stored.
+    Raises ImportFailed (nothing written) for a missing or unreadable file, one without an
+    email or phone column, or a file a batch already holds (unless ``again``); a failure after
+    rows were stored carries the ``batch_id`` (``import_resume`` continues that batch).
     """
     source_name = (source_name or "").strip()
     if not source_name:
@@ -352,11 +381,120 @@ def import_csv(
     # A first pass finds unreadable files before anything is written.
     mapping, header, rows = _header_and_rows(csv_source, custom)
     _require_contact_column(mapping)
-    total = sum(1 for _ in rows)
+    report = _new_report(csv_source, mapping, header, sum(1 for _ in rows), dry_run)
+    if dry_run:
+        _dry_run(
+            _chunks(_header_and_rows(csv_source, custom)[2], _PLAN_CHUNK), mapping, report, progress
+        )
+        return report
+    held = batches_holding(csv_source.sha256)
+    if held and not again:
+        first = held[-1]
+        state = (
+            f"it did not finish: `refinery import --resume {first.pk}` continues it"
+            if first.finished_at is None
+            else f"importing it again adds every row a second time (`refinery import-undo "
+            f"{first.pk}` reverts the first import)"
+        )
+        raise ImportFailed(
+            f"this file ({csv_source.name}) was already imported as batch {first.pk} on "
+            f"{first.created_at:%Y-%m-%d %H:%M} UTC; {state}. To import it again anyway, "
+            "use --again.",
+            field="file",
+            batch_id=first.pk,
+        )
+    source, campaign = _source_and_campaign(source_name, campaign_name)
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            id=ImportBatch.new_id(),
+            filename=csv_source.name[:300],
+            source=source,
+            campaign=campaign,
+            created_by=actor.user,
+            created_at=now(),
+            total_rows=report.total_rows,
+            mapping={"columns": report.mapping, "unmapped": report.unmapped, "notes": report.notes},
+        )
+        file_record(
+            batch,
+            sha256=csv_source.sha256,
+            size=csv_source.size,
+            path=csv_source.path,
+            chunk_size=chunk_size,
+        )
+    report.batch_id = batch.pk
+    if started:
+        started(batch.pk)
+    _plan_and_import(
+        csv_source, custom, mapping, report, batch, {}, actor, chunk_size, progress, phase
+    )
+    return report
+
+
+def import_resume(
+    *,
+    batch_id: str,
+    actor: Actor,
+    file: str | Path | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    phase: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Continue a batch whose import stopped (import_recovery.py): the same file (by its
+    checksum; by default read again from where the import read it), each row processed
+    exactly once: rows stored and processed are skipped, rows stored but not processed are
+    processed now, the rest are imported. The report counts this run's rows; ``skipped``
+    those done before. Raises ImportFailed when the batch cannot be resumed."""
+    try:
+        batch, stored_file = claim_for_resume(batch_id)
+    except ServiceError as exc:
+        raise ImportFailed(exc.message, field="batch") from None
+    path = Path(file) if file else Path(stored_file.path) if stored_file.path else None
+    if path is None:
+        raise ImportFailed(
+            f"batch {batch.pk} was imported from an upload; give the file again to resume it",
+            field="file",
+        )
+    csv_source = _open_source(path)
+    if csv_source.sha256 != stored_file.sha256:
+        raise ImportFailed(
+            f"{path} is not the file batch {batch.pk} was importing (its content differs: "
+            f"{csv_source.size} bytes, {stored_file.size} then); give that very file",
+            field="file",
+        )
+    custom = definitions()
+    mapping, header, rows = _header_and_rows(csv_source, custom)
+    _require_contact_column(mapping)
+    report = _new_report(csv_source, mapping, header, sum(1 for _ in rows), False)
+    report.batch_id = batch.pk
+    existing: dict[int, tuple[int, str]] = {
+        number or 0: (pk, status)
+        for number, pk, status in IntakeRecord.objects.filter(import_batch=batch)
+        .order_by()
+        .values_list("row_number", "pk", "status")
+    }
+    _plan_and_import(
+        csv_source,
+        custom,
+        mapping,
+        report,
+        batch,
+        existing,
+        actor,
+        max(1, chunk_size or stored_file.chunk_size),
+        progress,
+        phase,
+    )
+    return report
+
+
+def _new_report(
+    csv_source: _Source, mapping: HeaderMapping, header: list[str], total: int, dry_run: bool
+) -> ImportReport:
     notes = list(mapping.notes)
     if csv_source.encoding == "cp1252":
         notes.append("the file is not UTF-8; it was read as Windows-1252")
-    report = ImportReport(
+    return ImportReport(
         batch_id=None,
         dry_run=dry_run,
         total_rows=total,
@@ -371,31 +509,38 @@ def import_csv(
         header=header,
     )
 
+
+def _plan_and_import(
+    csv_source: _Source,
+    custom: Sequence[Definition],
+    mapping: HeaderMapping,
+    report: ImportReport,
+    batch: ImportBatch,
+    existing: dict[int, tuple[int, str]],
+    actor: Actor,
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+    phase: Callable[[str], None] | None,
+) -> None:
     def chunks(size: int) -> Iterator[list[tuple[int, list[str]]]]:
         return _chunks(_header_and_rows(csv_source, custom)[2], size)
 
-    if dry_run:
-        _dry_run(chunks(_PLAN_CHUNK), mapping, report, progress)
-        return report
     if phase:
         phase("matching")
     # Who each row is, decided for the whole file before anything is written: the same
     # people for any chunk size, and what the dry run said (import_plan.py).
     plan = plan_import(chunks(_PLAN_CHUNK), mapping, progress=progress)
+    if existing:  # a resume: later rows may name the people earlier rows became
+        done_ids = [pk for pk, status in existing.values() if status == _PROCESSED]
+        for start in range(0, len(done_ids), _QUERY_CHUNK):
+            plan.done(
+                IntakeRecord.objects.filter(pk__in=done_ids[start : start + _QUERY_CHUNK]).only(
+                    "pk", "row_number", "person_id"
+                )
+            )
     if phase:
         phase("importing")
-    _import(
-        chunks(chunk_size),
-        plan,
-        mapping,
-        report,
-        csv_source.name,
-        source_name,
-        campaign_name,
-        actor,
-        progress,
-    )
-    return report
+    _import(chunks(chunk_size), plan, mapping, report, batch, existing, actor, progress)
 
 
 def _reject(
@@ -500,28 +645,17 @@ def _import(
     plan: Plan,
     mapping: HeaderMapping,
     report: ImportReport,
-    filename: str,
-    source_name: str,
-    campaign_name: str | None,
+    batch: ImportBatch,
+    existing: dict[int, tuple[int, str]],
     actor: Actor,
     progress: Callable[[int], None] | None,
 ) -> None:
-    source, campaign = _source_and_campaign(source_name, campaign_name)
-    batch = ImportBatch.objects.create(
-        id=ImportBatch.new_id(),
-        filename=filename[:300],
-        source=source,
-        campaign=campaign,
-        created_by=actor.user,
-        created_at=now(),
-        total_rows=report.total_rows,
-        mapping={"columns": report.mapping, "unmapped": report.unmapped, "notes": report.notes},
-    )
-    report.batch_id = batch.pk
+    source, campaign = batch.source, batch.campaign
     last_row = 0
     try:
         for chunk in chunks:
-            _import_chunk(chunk, plan, mapping, report, batch, source, campaign, actor)
+            _import_chunk(chunk, plan, mapping, report, batch, source, campaign, actor, existing)
+            heartbeat(batch.pk)
             last_row = chunk[-1][0]
             if progress:
                 progress(len(chunk))
@@ -529,15 +663,27 @@ def _import(
         stopped = "was interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {exc}"
         raise ImportFailed(
             f"the import {stopped} after row {last_row}. Rows stored before that are in batch "
-            f"{batch.pk} (stored rows not yet processed are picked up by the retry job); "
-            f"`refinery import-undo {batch.pk}` reverts the batch.",
+            f"{batch.pk}; `refinery import --resume {batch.pk}` continues it from there (each "
+            "row is imported once).",
             batch_id=batch.pk,
         ) from exc
     finally:
+        # Counted from the stored rows: a resume's batch also holds the rows done before it.
+        counts = dict(
+            IntakeRecord.objects.filter(import_batch=batch)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
         ImportBatch.objects.filter(pk=batch.pk).update(
-            imported_rows=report.imported, rejected_rows=report.rejected
+            imported_rows=counts.get(_PROCESSED, 0),
+            rejected_rows=counts.get(IntakeRecord.Status.REJECTED.value, 0),
         )
     ImportBatch.objects.filter(pk=batch.pk).update(finished_at=now())
+
+
+_PROCESSED = IntakeRecord.Status.PROCESSED.value
+_DONE = {IntakeRecord.Status.PROCESSED.value, IntakeRecord.Status.REJECTED.value}
 
 
 def _import_chunk(
@@ -549,29 +695,49 @@ def _import_chunk(
     source: Source,
     campaign: Campaign | None,
     actor: Actor,
+    existing: dict[int, tuple[int, str]],
 ) -> None:
     if ImportBatch.objects.filter(pk=batch.pk, undone_at__isnull=False).exists():
         raise ImportFailed(f"batch {batch.pk} was undone while it was importing")
+    if existing:  # a resume: rows stored and processed before are done
+        report.skipped += sum(1 for n, _ in chunk if existing.get(n, (0, ""))[1] in _DONE)
+        chunk = [(n, row) for n, row in chunk if existing.get(n, (0, ""))[1] not in _DONE]
+        if not chunk:
+            return
+    waiting = (
+        {
+            r.row_number: r
+            for r in IntakeRecord.objects.filter(
+                pk__in=[existing[n][0] for n, _ in chunk if n in existing]
+            ).select_related("form", "source")
+        }
+        if existing
+        else {}
+    )
     at = now()
     records = []
+    new = []
     for number, row in chunk:
+        if number in waiting:  # stored before the import stopped, not processed yet
+            records.append(waiting[number])
+            continue
         payload = scrubbed(mapping.payload(row))
-        records.append(
-            IntakeRecord(
-                channel=IntakeRecord.Channel.IMPORT,
-                received_at=at,
-                payload=payload,
-                payload_hash=payload_hash(payload),
-                source=source,
-                campaign=campaign,
-                submitted_by=actor.user,
-                import_batch=batch,
-                row_number=number,
-            )
+        record = IntakeRecord(
+            channel=IntakeRecord.Channel.IMPORT,
+            received_at=at,
+            payload=payload,
+            payload_hash=payload_hash(payload),
+            source=source,
+            campaign=campaign,
+            submitted_by=actor.user,
+            import_batch=batch,
+            row_number=number,
         )
+        records.append(record)
+        new.append(record)
     # Stored and committed first: whatever happens next, no row is lost.
     with transaction.atomic():
-        insert_rows(IntakeRecord, records)
+        insert_rows(IntakeRecord, new)
     processed = process_records(
         [r.pk for r in records], actor=actor, stored=records, matches=plan.matches_for
     )
