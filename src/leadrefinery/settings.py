@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import pycountry
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -68,6 +70,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "template_partials",
     "django_q",
+    "axes",  # login throttling: see AXES_* below
+    "csp",
     "ninja",  # serves Swagger UI's files for /api/v1/docs from the package, not a CDN
     "leadrefinery.common",
     "leadrefinery.accounts",
@@ -88,6 +92,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (CONTENT_SECURITY_POLICY)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadrefinery.urls"
@@ -114,6 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # {{ CSP_NONCE }} for the rare inline <style>
             ],
         },
     }
@@ -199,6 +207,45 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     # The health check is polled over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Content Security Policy (django-csp 4) ----------------------------------------------
+# Scripts and styles only from our own origin (no inline script at all; an inline <style> needs
+# the per-request nonce); no plugin, no foreign frame around the app. The public form pages
+# (/f/<slug>/) replace frame-ancestors and form-action, since customers' sites frame them and
+# their thank-you page may be on another site (intake/views_public.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Login throttling (django-axes) ---------------------------------------------------
+# After this many wrong passwords for one username, or from one address, further logins for
+# that username (or from that address) are refused for REFINERY_LOGIN_LOCKOUT_MINUTES, even
+# with the right password. API tokens are not passwords: they are not counted nor locked.
+# `refinery axes_reset_username NAME` / `refinery axes_reset` lift a lockout early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("REFINERY_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("REFINERY_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/login.html"  # the login page, saying why and how long
+# The same client address as the form rate limits (REFINERY_TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "leadrefinery.intake.public_forms.client_ip"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
