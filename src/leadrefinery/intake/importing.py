@@ -561,7 +561,7 @@ def _warn(
 ) -> None:
     custom = {name: mapping.headers[i] for i, name in mapping.custom.items()}
     for note in notes:
-        name = note.split(" ", 1)[0] if note.startswith(("phone ", "email ")) else ""
+        name = note.split(" ", 1)[0] if note.startswith(("phone ", "email ", "website ")) else ""
         name = name or ("country" if "country" in note else "")
         column = mapping.column_for(name, row) if name else ""
         column = custom.get(note.split(" ", 1)[0], column)

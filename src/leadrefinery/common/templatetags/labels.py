@@ -9,7 +9,15 @@ from typing import Any
 
 from django import template
 
+from leadrefinery.common.weburl import clickable
+
 register = template.Library()
+
+
+@register.filter
+def web_href(value: Any) -> str:
+    """The address when it may be a link (http or https), else "": render it as plain text."""
+    return clickable(value)
 
 
 @register.filter
