@@ -28,6 +28,7 @@ from typing import IO, Any, TextIO
 from django.db import transaction
 from django.db.models import Count
 
+from leadrefinery.common import spreadsheet
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
 from leadrefinery.common.errors import ServiceError
@@ -767,9 +768,12 @@ def _import_chunk(
 
 def write_error_csv(report: ImportReport, out: TextIO) -> int:
     """Write every rejected row: ``row``, ``column``, ``error``, then its original cells under
-    the original headers, so it can be fixed and imported again. Returns the rows written."""
+    the original headers, so it can be fixed and imported again. Returns the rows written.
+    Cells a spreadsheet would run as a formula (``=cmd|...``) are defused with an apostrophe
+    (common/spreadsheet.py): the file is opened in one to be fixed."""
     writer = csv.writer(out)
-    writer.writerow(["row", "column", "error", *report.header])
+    safe = spreadsheet.cell
+    writer.writerow(["row", "column", "error", *map(safe, report.header)])
     by_row: dict[int, list[RowError]] = defaultdict(list)
     for error in report.errors:
         by_row[error.row].append(error)
@@ -779,9 +783,9 @@ def write_error_csv(report: ImportReport, out: TextIO) -> int:
         writer.writerow(
             [
                 number,
-                "; ".join(columns),
-                "; ".join(e.message for e in errors),
-                *report.rejected_rows.get(number, []),
+                safe("; ".join(columns)),
+                safe("; ".join(e.message for e in errors)),
+                *map(safe, report.rejected_rows.get(number, [])),
             ]
         )
     return len(by_row)
