@@ -323,6 +323,10 @@ REFINERY_OPT_IN_COUNTRIES = _env_list(
     "IS,LI,NO,GB,CA,AU",
 )
 
+# Webhooks (docs/webhooks.md) go only to public addresses: a URL whose host resolves to a
+# private, loopback or link-local address is refused. "1" allows them (development, tests).
+REFINERY_WEBHOOK_ALLOW_PRIVATE = _env_bool("REFINERY_WEBHOOK_ALLOW_PRIVATE", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
