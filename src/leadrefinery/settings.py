@@ -35,7 +35,7 @@ def _env_list(name: str, default: str) -> list[str]:
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REFINERY_HOME = Path(os.environ.get("REFINERY_HOME", "var")).resolve()
-REFINERY_HOME.mkdir(parents=True, exist_ok=True)
+REFINERY_HOME.mkdir(mode=0o700, parents=True, exist_ok=True)
 MEDIA_ROOT = REFINERY_HOME / "uploads"
 
 
@@ -132,6 +132,24 @@ TEMPLATES = [
 # that two writers queue on the busy timeout instead of failing with "database is locked"
 # halfway through, and a long busy timeout for the worker and web server sharing one file.
 SQLITE_PATH = REFINERY_HOME / "refinery.sqlite3"
+
+
+def _owner_only(path: Path) -> None:
+    """The SQLite file holds people's details and sessions: readable by its owner only.
+    Created empty with mode 0600 before SQLite opens it (SQLite gives its -wal and -shm files
+    the database file's mode); an existing file that others may read is tightened."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except OSError:  # not ours to change: leave it to the operator
+            pass
+    else:
+        os.close(fd)
+
+
 if os.environ.get("DATABASE_URL"):
     DATABASES = {
         "default": dj_database_url.parse(
@@ -163,6 +181,7 @@ else:
             "TEST": {"NAME": str(REFINERY_HOME / "test-refinery.sqlite3")},
         }
     }
+    _owner_only(SQLITE_PATH)
 # Web processes checkpoint the SQLite WAL in a background thread this often (seconds; 0:
 # leave it to the commit that fills the WAL, SQLite's default). See common/checkpoint.py.
 REFINERY_SQLITE_CHECKPOINT_SECONDS = float(
