@@ -97,6 +97,9 @@ def test_an_import_killed_midway_resumes_with_every_row_once(site, tmp_path):  #
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    proc.stdout.close()
+    if proc.stderr is not None:
+        proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     assert ROWS // 3 <= stored < ROWS, "killed midway"
     assert _query(env, f"SELECT finished_at FROM leads_importbatch WHERE id = '{batch_id}'") == [
