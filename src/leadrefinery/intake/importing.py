@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -28,7 +27,6 @@ from typing import IO, Any, TextIO
 from django.db import transaction
 from django.db.models import Count
 
-from leadrefinery.common import spreadsheet
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
 from leadrefinery.common.errors import ServiceError
@@ -45,6 +43,7 @@ from leadrefinery.leads.models import (
 )
 from leadrefinery.leads.normalize import NormalizeResult
 
+from .import_errors import write_error_csv  # re-exported: the --errors file
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
 from .import_recovery import (
@@ -766,31 +765,6 @@ def _import_chunk(
             _reject(report, mapping, number, row, ((e["field"], e["message"]) for e in errors))
 
 
-def write_error_csv(report: ImportReport, out: TextIO) -> int:
-    """Write every rejected row: ``row``, ``column``, ``error``, then its original cells under
-    the original headers, so it can be fixed and imported again. Returns the rows written.
-    Cells a spreadsheet would run as a formula (``=cmd|...``) are defused with an apostrophe
-    (common/spreadsheet.py): the file is opened in one to be fixed."""
-    writer = csv.writer(out)
-    safe = spreadsheet.cell
-    writer.writerow(["row", "column", "error", *map(safe, report.header)])
-    by_row: dict[int, list[RowError]] = defaultdict(list)
-    for error in report.errors:
-        by_row[error.row].append(error)
-    for number in sorted(by_row):
-        errors = by_row[number]
-        columns = list(dict.fromkeys(e.column for e in errors if e.column))
-        writer.writerow(
-            [
-                number,
-                safe("; ".join(columns)),
-                safe("; ".join(e.message for e in errors)),
-                *map(safe, report.rejected_rows.get(number, [])),
-            ]
-        )
-    return len(by_row)
-
-
 __all__ = [
     "UNDO_REASON",
     "ImportReport",
@@ -798,4 +772,6 @@ __all__ = [
     "UndoReport",
     "import_batch_undo",
     "import_csv",
+    "import_resume",
+    "write_error_csv",
 ]
