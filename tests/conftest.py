@@ -96,6 +96,14 @@ def _tracking_flushes_at_once(settings):
 
 
 @pytest.fixture(autouse=True)
+def _webhooks_may_reach_this_machine(settings):
+    """The webhook tests' receivers listen on 127.0.0.1, which production refuses
+    (REFINERY_WEBHOOK_ALLOW_PRIVATE; tests/notifications/test_webhook_addresses.py turns it
+    off to test the refusal)."""
+    settings.REFINERY_WEBHOOK_ALLOW_PRIVATE = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2 is slow on purpose; tests log in with a fast hasher instead."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,6 +18,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from leadrefinery.common.unavailable import MESSAGE as UNAVAILABLE
+from leadrefinery.common.unavailable import RETRY_AFTER_SECONDS, database_unreachable
 from leadrefinery.intake.api import router as intake_router
 from leadrefinery.intake.schemas import InquiryIn
 from leadrefinery.leads.api import router as leads_router
@@ -41,13 +43,21 @@ _COMMON_ERRORS = {
     403: "The token lacks the scope, or the user the right, for this.",
     404: "No such object, or not visible to this user.",
     422: "Field errors.",
+    503: "The database cannot be reached at the moment; try again after Retry-After seconds.",
+}
+# Refused by the web server before the app sees it, so not JSON (docs/api.md, Errors).
+_URI_TOO_LONG = {
+    "description": "The request line (the URL with its query string) is longer than 8,190 "
+    "bytes; the web server answers this in plain text. Use shorter filters.",
+    "content": {"text/plain": {"schema": {"type": "string"}}},
 }
 
 
 class RefineryAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         """Every operation documents the errors every operation can give (one place, so a new
-        endpoint cannot forget one): 401, 403 and 422 always, 400 with a body, 404 with ids."""
+        endpoint cannot forget one): 401, 403, 414, 422 and 503 always, 400 with a body, 404
+        with ids."""
         schema = super().get_openapi_schema(*args, **kwargs)
         for path, methods in schema["paths"].items():
             for method, operation in methods.items():
@@ -59,6 +69,7 @@ class RefineryAPI(NinjaAPI):
                         continue
                     if code not in responses and str(code) not in responses:
                         responses[code] = {"description": text, **_ERROR}
+                responses.setdefault(414, _URI_TOO_LONG)
         return schema
 
 
@@ -121,6 +132,13 @@ def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpRespons
 
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    if database_unreachable(exc):  # not a bug: the database is down or out of reach
+        log.error(
+            "API %s %s: the database cannot be reached: %s", request.method, request.path, exc
+        )
+        response = api.create_response(request, {"detail": UNAVAILABLE}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     # Still a 500 (a bug), but as JSON and logged with the traceback.
     log.error("API error on %s %s", request.method, request.path, exc_info=exc)
     return api.create_response(

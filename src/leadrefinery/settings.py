@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import pycountry
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -33,7 +35,7 @@ def _env_list(name: str, default: str) -> list[str]:
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REFINERY_HOME = Path(os.environ.get("REFINERY_HOME", "var")).resolve()
-REFINERY_HOME.mkdir(parents=True, exist_ok=True)
+REFINERY_HOME.mkdir(mode=0o700, parents=True, exist_ok=True)
 MEDIA_ROOT = REFINERY_HOME / "uploads"
 
 
@@ -73,6 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "template_partials",
     "django_q",
+    "axes",  # login throttling: see AXES_* below
+    "csp",
     "ninja",  # serves Swagger UI's files for /api/v1/docs from the package, not a CDN
     "leadrefinery.common",
     "leadrefinery.accounts",
@@ -96,6 +100,7 @@ MIDDLEWARE = [
     "leadrefinery.common.logs.RequestId",
     "leadrefinery.metrics.RequestMetrics",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (CONTENT_SECURITY_POLICY)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -103,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadrefinery.urls"
@@ -122,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # {{ CSP_NONCE }} for the rare inline <style>
             ],
         },
     }
@@ -132,6 +140,24 @@ TEMPLATES = [
 # that two writers queue on the busy timeout instead of failing with "database is locked"
 # halfway through, and a long busy timeout for the worker and web server sharing one file.
 SQLITE_PATH = REFINERY_HOME / "refinery.sqlite3"
+
+
+def _owner_only(path: Path) -> None:
+    """The SQLite file holds people's details and sessions: readable by its owner only.
+    Created empty with mode 0600 before SQLite opens it (SQLite gives its -wal and -shm files
+    the database file's mode); an existing file that others may read is tightened."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except OSError:  # not ours to change: leave it to the operator
+            pass
+    else:
+        os.close(fd)
+
+
 if os.environ.get("DATABASE_URL"):
     DATABASES = {
         "default": dj_database_url.parse(
@@ -163,6 +189,7 @@ else:
             "TEST": {"NAME": str(REFINERY_HOME / "test-refinery.sqlite3")},
         }
     }
+    _owner_only(SQLITE_PATH)
 # Web processes checkpoint the SQLite WAL in a background thread this often (seconds; 0:
 # leave it to the commit that fills the WAL, SQLite's default). See common/checkpoint.py.
 REFINERY_SQLITE_CHECKPOINT_SECONDS = float(
@@ -207,6 +234,45 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     # The health check is polled over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Content Security Policy (django-csp 4) ----------------------------------------------
+# Scripts and styles only from our own origin (no inline script at all; an inline <style> needs
+# the per-request nonce); no plugin, no foreign frame around the app. The public form pages
+# (/f/<slug>/) replace frame-ancestors and form-action, since customers' sites frame them and
+# their thank-you page may be on another site (intake/views_public.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Login throttling (django-axes) ---------------------------------------------------
+# After this many wrong passwords for one username, or from one address, further logins for
+# that username (or from that address) are refused for REFINERY_LOGIN_LOCKOUT_MINUTES, even
+# with the right password. API tokens are not passwords: they are not counted nor locked.
+# `refinery axes_reset_username NAME` / `refinery axes_reset` lift a lockout early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("REFINERY_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("REFINERY_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/login.html"  # the login page, saying why and how long
+# The same client address as the form rate limits (REFINERY_TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "leadrefinery.intake.public_forms.client_ip"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -306,6 +372,10 @@ REFINERY_OPT_IN_COUNTRIES = _env_list(
     "AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE,"
     "IS,LI,NO,GB,CA,AU",
 )
+
+# Webhooks (docs/webhooks.md) go only to public addresses: a URL whose host resolves to a
+# private, loopback or link-local address is refused. "1" allows them (development, tests).
+REFINERY_WEBHOOK_ALLOW_PRIVATE = _env_bool("REFINERY_WEBHOOK_ALLOW_PRIVATE", False)
 
 # Privacy (privacy/, docs/privacy.md): raw inquiry payloads of leads closed more than this
 # many months ago are erased by the worker's privacy-retention job. Unset or 0: kept forever.

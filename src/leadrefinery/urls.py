@@ -28,3 +28,6 @@ urlpatterns = [
     path("", include("leadrefinery.intake.urls")),
     path("", include("leadrefinery.leads.urls")),
 ]
+
+# A request while the database cannot be reached answers 503, not 500 (common/unavailable.py).
+handler500 = "leadrefinery.common.unavailable.server_error"

@@ -11,6 +11,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.test import RequestFactory
 
 from leadrefinery.demo.data import generate_inquiries
 from leadrefinery.leads.models import IntakeRecord, Lead, LeadEvent, Queue, Source, Touch
@@ -50,7 +51,10 @@ def test_printed_demo_logins_work_and_the_leads_span_the_lifecycle():
     }
     assert sum(row["Role"] == "Sales rep" for row in logins) == 3
     for row in logins:
-        user = authenticate(username=row["Username"], password=row["Password"])
+        # As the login form calls it (login throttling needs the request).
+        user = authenticate(
+            RequestFactory().post("/login/"), username=row["Username"], password=row["Password"]
+        )
         assert user is not None, f"printed login {row['Username']} does not work"
         assert user.get_role_display() == row["Role"]
     assert "/login/" in output

@@ -4,6 +4,7 @@ separate in one click (in Chromium), and the lead page points at possible duplic
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 
 from leadrefinery.dedupe.models import DuplicatePair
@@ -22,7 +23,8 @@ ROBERT = dict(
 
 def _logged_in(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    # The request is what the login form passes too (login throttling counts per address).
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 
 from leadrefinery.leads.models import Lead
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 def client_for(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    # The request is what the login form passes too (login throttling counts per address).
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 

@@ -15,6 +15,7 @@ from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictInt, field_validator
 
 from leadrefinery.accounts.api_auth import TokenAuth, token_user
+from leadrefinery.common.api_types import LocalTime
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ConfigRefused, ServiceError, config_errors_body
 from leadrefinery.leads import api_actions as lead_actions
@@ -54,7 +55,7 @@ class CadenceStepIn(Schema):
     model_config = ConfigDict(extra="forbid")
     day: StrictInt = Field(ge=0, le=365, description="days after the cadence starts")
     channel: Literal["call", "email", "social", "task"]
-    at_time: time | None = Field(None, description="local time of day; null = start of day")
+    at_time: LocalTime | None = Field(None, description="local time of day; null = start of day")
     title: str = Field(min_length=1, max_length=120, pattern=r"\S")
     instructions: str = Field("", max_length=2000)
     email_subject: str = Field("", max_length=200)

@@ -18,10 +18,6 @@ leads that existed before are voided, and leads someone has worked since are kep
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -29,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any, TextIO
 
 from django.db import transaction
+from django.db.models import Count
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows
@@ -46,16 +43,22 @@ from leadrefinery.leads.models import (
 )
 from leadrefinery.leads.normalize import NormalizeResult
 
+from .import_errors import write_error_csv  # re-exported: the --errors file
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
-from .import_reading import (
-    UTF8,
-    Encoding,
-    Unreadable,
-    choose,
-    extra_cells,
-    printable,
-    row_problem,
+from .import_reading import Unreadable, extra_cells, printable, row_problem
+from .import_recovery import (
+    batches_holding,
+    claim_for_resume,
+    file_record,
+    heartbeat,
+)
+from .import_source import (  # ImportFailed is re-exported: callers import it from here
+    ImportFailed,
+    _is_blank,
+    _open_source,
+    _records,
+    _Source,
 )
 from .importing_undo import UNDO_REASON, UndoReport, import_batch_undo  # the undo, re-exported
 from .services import OUTCOME_ATTACHED, payload_hash, process_records, scrubbed
@@ -63,14 +66,6 @@ from .services import OUTCOME_ATTACHED, payload_hash, process_records, scrubbed
 _DELIMITERS = ",;\t|"
 _QUERY_CHUNK = 500  # keys per IN (...) query: well under SQLite's variable limit
 _PLAN_CHUNK = 1000  # rows matched per blocking read (the decisions do not depend on it)
-
-
-class ImportFailed(ServiceError):
-    """The import could not run, or stopped. ``batch_id`` is set when rows were stored."""
-
-    def __init__(self, message: str, *, field: str | None = None, batch_id: str | None = None):
-        super().__init__(message, field=field)
-        self.batch_id = batch_id
 
 
 @dataclass(frozen=True)
@@ -104,6 +99,7 @@ class ImportReport:
     # Rows imported with a note: a phone that is not a valid number, kept as given (the
     # person has a valid email), a country that could not be read.
     warnings: list[RowError] = field(default_factory=list)
+    skipped: int = 0  # a resume: rows the batch had already processed before it stopped
 
 
 @dataclass(frozen=True)
@@ -116,143 +112,6 @@ class CsvPreview:
     encoding: str
     name: str
     notes: list[str] = field(default_factory=list)  # the mapping's, then the encoding's
-
-
-# --- Reading the file ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Source:
-    name: str
-    encoding: str
-    delimiter: str
-    open: Callable[[], IO[str]]
-    notes: tuple[str, ...] = ()
-
-
-def _detect_encoding(path: Path) -> Encoding:
-    """UTF-8 (a BOM is dropped) when the whole file decodes as such, else what most of its
-    lines are (import_reading.choose): one encoding per file, never a mix."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as fh:
-        head = fh.read(4)
-        if head.startswith(b"PK\x03\x04"):
-            raise ImportFailed(
-                f"{path.name} is a spreadsheet workbook, not a CSV file; save it as CSV first",
-                field="file",
-            )
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return Encoding("utf-16", "replace")  # Excel's "Unicode Text"
-        fh.seek(0)
-        try:
-            while block := fh.read(1 << 20):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            fh.seek(0)
-            return choose(fh)
-    return Encoding(UTF8)
-
-
-def _decode(data: bytes) -> tuple[str, Encoding]:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace"), Encoding("utf-16", "replace")
-    try:
-        return data.decode(UTF8), Encoding(UTF8)
-    except UnicodeDecodeError:
-        chosen = choose(data.splitlines())
-        return data.decode(chosen.codec, errors=chosen.errors), chosen
-
-
-def _first_line(stream: IO[str]) -> str:
-    for line in stream:
-        if line.strip():
-            return line
-    return ""
-
-
-def _sniff_delimiter(line: str) -> str:
-    """The delimiter is the candidate that occurs most often in the header line, outside
-    quotes. (csv.Sniffer guesses from the body, which quoted multi-line cells confuse.)"""
-    counts = dict.fromkeys(_DELIMITERS, 0)
-    quoted = False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    best = max(_DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _open_source(file: str | Path | TextIO | IO[Any]) -> _Source:
-    if isinstance(file, str | Path):
-        path = Path(file)
-        if not path.is_file():
-            raise ImportFailed(f"file not found: {path}", field="file")
-        encoding = _detect_encoding(path)
-
-        def opener() -> IO[str]:
-            return path.open(encoding=encoding.codec, errors=encoding.errors, newline="")
-
-        name = path.name
-    else:
-        data = file.read()
-        if isinstance(data, bytes):
-            text, encoding = _decode(data)
-        else:
-            text, encoding = data.removeprefix("\ufeff"), Encoding("text")
-
-        def opener() -> IO[str]:
-            return io.StringIO(text, newline="")
-
-        name = str(getattr(file, "name", "") or "upload.csv")
-    with opener() as stream:
-        delimiter = _sniff_delimiter(_first_line(stream))
-    return _Source(
-        name=Path(name).name,
-        encoding=encoding.codec,
-        delimiter=delimiter,
-        open=opener,
-        notes=encoding.notes,
-    )
-
-
-def _is_blank(row: list[str]) -> bool:
-    return not isinstance(row, Unreadable) and not any(cell.strip() for cell in row)
-
-
-def _records(source: _Source) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) for every CSV record, blank ones included, so that numbers match
-    what a spreadsheet shows even when a quoted cell spans several lines. A record the csv
-    module cannot parse (a cell past its size limit) is an ``Unreadable`` row: that row is
-    rejected, the reading goes on with the next line."""
-    with source.open() as stream:
-        reader = csv.reader(stream, delimiter=source.delimiter)
-        number = 0
-        while True:
-            line = reader.line_num
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                if reader.line_num == line:  # nothing consumed: it would fail forever
-                    raise ImportFailed(
-                        f"cannot read {source.name} as CSV near row {number + 1}: {exc}",
-                        field="file",
-                    ) from None
-                number += 1
-                yield (
-                    number,
-                    Unreadable(
-                        f"this row could not be read as CSV ({exc}): a cell too long, or a quote "
-                        "left open?"
-                    ),
-                )
-                continue
-            number += 1
-            yield number, row
 
 
 def _header_and_rows(
@@ -365,16 +224,20 @@ def import_csv(
     dry_run: bool = False,
     actor: Actor,
     chunk_size: int = 500,
+    again: bool = False,
     progress: Callable[[int], None] | None = None,
     phase: Callable[[str], None] | None = None,
+    started: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Import a CSV file of inquiries; see the module docstring.
 
     ``progress`` is called after each chunk with the number of rows the chunk held. A real
     import reads the file twice: ``phase`` is called with "matching" before the first pass
-    (who each row is) and "importing" before the second (the writes).
-    Raises ImportFailed (nothing written) for a missing or unreadable file, or one without an
-    email or phone column; a failure after rows were stored carries the ``batch_id``.
+    (who each row is) and "importing" before the second (the writes). ``started`` is called
+    with the batch id as soon as the batch exists, before any row is stored.
+    Raises ImportFailed (nothing written) for a missing or unreadable file, one without an
+    email or phone column, or a file a batch already holds (unless ``again``); a failure after
+    rows were stored carries the ``batch_id`` (``import_resume`` continues that batch).
     """
     source_name = (source_name or "").strip()
     if not source_name:
@@ -397,6 +260,125 @@ def import_csv(
     # A first pass finds unreadable files before anything is written.
     mapping, header, rows = _header_and_rows(csv_source, custom)
     _require_contact_column(mapping)
+    report, unreadable = _new_report(csv_source, mapping, header, rows, dry_run)
+    if dry_run:
+        _dry_run(_readable(csv_source, custom, unreadable, _PLAN_CHUNK), mapping, report, progress)
+        report.warnings.sort(key=lambda w: w.row)
+        return report
+    held = batches_holding(csv_source.sha256)
+    if held and not again:
+        first = held[-1]
+        state = (
+            f"it did not finish: `refinery import --resume {first.pk}` continues it"
+            if first.finished_at is None
+            else f"importing it again adds every row a second time (`refinery import-undo "
+            f"{first.pk}` reverts the first import)"
+        )
+        raise ImportFailed(
+            f"this file ({csv_source.name}) was already imported as batch {first.pk} on "
+            f"{first.created_at:%Y-%m-%d %H:%M} UTC; {state}. To import it again anyway, "
+            "use --again.",
+            field="file",
+            batch_id=first.pk,
+        )
+    source, campaign = _source_and_campaign(source_name, campaign_name)
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            id=ImportBatch.new_id(),
+            filename=csv_source.name[:300],
+            source=source,
+            campaign=campaign,
+            created_by=actor.user,
+            created_at=now(),
+            total_rows=report.total_rows,
+            mapping={"columns": report.mapping, "unmapped": report.unmapped, "notes": report.notes},
+        )
+        file_record(
+            batch,
+            sha256=csv_source.sha256,
+            size=csv_source.size,
+            path=csv_source.path,
+            chunk_size=chunk_size,
+        )
+    report.batch_id = batch.pk
+    if started:
+        started(batch.pk)
+    _plan_and_import(
+        csv_source, custom, mapping, report, batch, {}, unreadable, actor, chunk_size, progress,
+        phase,
+    )  # fmt: skip
+    return report
+
+
+def import_resume(
+    *,
+    batch_id: str,
+    actor: Actor,
+    file: str | Path | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    phase: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Continue a batch whose import stopped (import_recovery.py): the same file (by its
+    checksum; by default read again from where the import read it), each row processed
+    exactly once: rows stored and processed are skipped, rows stored but not processed are
+    processed now, the rest are imported. The report counts this run's rows; ``skipped``
+    those done before. Raises ImportFailed when the batch cannot be resumed."""
+    try:
+        batch, stored_file = claim_for_resume(batch_id)
+    except ServiceError as exc:
+        raise ImportFailed(exc.message, field="batch") from None
+    path = Path(file) if file else Path(stored_file.path) if stored_file.path else None
+    if path is None:
+        raise ImportFailed(
+            f"batch {batch.pk} was imported from an upload; give the file again to resume it",
+            field="file",
+        )
+    csv_source = _open_source(path)
+    if csv_source.sha256 != stored_file.sha256:
+        raise ImportFailed(
+            f"{path} is not the file batch {batch.pk} was importing (its content differs: "
+            f"{csv_source.size} bytes, {stored_file.size} then); give that very file",
+            field="file",
+        )
+    custom = definitions()
+    mapping, header, rows = _header_and_rows(csv_source, custom)
+    _require_contact_column(mapping)
+    report, unreadable = _new_report(csv_source, mapping, header, rows, False)
+    report.batch_id = batch.pk
+    existing: dict[int, tuple[int, str]] = {
+        number or 0: (pk, status)
+        for number, pk, status in IntakeRecord.objects.filter(import_batch=batch)
+        .order_by()
+        .values_list("row_number", "pk", "status")
+    }
+    _plan_and_import(
+        csv_source,
+        custom,
+        mapping,
+        report,
+        batch,
+        existing,
+        unreadable,
+        actor,
+        max(1, chunk_size or stored_file.chunk_size),
+        progress,
+        phase,
+    )
+    return report
+
+
+def _new_report(
+    csv_source: _Source,
+    mapping: HeaderMapping,
+    header: list[str],
+    rows: Iterable[tuple[int, list[str]]],
+    dry_run: bool,
+) -> tuple[ImportReport, set[int]]:
+    """The report of a first pass over the rows, before any import: the rows that cannot be
+    read (rejected, whatever else they hold) and those with cells beyond the header
+    (imported; the cells are kept with the raw row only). Returns it with the unreadable
+    rows' numbers."""
     unreadable: dict[int, tuple[list[str], str]] = {}
     extra: dict[int, list[str]] = {}
     total = 0
@@ -424,48 +406,7 @@ def import_csv(
         notes=notes,
         header=header,
     )
-
-    _screened(report, unreadable, extra, len(header))
-
-    def chunks(size: int) -> Iterator[list[tuple[int, list[str]]]]:
-        rows = _header_and_rows(csv_source, custom)[2]
-        return _chunks(((n, row) for n, row in rows if n not in unreadable), size)
-
-    if dry_run:
-        _dry_run(chunks(_PLAN_CHUNK), mapping, report, progress)
-        report.warnings.sort(key=lambda w: w.row)
-        return report
-    if phase:
-        phase("matching")
-    # Who each row is, decided for the whole file before anything is written: the same
-    # people for any chunk size, and what the dry run said (import_plan.py).
-    plan = plan_import(chunks(_PLAN_CHUNK), mapping, progress=progress)
-    if phase:
-        phase("importing")
-    _import(
-        chunks(chunk_size),
-        plan,
-        mapping,
-        report,
-        csv_source.name,
-        source_name,
-        campaign_name,
-        actor,
-        progress,
-    )
-    report.warnings.sort(key=lambda w: w.row)
-    return report
-
-
-def _screened(
-    report: ImportReport,
-    unreadable: dict[int, tuple[list[str], str]],
-    extra: dict[int, list[str]],
-    width: int,
-) -> None:
-    """Report the rows read before any import: those that cannot be read (rejected, whatever
-    else they hold) and those with cells beyond the header (imported; the cells are kept with
-    the raw row only)."""
+    width = len(header)
     for number, (cells, problem) in unreadable.items():
         report.rejected += 1
         report.rejected_rows[number] = cells
@@ -480,6 +421,49 @@ def _screened(
                 "kept with the raw row, not imported into any field",
             )
         )
+    return report, set(unreadable)
+
+
+def _readable(
+    csv_source: _Source, custom: Sequence[Definition], unreadable: set[int], size: int
+) -> Iterator[list[tuple[int, list[str]]]]:
+    rows = _header_and_rows(csv_source, custom)[2]
+    return _chunks(((n, row) for n, row in rows if n not in unreadable), size)
+
+
+def _plan_and_import(
+    csv_source: _Source,
+    custom: Sequence[Definition],
+    mapping: HeaderMapping,
+    report: ImportReport,
+    batch: ImportBatch,
+    existing: dict[int, tuple[int, str]],
+    unreadable: set[int],
+    actor: Actor,
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+    phase: Callable[[str], None] | None,
+) -> None:
+    def chunks(size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        return _readable(csv_source, custom, unreadable, size)
+
+    if phase:
+        phase("matching")
+    # Who each row is, decided for the whole file before anything is written: the same
+    # people for any chunk size, and what the dry run said (import_plan.py).
+    plan = plan_import(chunks(_PLAN_CHUNK), mapping, progress=progress)
+    if existing:  # a resume: later rows may name the people earlier rows became
+        done_ids = [pk for pk, status in existing.values() if status == _PROCESSED]
+        for start in range(0, len(done_ids), _QUERY_CHUNK):
+            plan.done(
+                IntakeRecord.objects.filter(pk__in=done_ids[start : start + _QUERY_CHUNK]).only(
+                    "pk", "row_number", "person_id"
+                )
+            )
+    if phase:
+        phase("importing")
+    _import(chunks(chunk_size), plan, mapping, report, batch, existing, actor, progress)
+    report.warnings.sort(key=lambda w: w.row)
 
 
 def _reject(
@@ -500,7 +484,7 @@ def _warn(
 ) -> None:
     custom = {name: mapping.headers[i] for i, name in mapping.custom.items()}
     for note in notes:
-        name = note.split(" ", 1)[0] if note.startswith(("phone ", "email ")) else ""
+        name = note.split(" ", 1)[0] if note.startswith(("phone ", "email ", "website ")) else ""
         name = name or ("country" if "country" in note else "")
         column = mapping.column_for(name, row) if name else ""
         column = custom.get(note.split(" ", 1)[0], column)
@@ -584,28 +568,17 @@ def _import(
     plan: Plan,
     mapping: HeaderMapping,
     report: ImportReport,
-    filename: str,
-    source_name: str,
-    campaign_name: str | None,
+    batch: ImportBatch,
+    existing: dict[int, tuple[int, str]],
     actor: Actor,
     progress: Callable[[int], None] | None,
 ) -> None:
-    source, campaign = _source_and_campaign(source_name, campaign_name)
-    batch = ImportBatch.objects.create(
-        id=ImportBatch.new_id(),
-        filename=filename[:300],
-        source=source,
-        campaign=campaign,
-        created_by=actor.user,
-        created_at=now(),
-        total_rows=report.total_rows,
-        mapping={"columns": report.mapping, "unmapped": report.unmapped, "notes": report.notes},
-    )
-    report.batch_id = batch.pk
+    source, campaign = batch.source, batch.campaign
     last_row = 0
     try:
         for chunk in chunks:
-            _import_chunk(chunk, plan, mapping, report, batch, source, campaign, actor)
+            _import_chunk(chunk, plan, mapping, report, batch, source, campaign, actor, existing)
+            heartbeat(batch.pk)
             last_row = chunk[-1][0]
             if progress:
                 progress(len(chunk))
@@ -613,15 +586,27 @@ def _import(
         stopped = "was interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {exc}"
         raise ImportFailed(
             f"the import {stopped} after row {last_row}. Rows stored before that are in batch "
-            f"{batch.pk} (stored rows not yet processed are picked up by the retry job); "
-            f"`refinery import-undo {batch.pk}` reverts the batch.",
+            f"{batch.pk}; `refinery import --resume {batch.pk}` continues it from there (each "
+            "row is imported once).",
             batch_id=batch.pk,
         ) from exc
     finally:
+        # Counted from the stored rows: a resume's batch also holds the rows done before it.
+        counts = dict(
+            IntakeRecord.objects.filter(import_batch=batch)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
         ImportBatch.objects.filter(pk=batch.pk).update(
-            imported_rows=report.imported, rejected_rows=report.rejected
+            imported_rows=counts.get(_PROCESSED, 0),
+            rejected_rows=counts.get(IntakeRecord.Status.REJECTED.value, 0),
         )
     ImportBatch.objects.filter(pk=batch.pk).update(finished_at=now())
+
+
+_PROCESSED = IntakeRecord.Status.PROCESSED.value
+_DONE = {IntakeRecord.Status.PROCESSED.value, IntakeRecord.Status.REJECTED.value}
 
 
 def _import_chunk(
@@ -633,29 +618,49 @@ def _import_chunk(
     source: Source,
     campaign: Campaign | None,
     actor: Actor,
+    existing: dict[int, tuple[int, str]],
 ) -> None:
     if ImportBatch.objects.filter(pk=batch.pk, undone_at__isnull=False).exists():
         raise ImportFailed(f"batch {batch.pk} was undone while it was importing")
+    if existing:  # a resume: rows stored and processed before are done
+        report.skipped += sum(1 for n, _ in chunk if existing.get(n, (0, ""))[1] in _DONE)
+        chunk = [(n, row) for n, row in chunk if existing.get(n, (0, ""))[1] not in _DONE]
+        if not chunk:
+            return
+    waiting = (
+        {
+            r.row_number: r
+            for r in IntakeRecord.objects.filter(
+                pk__in=[existing[n][0] for n, _ in chunk if n in existing]
+            ).select_related("form", "source")
+        }
+        if existing
+        else {}
+    )
     at = now()
     records = []
+    new = []
     for number, row in chunk:
+        if number in waiting:  # stored before the import stopped, not processed yet
+            records.append(waiting[number])
+            continue
         payload = scrubbed(mapping.payload(row))
-        records.append(
-            IntakeRecord(
-                channel=IntakeRecord.Channel.IMPORT,
-                received_at=at,
-                payload=payload,
-                payload_hash=payload_hash(payload),
-                source=source,
-                campaign=campaign,
-                submitted_by=actor.user,
-                import_batch=batch,
-                row_number=number,
-            )
+        record = IntakeRecord(
+            channel=IntakeRecord.Channel.IMPORT,
+            received_at=at,
+            payload=payload,
+            payload_hash=payload_hash(payload),
+            source=source,
+            campaign=campaign,
+            submitted_by=actor.user,
+            import_batch=batch,
+            row_number=number,
         )
+        records.append(record)
+        new.append(record)
     # Stored and committed first: whatever happens next, no row is lost.
     with transaction.atomic():
-        insert_rows(IntakeRecord, records)
+        insert_rows(IntakeRecord, new)
     processed = process_records(
         [r.pk for r in records], actor=actor, stored=records, matches=plan.matches_for
     )
@@ -683,28 +688,6 @@ def _import_chunk(
             _reject(report, mapping, number, row, ((e["field"], e["message"]) for e in errors))
 
 
-def write_error_csv(report: ImportReport, out: TextIO) -> int:
-    """Write every rejected row: ``row``, ``column``, ``error``, then its original cells under
-    the original headers, so it can be fixed and imported again. Returns the rows written."""
-    writer = csv.writer(out)
-    writer.writerow(["row", "column", "error", *report.header])
-    by_row: dict[int, list[RowError]] = defaultdict(list)
-    for error in report.errors:
-        by_row[error.row].append(error)
-    for number in sorted(by_row):
-        errors = by_row[number]
-        columns = list(dict.fromkeys(e.column for e in errors if e.column))
-        writer.writerow(
-            [
-                number,
-                "; ".join(columns),
-                "; ".join(e.message for e in errors),
-                *report.rejected_rows.get(number, []),
-            ]
-        )
-    return len(by_row)
-
-
 __all__ = [
     "UNDO_REASON",
     "ImportReport",
@@ -712,4 +695,6 @@ __all__ = [
     "UndoReport",
     "import_batch_undo",
     "import_csv",
+    "import_resume",
+    "write_error_csv",
 ]

@@ -28,6 +28,8 @@ from leadrefinery.leads.models import (
 )
 from leadrefinery.leads.services import lead_facts, persistence_rule, reason_facts
 
+from .import_recovery import unfinished_reason
+
 UNDO_REASON = "import_undone"
 _QUERY_CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
 
@@ -45,8 +47,8 @@ class UndoReport:
 
 
 def import_batch_undo(*, batch_id: str, actor: Actor) -> UndoReport:
-    """Revert one import batch (see the module docstring). Refused for an unknown batch or
-    one already undone; all or nothing."""
+    """Revert one import batch (see the module docstring). Refused for an unknown batch, one
+    already undone, or one whose import has not finished (resume it first); all or nothing."""
     at = now()
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id.strip()).first()
@@ -59,6 +61,9 @@ def import_batch_undo(*, batch_id: str, actor: Actor) -> UndoReport:
                 f"{batch.undone_at:%Y-%m-%d %H:%M} UTC{who}; nothing was changed",
                 field="batch",
             )
+        unfinished = unfinished_reason(batch)
+        if unfinished:  # half an undo would leave the rest of the file to arrive later
+            raise ServiceError(unfinished, field="batch")
         reason = DispositionReason.objects.filter(code=UNDO_REASON).first()
         if reason is None:
             raise ServiceError(f"the '{UNDO_REASON}' reason is missing; run `refinery migrate`")

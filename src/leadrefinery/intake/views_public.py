@@ -1,7 +1,8 @@
 """The public inquiry forms at /f/<slug>/: hosted page, embed script, thank-you page.
 
 These pages are framed by other sites (the embed script puts them in an iframe), so they
-are exempt from X-Frame-Options, and the POST is exempt from CSRF: a third-party iframe has
+are exempt from X-Frame-Options (and their Content-Security-Policy lets any page frame them),
+and the POST is exempt from CSRF: a third-party iframe has
 no usable CSRF cookie. See public_forms.py for what protects them instead.
 """
 
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from typing import TypeVar, cast
 
+from csp.decorators import csp_replace
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +29,16 @@ from leadrefinery.tracking.views import visitor_id
 from . import public_forms as pf
 
 log = logging.getLogger(__name__)
+
+
+# Customers' pages frame these pages (any site may: that is what the embed script is for),
+# and a form's thank-you page may be on the customer's own site: the POST redirects there.
+_FRAMABLE = csp_replace({"frame-ancestors": ["*"], "form-action": None})
+_View = TypeVar("_View", bound=Callable[..., HttpResponse])
+
+
+def _framable(view: _View) -> _View:
+    return cast(_View, _FRAMABLE(view))  # type: ignore[arg-type]  # csp types 1-arg views only
 
 
 def _active_form(slug: str) -> WebForm:
@@ -82,6 +96,7 @@ def _seconds_to_next_hour() -> int:
     return max(1, 3600 - (at.minute * 60 + at.second))
 
 
+@_framable
 @xframe_options_exempt
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
@@ -137,6 +152,7 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
     return _thanks(form, embedded)
 
 
+@_framable
 @xframe_options_exempt
 @require_GET
 def form_thanks(request: HttpRequest, slug: str) -> HttpResponse:

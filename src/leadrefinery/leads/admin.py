@@ -4,10 +4,12 @@ Leads, touches, timeline events and intake records are read-only in the admin: e
 lead goes through the services so that the timeline records who, when and why.
 """
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.weburl import web_url
 
 from . import queries
 from .custom_field_services import custom_field_delete
@@ -105,8 +107,21 @@ class SourceAdmin(admin.ModelAdmin):
     inlines = [CampaignInline]
 
 
+class WebFormAdminForm(forms.ModelForm):
+    class Meta:
+        model = WebForm
+        fields = "__all__"  # noqa: DJ007  (the admin edits every field)
+
+    def clean_thank_you_url(self) -> str:
+        url, problem = web_url(self.cleaned_data.get("thank_you_url", ""))
+        if problem:
+            raise forms.ValidationError(f"The thank-you page {problem}.")
+        return url
+
+
 @admin.register(WebForm)
 class WebFormAdmin(admin.ModelAdmin):
+    form = WebFormAdminForm
     list_display = ["name", "slug", "source", "campaign", "active"]
     prepopulated_fields = {"slug": ["name"]}
 

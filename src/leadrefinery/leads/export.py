@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from leadrefinery.common import spreadsheet
+
 from .custom_field_services import definitions, lead_values
 from .custom_fields import show
 from .models import Lead
@@ -70,10 +72,8 @@ class _Echo:
 
 
 def _cell(value: Any) -> Any:
-    # Spreadsheets execute cells starting with these characters as formulas.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    # Formulas are defused; a phone such as +14155550100 is left as it is (common/spreadsheet.py).
+    return spreadsheet.cell(value)
 
 
 def rows(leads: QuerySet[Lead], chunk_size: int = 2000) -> Iterator[list[Any]]:

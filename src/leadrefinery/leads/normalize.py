@@ -20,6 +20,8 @@ import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
+from leadrefinery.common.weburl import web_url
+
 from . import custom_fields, money
 
 # Canonical intake field names and their maximum lengths (matching the model columns).
@@ -217,9 +219,13 @@ def normalize_inquiry(
     default_country: str = "US",
     read_money: bool = False,
     custom: Sequence[custom_fields.Definition] = (),
+    drop_bad_urls: bool | None = None,
 ) -> NormalizeResult:
     """``read_money``: read the deal value (MONEY_FIELDS) too; the import's rows only, so that
     a web form's own field that happens to be called "currency" never rejects an inquiry.
+    A website that is not an http(s) address (``javascript:...``) is a field error, which the
+    form or API shows; with ``drop_bad_urls`` (default: as ``read_money``, i.e. an import's
+    rows, whose sender cannot fix them) it is dropped with a warning instead.
     ``custom``: the custom fields; the payload's ``custom`` object (name or label -> value) is
     read against them, and a value that cannot be read is a note, not a rejection."""
     errors: list[FieldError] = []
@@ -290,11 +296,14 @@ def normalize_inquiry(
     )
     warnings.extend(custom_notes)
 
+    website, problem = web_url(values["website"])
+    if problem:
+        if read_money if drop_bad_urls is None else drop_bad_urls:
+            warnings.append(f"website dropped: it {problem}")
+        else:
+            errors.append(FieldError("website", problem))
     if errors:
         return NormalizeResult(clean=None, errors=errors)
-    website = values["website"]
-    if website and "://" not in website:
-        website = "https://" + website
     person = {
         "email": email,
         "phone": phone,

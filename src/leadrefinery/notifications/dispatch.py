@@ -40,7 +40,7 @@ from django.db.models import F, Q
 from leadrefinery.common.clock import now
 
 from .models import OutboxMessage, WebhookDelivery
-from .webhooks import signature
+from .webhooks import address_problem, signature
 
 log = logging.getLogger(__name__)
 
@@ -274,10 +274,16 @@ def _send_webhook(message: OutboxMessage) -> tuple[bool, str]:
     excerpt = ""
     error = ""
     started = time.monotonic()
+    # Checked again at each delivery: the host's address may have changed since it was
+    # registered (or since the setting allowing private addresses was turned off).
+    refused = address_problem(endpoint.url)
     try:
-        with _opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-            status = response.status
-            excerpt = _excerpt(response.read(EXCERPT_CHARS * 4))
+        if refused:
+            error = f"not sent: {refused}"
+        else:
+            with _opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+                status = response.status
+                excerpt = _excerpt(response.read(EXCERPT_CHARS * 4))
     except urllib.error.HTTPError as exc:
         status = exc.code
         try:

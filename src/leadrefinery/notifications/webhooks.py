@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
@@ -62,6 +66,45 @@ def url_problem(url: str) -> str | None:
         _url_validator(url)
     except ValidationError:
         return "enter a full http:// or https:// URL, e.g. https://example.com/hooks/refinery"
+    return address_problem(url)
+
+
+def _internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+def address_problem(url: str) -> str | None:
+    """Why the URL's host must not receive webhooks (None: it may): each address it resolves
+    to must be a public one. A webhook that reaches the loopback, a private network or the
+    link-local metadata service (169.254.169.254) would let whoever may register webhooks probe
+    and call the machines around the server (SSRF). ``REFINERY_WEBHOOK_ALLOW_PRIVATE`` allows
+    them, for development and tests."""
+    if getattr(settings, "REFINERY_WEBHOOK_ALLOW_PRIVATE", False):
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError, UnicodeError):
+        return f"the host {host!r} could not be resolved to an address"
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if _internal(address):
+            return (
+                f"the host {host!r} is a private, loopback or link-local address ({address}); "
+                "webhooks go to public addresses only"
+            )
     return None
 
 

@@ -17,6 +17,7 @@ from pydantic import ConfigDict, field_validator
 
 from leadrefinery.accounts.api_auth import TokenAuth
 from leadrefinery.accounts.models import ApiToken, Role
+from leadrefinery.common.api_types import LocalTime
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads.schemas import MAX_ID, ValidationErrorOut
 from leadrefinery.leads.schemas import Message as Detail
@@ -218,8 +219,8 @@ class ProgramIn(Schema):
     interval_days: int = Field(14, ge=1, le=365)
     entry_rules: list[EntryRule] = Field(..., min_length=1)
     exit_rules: list[ExitRule] = Field(default_factory=list, description="empty = all of them")
-    window_start: time = Field(time(9, 0), description="recipient's local time")
-    window_end: time = Field(time(17, 0))
+    window_start: LocalTime = Field(time(9, 0))
+    window_end: LocalTime = Field(time(17, 0))
     window_weekdays: list[int] = Field(default_factory=lambda: list(domain.WEEKDAYS))
     default_time_zone: str = Field("UTC", max_length=64)
     active: bool = True
@@ -255,8 +256,8 @@ class ProgramOut(Schema):
     interval_days: int
     entry_rules: list[str]
     exit_rules: list[str]
-    window_start: time
-    window_end: time
+    window_start: LocalTime
+    window_end: LocalTime
     window_weekdays: list[int]
     default_time_zone: str
     population: int = Field(description="leads in the program now")

@@ -16,5 +16,10 @@ urlpatterns = [
     path(
         "nurture/messages/<int:pk>/preview/", views.message_preview, name="nurture-message-preview"
     ),
+    path(
+        "nurture/messages/<int:pk>/preview.html",
+        views.message_preview_html,
+        name="nurture-message-preview-html",
+    ),
     path("nurture/pipeline/", views.pipeline, name="nurture-pipeline"),
 ]

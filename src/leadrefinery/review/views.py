@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leadrefinery.accounts.models import Role, User
 from leadrefinery.accounts.views import member_view
+from leadrefinery.common import spreadsheet
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import domain as lead_domain
@@ -281,4 +282,4 @@ def review_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _safe(row: list[Any]) -> list[Any]:
     """Cells a spreadsheet would run as a formula get a leading apostrophe."""
-    return [f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
+    return [spreadsheet.cell(v) for v in row]

@@ -4,11 +4,20 @@ only when no label is known, never silently empty)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from django import template
 
+from leadrefinery.common.weburl import clickable
+
 register = template.Library()
+
+
+@register.filter
+def web_href(value: Any) -> str:
+    """The address when it may be a link (http or https), else "": render it as plain text."""
+    return clickable(value)
 
 
 @register.filter
@@ -20,10 +29,10 @@ def label_of(labels: Mapping[str, Any] | None, code: Any) -> str:
 
 @register.filter
 def minutes(value: Any) -> str:
-    """90 -> "1 h 30 min", 15 -> "15 min", 1440 -> "24 h"."""
+    """90 -> "1 h 30 min", 15 -> "15 min", 1440 -> "24 h"; a timedelta in whole minutes."""
     if value is None or value == "":
         return ""
-    total = int(value)
+    total = int(value.total_seconds() // 60) if isinstance(value, timedelta) else int(value)
     hours, mins = divmod(total, 60)
     if not hours:
         return f"{mins} min"

@@ -14,6 +14,7 @@ from leadrefinery.intake.importing import (
     ImportReport,
     fields_create,
     import_csv,
+    import_resume,
     inspect_csv,
     propose_fields,
     write_error_csv,
@@ -27,9 +28,11 @@ class Command(BaseCommand):
         "mapped automatically, including Salesforce, HubSpot and Mautic exports; UTF-8 or "
         "Windows-1252, comma or semicolon separated. A row is rejected when a given email or "
         "phone is invalid, or when it has neither; every rejected row is reported with its row "
-        "number, column and message while the good rows import. Prints a batch id at the end: "
-        "`refinery import-undo BATCH` reverts exactly that import. Exits non-zero only when the "
-        "file cannot be imported at all."
+        "number, column and message while the good rows import. Prints the batch id before the "
+        "first row is stored: `refinery import-undo BATCH` reverts exactly that import, and "
+        "`refinery import --resume BATCH` continues it if it stopped (each row imported once). "
+        "Importing a file that a batch already holds is refused unless --again is given. Exits "
+        "non-zero only when the file cannot be imported at all."
     )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
@@ -39,10 +42,26 @@ class Command(BaseCommand):
         return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="the CSV file; the first non-empty row holds the headers")
+        parser.add_argument(
+            "file",
+            nargs="?",
+            help="the CSV file; the first non-empty row holds the headers (with --resume: "
+            "default, the file the batch was importing)",
+        )
+        parser.add_argument(
+            "--resume",
+            metavar="BATCH",
+            help="continue this batch, whose import stopped (killed, crashed): rows already "
+            "processed are skipped, stored ones are processed, the rest imported",
+        )
+        parser.add_argument(
+            "--again",
+            action="store_true",
+            help="import the file even though a batch already holds it (every row is added "
+            "a second time)",
+        )
         parser.add_argument(
             "--source",
-            required=True,
             metavar="NAME",
             help="where these leads came from (e.g. 'Expo 2026'); created if new",
         )
@@ -68,8 +87,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--chunk-size",
             type=int,
-            default=500,
-            help="rows stored and processed per transaction (default 500)",
+            default=None,
+            help="rows stored and processed per transaction (default 500; a resume keeps the "
+            "batch's own)",
         )
         parser.add_argument(
             "--show-errors",
@@ -90,6 +110,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **o):
+        if not o["resume"] and not o["file"]:
+            raise CommandError("name the CSV file to import (or --resume BATCH)", returncode=2)
+        if not o["resume"] and not o["source"]:
+            raise CommandError("name the source of these leads with --source NAME", returncode=2)
+        if o["resume"] and o["dry_run"]:
+            raise CommandError("--resume and --dry-run do not go together", returncode=2)
         actor = Actor.system("import")
         if o["user"]:
             user = User.objects.filter(username=o["user"]).first()
@@ -112,7 +138,40 @@ class Command(BaseCommand):
                 written = write_error_csv(report, errors_out)
                 self.stdout.write(f"Rejected rows written to {o['errors']} ({written} rows).")
 
+    def _started(self, batch_id: str) -> None:
+        # Printed (and flushed) before the first row is stored: if the import dies, this is
+        # the id to resume or undo.
+        self.stdout.write(
+            f"Batch id: {batch_id} (if the import stops, `refinery import --resume {batch_id}` "
+            "continues it)"
+        )
+        self.stdout.flush()
+
+    def _resume(self, actor: Actor, o) -> ImportReport:
+        bar = tqdm(unit=" rows", file=sys.stderr, disable=True if o["no_progress"] else None)
+        try:
+            report = import_resume(
+                batch_id=o["resume"],
+                actor=actor,
+                file=o["file"],
+                chunk_size=o["chunk_size"],
+                progress=bar.update,
+                phase=lambda name: _restart(bar, name.capitalize()),
+            )
+        except ImportFailed as exc:
+            raise CommandError(exc.message) from None
+        finally:
+            bar.close()
+        self.stdout.write(
+            f"Resumed batch {report.batch_id}: {report.skipped} of {report.total_rows} rows were "
+            "already imported before it stopped."
+        )
+        self._summary(report, o["show_errors"], o["errors"])
+        return report
+
     def _run(self, actor: Actor, o) -> ImportReport:
+        if o["resume"]:
+            return self._resume(actor, o)
         try:
             preview = inspect_csv(o["file"])
         except ImportFailed as exc:
@@ -165,8 +224,10 @@ class Command(BaseCommand):
                 campaign_name=o["campaign"],
                 dry_run=o["dry_run"],
                 actor=actor,
-                chunk_size=o["chunk_size"],
+                chunk_size=o["chunk_size"] or 500,
+                again=o["again"],
                 progress=bar.update,
+                started=self._started,
                 phase=lambda name: _restart(bar, name.capitalize()),
             )
         except ImportFailed as exc:
