@@ -91,6 +91,7 @@ class ImportReport:
     header: list[str] = field(default_factory=list)
     # The original cells of every rejected row, for the error file.
     rejected_rows: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    unreadable: int = 0  # rows rejected before the import (never stored): in the batch's count
     # People (dedupe): rows that create a person, attach to a known one (in the database or
     # earlier in the file), or create one with a possible duplicate for the review queue.
     people_new: int = 0
@@ -421,6 +422,7 @@ def _new_report(
                 "kept with the raw row, not imported into any field",
             )
         )
+    report.unreadable = len(unreadable)
     return report, set(unreadable)
 
 
@@ -600,7 +602,7 @@ def _import(
         )
         ImportBatch.objects.filter(pk=batch.pk).update(
             imported_rows=counts.get(_PROCESSED, 0),
-            rejected_rows=counts.get(IntakeRecord.Status.REJECTED.value, 0),
+            rejected_rows=counts.get(IntakeRecord.Status.REJECTED.value, 0) + report.unreadable,
         )
     ImportBatch.objects.filter(pk=batch.pk).update(finished_at=now())
 
