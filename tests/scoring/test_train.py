@@ -358,3 +358,36 @@ def test_the_worker_predicts_for_leads_that_come_after_training(tmp_path, capsys
     lead_custom_set(lead=before, changes={"fleet_size": 350}, actor=Actor.system("t"))
     assert predict.predict_sweep() == 1
     assert LeadScore.objects.get(lead=before).predicted > low.predicted + 0.3
+
+
+def test_the_reasons_are_what_changing_each_feature_does(tmp_path):
+    """explain() writes the typical value into each feature's columns of the matrix; that is
+    the same as changing the feature in the lead and transforming it again (the slow way)."""
+    import numpy as np
+
+    history = tmp_path / "history.csv"
+    history.write_text(synthetic_history(600))
+    call_command("scoring", "import-history", str(history))
+    _, trained = training.train()
+    assert trained is not None
+    rng = random.Random(3)
+    rows = [
+        {
+            "industry": rng.choice(["manufacturing", "retail", "software", "a new one"]),
+            "title_level": rng.choice(["director", "vp", "other"]),
+            "visits": rng.randint(0, 20),
+            "events": rng.randint(0, 3),
+            "engagement": rng.randint(0, 80),
+            "source": rng.choice(["Website", "Webinar", "Partner"]),
+        }
+        for _ in range(60)
+    ]
+    X = trained.featurizer.transform(rows)
+    p = trained.model.predict_proba(X)[:, 1]
+    fast = training._effects(trained, rows, X, p)
+    reference = training._reference(rows)
+    for key in reference:
+        changed = [{**r, key: reference[key]} for r in rows]
+        slow = p - trained.model.predict_proba(trained.featurizer.transform(changed))[:, 1]
+        assert np.allclose(fast[key], slow), key
+    assert any(np.abs(fast["visits"]) > 0.01), "the signal moves the probability"
