@@ -31,6 +31,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import install, machine, table
 
 TARGET_P99_MS = 200.0
+MAX_USERS = 2000
 HOST = "127.0.0.1"
 _counter = itertools.count()
 _setup: dict[str, str] = {}
@@ -119,8 +121,8 @@ class Bare(HttpUser):
 def step(env: Environment, users: int, seconds: float) -> dict[str, float]:
     runner = env.runner
     assert runner is not None
-    runner.start(users, spawn_rate=max(users, 1))
-    time.sleep(min(5.0, seconds / 3))  # ramp up and settle
+    runner.start(users, spawn_rate=min(max(users, 1), 100))
+    time.sleep(min(5.0, seconds / 3) + users / 100)  # ramp up (100 users/s) and settle
     env.stats.reset_all()
     started = time.monotonic()
     time.sleep(seconds)
@@ -149,8 +151,18 @@ def sustained(user: type[HttpUser], base: str, steps: list[int], seconds: float)
     env.create_local_runner()
     results = []
     best = 0.0
+
+    # The given steps, then 25% more users at a time until a step fails (so the ceiling is
+    # found, not the end of the list), up to MAX_USERS.
+    def offered() -> Iterator[int]:
+        yield from steps
+        users = steps[-1]
+        while users < MAX_USERS:
+            users = int(users * 1.25)
+            yield users
+
     try:
-        for users in steps:
+        for users in offered():
             r = step(env, users, seconds)
             r["pass"] = r["failures"] == 0 and r["p99"] < TARGET_P99_MS and r["rps"] >= 0.9 * users
             results.append(r)

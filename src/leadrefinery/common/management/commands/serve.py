@@ -81,11 +81,12 @@ def _gunicorn_extra_args() -> list[str]:
     return args
 
 
-def _metrics_folder() -> None:
+def _metrics_folder(port: int) -> None:
     """The web processes write their request metrics into one folder that GET /metrics
-    adds up (prometheus-client's multi-process mode); emptied at each start, as the
-    numbers of processes that are gone would otherwise count forever."""
-    folder = Path(settings.REFINERY_HOME) / "prometheus"
+    adds up (prometheus-client's multi-process mode): one per server (by its port, so two
+    servers on one machine are scraped apart), emptied at each start, as the numbers of
+    processes that are gone would otherwise count forever."""
+    folder = Path(settings.REFINERY_HOME) / "prometheus" / str(port)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     shutil.rmtree(folder, ignore_errors=True)
@@ -147,7 +148,7 @@ class Command(BaseCommand):
         self._refuse_unmigrated()
         # Children open their own connections; do not hand them (or keep) ours.
         connections.close_all()
-        _metrics_folder()
+        _metrics_folder(port)
 
         self._stop_signal: int | None = None
         signal.signal(signal.SIGINT, self._on_signal)
