@@ -55,7 +55,10 @@ def test_metrics_add_up_the_web_processes_and_move_with_inquiries(site, tmp_path
             after[("refinery_leads", (("stage", "inquiry"),))]
             == before[("refinery_leads", (("stage", "inquiry"),))] + 1
         )
-        pids = {p.name for p in Path(site["REFINERY_HOME"], "prometheus", str(port)).glob("histogram_*.db")}
+        pids = {
+            p.name
+            for p in Path(site["REFINERY_HOME"], "prometheus", str(port)).glob("histogram_*.db")
+        }
         assert len(pids) >= 2, f"each web process writes its own file: {pids}"
     finally:
         _stop(proc)

@@ -268,9 +268,12 @@ def _extract(archive: Path, folder: Path, manifest: Manifest) -> None:
             raise BackupError(f"the archive is damaged: {name} does not match its checksum")
 
 
+def _has_tables() -> bool:
+    return "leads_lead" in connection.introspection.table_names()
+
+
 def _has_data() -> bool:
-    tables = connection.introspection.table_names()
-    if "leads_lead" not in tables:
+    if not _has_tables():
         return False
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM leads_lead LIMIT 1")
@@ -306,7 +309,9 @@ def restore(archive: Path, *, replace: bool = False) -> Manifest:
         if _vendor() == "sqlite":
             _sqlite_restore(folder / SQLITE_FILE)
         else:
-            _pg_restore(folder / PG_FILE, replace=replace)
+            # A migrated but empty database (no leads) is replaced too: its tables would
+            # otherwise collide with the dump's.
+            _pg_restore(folder / PG_FILE, replace=replace or _has_tables())
         key = folder / SECRET_FILE
         if key.exists() and not os.environ.get("REFINERY_SECRET_KEY"):
             shutil.copy2(key, home / SECRET_FILE)
