@@ -56,9 +56,15 @@ def index_create(name: str, field_id: int, entity: str = "lead") -> None:
     table = connection.ops.quote_name(MODELS[entity]._meta.db_table)
     expression = value_sql(name, entity).replace(f"{table}.", "")
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # PostgreSQL refuses to index a table with deferred foreign-key checks pending (rows
+            # written earlier in this transaction): run them now, then defer again.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {index_name(field_id)} ON {table} ({expression})"
         )
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def index_drop(field_id: int) -> None:
