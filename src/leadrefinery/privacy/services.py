@@ -31,6 +31,7 @@ from django.db import models, transaction
 from leadrefinery.cadences.services import cadence_stop
 from leadrefinery.common.clock import now
 from leadrefinery.common.errors import ServiceError
+from leadrefinery.dedupe.keys import KEY_FIELDS
 from leadrefinery.dedupe.models import PersonVariant
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import events_insert
@@ -71,14 +72,7 @@ PERSON_FIELDS = (
     "city",
     "postcode",
     "street",
-    "email_key",
-    "domain_key",
-    "company_key",
-    "first_name_key",
-    "last_name_key",
-    "postcode_key",
-    "street_number_key",
-    "street_key",
+    *KEY_FIELDS,  # the match keys: every one the dedupe app derives from the contact
     "merge_reason",
 )
 VARIANT_FIELDS = (
@@ -89,14 +83,7 @@ VARIANT_FIELDS = (
     "company_name",
     "street",
     "city",
-    "email_key",
-    "domain_key",
-    "company_key",
-    "first_name_key",
-    "last_name_key",
-    "postcode_key",
-    "street_number_key",
-    "street_key",
+    *KEY_FIELDS,  # the match keys: every one the dedupe app derives from the contact
 )
 LEAD_TEXT_FIELDS = ("message", "need", "budget", "authority", "timeline", "disposition_note")
 MAX_REASON = 2000
