@@ -167,3 +167,39 @@ def test_colleagues_on_one_switchboard_number_are_not_proposed_as_duplicates():
     # The same number with the same name is still strong evidence.
     same = domain.score(Record.of(carlos), Record.of({**carlos, "email": "cs@juniper.example"}))
     assert same.verdict(auto=AUTO, review=REVIEW) == Verdict.AUTO
+
+
+small = st.sampled_from(["", "ann", "anne", "bob", "robert", "smith", "smyth", "acme", "acme 2"])
+phones = st.sampled_from(["", "+14155550100", "+14155550101", "+14155551000"])
+places = st.sampled_from(["", "10 Main St", "12 Main Street", "1 High Rd"])
+codes = st.sampled_from(["", "94110", "94111", "10115"])
+
+
+@given(
+    st.tuples(small, small, small, small, phones, places, codes),
+    st.tuples(small, small, small, small, phones, places, codes),
+)
+def test_a_score_without_its_reasons_is_the_same_score(left, right):
+    """Matching scores every candidate without writing out its reasons, then explains the
+    pairs it keeps: the decision must be the one the explained score gives."""
+
+    def record(values: tuple[str, ...]) -> Record:
+        first, last, company, mailbox, phone, street, postcode = values
+        return Record.of(
+            {
+                "first_name": first,
+                "last_name": last,
+                "company_name": company,
+                "email": f"{mailbox}@acme.example" if mailbox else "",
+                "phone": phone,
+                "street": street,
+                "postcode": postcode,
+                "city": "Springfield" if street else "",
+            }
+        )
+
+    a, b = record(left), record(right)
+    full, quick = domain.score(a, b), domain.score(a, b, explain=False)
+    assert (quick.score, quick.weight, quick.auto_ok) == (full.score, full.weight, full.auto_ok)
+    assert quick.reasons == ()
+    assert full.reasons or full.weight == domain.PRIOR

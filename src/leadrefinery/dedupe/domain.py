@@ -92,9 +92,15 @@ class Record:
 
     @property
     def role_email(self) -> bool:
-        # email_key is normalized already (keys.email_key): no need to normalize it again.
-        local = self.email_key.rpartition("@")[0].split("+", 1)[0]
-        return local in keys.ROLE_LOCAL_PARTS
+        return _role_email(self.email_key)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _role_email(email_key: str) -> bool:
+    """A shared mailbox (sales@, info@): asked of both records of every scored pair."""
+    # email_key is normalized already (keys.email_key): no need to normalize it again.
+    local = email_key.rpartition("@")[0].split("+", 1)[0]
+    return local in keys.ROLE_LOCAL_PARTS
 
 
 _RAW = (
@@ -209,146 +215,180 @@ def _phone_near(a: str, b: str) -> bool:
     )
 
 
-def _name_weight(a: str, b: str, what: str, strong: float, reasons: list[str]) -> float:
+def _name_weight(a: str, b: str, what: str, strong: float, reasons: list[str] | None) -> float:
     """Equal names count ``strong``; a typo (Jaro-Winkler >= 0.94) most of it, a likely one
     (>= 0.88, or one a prefix of the other) less; clearly different names count against."""
     if not a or not b:
         return 0.0
     if a == b:
-        reasons.append(f"+{strong:g} {what} agree")
+        if reasons is not None:
+            reasons.append(f"+{strong:g} {what} agree")
         return strong
     similarity = JaroWinkler.similarity(a, b)
     prefix = min(len(a), len(b)) > 1 and (a.startswith(b) or b.startswith(a))
     if similarity >= 0.94 or similarity >= 0.88 or prefix:
         weight = round(strong * (0.75 if similarity >= 0.94 else 0.4), 2)
-        reasons.append(f"+{weight:g} {what} similar ({a} / {b}, Jaro-Winkler {similarity:.2f})")
+        if reasons is not None:
+            reasons.append(f"+{weight:g} {what} similar ({a} / {b}, Jaro-Winkler {similarity:.2f})")
         return weight
-    reasons.append(f"-{strong:g} {what} differ ({a} / {b})")
+    if reasons is not None:
+        reasons.append(f"-{strong:g} {what} differ ({a} / {b})")
     return -strong
 
 
-def _names(a: Record, b: Record, reasons: list[str]) -> float:
-    said: list[str] = []
+def _names(a: Record, b: Record, reasons: list[str] | None) -> float:
+    said: list[str] | None = [] if reasons is not None else None
     straight = _name_weight(a.first_name_key, b.first_name_key, "first names", 4.0, said)
     straight += _name_weight(a.last_name_key, b.last_name_key, "last names", 5.0, said)
     if straight < 9:  # both names agreeing is the most there is: no need to try them swapped
-        swapped = _name_weight(a.first_name_key, b.last_name_key, "", 4.0, [])
-        swapped += _name_weight(a.last_name_key, b.first_name_key, "", 5.0, [])
+        swapped = _name_weight(a.first_name_key, b.last_name_key, "", 4.0, None)
+        swapped += _name_weight(a.last_name_key, b.first_name_key, "", 5.0, None)
         if swapped > straight and swapped > 4:
-            reasons.append(f"+{swapped - 1:g} first and last names swapped but agree")
+            if reasons is not None:
+                reasons.append(f"+{swapped - 1:g} first and last names swapped but agree")
             return swapped - 1
-    reasons.extend(said)
+    if reasons is not None:
+        reasons.extend(said or ())
     return straight
 
 
-def _address(a: Record, b: Record, reasons: list[str]) -> float:
+def _address(a: Record, b: Record, reasons: list[str] | None) -> float:
     w = 0.0
     if a.postcode_key and b.postcode_key:
         if a.postcode_key == b.postcode_key:
             w += 3
-            reasons.append(f"+3 same postcode ({a.postcode_key})")
+            if reasons is not None:
+                reasons.append(f"+3 same postcode ({a.postcode_key})")
         elif Levenshtein.distance(a.postcode_key, b.postcode_key) == 1:
             w += 1.5
-            reasons.append("+1.5 postcodes one typo apart")
+            if reasons is not None:
+                reasons.append("+1.5 postcodes one typo apart")
         else:
             w -= 2
-            reasons.append("-2 different postcodes")
+            if reasons is not None:
+                reasons.append("-2 different postcodes")
     if a.street_number_key and b.street_number_key:
         if a.street_number_key == b.street_number_key:
             w += 2
-            reasons.append("+2 same street number")
+            if reasons is not None:
+                reasons.append("+2 same street number")
         elif Levenshtein.distance(a.street_number_key, b.street_number_key) == 1:
             w += 0.5
-            reasons.append("+0.5 street numbers one typo apart")
+            if reasons is not None:
+                reasons.append("+0.5 street numbers one typo apart")
         else:
             w -= 1.5
-            reasons.append("-1.5 different street numbers")
+            if reasons is not None:
+                reasons.append("-1.5 different street numbers")
     if a.street and b.street:
         ratio = fuzz.token_set_ratio(keys.fold(a.street), keys.fold(b.street)) / 100
         if ratio >= 0.9:
             w += 4
-            reasons.append(f"+4 same street (token ratio {ratio:.2f})")
+            if reasons is not None:
+                reasons.append(f"+4 same street (token ratio {ratio:.2f})")
         elif ratio >= 0.75:
             w += 2
-            reasons.append(f"+2 similar street (token ratio {ratio:.2f})")
+            if reasons is not None:
+                reasons.append(f"+2 similar street (token ratio {ratio:.2f})")
         elif ratio < 0.5:
             w -= 1
-            reasons.append("-1 different streets")
+            if reasons is not None:
+                reasons.append("-1 different streets")
     if a.city and b.city:
         x, y = keys.fold(a.city), keys.fold(b.city)
         similarity = 1.0 if x == y else JaroWinkler.similarity(x, y)
         if similarity >= 0.9:
             w += 1.5 if x == y else 1
-            reasons.append("+1.5 same city" if x == y else "+1 similar city")
+            if reasons is not None:
+                reasons.append("+1.5 same city" if x == y else "+1 similar city")
         elif similarity < 0.8:
             w -= 1
-            reasons.append("-1 different cities")
+            if reasons is not None:
+                reasons.append("-1 different cities")
     return w
 
 
-def score(a: Record, b: Record) -> Match:
-    """How likely ``a`` and ``b`` are the same human, with the reason for every weight."""
-    reasons: list[str] = []
+def score(a: Record, b: Record, *, explain: bool = True) -> Match:
+    """How likely ``a`` and ``b`` are the same human, with the reason for every weight.
+
+    ``explain=False`` leaves the reasons out (an empty tuple) and gives the same score,
+    weight and ``auto_ok``: matching scores every candidate of a row, and writing out the
+    reasons of pairs it then drops was a third of the scoring time."""
+    reasons: list[str] | None = [] if explain else None
     w = PRIOR
     # Email: decisive unless it is a shared mailbox.
     if a.email_key and b.email_key:
         if a.email_key == b.email_key:
             if a.role_email:
-                reasons.append(f"0 same shared mailbox {a.email_key} (not evidence)")
+                if reasons is not None:
+                    reasons.append(f"0 same shared mailbox {a.email_key} (not evidence)")
             else:
                 w += 20
-                reasons.append(f"+20 same email ({a.email_key})")
+                if reasons is not None:
+                    reasons.append(f"+20 same email ({a.email_key})")
         elif not (a.role_email or b.role_email):
             w -= 2
-            reasons.append("-2 different emails")
+            if reasons is not None:
+                reasons.append("-2 different emails")
     # Names before the phone: when both names differ, a shared number is a company's
     # switchboard or a shared desk line more often than the same human.
-    name_reasons: list[str] = []
+    name_reasons: list[str] | None = [] if explain else None
     names = _names(a, b, name_reasons)
     # Phone: E.164, so formatting never differs; a swapped digit is a typo.
     if a.phone and b.phone:
         if a.phone == b.phone and names <= -SHARED_LINE_NAMES:
             w += 4
-            reasons.append(f"+4 same phone ({a.phone}), but both names differ: a shared line?")
+            if reasons is not None:
+                reasons.append(f"+4 same phone ({a.phone}), but both names differ: a shared line?")
         elif a.phone == b.phone:
             w += 14
-            reasons.append(f"+14 same phone ({a.phone})")
+            if reasons is not None:
+                reasons.append(f"+14 same phone ({a.phone})")
         elif _phone_near(a.phone, b.phone):
             w += 5
-            reasons.append(f"+5 phones one typo apart ({a.phone} / {b.phone})")
+            if reasons is not None:
+                reasons.append(f"+5 phones one typo apart ({a.phone} / {b.phone})")
         else:
             w -= 3
-            reasons.append("-3 different phones")
+            if reasons is not None:
+                reasons.append("-3 different phones")
     w += names
-    reasons.extend(name_reasons)
+    if reasons is not None:
+        reasons.extend(name_reasons or ())
     # Company: the same name at two companies is two people.
     same_company = False
     if a.company_key and b.company_key:
         if company_similar(a.company_key, b.company_key):
             same_company = True
             w += 4
-            reasons.append(f"+4 same company ({a.company_key})")
+            if reasons is not None:
+                reasons.append(f"+4 same company ({a.company_key})")
         elif a.domain_key and a.domain_key == b.domain_key:
             w += 3
-            reasons.append(f"+3 same web domain ({a.domain_key})")
+            if reasons is not None:
+                reasons.append(f"+3 same web domain ({a.domain_key})")
         else:
             w -= 8
-            reasons.append(f"-8 different companies ({a.company_name} / {b.company_name})")
+            if reasons is not None:
+                reasons.append(f"-8 different companies ({a.company_name} / {b.company_name})")
     elif a.domain_key and a.domain_key == b.domain_key:
         w += 3
-        reasons.append(f"+3 same web domain ({a.domain_key})")
-    address_reasons: list[str] = []
+        if reasons is not None:
+            reasons.append(f"+3 same web domain ({a.domain_key})")
+    address_reasons: list[str] | None = [] if explain else None
     address = _address(a, b, address_reasons)
     if same_company and address > COMPANY_ADDRESS:
         # The company's address says the two work at one place, not that they are one human:
         # counted in full, it made every two colleagues a possible duplicate.
-        address_reasons = [
-            f"+{COMPANY_ADDRESS:g} same address, the company's "
-            f"({'; '.join(r.split(' ', 1)[1] for r in address_reasons if r[0] == '+')})"
-        ]
+        if address_reasons is not None:
+            address_reasons = [
+                f"+{COMPANY_ADDRESS:g} same address, the company's "
+                f"({'; '.join(r.split(' ', 1)[1] for r in address_reasons if r[0] == '+')})"
+            ]
         address = COMPANY_ADDRESS
     w += address
-    reasons.extend(address_reasons)
+    if reasons is not None:
+        reasons.extend(address_reasons or ())
     # One exception: the same personal (not shared) mailbox is the person's own address.
     own_email = bool(a.email_key) and a.email_key == b.email_key and not a.role_email
     auto_ok = True
@@ -356,18 +396,20 @@ def score(a: Record, b: Record) -> Match:
         pass
     elif _given_names_differ(a, b):
         auto_ok = False
-        reasons.append(
-            f"never attached automatically: the given names differ ({a.first_name_key} / "
-            f"{b.first_name_key})"
-        )
+        if reasons is not None:
+            reasons.append(
+                f"never attached automatically: the given names differ ({a.first_name_key} / "
+                f"{b.first_name_key})"
+            )
     elif _names_differ(a.last_name_key, b.last_name_key) and not _swapped(a, b):
         # Two colleagues named Kimberly share the switchboard, the company and its address.
         auto_ok = False
-        reasons.append(
-            f"never attached automatically: the last names differ ({a.last_name_key} / "
-            f"{b.last_name_key})"
-        )
-    return Match(score=_probability(w), weight=w, reasons=tuple(reasons), auto_ok=auto_ok)
+        if reasons is not None:
+            reasons.append(
+                f"never attached automatically: the last names differ ({a.last_name_key} / "
+                f"{b.last_name_key})"
+            )
+    return Match(score=_probability(w), weight=w, reasons=tuple(reasons or ()), auto_ok=auto_ok)
 
 
 def _given_names_differ(a: Record, b: Record) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -103,6 +103,7 @@ def candidate_index(
     follow_merged: bool = True,
     max_block: int | None = domain.MAX_BLOCK,
     variants: bool = False,
+    known: Container[BlockKey] = (),
 ) -> Candidates:
     """The people sharing a block key with one of ``records``, by the key they share.
 
@@ -111,11 +112,12 @@ def candidate_index(
     merged person's keys still match (its old email still reaches its owner), but the person
     returned is its survivor (``follow_merged``), or it is left out. Keys shared by more than ``max_block`` people are
     stop words and left out (None: keep every key, as the offline scan does, which skips and
-    counts them itself)."""
+    counts them itself). Keys in ``known`` are not read (nor in the result)."""
     wanted: dict[str, set[tuple[str, ...]]] = {}
     for record in records:
-        for name, key in domain.block_keys(record):
-            wanted.setdefault(name, set()).add(key)
+        for block_key in domain.block_keys(record):
+            if block_key not in known:  # the caller has this key's people already
+                wanted.setdefault(block_key[0], set()).add(block_key[1])
     if not wanted:
         return Candidates([], {})
     blocks = [b for b in domain.BLOCKS if b.name in wanted]

@@ -53,13 +53,20 @@ class RowMatch:
 class Matcher:
     """Matches rows against the database and against the rows it has seen before (so that
     duplicates inside one file or one batch follow the same rules). Two queries per block per
-    call, whatever the number of rows."""
+    call, whatever the number of rows.
+
+    The stored people each block key finds are remembered across calls (up to
+    ``_REMEMBERED`` of them), so a key that later rows share again (a common name, a
+    postcode, a company, a stop word) is read once: one Matcher serves one batch, or one
+    import's plan, which matches against the people stored when it started."""
 
     def __init__(self, *, auto: float | None = None, review: float | None = None) -> None:
         default_auto, default_review = selectors.thresholds()
         self.auto = default_auto if auto is None else auto
         self.review = default_review if review is None else review
         self.rows = 0
+        self._stored: dict[selectors.BlockKey, Sequence[selectors.Candidate]] = {}
+        self._remembered = 0
         # block key -> [(target, record)], for the rows seen so far
         self._seen: dict[tuple[str, tuple[str, ...]], list[tuple[_Candidate, domain.Record]]] = (
             defaultdict(list)
@@ -67,9 +74,7 @@ class Matcher:
 
     def match(self, people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
         records = [domain.Record.of(p) for p in people]
-        index: Mapping[selectors.BlockKey, Sequence[tuple[_Candidate, domain.Record]]] = (
-            selectors.candidate_index(records, variants=True).by_key
-        )
+        index = self._stored_index(records)
         out: list[RowMatch] = []
         for record in records:
             row = self.rows
@@ -80,32 +85,56 @@ class Matcher:
             for key in domain.block_keys(record):
                 for target, other in (*index.get(key, ()), *self._seen.get(key, ())):
                     pairs.setdefault((_ident(target), id(other)), (target, other))
-            scored: dict[object, tuple[_Candidate, domain.Match]] = {}
+            # Scored without their reasons; the few pairs kept are explained below.
+            scored: dict[object, tuple[_Candidate, domain.Match, domain.Record]] = {}
             for (ident, _), (target, other) in pairs.items():
-                match = domain.score(record, other)
+                match = domain.score(record, other, explain=False)
                 previous = scored.get(ident)
                 if previous is None or match.weight > previous[1].weight:
-                    scored[ident] = (target, match)
+                    scored[ident] = (target, match, other)
             result = RowMatch()
             ranked = sorted(scored.values(), key=lambda tm: (-tm[1].weight, _order(tm[0])))
             owner: _Candidate = row
             first = next((tm for tm in ranked if tm[1].can_attach(self.auto)), None)
             if first is not None:
-                owner, result.match = first
+                owner, _, other = first
+                result.match = domain.score(record, other)
                 if isinstance(owner, selectors.Stored):
                     result.person = owner.person()
                 else:
                     result.same_as_row = owner
             if result.creates:
-                result.review = [
-                    (_target(t), m)
-                    for t, m in ranked
+                kept = [
+                    (t, other)
+                    for t, m, other in ranked
                     if self.review <= m.score and _ident(t) != _ident(owner)
                 ][:5]
+                result.review = [(_target(t), domain.score(record, other)) for t, other in kept]
             for key in domain.block_keys(record):
                 self._seen[key].append((owner, record))
             out.append(result)
         return out
+
+    def _stored_index(
+        self, records: Sequence[domain.Record]
+    ) -> Mapping[selectors.BlockKey, Sequence[selectors.Candidate]]:
+        """The stored people by the block keys of ``records``: those read before, and the
+        rest read now (a key that found nobody, or a stop word, is remembered as empty)."""
+        if self._remembered > _REMEMBERED:
+            self._stored.clear()
+            self._remembered = 0
+        found = selectors.candidate_index(records, variants=True, known=self._stored).by_key
+        for record in records:
+            for key in domain.block_keys(record):
+                if key not in self._stored:
+                    people = found.get(key, ())
+                    self._stored[key] = people
+                    self._remembered += len(people) + 1
+        return self._stored
+
+
+# Block-key reads a Matcher keeps (people found, plus one per key): about 100 MB at most.
+_REMEMBERED = 200_000
 
 
 def variants_record(attached: Sequence[tuple[Person, Mapping[str, str]]], *, at: datetime) -> int:
