@@ -175,3 +175,34 @@ def test_read_in_bulk_only_reads_the_fields_asked_for(make_lead, django_assert_n
     }
     with django_assert_num_queries(0):
         assert (got.pk, got.stage, got.updated_at) == (lead.pk, lead.stage, lead.updated_at)
+
+
+def test_build_makes_the_object_the_model_class_makes(db):
+    """common.db.build stands in for Model(**values) on the intake's bulk writes: the same
+    column values and defaults (a fresh dict for a JSON default), the related object cached,
+    and a name that is no field refused."""
+    from leadrefinery.common.db import build
+    from leadrefinery.leads.models import Lead, LeadEvent, Person, Source, Touch
+    from leadrefinery.scoring.models import LeadScore, ScoreLog
+
+    source = Source.objects.create(name="Expo")
+    person = Person(pk=41, email="ann@example.com", first_name="Ann")
+    cases = [
+        (Person, {"email": "bo@example.com", "custom": {"tier": "a"}}),
+        (Lead, {"person": person, "source": source, "message": "Hi", "product_interest": ""}),
+        (Touch, {"person": person, "note": "called"}),
+        (LeadEvent, {"kind": LeadEvent.Kind.CREATED, "note": "New", "data": {"a": 1}}),
+        (LeadScore, {"fit_points": 12, "reasons": [{"axis": "fit"}]}),
+        (ScoreLog, {"lead_id": None, "delta": 3, "reason": "visited"}),
+    ]
+    for model, values in cases:
+        made, built = model(**values), build(model, **values)
+        assert type(built) is model
+        expected = {k: v for k, v in made.__dict__.items() if k != "_state"}
+        got = {k: v for k, v in built.__dict__.items() if k != "_state"}
+        assert got == expected, model.__name__
+        assert built._state.adding and built._state.fields_cache == made._state.fields_cache
+    first, second = build(LeadScore), build(LeadScore)
+    assert first.reasons == [] and first.reasons is not second.reasons
+    with pytest.raises(TypeError, match="no field 'nickname'"):
+        build(Person, nickname="Annie")

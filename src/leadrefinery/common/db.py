@@ -80,6 +80,54 @@ def _remembering(full: Callable[[Any], Any], size: int = 256) -> Callable[[Any],
     return convert
 
 
+@functools.cache
+def _build_plan(
+    model: type[models.Model],
+) -> tuple[tuple[tuple[str, Any, bool], ...], dict[str, tuple[str, str] | None]]:
+    """(attname, default, default is callable) per concrete field, and for each name a value
+    may be given by: None for a plain column, (attname, target field's attname) for a
+    relation given as an object."""
+    defaults = []
+    relations: dict[str, tuple[str, str] | None] = {}
+    for f in model._meta.concrete_fields:
+        if f.has_default():
+            default = f.default
+            defaults.append((f.attname, default, callable(default)))
+        else:
+            defaults.append((f.attname, f.get_default(), False))
+        relations[f.attname] = None
+        if isinstance(f, models.ForeignKey):
+            relations[f.name] = (f.attname, f.target_field.attname)
+    return tuple(defaults), relations
+
+
+def build(model: type[M], **values: Any) -> M:
+    """``model(**values)`` for the intake's bulk writes, in a fifth of the time: Django's
+    ``Model.__init__`` goes through every field's descriptor (a third of an import's CPU was
+    spent there for 100,000 objects). Fields not given get their defaults; a related object
+    given by name sets its id and is cached as the ORM's own assignment does. No signals are
+    sent: the project's models have no ``pre_init``/``post_init`` receivers (a test checks
+    that both constructions give the same object)."""
+    defaults, relations = _build_plan(model)
+    obj = model.__new__(model)
+    state = obj._state = models.base.ModelState()
+    data = obj.__dict__
+    for attname, default, call in defaults:
+        data[attname] = default() if call else default
+    for name, value in values.items():
+        try:
+            relation = relations[name]
+        except KeyError:
+            raise TypeError(f"{model.__name__} has no field {name!r}") from None
+        if relation is None:
+            data[name] = value
+            continue
+        attname, target = relation
+        data[attname] = None if value is None else getattr(value, target)
+        state.fields_cache[name] = value
+    return obj
+
+
 @dataclass(frozen=True)
 class _InsertPlan:
     """What an INSERT of one model needs, worked out once per model and database vendor."""

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows
+from leadrefinery.common.db import build, insert_rows
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import custom_fields, domain
 from leadrefinery.leads.actors import Actor
@@ -647,7 +647,8 @@ def _import_chunk(
             records.append(waiting[number])
             continue
         payload = scrubbed(mapping.payload(row))
-        record = IntakeRecord(
+        record = build(
+            IntakeRecord,
             channel=IntakeRecord.Channel.IMPORT,
             received_at=at,
             payload=payload,

@@ -28,7 +28,7 @@ from django.db.models import F
 
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows, placeholders, update_rows
+from leadrefinery.common.db import build, insert_rows, placeholders, update_rows
 from leadrefinery.common.text import scrub, scrub_text
 from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
 from leadrefinery.dedupe.services import (
@@ -375,7 +375,8 @@ def _match_people(batch: _Batch, matches: list[RowMatch] | None) -> None:
         if match is not None:
             attached.append((match, p.person))
         if match is None:
-            match = Person(
+            match = build(
+                Person,
                 **p.person,
                 **person_keys(p.person),
                 account=account,
@@ -450,7 +451,8 @@ def _attach_or_open_leads(batch: _Batch) -> None:
             batch.attached.append(True)
             continue
         record = p.record
-        lead = Lead(
+        lead = build(
+            Lead,
             person=person,
             account=person.account,
             stage=domain.Stage.INQUIRY,
@@ -623,7 +625,8 @@ def _write_timeline(batch: _Batch) -> None:
     for p, person, lead, was_attached in rows:
         record = p.record
         touches.append(
-            Touch(
+            build(
+                Touch,
                 person=person,
                 lead=lead,
                 channel=_TOUCH_CHANNEL.get(record.channel, Touch.Channel.OTHER),
@@ -637,7 +640,8 @@ def _write_timeline(batch: _Batch) -> None:
         events += _inquiry_events(batch, p, lead, was_attached=was_attached)
         if p.consent:
             consents.append(
-                Consent(
+                build(
+                    Consent,
                     person=person,
                     channel="email",
                     basis=Consent.Basis.OPT_IN,
@@ -693,7 +697,8 @@ def _inquiry_events(
     source_name = record.source.name
     if was_attached:
         return [
-            LeadEvent(
+            build(
+                LeadEvent,
                 kind=LeadEvent.Kind.INQUIRY,
                 note="Another inquiry from the same person for the same product line",
                 data={"intake_id": record.pk, "source": source_name},
@@ -701,14 +706,16 @@ def _inquiry_events(
             )
         ]
     events = [
-        LeadEvent(
+        build(
+            LeadEvent,
             kind=LeadEvent.Kind.CREATED,
             to_stage=lead.stage,
             note=f"New inquiry via {record.get_channel_display().lower()} ({source_name})",
             data={"intake_id": record.pk, "warnings": list(p.warnings)},
             **common,
         ),
-        LeadEvent(
+        build(
+            LeadEvent,
             kind=LeadEvent.Kind.ASSIGNED,
             data={"to": lead.owner_label, "trace": batch.routes[id(lead)].as_trace()},
             **common,
@@ -721,7 +728,7 @@ def _inquiry_events(
         if p.currency:
             changes["currency"] = {"from": "", "to": p.currency}
         note, data = amount_event_details(changes, currency_before="", currency_after=p.currency)
-        events.append(LeadEvent(kind=LeadEvent.Kind.AMOUNT, note=note, data=data, **common))
+        events.append(build(LeadEvent, kind=LeadEvent.Kind.AMOUNT, note=note, data=data, **common))
     return events
 
 

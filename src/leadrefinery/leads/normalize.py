@@ -152,7 +152,9 @@ def clean_text(value: str) -> str:
     return " ".join(value.split())
 
 
-@functools.lru_cache(maxsize=65536)
+# An import normalizes each row twice (its matching pass, then its writes): remembering a
+# 100,000-row file's addresses and numbers makes the second pass's checks free (~25 MB).
+@functools.lru_cache(maxsize=1 << 17)
 def normalize_email(value: str) -> str:
     """Lower-cased, syntax-checked address. Raises ValueError with a readable message."""
     try:
@@ -162,6 +164,7 @@ def normalize_email(value: str) -> str:
     return str(info.normalized).lower()
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def normalize_phone(value: str, country: str | None, default_country: str) -> str:
     """E.164 form. Raises ValueError with a readable message."""
     region = country or default_country

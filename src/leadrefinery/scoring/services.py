@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import insert_rows, read_in_bulk, update_rows
+from leadrefinery.common.db import build, insert_rows, read_in_bulk, update_rows
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import events_insert
@@ -118,7 +118,8 @@ class IntakeScorer:
                 continue
             for c in result.fit.contributions:
                 logs.append(_fit_log(lead.pk, c, at, "intake"))
-            score = LeadScore(
+            score = build(
+                LeadScore,
                 lead=lead,
                 fit_points=result.fit.points,
                 fit_grade=result.fit.grade,
@@ -165,7 +166,8 @@ def intake_scorer(*, at: datetime) -> IntakeScorer:
 
 
 def _fit_log(lead_id: int, c: domain.Contribution, at: datetime, why: str) -> ScoreLog:
-    return ScoreLog(
+    return build(
+        ScoreLog,
         lead_id=lead_id,
         axis=ScoreLog.Axis.FIT,
         delta=c.points,
@@ -456,7 +458,8 @@ def _award(
         )
         for a in awards:
             logs.append(
-                ScoreLog(
+                build(
+                    ScoreLog,
                     lead_id=lead_id,
                     axis=ScoreLog.Axis.ENGAGEMENT,
                     delta=a.points,
