@@ -75,6 +75,7 @@ class Matcher:
     def match(self, people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
         records = [domain.Record.of(p) for p in people]
         index = self._stored_index(records)
+        floor = min(self.auto, self.review)
         out: list[RowMatch] = []
         for record in records:
             row = self.rows
@@ -93,7 +94,12 @@ class Matcher:
                 if previous is None or match.weight > previous[1].weight:
                     scored[ident] = (target, match, other)
             result = RowMatch()
-            ranked = sorted(scored.values(), key=lambda tm: (-tm[1].weight, _order(tm[0])))
+            # Only pairs at or above a threshold can attach or be proposed: most candidates
+            # are dropped before sorting.
+            ranked = sorted(
+                (tm for tm in scored.values() if tm[1].score >= floor),
+                key=lambda tm: (-tm[1].weight, _order(tm[0])),
+            )
             owner: _Candidate = row
             first = next((tm for tm in ranked if tm[1].can_attach(self.auto)), None)
             if first is not None:

@@ -615,6 +615,11 @@ _TOUCH_CHANNEL: dict[str, str] = {
 }
 
 
+# "web form", "csv import": get_channel_display() rebuilds its choices dict on every call
+# (a tenth of the timeline's time on an import).
+_CHANNEL_LABEL = {str(value): str(label).lower() for value, label in IntakeRecord.Channel.choices}
+
+
 def _write_timeline(batch: _Batch) -> None:
     """Touches, timeline events and consents, one insert each; every record gets its result
     (the response a replay of the request gets). Possible duplicates go to dedupe's review."""
@@ -710,7 +715,8 @@ def _inquiry_events(
             LeadEvent,
             kind=LeadEvent.Kind.CREATED,
             to_stage=lead.stage,
-            note=f"New inquiry via {record.get_channel_display().lower()} ({source_name})",
+            note=f"New inquiry via {_CHANNEL_LABEL.get(record.channel, record.channel)} "
+            f"({source_name})",
             data={"intake_id": record.pk, "warnings": list(p.warnings)},
             **common,
         ),
