@@ -188,7 +188,7 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None
             params: list[Any] = []
             for obj in batch:
                 values = obj.__dict__
-                params.extend(conv(values[name]) for name, conv in convert)
+                params += [conv(values[name]) for name, conv in convert]
             if len(batch) == 1:
                 sql = plan.one
             else:
