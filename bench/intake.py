@@ -633,6 +633,12 @@ def main(argv: list[str] | None = None) -> int:
         help="start from a database kept with --save-seed instead of seeding (--leads is then "
         "what that seed holds)",
     )
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="with --save-seed: seed, keep the database and stop (measure later with "
+        "--from-seed, on a quiet machine)",
+    )
     parser.add_argument("--bulk-create-child", metavar="CSV", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bulk_create_child:
@@ -657,6 +663,9 @@ def main(argv: list[str] | None = None) -> int:
             known = seed(args.leads, rng)
             if args.save_seed:
                 save_seed(installation, args.save_seed)
+                if args.seed_only:
+                    print(f"Seeded {args.leads:,} leads; kept as {args.save_seed}")
+                    return 0
         call_command("migrate", verbosity=0)  # a saved seed may predate a migration
         seed_seconds = time.perf_counter() - started
         from leadrefinery.leads.models import Lead
