@@ -377,9 +377,7 @@ def detect_flavor(keys: set[str]) -> str | None:
     return None
 
 
-def _override_for(
-    overrides: Mapping[str, str], header: str, raw: str
-) -> str | None:
+def _override_for(overrides: Mapping[str, str], header: str, raw: str) -> str | None:
     """The target a person chose for this column: by its header as shown, then by its text
     (case, spacing and punctuation aside: a saved mapping meets a file exported again)."""
     if header in overrides:

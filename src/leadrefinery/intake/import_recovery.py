@@ -17,6 +17,7 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from leadrefinery.common.clock import now
@@ -25,8 +26,11 @@ from leadrefinery.leads.models import ImportBatch
 
 from .models import ImportFile
 
-# A batch run by a process on another machine counts as alive while it wrote within this.
-_HEARTBEAT_STALE = timedelta(minutes=2)
+
+def _stale() -> timedelta:
+    """A batch whose process we cannot see (another machine, or a worker: its command line
+    does not say "import") counts as alive while it wrote a heartbeat within this."""
+    return timedelta(seconds=settings.REFINERY_IMPORT_STALE_SECONDS)
 
 
 def file_sha256(data: bytes | None = None, *, path: Path | None = None) -> tuple[str, int]:
@@ -56,8 +60,9 @@ def batches_holding(sha256: str) -> list[ImportBatch]:
 def _alive(host: str, pid: int | None, heartbeat_at) -> bool:  # type: ignore[no-untyped-def]
     if pid is None:
         return False
+    fresh = heartbeat_at is not None and now() - heartbeat_at < _stale()
     if host != socket.gethostname():
-        return heartbeat_at is not None and now() - heartbeat_at < _HEARTBEAT_STALE
+        return fresh
     if pid == os.getpid():
         return False
     try:
@@ -67,9 +72,12 @@ def _alive(host: str, pid: int | None, heartbeat_at) -> bool:  # type: ignore[no
     except PermissionError:
         return True
     cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():  # a reused pid of some other program is not our import
+    if cmdline.exists():
+        # `refinery import` is known by its command line; a reused pid of some other program
+        # is not our import, and a worker (`refinery worker`, which runs the import page's
+        # jobs and lives on after one died) is trusted while its heartbeat is fresh.
         try:
-            return b"import" in cmdline.read_bytes()
+            return b"import" in cmdline.read_bytes() or fresh
         except OSError:
             return True
     return True

@@ -53,6 +53,7 @@ from .import_recovery import (
     file_record,
     heartbeat,
 )
+from .import_samples import Samples, dry_run_samples
 from .import_source import (  # ImportFailed is re-exported: callers import it from here
     ImportFailed,
     _is_blank,
@@ -60,7 +61,6 @@ from .import_source import (  # ImportFailed is re-exported: callers import it f
     _records,
     _Source,
 )
-from .import_samples import Samples, dry_run_samples
 from .importing_undo import UNDO_REASON, UndoReport, import_batch_undo  # the undo, re-exported
 from .services import OUTCOME_ATTACHED, payload_hash, process_records, scrubbed
 
