@@ -5,21 +5,19 @@ imported once, and `refinery check` passes."""
 from __future__ import annotations
 
 import io
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from leadrefinery.intake.import_jobs import import_jobs_sweep, job_create
 from leadrefinery.intake.import_uploads import upload_store
 from leadrefinery.intake.models import ImportJob
 from leadrefinery.leads.models import ImportBatch, IntakeRecord, Lead, Person
+from tests.intake.worker_proc import start_worker, stop
 
 pytestmark = [
     pytest.mark.slow,
@@ -28,7 +26,6 @@ pytestmark = [
 ]
 ROWS = 4000
 STALE = 4  # seconds without a heartbeat before the sweep takes a job over
-RUNNER = Path(__file__).with_name("worker_proc.py")
 
 
 def big_file(rows: int) -> bytes:
@@ -37,33 +34,6 @@ def big_file(rows: int) -> bytes:
         email = f"buyer{i}@firm{i}.example.com" if i % 50 else "no email here"
         lines.append(f"{email},Pat{i},Lee{i},Firm {i}")
     return ("\n".join(lines) + "\n").encode()
-
-
-def start_worker(log) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        REFINERY_WORKERS="1",
-        REFINERY_IMPORT_STALE_SECONDS=str(STALE),
-        PYTHONUNBUFFERED="1",
-    )
-    return subprocess.Popen(
-        [sys.executable, str(RUNNER), str(connection.settings_dict["NAME"])],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: the cluster's children go with it
-    )
-
-
-def stop(proc: subprocess.Popen[bytes], sig: int) -> None:
-    """Signal the worker's process group; a cluster slow to stop is killed."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=20)
 
 
 def wait_for(condition, timeout: float, what: str) -> None:
@@ -91,7 +61,7 @@ def test_a_worker_killed_mid_import_is_resumed_by_the_sweep(users, settings, tmp
     def stored() -> int:
         return IntakeRecord.objects.filter(import_batch__isnull=False).count()
 
-    worker = start_worker(log)
+    worker = start_worker(log, REFINERY_IMPORT_STALE_SECONDS=str(STALE))
     try:
         wait_for(lambda: stored() >= ROWS // 4, 240, "the worker to store a quarter of the rows")
         stop(worker, signal.SIGKILL)
@@ -105,7 +75,7 @@ def test_a_worker_killed_mid_import_is_resumed_by_the_sweep(users, settings, tmp
 
     time.sleep(STALE + 1)
     assert import_jobs_sweep() == 1, "the dead worker's job is handed over again"
-    worker = start_worker(log)
+    worker = start_worker(log, REFINERY_IMPORT_STALE_SECONDS=str(STALE))
     try:
         wait_for(
             lambda: ImportJob.objects.get(pk=job.pk).status in ("done", "failed"),
