@@ -143,7 +143,7 @@ def test_the_upload_is_kept_private_under_a_name_of_ours(client_for, users, home
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     page = client_for(users.marketer).get(response["Location"]).content.decode()
-    assert "6 rows · comma separated · utf-8" in page
+    assert "6 rows · comma separated · UTF-8" in page
     assert 'value="email" selected' in page
     assert "bruno.lindqvist1@firm1.example" in page, "each column shows an example value"
 

@@ -42,6 +42,14 @@ SAMPLE_TITLES = {
     "rejected": "Rejected",
 }
 
+ENCODINGS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252",
+    "text": "text",
+}
+
 
 def _importer(request: HttpRequest) -> User:
     user = cast(User, request.user)
@@ -183,6 +191,7 @@ def import_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
             "error": error,
             "sources": _sources(),
             "campaigns": sorted({c.name for c in Campaign.objects.all()}),
+            "encoding": ENCODINGS.get(preview.get("encoding", ""), preview.get("encoding", "")),
             "delimiter": {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
                 preview.get("delimiter", ""), preview.get("delimiter", "")
             ),
