@@ -6,7 +6,9 @@ processed, stored but not processed, and not stored at all. ``refinery import --
 reads the same file again (its SHA-256 must match) and carries on from there: it skips the
 first kind, processes the second and imports the third, so every row of the file is processed
 exactly once. A batch is resumed by one process at a time: the process that runs a batch is
-recorded on its ``ImportFile`` and a resume refuses while that process is still alive.
+recorded on its ``ImportFile`` and a resume refuses while that process is still alive: a
+`refinery import` by its pid and command line, a worker running the import page's job (its
+command line says "worker") or a process on another machine while its heartbeat is fresh.
 """
 
 from __future__ import annotations
