@@ -167,3 +167,16 @@ def test_a_live_worker_keeps_its_batch_and_a_dead_ones_is_resumed(users, setting
     finally:
         worker.kill()
         worker.wait()
+
+
+def test_the_same_file_twice_is_refused_with_the_pages_way_round_it(users):
+    first = _job(users.marketer)
+    assert import_job_run(first.pk) == "done"
+    first.refresh_from_db()
+    assert first.batch.filename == "list.csv", "the batch names the file as it was uploaded"
+    second = _job(users.marketer)
+    assert import_job_run(second.pk) == "failed"
+    second.refresh_from_db()
+    assert f"this file (list.csv) was already imported as batch {first.batch_id}" in second.error
+    assert "tick “Import even if this very file was imported before”" in second.error
+    assert ImportBatch.objects.count() == 1

@@ -134,6 +134,7 @@ def test_a_marketer_imports_a_salesforce_export_and_undoes_it(
     page.get_by_role("link", name="← Import leads").click()
     expect(page.locator(".import-batches")).to_contain_text("Undone")
     expect(page.locator(".import-batches")).to_contain_text("Expo Berlin 2026")
+    expect(page.locator(".import-batches")).to_contain_text(export.name)
     page.set_viewport_size({"width": 390, "height": 844})
     for path in ("/import/", page.locator(".import-batches a").first.get_attribute("href")):
         page.goto(f"{base}{path}")

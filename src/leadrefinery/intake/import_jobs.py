@@ -173,6 +173,8 @@ class _Progress:
     def on_started(self, batch_id: str) -> None:
         self.job.batch_id = batch_id
         ImportJob.objects.filter(pk=self.job.pk).update(batch_id=batch_id)
+        # The batch names the file as the person's computer did, not as we stored it.
+        ImportBatch.objects.filter(pk=batch_id).update(filename=self.job.upload.name[:300])
 
     def write(self, *, force: bool = False, **more: Any) -> None:
         clock = time.monotonic()
@@ -197,7 +199,7 @@ def import_job_run(job_id: int) -> str:
     try:
         report = _run(job, progress, taken_over)
     except ImportFailed as exc:
-        _fail(job, exc.message)
+        _fail(job, _for_the_page(exc.message, job))
         return "failed"
     except Exception as exc:  # the job says so; the worker's log has the traceback
         log.exception("import job %s failed", job.pk)
@@ -265,6 +267,15 @@ def _batch_started_by(job: ImportJob) -> str | None:
         ImportJob.objects.filter(pk=job.pk).update(batch_id=batch.pk)
         return batch.pk
     return None
+
+
+def _for_the_page(message: str, job: ImportJob) -> str:
+    """An import's message, naming the file as the person does, with the page's way instead
+    of the command's option."""
+    stored = os.path.basename(job.upload.path)
+    return message.replace(stored, job.upload.name).replace(
+        "use --again", "tick “Import even if this very file was imported before” and import"
+    )
 
 
 def _fail(job: ImportJob, message: str) -> None:
