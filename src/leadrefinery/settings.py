@@ -332,6 +332,10 @@ REFINERY_TRUSTED_PROXY_COUNT = int(os.environ.get("REFINERY_TRUSTED_PROXY_COUNT"
 REFINERY_INTAKE_RETRY_AFTER_SECONDS = int(
     os.environ.get("REFINERY_INTAKE_RETRY_AFTER_SECONDS", "60")
 )
+# The import page's jobs: an import whose worker wrote no heartbeat for this long is taken to
+# have died and is resumed by the `import-jobs` sweep; a job may run this long in the worker.
+REFINERY_IMPORT_STALE_SECONDS = int(os.environ.get("REFINERY_IMPORT_STALE_SECONDS", "120"))
+REFINERY_IMPORT_TIMEOUT_SECONDS = int(os.environ.get("REFINERY_IMPORT_TIMEOUT_SECONDS", "14400"))
 # Default country for phone numbers written without +country code.
 REFINERY_DEFAULT_COUNTRY = os.environ.get("REFINERY_DEFAULT_COUNTRY", "US")
 # The worker's daily backup (common/backup.py): off unless a folder is given; keeps the newest

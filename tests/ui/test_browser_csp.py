@@ -37,6 +37,7 @@ MORE = [
     "/review/",
     "/admin/",
     "/admin/leads/importbatch/",
+    "/import/",
     "/admin/leads/lead/",
     "/api/v1/docs",
 ]

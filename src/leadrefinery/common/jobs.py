@@ -25,6 +25,13 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         description="Process intake records that a crash left unprocessed.",
     ),
     PeriodicJob(
+        name="import-jobs",
+        func="leadrefinery.intake.import_jobs.import_jobs_sweep",
+        minutes=1,
+        description="Hand the worker the import page's jobs nobody took, and resume imports "
+        "whose worker died (no heartbeat for REFINERY_IMPORT_STALE_SECONDS).",
+    ),
+    PeriodicJob(
         name="sla-sweep",
         func="leadrefinery.sla.sweep.sla_sweep",
         minutes=1,

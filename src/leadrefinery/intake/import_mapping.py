@@ -7,13 +7,17 @@ Mautic. Several columns may feed one field: the first non-empty one in priority 
 (so "Phone" is used and "Mobile" fills in when it is empty), except the street, whose
 columns are joined ("Address 1", "Address 2"). Unknown headers are reported as unmapped and
 kept in the raw intake record under ``extra``.
+
+A person can overrule the automatic choice per column (the import page's selects, a saved
+mapping): ``overrides`` maps a header to a target (``TARGET_FIELDS``, ``custom:<name>`` for a
+custom field, or ``""`` to ignore the column, which keeps it in the raw record only).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from leadrefinery.leads.custom_fields import Definition
@@ -244,6 +248,9 @@ _SALESFORCE_SIGNS = {"leadsource", "createddate", "mobilephone", "mailingstreet"
 _HUBSPOT_SIGNS = {"recordid", "countryregion", "stateregion", "originalsource", "websiteurl"}
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# An override's target for a custom field: "custom:fleet_size".
+CUSTOM_PREFIX = "custom:"
+IGNORE = ""
 
 
 def header_key(header: str) -> str:
@@ -370,16 +377,64 @@ def detect_flavor(keys: set[str]) -> str | None:
     return None
 
 
-def map_headers(raw_headers: Sequence[str], custom: Sequence[Definition] = ()) -> HeaderMapping:
+def _override_for(overrides: Mapping[str, str], header: str, raw: str) -> str | None:
+    """The target a person chose for this column: by its header as shown, then by its text
+    (case, spacing and punctuation aside: a saved mapping meets a file exported again)."""
+    if header in overrides:
+        return overrides[header]
+    if raw in overrides:
+        return overrides[raw]
+    key = header_key(raw)
+    for name, target in overrides.items():
+        if key and header_key(name) == key:
+            return target
+    return None
+
+
+def valid_target(target: str, custom: Sequence[Definition] = ()) -> bool:
+    """Whether ``target`` names something a column can feed (or ignore)."""
+    if target == IGNORE or target in TARGET_FIELDS:
+        return True
+    name = target.removeprefix(CUSTOM_PREFIX)
+    return target.startswith(CUSTOM_PREFIX) and any(d.name == name for d in custom)
+
+
+def map_headers(
+    raw_headers: Sequence[str],
+    custom: Sequence[Definition] = (),
+    overrides: Mapping[str, str] | None = None,
+) -> HeaderMapping:
     """Decide which column feeds which intake field; a column no intake field takes and that
-    is named like a custom field (its name or its label, case and spacing aside) feeds it."""
+    is named like a custom field (its name or its label, case and spacing aside) feeds it.
+    ``overrides`` (header -> target, see the module docstring) overrule both; a target that
+    names nothing known is noted and the column mapped automatically."""
     headers = _unique_headers(raw_headers)
     keys = [header_key(h) for h in raw_headers]
     flavor = detect_flavor(set(keys))
     notes: list[str] = []
     candidates: dict[str, list[tuple[int, int]]] = {}
     unmapped: list[int] = []
+    chosen: dict[int, str] = {}  # column index -> custom field name, chosen by a person
+    ignored: set[int] = set()
     for index, key in enumerate(keys):
+        target = (
+            _override_for(overrides, headers[index], raw_headers[index].strip())
+            if overrides
+            else None
+        )
+        if target is not None and not valid_target(target, custom):
+            notes.append(f"'{headers[index]}': no field '{target}'; mapped automatically")
+            target = None
+        if target is not None:
+            if target == IGNORE:
+                ignored.add(index)
+                unmapped.append(index)
+            elif target.startswith(CUSTOM_PREFIX):
+                chosen[index] = target.removeprefix(CUSTOM_PREFIX)
+                unmapped.append(index)
+            else:  # chosen by a person: before any column found by its name
+                candidates.setdefault(target, []).append((-1, index))
+            continue
         hit = _LOOKUP.get(key)
         if flavor == "mautic" and key == "title":
             notes.append(
@@ -402,7 +457,11 @@ def map_headers(raw_headers: Sequence[str], custom: Sequence[Definition] = ()) -
             notes.append(f"{target}: {names} (the first non-empty one is used)")
     named = {header_key(d.name): d.name for d in custom}
     named.update({header_key(d.label): d.name for d in custom if d.label})
-    to_custom = {i: named[keys[i]] for i in unmapped if keys[i] in named}
+    to_custom = {
+        i: chosen.get(i) or named[keys[i]]
+        for i in unmapped
+        if i in chosen or (i not in ignored and keys[i] in named)
+    }
     return HeaderMapping(
         headers=headers,
         columns=columns,

@@ -6,7 +6,9 @@ processed, stored but not processed, and not stored at all. ``refinery import --
 reads the same file again (its SHA-256 must match) and carries on from there: it skips the
 first kind, processes the second and imports the third, so every row of the file is processed
 exactly once. A batch is resumed by one process at a time: the process that runs a batch is
-recorded on its ``ImportFile`` and a resume refuses while that process is still alive.
+recorded on its ``ImportFile`` and a resume refuses while that process is still alive: a
+`refinery import` by its pid and command line, a worker running the import page's job (its
+command line says "worker") or a process on another machine while its heartbeat is fresh.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from leadrefinery.common.clock import now
@@ -25,8 +28,11 @@ from leadrefinery.leads.models import ImportBatch
 
 from .models import ImportFile
 
-# A batch run by a process on another machine counts as alive while it wrote within this.
-_HEARTBEAT_STALE = timedelta(minutes=2)
+
+def _stale() -> timedelta:
+    """A batch whose process we cannot see (another machine, or a worker: its command line
+    does not say "import") counts as alive while it wrote a heartbeat within this."""
+    return timedelta(seconds=settings.REFINERY_IMPORT_STALE_SECONDS)
 
 
 def file_sha256(data: bytes | None = None, *, path: Path | None = None) -> tuple[str, int]:
@@ -56,8 +62,9 @@ def batches_holding(sha256: str) -> list[ImportBatch]:
 def _alive(host: str, pid: int | None, heartbeat_at) -> bool:  # type: ignore[no-untyped-def]
     if pid is None:
         return False
+    fresh = heartbeat_at is not None and now() - heartbeat_at < _stale()
     if host != socket.gethostname():
-        return heartbeat_at is not None and now() - heartbeat_at < _HEARTBEAT_STALE
+        return fresh
     if pid == os.getpid():
         return False
     try:
@@ -67,9 +74,12 @@ def _alive(host: str, pid: int | None, heartbeat_at) -> bool:  # type: ignore[no
     except PermissionError:
         return True
     cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():  # a reused pid of some other program is not our import
+    if cmdline.exists():
+        # `refinery import` is known by its command line; a reused pid of some other program
+        # is not our import, and a worker (`refinery worker`, which runs the import page's
+        # jobs and lives on after one died) is trusted while its heartbeat is fresh.
         try:
-            return b"import" in cmdline.read_bytes()
+            return b"import" in cmdline.read_bytes() or fresh
         except OSError:
             return True
     return True

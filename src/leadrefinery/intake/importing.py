@@ -18,7 +18,7 @@ leads that existed before are voided, and leads someone has worked since are kep
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -53,6 +53,7 @@ from .import_recovery import (
     file_record,
     heartbeat,
 )
+from .import_samples import Samples, dry_run_samples
 from .import_source import (  # ImportFailed is re-exported: callers import it from here
     ImportFailed,
     _is_blank,
@@ -101,6 +102,9 @@ class ImportReport:
     # person has a valid email), a country that could not be read.
     warnings: list[RowError] = field(default_factory=list)
     skipped: int = 0  # a resume: rows the batch had already processed before it stopped
+    # A dry run: up to five rows of each outcome ("new_leads", "attached", "people_new",
+    # "people_attached", "review", "rejected"), as import_samples.py shows them.
+    samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,9 @@ class CsvPreview:
 
 
 def _header_and_rows(
-    source: _Source, custom: Sequence[Definition] = ()
+    source: _Source,
+    custom: Sequence[Definition] = (),
+    columns: Mapping[str, str] | None = None,
 ) -> tuple[HeaderMapping, list[str], Iterator[tuple[int, list[str]]]]:
     records = _records(source)
     for _, row in records:
@@ -131,17 +137,20 @@ def _header_and_rows(
     else:
         raise ImportFailed(f"{source.name} is empty: no header row found", field="file")
     rows = ((number, row) for number, row in records if not _is_blank(row))
-    return map_headers(header, custom), header, rows
+    return map_headers(header, custom, columns), header, rows
 
 
-def inspect_csv(file: str | Path | TextIO | IO[Any]) -> CsvPreview:
+def inspect_csv(
+    file: str | Path | TextIO | IO[Any], *, columns: Mapping[str, str] | None = None
+) -> CsvPreview:
     """Read the whole file once: header mapping and row count. Writes nothing.
 
+    ``columns``: header -> target chosen by a person (import_mapping.map_headers' overrides).
     Raises ImportFailed for a missing or unreadable file, or one without an email or phone
     column.
     """
     source = _open_source(file)
-    mapping, _, rows = _header_and_rows(source, definitions())
+    mapping, _, rows = _header_and_rows(source, definitions(), columns)
     _require_contact_column(mapping)
     total = sum(1 for _ in rows)
     return CsvPreview(
@@ -229,8 +238,12 @@ def import_csv(
     progress: Callable[[int], None] | None = None,
     phase: Callable[[str], None] | None = None,
     started: Callable[[str], None] | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Import a CSV file of inquiries; see the module docstring.
+
+    ``columns``: header -> target chosen by a person (import_mapping.map_headers' overrides),
+    kept on the batch so that a resume maps the file the same way.
 
     ``progress`` is called after each chunk with the number of rows the chunk held. A real
     import reads the file twice: ``phase`` is called with "matching" before the first pass
@@ -259,11 +272,13 @@ def import_csv(
     csv_source = _open_source(file)
     custom = definitions()
     # A first pass finds unreadable files before anything is written.
-    mapping, header, rows = _header_and_rows(csv_source, custom)
+    mapping, header, rows = _header_and_rows(csv_source, custom, columns)
     _require_contact_column(mapping)
     report, unreadable = _new_report(csv_source, mapping, header, rows, dry_run)
     if dry_run:
-        _dry_run(_readable(csv_source, custom, unreadable, _PLAN_CHUNK), mapping, report, progress)
+        chunks = _readable(csv_source, custom, unreadable, _PLAN_CHUNK)
+        shown = _dry_run(chunks, mapping, report, progress)
+        report.samples = dry_run_samples(csv_source, mapping, report, shown)
         report.warnings.sort(key=lambda w: w.row)
         return report
     held = batches_holding(csv_source.sha256)
@@ -292,7 +307,12 @@ def import_csv(
             created_by=actor.user,
             created_at=now(),
             total_rows=report.total_rows,
-            mapping={"columns": report.mapping, "unmapped": report.unmapped, "notes": report.notes},
+            mapping={
+                "columns": report.mapping,
+                "unmapped": report.unmapped,
+                "notes": report.notes,
+                "overrides": dict(columns or {}),
+            },
         )
         file_record(
             batch,
@@ -319,12 +339,14 @@ def import_resume(
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     phase: Callable[[str], None] | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Continue a batch whose import stopped (import_recovery.py): the same file (by its
     checksum; by default read again from where the import read it), each row processed
     exactly once: rows stored and processed are skipped, rows stored but not processed are
     processed now, the rest are imported. The report counts this run's rows; ``skipped``
-    those done before. Raises ImportFailed when the batch cannot be resumed."""
+    those done before. ``columns``: by default the overrides the batch was started with.
+    Raises ImportFailed when the batch cannot be resumed."""
     try:
         batch, stored_file = claim_for_resume(batch_id)
     except ServiceError as exc:
@@ -343,7 +365,9 @@ def import_resume(
             field="file",
         )
     custom = definitions()
-    mapping, header, rows = _header_and_rows(csv_source, custom)
+    if columns is None:
+        columns = (batch.mapping or {}).get("overrides") or None
+    mapping, header, rows = _header_and_rows(csv_source, custom, columns)
     _require_contact_column(mapping)
     report, unreadable = _new_report(csv_source, mapping, header, rows, False)
     report.batch_id = batch.pk
@@ -498,9 +522,10 @@ def _dry_run(
     mapping: HeaderMapping,
     report: ImportReport,
     progress: Callable[[int], None] | None,
-) -> None:
+) -> dict[str, list[int]]:
     """The import's own matching pass (import_plan.py), then its counts: what the import
-    would do, row for row."""
+    would do, row for row. Returns the numbers of the first rows of each outcome (the
+    report's samples)."""
 
     def rejected(number: int, row: list[str], result: NormalizeResult) -> None:
         _reject(report, mapping, number, row, ((e.field, e.message) for e in result.errors))
@@ -511,7 +536,8 @@ def _dry_run(
 
     plan = plan_import(chunks, mapping, rejected=rejected, kept=kept, progress=progress)
     good: list[tuple[object, str]] = []
-    for planned in plan.rows.values():  # in file order
+    shown = Samples()
+    for number, planned in plan.rows.items():  # in file order
         if planned.person is not None:
             who: object = planned.person
         elif planned.same_as is not None:
@@ -519,17 +545,27 @@ def _dry_run(
         else:
             who = ("row", planned.good)
             report.review += bool(planned.review)
+            if planned.review:
+                shown.add("review", number)
         report.people_attached += not planned.creates
         report.people_new += planned.creates
+        shown.add("people_new" if planned.creates else "people_attached", number)
         good.append((who, planned.product))
     report.imported = len(good)
-    report.new_leads, report.attached = _predict_outcomes(good)
+    numbers = list(plan.rows)
+    report.new_leads, report.attached = _predict_outcomes(
+        good, lambda i, attached: shown.add("attached" if attached else "new_leads", numbers[i])
+    )
+    shown.rows["rejected"] = sorted(report.rejected_rows)[: shown.limit]
+    return shown.rows
 
 
-def _predict_outcomes(good: list[tuple[object, str]]) -> tuple[int, int]:
+def _predict_outcomes(
+    good: list[tuple[object, str]], each: Callable[[int, bool], None] | None = None
+) -> tuple[int, int]:
     """(new leads, attached) the import would make, given the person each row resolves to (a
     database id, or ("row", n) for one the file itself would create): one open lead per
-    person and product line, as intake does."""
+    person and product line, as intake does. ``each(index, attached)`` hears every row's."""
     known = sorted({who for who, _ in good if isinstance(who, int)})
     open_keys: set[tuple[object, str]] = set()
     for start in range(0, len(known), _QUERY_CHUNK):
@@ -540,12 +576,15 @@ def _predict_outcomes(good: list[tuple[object, str]]) -> tuple[int, int]:
             ).values_list("person_id", "product_interest")
         )
     new = attached = 0
-    for who, product in good:
-        if (who, product) in open_keys:
+    for index, (who, product) in enumerate(good):
+        found = (who, product) in open_keys
+        if found:
             attached += 1
         else:
             new += 1
             open_keys.add((who, product))
+        if each is not None:
+            each(index, found)
     return new, attached
 
 
