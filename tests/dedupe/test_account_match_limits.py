@@ -38,3 +38,43 @@ def test_every_company_of_a_batch_naming_hundreds_of_prefixes_is_matched():
     found = accounts_for(people, at=T0)
     assert [a.pk if a else None for a in found] == [a.pk for a in known]
     assert Account.objects.count() == 260  # no duplicate account was created
+
+
+def test_an_import_reads_each_prefix_once_and_matches_what_it_created_before():
+    """An import keeps one AccountIndex for all its chunks: a later chunk finds a stored
+    near match, the best of several (the oldest of equals), and an account an earlier chunk
+    created, exactly as separate reads would; numbers still tell companies apart."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leadrefinery.dedupe.services import AccountIndex
+
+    older, newer = stored("acme widgets", "acme widgets")  # equals: the older one wins
+    (twelve,) = stored("acme widgets 12")
+    index = AccountIndex()
+    first = accounts_for(
+        [{"company_name": "Acme Widgetz"}, {"company_name": "Globex Logistics"}],
+        at=T0,
+        index=index,
+    )
+    assert first[0].pk == older.pk and first[1].pk not in {older.pk, newer.pk, twelve.pk}
+    with CaptureQueriesContext(connection) as second_chunk:
+        second = accounts_for(
+            [
+                {"company_name": "Globex Logistic"},  # made by the first chunk
+                {"company_name": "Acme Widgets 1"},  # not 'acme widgets 12'
+                {"company_name": "Acme Widget 12"},
+            ],
+            at=T0,
+            index=index,
+        )
+    assert second[0].pk == first[1].pk
+    assert second[1].pk not in {older.pk, newer.pk, twelve.pk}  # a new company
+    assert second[2].pk == twelve.pk
+    prefix_reads = [q for q in second_chunk.captured_queries if "LIKE" in q["sql"].upper()]
+    prefix_reads += [q for q in second_chunk.captured_queries if ">=" in q["sql"]]
+    assert not prefix_reads, "the prefixes were read by the first chunk already"
+    # Without an index, separate calls give the same accounts.
+    assert [a.pk for a in accounts_for([{"company_name": "Globex Logistic"}], at=T0)] == [
+        first[1].pk
+    ]

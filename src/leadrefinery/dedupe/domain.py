@@ -190,6 +190,11 @@ class Match:
 _DIGITS = re.compile(r"\d+")
 
 
+def company_digits(key: str) -> tuple[str, ...]:
+    """The numbers in a company key: two keys with different ones never name one company."""
+    return tuple(_DIGITS.findall(key))
+
+
 def company_similar(a: str, b: str) -> bool:
     """Two company keys name the same company: equal, or a token ratio of at least 0.9 with
     the same numbers ('Acme Systems' / 'Acme System', never 'Company 1' / 'Company 12')."""

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from django.db import transaction
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, read_in_bulk
@@ -286,7 +286,71 @@ def _propose(
 # --- Lead-to-account matching ---------------------------------------------------------------
 
 
-def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[Account | None]:
+class AccountIndex:
+    """The stored accounts' company keys by their first three letters, for the fuzzy match
+    of ``accounts_for``: each prefix read once and kept for the calls that follow (an import's
+    chunks), with the accounts those calls create added. Within a prefix the keys are grouped
+    by their numbers (a fuzzy match needs the same ones: 'Company 1' is never 'Company 12'),
+    so a name is compared only with the keys it could match.
+
+    Kept for one import: an account another intake creates meanwhile is matched by its exact
+    key (read every call) but not fuzzily. Forgets everything past ``_INDEXED`` keys."""
+
+    def __init__(self) -> None:
+        # prefix -> digits -> ([company keys], [account ids]), in id order
+        self._prefixes: dict[str, dict[tuple[str, ...], tuple[list[str], list[int]]]] = {}
+        self._size = 0
+
+    def best(self, keys_wanted: Sequence[str]) -> dict[str, tuple[float, int]]:
+        """(ratio, account id) of the stored account most like each key, for those that
+        have one (the first of equals, i.e. the oldest, wins)."""
+        if self._size > _INDEXED:
+            self._prefixes.clear()
+            self._size = 0
+        missing = sorted({k[:3] for k in keys_wanted} - self._prefixes.keys())
+        if missing:
+            fresh: dict[str, dict[tuple[str, ...], tuple[list[str], list[int]]]] = {
+                prefix: {} for prefix in missing
+            }
+            for pk, name_key in sorted(queries.account_keys_by_prefix(missing)):
+                prefix = fresh.get(name_key[:3])
+                if prefix is not None:
+                    self._put(prefix, name_key, pk)
+            self._prefixes.update(fresh)
+        out: dict[str, tuple[float, int]] = {}
+        for key in keys_wanted:
+            same_numbers = self._prefixes[key[:3]].get(domain.company_digits(key))
+            if same_numbers is None:
+                continue
+            names, ids = same_numbers
+            hits = process.extract(
+                key, names, scorer=fuzz.token_sort_ratio, score_cutoff=90, limit=None
+            )
+            if hits:
+                best = max(hits, key=lambda hit: (hit[1], -hit[2]))
+                out[key] = (float(best[1]), ids[int(best[2])])
+        return out
+
+    def add(self, accounts: Iterable[Account]) -> None:
+        """Accounts just created (stored, with ids): later calls match them fuzzily too."""
+        for account in accounts:
+            prefixes = self._prefixes.get(account.name_key[:3])
+            if prefixes is not None and account.name_key:
+                self._put(prefixes, account.name_key, account.pk)
+
+    def _put(self, group: dict, name_key: str, pk: int) -> None:
+        names, ids = group.setdefault(domain.company_digits(name_key), ([], []))
+        names.append(name_key)
+        ids.append(pk)
+        self._size += 1
+
+
+_INDEXED = 500_000  # company keys an AccountIndex keeps (about 60 MB)
+
+
+def accounts_for(
+    people: Sequence[Mapping[str, str]], *, at: datetime, index: AccountIndex | None = None
+) -> list[Account | None]:
     """The Account of each inquiry: by web domain first (unless the inquiry names another
     company outright), then by company key (cleanco), then by a fuzzy company name among
     accounts sharing the key's first letters; else a new Account (inserted here) when a
@@ -312,18 +376,11 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
     # Fuzzy candidates by the key's first three letters: a name is compared only with the
     # accounts that could match it. Stored ones are read as (key, id) and only the best
     # match of each name is loaded: one prefix can hold thousands of accounts.
-    stored_best: dict[str, tuple[float, int]] = {}
+    # Every stored account of each prefix, in id order (a stored one wins a tie): a
+    # candidate left out could make intake create a duplicate account.
+    index = index or AccountIndex()
+    stored_best = index.best(missing) if missing else {}
     fuzzy: dict[str, list[Account]] = defaultdict(list)  # accounts this batch creates
-    if missing:
-        stored: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        # Every stored account of each prefix, in id order (a stored one wins a tie): a
-        # candidate left out could make intake create a duplicate account.
-        for pk, name_key in sorted(queries.account_keys_by_prefix([k[:3] for k in missing])):
-            stored[name_key[:3]].append((name_key, pk))
-        for key in missing:
-            found = _best_fuzzy(key, stored.get(key[:3], ()))
-            if found is not None:
-                stored_best[key] = found
     loaded = read_in_bulk(Account, sorted({pk for _, pk in stored_best.values()}))
     out: list[Account | None] = []
     new: list[Account] = []
@@ -353,6 +410,7 @@ def accounts_for(people: Sequence[Mapping[str, str]], *, at: datetime) -> list[A
             by_domain.setdefault(account.domain, account)
         out.append(account)
     insert_rows(Account, new)
+    index.add(new)
     return out
 
 

@@ -25,7 +25,7 @@ from django.conf import settings
 from leadrefinery.common.db import read_in_bulk
 from leadrefinery.dedupe import domain as dedupe_domain
 from leadrefinery.dedupe.selectors import survivors
-from leadrefinery.dedupe.services import Matcher, RowMatch, Target
+from leadrefinery.dedupe.services import AccountIndex, Matcher, RowMatch, Target
 from leadrefinery.leads.custom_field_services import definitions
 from leadrefinery.leads.models import IntakeRecord, Person
 from leadrefinery.leads.normalize import NormalizeResult, normalize_inquiry
@@ -56,6 +56,8 @@ class Planned:
 class Plan:
     rows: dict[int, Planned] = field(default_factory=dict)  # by the row's number in the file
     became: dict[int, int] = field(default_factory=dict)  # good-row index -> its person's id
+    # The stored accounts' company keys, read once for all the write pass's chunks.
+    accounts: AccountIndex = field(default_factory=AccountIndex)
 
     def done(self, records: Iterable[IntakeRecord]) -> None:
         """Remember the person each processed row became (later rows may name it)."""

@@ -704,7 +704,11 @@ def _import_chunk(
     with transaction.atomic():
         insert_rows(IntakeRecord, new)
     processed = process_records(
-        [r.pk for r in records], actor=actor, stored=records, matches=plan.matches_for
+        [r.pk for r in records],
+        actor=actor,
+        stored=records,
+        matches=plan.matches_for,
+        accounts=plan.accounts,
     )
     done = {r.pk: r for r in processed}
     missing = [r.pk for r in records if r.pk not in done]
