@@ -90,9 +90,11 @@ def extra_cells(row: Sequence[str], width: int) -> list[str]:
 
 
 class Unreadable(list[str]):
-    """A CSV record the csv module could not parse (a cell past the size limit...): no cells,
-    and why."""
+    """A CSV record that could not be read (a cell past the csv module's size limit, a quote
+    never closed...): why, the column it was in when that is known, and the cells as far as
+    they could be made out (for the error file)."""
 
-    def __init__(self, problem: str) -> None:
-        super().__init__()
+    def __init__(self, problem: str, cells: Iterable[str] = (), column: str = "") -> None:
+        super().__init__(cells)
         self.problem = problem
+        self.column = column

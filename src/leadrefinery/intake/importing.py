@@ -380,7 +380,7 @@ def _new_report(
     read (rejected, whatever else they hold) and those with cells beyond the header
     (imported; the cells are kept with the raw row only). Returns it with the unreadable
     rows' numbers."""
-    unreadable: dict[int, tuple[list[str], str]] = {}
+    unreadable: dict[int, tuple[list[str], str, str]] = {}
     extra: dict[int, list[str]] = {}
     total = 0
     for number, row in rows:
@@ -389,7 +389,7 @@ def _new_report(
             row.problem if isinstance(row, Unreadable) else row_problem(row, csv_source.encoding)
         )
         if problem:
-            unreadable[number] = (printable(row), problem)
+            unreadable[number] = (printable(row), problem, getattr(row, "column", ""))
         elif beyond := extra_cells(row, len(header)):
             extra[number] = beyond
     notes = [*mapping.notes, *csv_source.notes]
@@ -408,10 +408,10 @@ def _new_report(
         header=header,
     )
     width = len(header)
-    for number, (cells, problem) in unreadable.items():
+    for number, (cells, problem, column) in unreadable.items():
         report.rejected += 1
         report.rejected_rows[number] = cells
-        report.errors.append(RowError(number, "", problem))
+        report.errors.append(RowError(number, column, problem))
     for number, cells in extra.items():
         shown = ", ".join(repr(c[:40]) for c in cells[:3]) + (", ..." if len(cells) > 3 else "")
         report.warnings.append(
