@@ -89,6 +89,11 @@ def extra_cells(row: Sequence[str], width: int) -> list[str]:
     return [cell.strip() for cell in row[width:] if cell.strip()]
 
 
+def missing_cells(row: Sequence[str], header: Sequence[str]) -> list[str]:
+    """The header's (named) columns a row with fewer cells than the header stops short of."""
+    return [name for name in header[len(row) :] if name] if 0 < len(row) < len(header) else []
+
+
 class Unreadable(list[str]):
     """A CSV record that could not be read (a cell past the csv module's size limit, a quote
     never closed...): why, the column it was in when that is known, and the cells as far as

@@ -46,7 +46,7 @@ from leadrefinery.leads.normalize import NormalizeResult
 from .import_errors import write_error_csv  # re-exported: the --errors file
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
-from .import_reading import Unreadable, extra_cells, printable, row_problem
+from .import_reading import Unreadable, extra_cells, missing_cells, printable, row_problem
 from .import_recovery import (
     batches_holding,
     claim_for_resume,
@@ -382,6 +382,7 @@ def _new_report(
     rows' numbers."""
     unreadable: dict[int, tuple[list[str], str, str]] = {}
     extra: dict[int, list[str]] = {}
+    short: dict[int, tuple[int, list[str]]] = {}
     total = 0
     for number, row in rows:
         total += 1
@@ -392,6 +393,8 @@ def _new_report(
             unreadable[number] = (printable(row), problem, getattr(row, "column", ""))
         elif beyond := extra_cells(row, len(header)):
             extra[number] = beyond
+        elif missing := missing_cells(row, header):
+            short[number] = (len(row), missing)
     notes = [*mapping.notes, *csv_source.notes]
     report = ImportReport(
         batch_id=None,
@@ -420,6 +423,15 @@ def _new_report(
                 "",
                 f"{len(cells)} cell(s) beyond the {width} columns of the header ({shown}): "
                 "kept with the raw row, not imported into any field",
+            )
+        )
+    for number, (cells, missing) in short.items():
+        report.warnings.append(
+            RowError(
+                number,
+                "",
+                f"only {cells} of the header's {width} cells: {', '.join(missing)} read as "
+                "empty (a row cut short?)",
             )
         )
     report.unreadable = len(unreadable)
