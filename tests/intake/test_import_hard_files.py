@@ -43,9 +43,7 @@ def _stored_names() -> dict[str, tuple[str, str, str]]:
 
 def _command(path, *args) -> str:
     out = io.StringIO()
-    call_command(
-        "import_leads", str(path), "--source", "Expo", "--no-progress", *args, stdout=out
-    )
+    call_command("import_leads", str(path), "--source", "Expo", "--no-progress", *args, stdout=out)
     return out.getvalue()
 
 
@@ -137,7 +135,10 @@ def test_a_stray_quote_rejects_its_row_only_and_the_rows_after_it_import(tmp_pat
     assert report.errors[0].message.startswith("an opening quote is never closed")
     assert "'not-an-email' is not a valid email address" in report.errors[1].message
     assert [(w.row, w.message) for w in report.warnings if w.row == 6] == [
-        (6, "only 2 of the header's 5 cells: Last Name, Company, City read as empty (a row cut short?)")
+        (
+            6,
+            "only 2 of the header's 5 cells: Last Name, Company, City read as empty (a row cut short?)",
+        )
     ]
     _batch_adds_up(report)
     assert _stored_names() == {
@@ -174,7 +175,7 @@ def test_the_command_reports_the_stray_quote_and_writes_it_to_the_error_file(tmp
     [
         ("", "the quote is still open at the end of the file"),
         ('dora@example.org,Dora,Dietz,"Umbrella, Inc",Lyon\r\n', "a later cell's quote"),
-        ("dora@example.org,Dora,Dietz,Size 5\",Lyon\r\n", "a later quote that closes a cell"),
+        ('dora@example.org,Dora,Dietz,Size 5",Lyon\r\n', "a later quote that closes a cell"),
     ],
 )
 def test_a_runaway_quote_is_caught_however_it_ends(tmp_path, tail, why):
@@ -241,8 +242,7 @@ def test_the_same_rows_from_excel_make_the_same_people_and_leads(tmp_path):
 
     def payloads(batch_id):
         return {
-            r.row_number: r.payload
-            for r in IntakeRecord.objects.filter(import_batch_id=batch_id)
+            r.row_number: r.payload for r in IntakeRecord.objects.filter(import_batch_id=batch_id)
         }
 
     assert payloads(from_csv.batch_id) == payloads(from_xlsx.batch_id)

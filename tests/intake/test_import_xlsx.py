@@ -77,7 +77,8 @@ def test_cells_are_read_as_excel_shows_them(tmp_path):
     report = import_csv(path, source_name="Expo", actor=SYSTEM)
     assert (report.total_rows, report.imported, report.rejected) == (3, 3, 0)
     payloads = {
-        r.row_number: r.payload for r in IntakeRecord.objects.filter(import_batch_id=report.batch_id)
+        r.row_number: r.payload
+        for r in IntakeRecord.objects.filter(import_batch_id=report.batch_id)
     }
     assert payloads[2]["phone"] == "4155550100"
     assert payloads[2]["received_at"] == "2026-01-15 10:22:00"

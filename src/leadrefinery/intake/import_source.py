@@ -199,7 +199,7 @@ def _records(source: _Source) -> Iterator[tuple[int, list[str]]]:
 # --- CSV records ---------------------------------------------------------------------
 
 _RUNAWAY = (
-    "an opening quote is never closed: the cell that starts with a double quote (\") runs on "
+    'an opening quote is never closed: the cell that starts with a double quote (") runs on '
     "over the rows below it, so this row is rejected and the rows after it are read on their "
     "own; remove the stray quote (or close it) and import this row again"
 )

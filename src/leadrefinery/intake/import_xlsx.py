@@ -100,7 +100,7 @@ def _workbook(open_binary: Callable[[], IO[bytes]], name: str) -> Iterator[Any]:
                 f"{name} looks like an Excel workbook but is damaged or incomplete (not a "
                 f"readable zip archive); {_SAVE_AS}"
             ) from None
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        except Exception as exc:  # openpyxl raises many kinds for a bad file
             raise WorkbookUnreadable(
                 f"{name} is a zip archive but not an Excel workbook openpyxl can read "
                 f"({type(exc).__name__}: {str(exc)[:200]}); it may be another format (.ods, "
@@ -131,7 +131,7 @@ def choose_sheet(open_binary: Callable[[], IO[bytes]], name: str) -> Sheet:
         sheets = sorted(book.worksheets, key=lambda s: s.sheet_state != "visible")
         try:
             filled = [s.title for s in sheets if _has_data(s)]
-        except Exception as exc:  # noqa: BLE001 - a damaged sheet: say so, never a traceback
+        except Exception as exc:  # a damaged sheet: say so, never a traceback
             raise WorkbookUnreadable(
                 f"cannot read the worksheets of {name} ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); {_SAVE_AS}"
@@ -167,7 +167,7 @@ def sheet_rows(
         while True:
             try:
                 values = next(rows, None)
-            except Exception as exc:  # noqa: BLE001 - damaged XML halfway through the sheet
+            except Exception as exc:  # damaged XML halfway through the sheet
                 raise WorkbookUnreadable(
                     f"cannot read {name} after row {number} ({type(exc).__name__}: "
                     f"{str(exc)[:200]}); {_SAVE_AS}"

@@ -425,12 +425,12 @@ def _new_report(
                 "kept with the raw row, not imported into any field",
             )
         )
-    for number, (cells, missing) in short.items():
+    for number, (length, missing) in short.items():
         report.warnings.append(
             RowError(
                 number,
                 "",
-                f"only {cells} of the header's {width} cells: {', '.join(missing)} read as "
+                f"only {length} of the header's {width} cells: {', '.join(missing)} read as "
                 "empty (a row cut short?)",
             )
         )
