@@ -2,13 +2,13 @@
 
 ``import_csv`` reads a CSV file (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252,
 decided per file: import_reading.py; ``,`` ``;`` tab or ``|`` delimited; quoted fields may hold
-newlines), maps its headers to intake fields
+newlines) or an Excel workbook (.xlsx: import_xlsx.py), maps its headers to intake fields
 (import_mapping.py) and feeds the rows through the same intake as the API and the web form:
 for each chunk the raw rows are stored as IntakeRecords and committed, then
 ``intake.process_records`` turns them into people, leads and touches in one transaction.
 A row is rejected, with its row number, column and message, when a given email or phone is
-invalid or when it has neither, when it cannot be read in the file's encoding, or when the
-csv module cannot parse it; the other rows import. Cells beyond the header's columns are kept
+invalid or when it has neither, when it cannot be read in the file's encoding, or when it
+cannot be parsed (a quote never closed: import_source.py); the other rows import. Cells beyond the header's columns are kept
 with the raw row and reported per row. A dry run writes nothing at all.
 
 ``import_batch_undo`` reverts one batch. Nothing is deleted: the still-open leads the batch
@@ -230,7 +230,7 @@ def import_csv(
     phase: Callable[[str], None] | None = None,
     started: Callable[[str], None] | None = None,
 ) -> ImportReport:
-    """Import a CSV file of inquiries; see the module docstring.
+    """Import a CSV file or .xlsx workbook of inquiries; see the module docstring.
 
     ``progress`` is called after each chunk with the number of rows the chunk held. A real
     import reads the file twice: ``phase`` is called with "matching" before the first pass
