@@ -134,7 +134,7 @@ def test_a_stray_quote_rejects_its_row_only_and_the_rows_after_it_import(tmp_pat
     ]
     assert report.errors[0].message.startswith("an opening quote is never closed")
     assert "'not-an-email' is not a valid email address" in report.errors[1].message
-    assert [(w.row, w.message) for w in report.warnings if w.row == 6] == [
+    assert [(w.row, w.message) for w in report.warnings] == [
         (
             6,
             "only 2 of the header's 5 cells: Last Name, Company, City read as empty (a row cut short?)",
@@ -162,6 +162,9 @@ def test_the_command_reports_the_stray_quote_and_writes_it_to_the_error_file(tmp
     assert "Imported 5 of 8 rows: 5 new leads, 0 added to open leads, 3 rejected." in out
     assert "row 3, Company: an opening quote is never closed" in out
     assert "row 5, Email: 'not-an-email' is not a valid email address" in out
+    notes = out.split("Imported with a note (row, column: note):\n")[1]
+    assert notes.startswith("  row 6: only 2 of the header's 5 cells")
+    assert "row 7:" not in notes, "a rejected row is not imported with a note"
     with errors.open(newline="", encoding="utf-8") as fh:
         written = list(csv.reader(fh))
     assert written[0] == ["row", "column", "error", *HEADER]

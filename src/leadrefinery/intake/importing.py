@@ -264,7 +264,7 @@ def import_csv(
     report, unreadable = _new_report(csv_source, mapping, header, rows, dry_run)
     if dry_run:
         _dry_run(_readable(csv_source, custom, unreadable, _PLAN_CHUNK), mapping, report, progress)
-        report.warnings.sort(key=lambda w: w.row)
+        _sort_warnings(report)
         return report
     held = batches_holding(csv_source.sha256)
     if held and not again:
@@ -477,7 +477,14 @@ def _plan_and_import(
     if phase:
         phase("importing")
     _import(chunks(chunk_size), plan, mapping, report, batch, existing, actor, progress)
-    report.warnings.sort(key=lambda w: w.row)
+    _sort_warnings(report)
+
+
+def _sort_warnings(report: ImportReport) -> None:
+    """The notes in row order; a row rejected after all is not "imported with a note"."""
+    report.warnings = sorted(
+        (w for w in report.warnings if w.row not in report.rejected_rows), key=lambda w: w.row
+    )
 
 
 def _reject(
