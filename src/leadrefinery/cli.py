@@ -25,7 +25,7 @@ OVERVIEW = [
     ("demo", "Load demo users and a few hundred realistic inquiries."),
     ("createuser", "Create a user with a role: refinery createuser NAME --role rep."),
     ("token", "Create, list or revoke API tokens: refinery token create --user NAME."),
-    ("import", "Import leads from a CSV file: refinery import FILE --source NAME."),
+    ("import", "Import leads from a CSV or .xlsx file: refinery import FILE --source NAME."),
     ("import-undo", "Revert one import batch: refinery import-undo BATCH."),
     (
         "check",

@@ -151,6 +151,8 @@ def test_help_and_exit_status_of_the_refinery_command(tmp_path):
         "--errors OUT.csv",
         "Salesforce, HubSpot and Mautic",
         "refinery import-undo BATCH",
+        "an Excel workbook (.xlsx)",
+        "the CSV or .xlsx file (told apart by its content)",
     ):
         assert words in " ".join(help_text.split()), words
     undo_help = _refinery("import-undo", "--help", home=tmp_path).stdout

@@ -132,7 +132,8 @@ def _nothing_written():
         (b"First Name,Company\nAnna,Acme\n", "no email or phone column found"),
         (b"", "is empty"),
         (b"\n\n", "is empty"),
-        (b"PK\x03\x04\x14\x00\x06\x00", "spreadsheet workbook"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "damaged or incomplete .* save it as .xlsx"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), r"old Excel workbook \(.xls\)"),
     ],
 )
 def test_a_file_that_cannot_be_imported_is_refused_before_anything_is_written(

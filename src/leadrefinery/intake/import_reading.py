@@ -89,10 +89,17 @@ def extra_cells(row: Sequence[str], width: int) -> list[str]:
     return [cell.strip() for cell in row[width:] if cell.strip()]
 
 
-class Unreadable(list[str]):
-    """A CSV record the csv module could not parse (a cell past the size limit...): no cells,
-    and why."""
+def missing_cells(row: Sequence[str], header: Sequence[str]) -> list[str]:
+    """The header's (named) columns a row with fewer cells than the header stops short of."""
+    return [name for name in header[len(row) :] if name] if 0 < len(row) < len(header) else []
 
-    def __init__(self, problem: str) -> None:
-        super().__init__()
+
+class Unreadable(list[str]):
+    """A CSV record that could not be read (a cell past the csv module's size limit, a quote
+    never closed...): why, the column it was in when that is known, and the cells as far as
+    they could be made out (for the error file)."""
+
+    def __init__(self, problem: str, cells: Iterable[str] = (), column: str = "") -> None:
+        super().__init__(cells)
         self.problem = problem
+        self.column = column

@@ -2,13 +2,13 @@
 
 ``import_csv`` reads a CSV file (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252,
 decided per file: import_reading.py; ``,`` ``;`` tab or ``|`` delimited; quoted fields may hold
-newlines), maps its headers to intake fields
+newlines) or an Excel workbook (.xlsx: import_xlsx.py), maps its headers to intake fields
 (import_mapping.py) and feeds the rows through the same intake as the API and the web form:
 for each chunk the raw rows are stored as IntakeRecords and committed, then
 ``intake.process_records`` turns them into people, leads and touches in one transaction.
 A row is rejected, with its row number, column and message, when a given email or phone is
-invalid or when it has neither, when it cannot be read in the file's encoding, or when the
-csv module cannot parse it; the other rows import. Cells beyond the header's columns are kept
+invalid or when it has neither, when it cannot be read in the file's encoding, or when it
+cannot be parsed (a quote never closed: import_source.py); the other rows import. Cells beyond the header's columns are kept
 with the raw row and reported per row. A dry run writes nothing at all.
 
 ``import_batch_undo`` reverts one batch. Nothing is deleted: the still-open leads the batch
@@ -46,7 +46,7 @@ from leadrefinery.leads.normalize import NormalizeResult
 from .import_errors import write_error_csv  # re-exported: the --errors file
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
-from .import_reading import Unreadable, extra_cells, printable, row_problem
+from .import_reading import Unreadable, extra_cells, missing_cells, printable, row_problem
 from .import_recovery import (
     batches_holding,
     claim_for_resume,
@@ -240,7 +240,7 @@ def import_csv(
     started: Callable[[str], None] | None = None,
     columns: Mapping[str, str] | None = None,
 ) -> ImportReport:
-    """Import a CSV file of inquiries; see the module docstring.
+    """Import a CSV file or .xlsx workbook of inquiries; see the module docstring.
 
     ``columns``: header -> target chosen by a person (import_mapping.map_headers' overrides),
     kept on the batch so that a resume maps the file the same way.
@@ -279,7 +279,7 @@ def import_csv(
         chunks = _readable(csv_source, custom, unreadable, _PLAN_CHUNK)
         shown = _dry_run(chunks, mapping, report, progress)
         report.samples = dry_run_samples(csv_source, mapping, report, shown)
-        report.warnings.sort(key=lambda w: w.row)
+        _sort_warnings(report)
         return report
     held = batches_holding(csv_source.sha256)
     if held and not again:
@@ -404,8 +404,9 @@ def _new_report(
     read (rejected, whatever else they hold) and those with cells beyond the header
     (imported; the cells are kept with the raw row only). Returns it with the unreadable
     rows' numbers."""
-    unreadable: dict[int, tuple[list[str], str]] = {}
+    unreadable: dict[int, tuple[list[str], str, str]] = {}
     extra: dict[int, list[str]] = {}
+    short: dict[int, tuple[int, list[str]]] = {}
     total = 0
     for number, row in rows:
         total += 1
@@ -413,9 +414,11 @@ def _new_report(
             row.problem if isinstance(row, Unreadable) else row_problem(row, csv_source.encoding)
         )
         if problem:
-            unreadable[number] = (printable(row), problem)
+            unreadable[number] = (printable(row), problem, getattr(row, "column", ""))
         elif beyond := extra_cells(row, len(header)):
             extra[number] = beyond
+        elif missing := missing_cells(row, header):
+            short[number] = (len(row), missing)
     notes = [*mapping.notes, *csv_source.notes]
     report = ImportReport(
         batch_id=None,
@@ -432,10 +435,10 @@ def _new_report(
         header=header,
     )
     width = len(header)
-    for number, (cells, problem) in unreadable.items():
+    for number, (cells, problem, column) in unreadable.items():
         report.rejected += 1
         report.rejected_rows[number] = cells
-        report.errors.append(RowError(number, "", problem))
+        report.errors.append(RowError(number, column, problem))
     for number, cells in extra.items():
         shown = ", ".join(repr(c[:40]) for c in cells[:3]) + (", ..." if len(cells) > 3 else "")
         report.warnings.append(
@@ -444,6 +447,15 @@ def _new_report(
                 "",
                 f"{len(cells)} cell(s) beyond the {width} columns of the header ({shown}): "
                 "kept with the raw row, not imported into any field",
+            )
+        )
+    for number, (length, missing) in short.items():
+        report.warnings.append(
+            RowError(
+                number,
+                "",
+                f"only {length} of the header's {width} cells: {', '.join(missing)} read as "
+                "empty (a row cut short?)",
             )
         )
     report.unreadable = len(unreadable)
@@ -489,7 +501,14 @@ def _plan_and_import(
     if phase:
         phase("importing")
     _import(chunks(chunk_size), plan, mapping, report, batch, existing, actor, progress)
-    report.warnings.sort(key=lambda w: w.row)
+    _sort_warnings(report)
+
+
+def _sort_warnings(report: ImportReport) -> None:
+    """The notes in row order; a row rejected after all is not "imported with a note"."""
+    report.warnings = sorted(
+        (w for w in report.warnings if w.row not in report.rejected_rows), key=lambda w: w.row
+    )
 
 
 def _reject(

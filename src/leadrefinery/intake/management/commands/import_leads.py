@@ -24,9 +24,12 @@ from leadrefinery.leads.actors import Actor
 
 class Command(BaseCommand):
     help = (
-        "Import leads from a CSV file (run as `refinery import FILE --source NAME`). Headers are "
-        "mapped automatically, including Salesforce, HubSpot and Mautic exports; UTF-8 or "
-        "Windows-1252, comma or semicolon separated. A row is rejected when a given email or "
+        "Import leads from a CSV file or an Excel workbook (.xlsx) (run as `refinery import FILE "
+        "--source NAME`). Headers are mapped automatically, including Salesforce, HubSpot and "
+        "Mautic exports. CSV: UTF-8 (with or without Excel's BOM), UTF-16 or Windows-1252, "
+        "comma, semicolon, tab or | separated; a quote never closed rejects its row only. .xlsx: "
+        "the first worksheet with data, cells as Excel shows them (an old .xls: save it as .xlsx "
+        "or CSV first). A row is rejected when a given email or "
         "phone is invalid, or when it has neither; every rejected row is reported with its row "
         "number, column and message while the good rows import. Prints the batch id before the "
         "first row is stored: `refinery import-undo BATCH` reverts exactly that import, and "
@@ -45,8 +48,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "file",
             nargs="?",
-            help="the CSV file; the first non-empty row holds the headers (with --resume: "
-            "default, the file the batch was importing)",
+            help="the CSV or .xlsx file (told apart by its content); the first non-empty row "
+            "holds the headers (with --resume: default, the file the batch was importing)",
         )
         parser.add_argument(
             "--resume",
@@ -76,8 +79,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--errors",
             metavar="OUT.csv",
-            help="write the rejected rows here, with row, column and error columns, to fix and "
-            "import again",
+            help="write the rejected rows here (a CSV file, also for an .xlsx import), with row, "
+            "column and error columns, to fix and import again",
         )
         parser.add_argument(
             "--user",
@@ -111,7 +114,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         if not o["resume"] and not o["file"]:
-            raise CommandError("name the CSV file to import (or --resume BATCH)", returncode=2)
+            raise CommandError(
+                "name the CSV or .xlsx file to import (or --resume BATCH)", returncode=2
+            )
         if not o["resume"] and not o["source"]:
             raise CommandError("name the source of these leads with --source NAME", returncode=2)
         if o["resume"] and o["dry_run"]:
