@@ -274,3 +274,32 @@ def test_other_roles_cannot_reach_a_job_or_its_files(
     assert rep.get(f"/import/uploads/{upload.pk}/").status_code == 403
     status = client.get(f"/import/jobs/{job.pk}/status").json()
     assert status["status"] == "done" and status["done"] is True
+
+
+def test_a_command_line_batch_can_be_undone_from_the_page(client_for, users, home):
+    """A batch `refinery import` made has no job page: the past imports list offers its undo
+    (confirm first), which a rep cannot reach; afterwards the open leads are as before."""
+    from leadrefinery.intake.importing import import_csv
+    from leadrefinery.leads.actors import Actor
+
+    open_leads = Lead.objects.exclude(stage__in=["disqualified", "lost", "won", "merged"])
+    before = open_leads.count()
+    path = home / "cli.csv"
+    path.write_bytes(salesforce_csv(5, bad_every=0))
+    report = import_csv(path, source_name="Expo", actor=Actor.system("import"))
+    assert open_leads.count() == before + 5
+    client = client_for(users.marketer)
+    listing = client.get("/import/").content.decode()
+    undo_url = f"/import/batches/{report.batch_id}/undo"
+    assert f'href="{undo_url}"' in listing and "command line" in listing
+    assert client_for(users.rep).post(undo_url).status_code == 403
+    confirm = client.get(undo_url).content.decode()
+    assert "Yes, undo this import" in confirm and "from the command line" in confirm
+    assert open_leads.count() == before + 5, "looking at the confirmation changes nothing"
+    done = client.post(undo_url).content.decode()
+    assert "5 leads disqualified" in done
+    assert open_leads.count() == before
+    assert ImportBatch.objects.get(pk=report.batch_id).undone_by == users.marketer
+    again = client.post(undo_url)
+    assert again.status_code == 400 and b"already undone" in again.content
+    assert f'href="{undo_url}"' not in client.get("/import/").content.decode()

@@ -416,18 +416,24 @@ def _write_rejected(job: ImportJob, report: ImportReport) -> str:
 def job_undo(*, job: ImportJob, user: User) -> dict[str, Any]:
     """Undo the job's batch (importing_undo.import_batch_undo); its report, kept on the job.
     ServiceError when there is nothing to undo or the batch cannot be undone yet."""
-    if job.kind != ImportJob.Kind.IMPORT or job.batch_id is None:
+    if job.kind != ImportJob.Kind.IMPORT or job.batch is None:
         raise ServiceError("this job imported nothing, so there is nothing to undo")
-    undo = import_batch_undo(batch_id=job.batch_id, actor=Actor.of(user))
-    result = {
+    result = batch_undo(batch=job.batch, user=user)
+    ImportJob.objects.filter(batch_id=job.batch_id).update(undo_report=result)
+    return result
+
+
+def batch_undo(*, batch: ImportBatch, user: User) -> dict[str, Any]:
+    """Undo one batch as ``user`` (a command-line batch has no job); what it did, for the
+    page. ServiceError when it was undone already or has not finished."""
+    undo = import_batch_undo(batch_id=batch.pk, actor=Actor.of(user))
+    return {
         "leads_closed": undo.leads_closed,
         "touches_voided": undo.touches_voided,
         "kept": [{"lead": lead, "why": why} for lead, why in undo.kept],
         "records_cancelled": undo.records_cancelled,
         "by": user.get_full_name() or user.username,
     }
-    ImportJob.objects.filter(batch_id=job.batch_id).update(undo_report=result)
-    return result
 
 
 def job_retry(job: ImportJob) -> None:

@@ -24,4 +24,9 @@ urlpatterns = [
     ),
     path("import/jobs/<int:job_id>/retry", views_import.import_job_retry, name="import-job-retry"),
     path("import/jobs/<int:job_id>/undo", views_import.import_job_undo, name="import-job-undo"),
+    path(
+        "import/batches/<str:batch_id>/undo",
+        views_import.import_batch_undo,
+        name="import-batch-undo",
+    ),
 ]

@@ -374,3 +374,30 @@ def import_job_undo(request: HttpRequest, job_id: int) -> HttpResponse:
         {"job": job, "batch": job.batch, "error": error},
         status=400 if error else 200,
     )
+
+
+@member_view
+@require_http_methods(["GET", "POST"])
+def import_batch_undo(request: HttpRequest, batch_id: str) -> HttpResponse:
+    """Confirm, then undo a batch imported on the command line (a batch the page imported
+    is undone from its job's page, which keeps the report)."""
+    user = _importer(request)
+    batch = get_object_or_404(
+        ImportBatch.objects.select_related("source", "created_by"), pk=batch_id
+    )
+    job = ImportJob.objects.filter(batch=batch).order_by("-created_at").first()
+    if job is not None:
+        return redirect("import-job-undo", job_id=job.pk)
+    error, report = "", None
+    if request.method == "POST":
+        try:
+            report = import_jobs.batch_undo(batch=batch, user=user)
+        except ServiceError as exc:
+            error = exc.message
+        batch.refresh_from_db()
+    return render(
+        request,
+        "intake/import_batch_undo.html",
+        {"batch": batch, "error": error, "report": report},
+        status=400 if error else 200,
+    )
