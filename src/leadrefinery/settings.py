@@ -336,6 +336,9 @@ REFINERY_INTAKE_RETRY_AFTER_SECONDS = int(
 # have died and is resumed by the `import-jobs` sweep; a job may run this long in the worker.
 REFINERY_IMPORT_STALE_SECONDS = int(os.environ.get("REFINERY_IMPORT_STALE_SECONDS", "120"))
 REFINERY_IMPORT_TIMEOUT_SECONDS = int(os.environ.get("REFINERY_IMPORT_TIMEOUT_SECONDS", "14400"))
+# Uploaded import files and their rejected-rows files hold personal data: deleted this many
+# days after their last job ended (0 = kept). A stopped import's file is kept until it ends.
+REFINERY_IMPORT_FILES_KEEP_DAYS = int(os.environ.get("REFINERY_IMPORT_FILES_KEEP_DAYS", "30"))
 # Default country for phone numbers written without +country code.
 REFINERY_DEFAULT_COUNTRY = os.environ.get("REFINERY_DEFAULT_COUNTRY", "US")
 # The worker's daily backup (common/backup.py): off unless a folder is given; keeps the newest

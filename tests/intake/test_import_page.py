@@ -303,3 +303,58 @@ def test_a_command_line_batch_can_be_undone_from_the_page(client_for, users, hom
     again = client.post(undo_url)
     assert again.status_code == 400 and b"already undone" in again.content
     assert f'href="{undo_url}"' not in client.get("/import/").content.decode()
+
+
+def test_uploaded_files_are_deleted_a_month_after_their_last_job(
+    client_for, users, settings, django_capture_on_commit_callbacks
+):
+    """Uploads and rejected-rows files hold personal data: the daily import-files job deletes
+    them REFINERY_IMPORT_FILES_KEEP_DAYS after their last job ended, never while a job may
+    still need them; a deleted upload cannot be imported again (it says so)."""
+    from datetime import timedelta
+
+    from leadrefinery.common.clock import now
+    from leadrefinery.intake.import_jobs import import_files_prune
+
+    settings.REFINERY_IMPORT_FILES_KEEP_DAYS = 30
+    client = client_for(users.marketer)
+    _upload(client, salesforce_csv(6))
+    upload = ImportUpload.objects.get()
+    form = {**_columns_form(upload), "source": "Expo", "action": "dry_run"}
+    dry = _run_queued(
+        django_capture_on_commit_callbacks,
+        lambda: client.post(f"/import/uploads/{upload.pk}/", form),
+    )
+    job = _run_queued(
+        django_capture_on_commit_callbacks, lambda: client.post(f"/import/jobs/{dry.pk}/import")
+    )
+    dry.refresh_from_db()
+    files = [Path(upload.path), *(Path(j.errors_path) for j in (dry, job) if j.errors_path)]
+    assert len(files) >= 2 and all(f.is_file() for f in files)
+    assert import_files_prune(at=now() + timedelta(days=29)) == 0, "too early"
+    assert import_files_prune(at=now() + timedelta(days=31)) == len(files)
+    assert not any(f.exists() for f in files)
+    assert import_files_prune(at=now() + timedelta(days=31)) == 0, "idempotent"
+    assert client.get(f"/import/jobs/{job.pk}/rejected.csv").status_code == 404
+    page = client.post(f"/import/jobs/{dry.pk}/import", {"again": "on"}, follow=True)
+    assert "was deleted 30 days after its last import" in page.content.decode()
+    assert ImportJob.objects.count() == 2, "no job was queued for a deleted file"
+    assert job.batch.leads.count() == 4, "the imported leads stay"
+
+
+def test_a_stopped_imports_file_is_kept_until_its_batch_ends(client_for, users, settings):
+    from datetime import timedelta
+
+    from leadrefinery.common.clock import now
+    from leadrefinery.intake.import_jobs import import_files_prune, job_create
+
+    client = client_for(users.marketer)
+    _upload(client, salesforce_csv(6))
+    upload = ImportUpload.objects.get()
+    job = job_create(
+        kind=ImportJob.Kind.IMPORT, upload=upload, source_name="Expo", columns={},
+        user=users.marketer,
+    )  # fmt: skip
+    ImportJob.objects.filter(pk=job.pk).update(status="failed", finished_at=now())
+    assert import_files_prune(at=now() + timedelta(days=90)) == 0
+    assert Path(upload.path).is_file(), "a failed import may be tried again: its file stays"

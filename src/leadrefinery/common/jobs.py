@@ -32,6 +32,13 @@ REGISTRY: tuple[PeriodicJob, ...] = (
         "whose worker died (no heartbeat for REFINERY_IMPORT_STALE_SECONDS).",
     ),
     PeriodicJob(
+        name="import-files",
+        func="leadrefinery.intake.import_jobs.import_files_prune",
+        minutes=1440,
+        description="Delete uploaded import files and rejected-rows files "
+        "REFINERY_IMPORT_FILES_KEEP_DAYS after their last job ended (they hold personal data).",
+    ),
+    PeriodicJob(
         name="sla-sweep",
         func="leadrefinery.sla.sweep.sla_sweep",
         minutes=1,

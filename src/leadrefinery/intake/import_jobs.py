@@ -26,7 +26,8 @@ import os
 import time
 import uuid
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -78,6 +79,12 @@ def job_create(
     chunk_size: int = 500,
 ) -> ImportJob:
     """A queued dry run or import of the upload, handed to the worker after commit."""
+    if not upload.path:
+        raise ServiceError(
+            f"{upload.name} was deleted {settings.REFINERY_IMPORT_FILES_KEEP_DAYS} days after "
+            "its last import (it holds personal data); upload the file again",
+            field="file",
+        )
     if not source_name.strip():
         raise ServiceError(
             "name the source of these leads (e.g. 'Trade show 2026')", field="source"
@@ -125,6 +132,44 @@ def import_jobs_sweep() -> int:
     for pk in ids:
         job_enqueue(pk)
     return len(ids)
+
+
+def import_files_prune(*, at: datetime | None = None) -> int:
+    """The daily ``import-files`` job: delete the uploaded files, and the jobs' rejected-rows
+    files, whose last job ended more than REFINERY_IMPORT_FILES_KEEP_DAYS ago (an upload no
+    job used: counted from its upload). Never the file of a job still queued or running, nor
+    of an import whose batch has neither finished nor been undone (a resume reads it again).
+    Idempotent; returns how many files it deleted."""
+    days = settings.REFINERY_IMPORT_FILES_KEEP_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (at or now()) - timedelta(days=days)
+    busy = ImportJob.objects.filter(
+        Q(status__in=[Status.QUEUED, Status.RUNNING])
+        | Q(finished_at__gt=cutoff)
+        | Q(
+            kind=ImportJob.Kind.IMPORT,
+            batch__finished_at__isnull=True,
+            batch__undone_at__isnull=True,
+        )
+        | Q(kind=ImportJob.Kind.IMPORT, batch__isnull=True, status=Status.FAILED)
+    ).values("upload_id")
+    old = ImportUpload.objects.filter(uploaded_at__lt=cutoff).exclude(pk__in=busy)
+    deleted = 0
+    for upload in old.exclude(path="").iterator():
+        paths = [
+            upload.path,
+            *upload.jobs.exclude(errors_path="").values_list("errors_path", flat=True),
+        ]
+        for name in paths:
+            try:
+                Path(name).unlink()
+                deleted += 1
+            except FileNotFoundError:
+                pass
+        upload.jobs.update(errors_path="")
+        ImportUpload.objects.filter(pk=upload.pk).update(path="")
+    return deleted
 
 
 # --- Running -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import (
@@ -330,16 +331,20 @@ def import_job_rejected(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_job_from_dry_run(request: HttpRequest, job_id: int) -> HttpResponse:
     """The import, with the settings of this dry run."""
     user, job = _job(request, job_id)
-    with transaction.atomic():
-        new = import_jobs.job_create(
-            kind=ImportJob.Kind.IMPORT,
-            upload=job.upload,
-            source_name=job.source_name,
-            campaign_name=job.campaign_name,
-            columns=job.columns,
-            user=user,
-            again=request.POST.get("again") == "on" or job.again,
-        )
+    try:
+        with transaction.atomic():
+            new = import_jobs.job_create(
+                kind=ImportJob.Kind.IMPORT,
+                upload=job.upload,
+                source_name=job.source_name,
+                campaign_name=job.campaign_name,
+                columns=job.columns,
+                user=user,
+                again=request.POST.get("again") == "on" or job.again,
+            )
+    except ServiceError as exc:
+        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        return redirect("import-job", job_id=job.pk)
     return redirect("import-job", job_id=new.pk)
 
 
