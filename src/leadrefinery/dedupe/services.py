@@ -56,7 +56,7 @@ class Matcher:
     call, whatever the number of rows.
 
     The stored people each block key finds are remembered across calls (up to
-    ``_REMEMBERED`` of them), so a key that later rows share again (a common name, a
+    ``_REMEMBERED`` of them; keys that found nobody are kept longer), so a key that later rows share again (a common name, a
     postcode, a company, a stop word) is read once: one Matcher serves one batch, or one
     import's plan, which matches against the people stored when it started."""
 
@@ -127,8 +127,10 @@ class Matcher:
         """The stored people by the block keys of ``records``: those read before, and the
         rest read now (a key that found nobody, or a stop word, is remembered as empty)."""
         if self._remembered > _REMEMBERED:
-            self._stored.clear()
-            self._remembered = 0
+            # Forget the people found; keep the keys that found nobody (or a stop word's
+            # crowd), which cost one entry each and are the reads most worth skipping.
+            self._stored = {key: found for key, found in self._stored.items() if not found}
+            self._remembered = len(self._stored)
         found = selectors.candidate_index(records, variants=True, known=self._stored).by_key
         for record in records:
             for key in domain.block_keys(record):
@@ -139,8 +141,9 @@ class Matcher:
         return self._stored
 
 
-# Block-key reads a Matcher keeps (people found, plus one per key): about 100 MB at most.
-_REMEMBERED = 200_000
+# Block-key reads a Matcher keeps (people found, plus one per key): a found person costs
+# about a kilobyte (its row and record), so at most about 50 MB.
+_REMEMBERED = 50_000
 
 
 def variants_record(attached: Sequence[tuple[Person, Mapping[str, str]]], *, at: datetime) -> int:
