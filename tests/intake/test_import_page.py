@@ -16,7 +16,7 @@ from django_q.models import OrmQ
 from leadrefinery.intake.import_jobs import import_job_run
 from leadrefinery.intake.models import ImportJob, ImportMapping, ImportUpload
 from leadrefinery.leads.custom_field_services import custom_field_create
-from leadrefinery.leads.models import ImportBatch, Lead
+from leadrefinery.leads.models import ImportBatch, Lead, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -355,6 +355,14 @@ def test_a_stopped_imports_file_is_kept_until_its_batch_ends(client_for, users, 
         kind=ImportJob.Kind.IMPORT, upload=upload, source_name="Expo", columns={},
         user=users.marketer,
     )  # fmt: skip
-    ImportJob.objects.filter(pk=job.pk).update(status="failed", finished_at=now())
+    # The import stopped halfway: its batch is neither finished nor undone.
+    batch = ImportBatch.objects.create(
+        id=ImportBatch.new_id(), filename="expo.csv", source=Source.objects.get(name="Expo")
+        if Source.objects.filter(name="Expo").exists()
+        else Source.objects.create(name="Expo"), created_at=now(), total_rows=6,
+    )  # fmt: skip
+    ImportJob.objects.filter(pk=job.pk).update(status="failed", finished_at=now(), batch=batch)
     assert import_files_prune(at=now() + timedelta(days=90)) == 0
-    assert Path(upload.path).is_file(), "a failed import may be tried again: its file stays"
+    assert Path(upload.path).is_file(), "a stopped import is resumed from its file: it stays"
+    ImportBatch.objects.filter(pk=batch.pk).update(undone_at=now())
+    assert import_files_prune(at=now() + timedelta(days=90)) == 1, "once undone, it goes"

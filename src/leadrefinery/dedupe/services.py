@@ -56,9 +56,10 @@ class Matcher:
     call, whatever the number of rows.
 
     The stored people each block key finds are remembered across calls (up to
-    ``_REMEMBERED`` of them; keys that found nobody are kept longer), so a key that later rows share again (a common name, a
-    postcode, a company, a stop word) is read once: one Matcher serves one batch, or one
-    import's plan, which matches against the people stored when it started."""
+    ``_REMEMBERED`` of them; keys that found nobody are kept longer), so a key that later
+    rows share again (a common name, a postcode, a company, a stop word) is read once: one
+    Matcher serves one batch, or one import's plan, which matches against the people stored
+    when it started."""
 
     def __init__(self, *, auto: float | None = None, review: float | None = None) -> None:
         default_auto, default_review = selectors.thresholds()

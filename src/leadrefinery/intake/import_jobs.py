@@ -148,11 +148,10 @@ def import_files_prune(*, at: datetime | None = None) -> int:
         Q(status__in=[Status.QUEUED, Status.RUNNING])
         | Q(finished_at__gt=cutoff)
         | Q(
-            kind=ImportJob.Kind.IMPORT,
+            batch__isnull=False,
             batch__finished_at__isnull=True,
             batch__undone_at__isnull=True,
         )
-        | Q(kind=ImportJob.Kind.IMPORT, batch__isnull=True, status=Status.FAILED)
     ).values("upload_id")
     old = ImportUpload.objects.filter(uploaded_at__lt=cutoff).exclude(pk__in=busy)
     deleted = 0
