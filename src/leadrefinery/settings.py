@@ -335,6 +335,9 @@ REFINERY_INTAKE_RETRY_AFTER_SECONDS = int(
 # The import page's jobs: an import whose worker wrote no heartbeat for this long is taken to
 # have died and is resumed by the `import-jobs` sweep; a job may run this long in the worker.
 REFINERY_IMPORT_STALE_SECONDS = int(os.environ.get("REFINERY_IMPORT_STALE_SECONDS", "120"))
+# An import of at least this many rows matches them in a second process while it writes
+# (intake/import_planner.py); 0 = always in the importing process, before the writes.
+REFINERY_IMPORT_PLAN_PROCESS_ROWS = int(os.environ.get("REFINERY_IMPORT_PLAN_PROCESS_ROWS", "2000"))
 REFINERY_IMPORT_TIMEOUT_SECONDS = int(os.environ.get("REFINERY_IMPORT_TIMEOUT_SECONDS", "14400"))
 # Uploaded import files and their rejected-rows files hold personal data: deleted this many
 # days after their last job ended (0 = kept). A stopped import's file is kept until it ends.

@@ -46,6 +46,9 @@ class Planned:
     person: int | None = None  # attach to this stored person
     same_as: int | None = None  # ... or to the person an earlier good row creates
     review: list[tuple[Ref, dedupe_domain.Match]] = field(default_factory=list)
+    # The row's normalization, when the plan was made in a second process (import_planner):
+    # the write pass then uses it instead of normalizing the row again.
+    normalized: NormalizeResult | None = None
 
     @property
     def creates(self) -> bool:
@@ -60,11 +63,17 @@ class Plan:
     accounts: AccountIndex = field(default_factory=AccountIndex)
 
     def done(self, records: Iterable[IntakeRecord]) -> None:
-        """Remember the person each processed row became (later rows may name it)."""
+        """Remember the person each processed row became (later rows may name it); the
+        rows' own decisions are no longer needed."""
         for record in records:
-            planned = self.rows.get(record.row_number or 0)
+            planned = self.rows.pop(record.row_number or 0, None)
             if planned is not None and record.person_id is not None:
                 self.became[planned.good] = record.person_id
+
+    def normalized(self, record: IntakeRecord) -> NormalizeResult | None:
+        """The row's normalization as the plan made it, if it kept it."""
+        planned = self.rows.get(record.row_number or 0)
+        return planned.normalized if planned is not None else None
 
     def matches_for(self, records: Sequence[IntakeRecord]) -> list[RowMatch]:
         """Intake's matching results for these records (one chunk, in processing order)."""
@@ -125,6 +134,65 @@ def _people(ids: list[int]) -> dict[int, Person]:
     return people
 
 
+class Planner:
+    """Decides who each good row is, chunk after chunk, in file order: one ``Matcher`` that
+    remembers the file's earlier rows (in-file duplicates, same rules). ``plan_import`` runs
+    it in this process; ``import_planner`` runs it in a second process beside the writes."""
+
+    def __init__(
+        self,
+        mapping: HeaderMapping,
+        *,
+        rejected: Callable[[int, list[str], NormalizeResult], None] | None = None,
+        kept: Callable[[int, list[str], NormalizeResult], None] | None = None,
+        keep_normalized: bool = False,
+    ) -> None:
+        self.mapping = mapping
+        self.keep_normalized = keep_normalized
+        self.rejected, self.kept = rejected, kept
+        self.default_country = settings.REFINERY_DEFAULT_COUNTRY
+        self.custom = definitions()
+        self.matcher = Matcher()
+        self.good = 0  # good rows planned so far
+
+    def chunk(self, chunk: Sequence[tuple[int, list[str]]]) -> list[tuple[int, Planned]]:
+        """The decisions for one chunk's good rows, by row number, in file order."""
+        numbers: list[int] = []
+        people: list[dict[str, str]] = []
+        products: list[str] = []
+        results: list[NormalizeResult | None] = []
+        for number, row in chunk:
+            result = normalize_inquiry(
+                scrubbed(self.mapping.payload(row)),  # what the write pass stores and reads
+                default_country=self.default_country,
+                read_money=True,
+                custom=self.custom,
+            )
+            if result.clean is None:
+                if self.rejected:
+                    self.rejected(number, row, result)
+                continue
+            if self.kept:
+                self.kept(number, row, result)
+            numbers.append(number)
+            people.append(result.clean.person)
+            products.append(result.clean.lead["product_interest"])
+            results.append(result if self.keep_normalized else None)
+        out = []
+        for number, found, product, kept_result in zip(
+            numbers, self.matcher.match(people), products, results, strict=True
+        ):
+            planned = Planned(good=self.good, product=product, normalized=kept_result)
+            self.good += 1
+            if found.person is not None:
+                planned.person = found.person.pk
+            elif found.same_as_row is not None:
+                planned.same_as = found.same_as_row
+            planned.review = [(_ref(t), m) for t, m in found.review]
+            out.append((number, planned))
+        return out
+
+
 def plan_import(
     chunks: Iterator[list[tuple[int, list[str]]]],
     mapping: HeaderMapping,
@@ -135,38 +203,10 @@ def plan_import(
 ) -> Plan:
     """Match every row of the file, in order; writes nothing. ``rejected`` and ``kept`` are
     called with each row's normalization (rows that will be rejected, rows that import)."""
-    default_country = settings.REFINERY_DEFAULT_COUNTRY
-    custom = definitions()
     plan = Plan()
-    matcher = Matcher()  # remembers the file's earlier rows: in-file duplicates, same rules
+    planner = Planner(mapping, rejected=rejected, kept=kept)
     for chunk in chunks:
-        numbers: list[int] = []
-        people: list[dict[str, str]] = []
-        products: list[str] = []
-        for number, row in chunk:
-            result = normalize_inquiry(
-                scrubbed(mapping.payload(row)),  # what the write pass stores and reads
-                default_country=default_country,
-                read_money=True,
-                custom=custom,
-            )
-            if result.clean is None:
-                if rejected:
-                    rejected(number, row, result)
-                continue
-            if kept:
-                kept(number, row, result)
-            numbers.append(number)
-            people.append(result.clean.person)
-            products.append(result.clean.lead["product_interest"])
-        for number, found, product in zip(numbers, matcher.match(people), products, strict=True):
-            planned = Planned(good=len(plan.rows), product=product)
-            if found.person is not None:
-                planned.person = found.person.pk
-            elif found.same_as_row is not None:
-                planned.same_as = found.same_as_row
-            planned.review = [(_ref(t), m) for t, m in found.review]
-            plan.rows[number] = planned
+        plan.rows.update(planner.chunk(chunk))
         if progress:
             progress(len(chunk))
     return plan

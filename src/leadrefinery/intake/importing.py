@@ -46,6 +46,7 @@ from leadrefinery.leads.normalize import NormalizeResult
 from .import_errors import write_error_csv  # re-exported: the --errors file
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
+from .import_planner import MATCHING_AND_IMPORTING, PlanProcess, wanted
 from .import_reading import Unreadable, extra_cells, missing_cells, printable, row_problem
 from .import_recovery import (
     batches_holding,
@@ -485,6 +486,19 @@ def _plan_and_import(
     def chunks(size: int) -> Iterator[list[tuple[int, list[str]]]]:
         return _readable(csv_source, custom, unreadable, size)
 
+    if not existing and wanted(report.total_rows - report.unreadable):
+        # Who each row is, decided in a second process while this one writes (a new import
+        # only: a resume's done rows must be known before the plan is used).
+        if phase:
+            phase(MATCHING_AND_IMPORTING)
+        plan = Plan()
+        with PlanProcess(mapping, chunks(_PLAN_CHUNK)) as planner:
+            _import(
+                chunks(chunk_size), plan, mapping, report, batch, existing, actor, progress,
+                before=lambda through: planner.fill(plan, through),
+            )  # fmt: skip
+        _sort_warnings(report)
+        return
     if phase:
         phase("matching")
     # Who each row is, decided for the whole file before anything is written: the same
@@ -632,11 +646,16 @@ def _import(
     existing: dict[int, tuple[int, str]],
     actor: Actor,
     progress: Callable[[int], None] | None,
+    before: Callable[[int], None] | None = None,
 ) -> None:
+    """Write the chunks as ``plan`` decided; ``before(last row number)`` is called before
+    each chunk (a plan made beside the writes is filled that far)."""
     source, campaign = batch.source, batch.campaign
     last_row = 0
     try:
         for chunk in chunks:
+            if before is not None:
+                before(chunk[-1][0])
             _import_chunk(chunk, plan, mapping, report, batch, source, campaign, actor, existing)
             heartbeat(batch.pk)
             last_row = chunk[-1][0]
@@ -728,6 +747,7 @@ def _import_chunk(
         stored=records,
         matches=plan.matches_for,
         accounts=plan.accounts,
+        normalized=plan.normalized,
     )
     done = {r.pk: r for r in processed}
     missing = [r.pk for r in records if r.pk not in done]

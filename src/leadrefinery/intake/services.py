@@ -37,7 +37,7 @@ from leadrefinery.leads.models import (
     Source,
     WebForm,
 )
-from leadrefinery.leads.normalize import normalize_inquiry
+from leadrefinery.leads.normalize import NormalizeResult, normalize_inquiry
 
 # The outcomes of an inquiry, re-exported: callers import them from here.
 from .materialize import OUTCOME_ATTACHED as OUTCOME_ATTACHED
@@ -198,6 +198,7 @@ def process_records(
     stored: Sequence[IntakeRecord] = (),
     matches: Callable[[Sequence[IntakeRecord]], list[RowMatch]] | None = None,
     accounts: AccountIndex | None = None,
+    normalized: Callable[[IntakeRecord], NormalizeResult | None] | None = None,
 ) -> list[IntakeRecord]:
     """Process stored records in one transaction with a constant number of queries per batch.
 
@@ -206,6 +207,8 @@ def process_records(
     the whole file at once, see import_plan.py), given the records that normalize, in order;
     by default each batch is matched here. ``accounts``: the stored accounts' keys as the
     caller's earlier batches read them (an import keeps one for all its chunks).
+    ``normalized``: a record's normalization when the caller already made it from the same
+    payload and settings (an import's matching process), or None to make it here.
     """
     at = at or now()
     records = _lock_due(record_ids, stored)
@@ -218,7 +221,7 @@ def process_records(
     for record in records:
         record.attempts += 1
         record.processed_at = at
-        result = normalize_inquiry(
+        result = (normalized(record) if normalized is not None else None) or normalize_inquiry(
             record.payload,
             default_country=default_country,
             read_money=record.channel == IntakeRecord.Channel.IMPORT,

@@ -31,6 +31,7 @@ from leadrefinery.leads.models import Campaign, ImportBatch, Source
 
 from . import import_jobs, import_uploads
 from .access import can_import
+from .import_planner import MATCHING_AND_IMPORTING
 from .import_samples import KINDS
 from .models import ImportJob, ImportUpload
 
@@ -211,7 +212,7 @@ def _status(job: ImportJob) -> dict[str, Any]:
         rate = job.rows_done / seconds
         if rate > 0 and job.total_rows:
             left = max(job.total_rows - job.rows_done, 0) / rate
-    passes = 1 if job.kind == ImportJob.Kind.DRY_RUN else 2
+    passes = 1 if job.kind == ImportJob.Kind.DRY_RUN or job.phase == MATCHING_AND_IMPORTING else 2
     step = 2 if job.phase == "importing" else 1
     stale = (
         job.status == ImportJob.Status.RUNNING
@@ -244,10 +245,14 @@ def _status_text(
         return "Stopped: " + job.error
     if not job.phase:
         return "Reading the file…"
-    what = {"matching": "Matching rows to people we know", "importing": "Importing rows"}.get(
-        job.phase, job.phase
-    )
-    text = f"Pass {step} of {passes}: {what}: {job.rows_done:,} of {job.total_rows:,} rows"
+    what = {
+        "matching": "Matching rows to people we know",
+        "importing": "Importing rows",
+        MATCHING_AND_IMPORTING: "Matching rows to people we know and importing them",
+    }.get(job.phase, job.phase)
+    text = f"{what}: {job.rows_done:,} of {job.total_rows:,} rows"
+    if passes > 1:
+        text = f"Pass {step} of {passes}: {text}"
     if rate:
         text += f", {rate:,.0f} rows/s"
     if left is not None:

@@ -1,0 +1,235 @@
+"""The import's matching pass in a second process, beside the writes.
+
+An import decides who each row of its file is against the people stored when it started
+(import_plan.py). Made first, in the importing process, that pass was half of an import's
+time. A large import runs it instead in a child process (this module's ``main``) that reads the stored people inside one read-only
+snapshot transaction begun before the import writes anybody: it sees exactly what a plan made
+first would see, so the people made are the same, while this process writes the rows planned
+so far. Each process has a core of its own.
+
+The two talk over pipes with pickle: this process sends the settings, the header mapping and
+the file's rows chunk by chunk (from a feeder thread, so that neither side can block the
+other), and the child answers each chunk with its decisions. The child is our own code, run
+with our own data, and reads nothing else from its pipe.
+
+Used for a new import of at least ``REFINERY_IMPORT_PLAN_PROCESS_ROWS`` rows made outside a
+transaction (a child cannot see uncommitted rows, and an in-memory database is not shared);
+otherwise, and for a resume, the plan is made first, in this process. When the child stops,
+the import stops with the usual message: ``refinery import --resume`` continues it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from types import TracebackType
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import connection
+
+from .import_mapping import HeaderMapping
+from .import_plan import Plan, Planned, Planner
+
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+# The child's program: Django first (this module's imports need the app registry).
+_CHILD = (
+    "import django; django.setup(); "
+    "from leadrefinery.intake import import_planner; raise SystemExit(import_planner.main())"
+)
+
+
+# The import's one phase when it plans beside the writes (ImportJob.phase; the page then
+# shows one pass instead of two).
+MATCHING_AND_IMPORTING = "matching+importing"
+
+
+class PlanFailed(Exception):
+    """The matching process stopped or could not start."""
+
+
+def wanted(rows: int) -> bool:
+    """Whether an import of ``rows`` rows, on this connection, plans in a second process."""
+    least = settings.REFINERY_IMPORT_PLAN_PROCESS_ROWS
+    name = str(connection.settings_dict.get("NAME") or "")
+    shared = connection.vendor == "postgresql" or (
+        bool(name) and ":memory:" not in name and "mode=memory" not in name
+    )
+    return bool(least) and rows >= least and shared and not connection.in_atomic_block
+
+
+def _settings() -> dict[str, Any]:
+    """The project's settings as this process has them (tests override some)."""
+    return {
+        name: getattr(settings, name)
+        for name in dir(settings)
+        if name.startswith("REFINERY_") and _picklable(getattr(settings, name))
+    }
+
+
+def _picklable(value: object) -> bool:
+    try:
+        pickle.dumps(value, _PROTOCOL)
+    except Exception:
+        return False
+    return True
+
+
+class PlanProcess:
+    """The child process that plans an import's rows; ``fill`` adds its decisions to a Plan
+    up to a row."""
+
+    def __init__(self, mapping: HeaderMapping, chunks: Iterator[Sequence[tuple[int, list[str]]]]):
+        env = dict(os.environ)
+        env.setdefault("DJANGO_SETTINGS_MODULE", "leadrefinery.settings")
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-c", _CHILD],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+            )
+        except OSError as exc:
+            raise PlanFailed(f"the matching process could not start: {exc}") from exc
+        self._fed: BaseException | None = None
+        self._planned_to = 0  # the last row number the child has answered for
+        self._ended = False
+        context = {
+            "database": connection.settings_dict["NAME"],
+            "settings": _settings(),
+            "mapping": mapping,
+        }
+        self._feeder = threading.Thread(
+            target=self._feed, args=(context, chunks), name="import-plan-feed", daemon=True
+        )
+        self._feeder.start()
+
+    def _feed(self, context: dict[str, Any], chunks: Iterator[Sequence[Any]]) -> None:
+        stdin = self._child.stdin
+        assert stdin is not None
+        try:
+            pickle.dump(context, stdin, _PROTOCOL)
+            for chunk in chunks:
+                pickle.dump(list(chunk), stdin, _PROTOCOL)
+            pickle.dump(None, stdin, _PROTOCOL)
+            stdin.flush()
+        except BaseException as exc:  # the child died (a broken pipe) or the file failed
+            self._fed = exc
+        finally:
+            with suppress(OSError):
+                stdin.close()
+
+    def fill(self, plan: Plan, through: int) -> None:
+        """Add the child's decisions to ``plan`` for every row up to row number ``through``."""
+        import time as _t
+
+        _s = _t.perf_counter()
+        while not self._ended and self._planned_to < through:
+            message = self._next()
+            if message[0] == "end":
+                self._ended = True
+            else:
+                _, last, decisions = message
+                plan.rows.update(decisions)
+                self._planned_to = last
+
+    def _next(self) -> tuple[Any, ...]:
+        stdout = self._child.stdout
+        assert stdout is not None
+        try:
+            message = pickle.load(stdout)
+        except (EOFError, pickle.UnpicklingError, OSError) as exc:
+            code = self._child.wait()
+            why = f" ({self._fed})" if self._fed is not None else ""
+            raise PlanFailed(f"the matching process stopped (exit status {code}){why}") from exc
+        if message[0] == "error":
+            raise PlanFailed(f"the matching process failed: {message[1]}")
+        return message
+
+    def close(self) -> None:
+        if self._child.poll() is None:
+            self._child.kill()
+        self._child.wait()
+        if self._child.stdout is not None:
+            self._child.stdout.close()
+        self._feeder.join(timeout=10)
+
+    def __enter__(self) -> PlanProcess:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# --- the child ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """One read-only transaction for the whole pass: every read sees the database as it was
+    at the first one, whatever the importing process writes meanwhile. (On SQLite Django's
+    own transactions begin IMMEDIATE, taking the write lock; this one is a plain read.)"""
+    from leadrefinery.leads.models import Person
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        else:
+            cursor.execute("BEGIN DEFERRED")
+        # The snapshot is taken by the first read, now, before the parent writes anybody.
+        cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(Person._meta.db_table)} LIMIT 1")
+        cursor.fetchall()
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+
+
+def _child(stdin: IO[bytes], stdout: IO[bytes]) -> int:
+    context = pickle.load(stdin)
+    for name, value in context["settings"].items():
+        setattr(settings, name, value)
+    connection.settings_dict["NAME"] = context["database"]
+    try:
+        with _snapshot():
+            planner = Planner(context["mapping"], keep_normalized=True)
+            while (chunk := pickle.load(stdin)) is not None:
+                decisions: list[tuple[int, Planned]] = planner.chunk(chunk) if chunk else []
+                last = chunk[-1][0] if chunk else 0
+                pickle.dump(("plan", last, decisions), stdout, _PROTOCOL)
+                stdout.flush()
+
+        pickle.dump(("end",), stdout, _PROTOCOL)
+        stdout.flush()
+    except BrokenPipeError:
+        return 1  # the importing process is gone
+    except BaseException as exc:
+        traceback.print_exc()
+        try:
+            pickle.dump(("error", f"{type(exc).__name__}: {exc}"), stdout, _PROTOCOL)
+            stdout.flush()
+        except OSError:
+            pass
+        return 1
+    finally:
+        connection.close()
+    return 0
+
+
+def main() -> int:
+    """The child: decisions on stdout, anything printed goes to stderr."""
+    stdout = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    return _child(sys.stdin.buffer, stdout)

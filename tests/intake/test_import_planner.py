@@ -1,0 +1,187 @@
+"""A large import matches its rows in a second process while it writes (import_planner.py).
+
+That process must decide exactly what a plan made first, in the importing process, decides
+(the same people, the same review pairs, what the dry run said), read the database as it was
+before the import wrote anybody, and, when it dies, leave a batch that `--resume` finishes
+with every row once. These tests run outside a transaction: the second process is a real
+process with its own connection, and sees only committed rows.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from leadrefinery.common.clock import now
+from leadrefinery.dedupe.models import DuplicatePair
+from leadrefinery.intake import import_planner, importing
+from leadrefinery.intake.import_plan import Plan, plan_import
+from leadrefinery.intake.importing import ImportFailed, import_csv, import_resume
+from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.models import IntakeRecord, Person
+from tests.intake.test_import_chunking import HEADER, PEOPLE, _counts, _outcome, _row
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+SYSTEM = Actor.system("import")
+CHANGES = ["as is", "nickname", "typo", "no email", "no phone", "other product"]
+
+
+def _rows(count: int, seed: int, people: int = len(PEOPLE)) -> list[list[str]]:
+    """Variants of the first ``people`` people (nicknames, typos, colleagues on one line,
+    namesakes), with one bad row in twenty."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        row = _row(rng.randrange(people), rng.choice(CHANGES), rng.random() < 0.5)
+        if i % 20 == 7:
+            row[2], row[3] = "not an email", ""  # rejected: no way to reach them
+        elif i % 13 == 5:
+            row[2], row[3] = "", "+1 415 555 0199"  # another line, no email: a doubtful match
+        rows.append(row)
+    return rows
+
+
+def _write(tmp_path, rows: list[list[str]], name: str = "list.csv"):
+    import csv
+
+    path = tmp_path / name
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def _chunks(path, size: int):
+    source = importing._open_source(path)
+    mapping, _, rows = importing._header_and_rows(source, [])
+    return mapping, importing._chunks(iter(rows), size)
+
+
+def test_the_second_process_decides_what_a_plan_made_first_decides(tmp_path):
+    import_csv(
+        _write(tmp_path, _rows(40, 1, people=3), "known.csv"), source_name="CRM", actor=SYSTEM
+    )
+    path = _write(tmp_path, _rows(300, 2))
+
+    mapping, chunks = _chunks(path, 25)
+    here = plan_import(chunks, mapping)
+    mapping, chunks = _chunks(path, 25)
+    there = Plan()
+    with import_planner.PlanProcess(mapping, chunks) as process:
+        process.fill(there, 10**9)
+
+    assert len(here.rows) == 285 and any(p.review for p in here.rows.values())
+    assert any(p.person is not None for p in here.rows.values())
+    assert any(p.same_as is not None for p in here.rows.values())
+    assert list(there.rows) == list(here.rows)
+    for number, planned in here.rows.items():
+        other = there.rows[number]
+        assert other.normalized is not None and other.normalized.clean is not None
+        other.normalized = None
+        assert other == planned, f"row {number}"
+
+
+def test_an_import_planned_beside_its_writes_makes_what_its_dry_run_said(tmp_path, settings):
+    settings.REFINERY_IMPORT_PLAN_PROCESS_ROWS = 100
+    import_csv(
+        _write(tmp_path, _rows(40, 3, people=3), "known.csv"), source_name="CRM", actor=SYSTEM
+    )
+    known = set(Person.objects.values_list("pk", flat=True))
+    path = _write(tmp_path, _rows(400, 4))
+    dry = import_csv(path, source_name="Expo", actor=SYSTEM, dry_run=True)
+    phases: list[str] = []
+
+    report = import_csv(path, source_name="Expo", actor=SYSTEM, chunk_size=7, phase=phases.append)
+
+    assert phases == [import_planner.MATCHING_AND_IMPORTING]
+    assert _counts(report) == _counts(dry)
+    assert report.review and report.people_attached and report.rejected == 20
+    rows, people, pairs, _ = _outcome(report, known)
+    assert len(rows) == 400 and pairs
+    named_known = {who for _, who in rows if who.startswith("known")}
+    assert (
+        Person.objects.count() - len(known) == report.people_new == len(people) - len(named_known)
+    )
+    assert DuplicatePair.objects.count() == len(pairs)
+    call_command("checkleads")
+
+
+def test_the_second_process_reads_the_database_as_it_was_before_the_import_wrote():
+    """Its snapshot: people committed meanwhile by another connection are not seen."""
+    seen: list[int] = []
+    go, read = threading.Event(), threading.Event()
+
+    def planner_side() -> None:
+        try:
+            with import_planner._snapshot():
+                seen.append(Person.objects.count())
+                read.set()
+                go.wait(10)
+                seen.append(Person.objects.count())
+            seen.append(Person.objects.count())
+        finally:
+            read.set()
+            connection.close()
+
+    thread = threading.Thread(target=planner_side)
+    thread.start()
+    assert read.wait(10)
+    with transaction.atomic():
+        Person.objects.create(
+            first_name="Written",
+            last_name="Meanwhile",
+            email="w@x.example",
+            created_at=now(),
+            updated_at=now(),
+        )
+    go.set()
+    thread.join(10)
+    assert seen == [0, 0, 1]
+
+
+# The real child, made to die after it answered three chunks.
+_DYING_CHILD = """
+import os, pickle
+import django
+django.setup()
+from leadrefinery.intake import import_planner
+real_load = pickle.load
+loads = [0]
+def load(fh):
+    loads[0] += 1
+    if loads[0] > 4:  # the context, then three chunks
+        os._exit(9)
+    return real_load(fh)
+import_planner.pickle.load = load
+raise SystemExit(import_planner.main())
+"""
+
+
+def test_when_the_second_process_dies_the_batch_is_resumed_with_every_row_once(
+    tmp_path, settings, monkeypatch
+):
+    settings.REFINERY_IMPORT_PLAN_PROCESS_ROWS = 100
+    monkeypatch.setattr(importing, "_PLAN_CHUNK", 50)
+    monkeypatch.setattr(import_planner, "_CHILD", _DYING_CHILD)
+    path = _write(tmp_path, _rows(400, 5))
+
+    with pytest.raises(ImportFailed) as failed:
+        import_csv(path, source_name="Expo", actor=SYSTEM, chunk_size=20)
+    assert "matching process stopped (exit status 9)" in failed.value.message
+    assert f"--resume {failed.value.batch_id}" in failed.value.message
+    stored = IntakeRecord.objects.filter(import_batch_id=failed.value.batch_id)
+    assert 0 < stored.count() <= 150  # what the three answered chunks held
+
+    monkeypatch.undo()
+    report = import_resume(batch_id=failed.value.batch_id, actor=SYSTEM)
+
+    numbers = list(stored.order_by("row_number").values_list("row_number", flat=True))
+    assert numbers == list(range(2, 402))  # every row once, by its line in the file
+    assert stored.filter(status=IntakeRecord.Status.PROCESSED).count() == 380
+    assert report.skipped > 0
+    call_command("checkleads")
