@@ -442,6 +442,8 @@ class ImportTimes:
     import_seconds: float
     import_rss: int  # peak resident memory of the import process, bytes
     import_anon: int  # ... of which private (not the database file's mapped pages)
+    import_tree_rss: int  # the import with its matching process, summed
+    import_tree_anon: int
     executemany_seconds: float
     bulk_create_seconds: float
     bulk_create_rss: int
@@ -454,6 +456,10 @@ class ChildRun:
     rss: int  # peak resident memory (wait4's rusage), bytes
     anon: int  # peak private (anonymous) memory, sampled: RSS less the mapped files' pages
     stdout: str
+    # With the processes it started (sampled every 50 ms): the peak of their summed RSS (pages
+    # of the database file mapped by both are counted twice) and of their private memory.
+    tree_rss: int
+    tree_anon: int
 
 
 def _run_child(installation: Installation, args: list[str]) -> ChildRun:
@@ -464,29 +470,57 @@ def _run_child(installation: Installation, args: list[str]) -> ChildRun:
     connection maps (mmap_size, 256 MiB) and the OS can drop at any time."""
     out_path = installation.home / "child.out"
     err_path = installation.home / "child.err"
-    anon = 0
+    anon = tree_rss = tree_anon = 0
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, *args], env=installation.env, stdout=out, stderr=err
         )
-        status_file = Path(f"/proc/{proc.pid}/status")
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            try:
-                for line in status_file.read_text().splitlines():
-                    if line.startswith("RssAnon:"):
-                        anon = max(anon, int(line.split()[1]) * 1024)
-            except OSError:
-                pass
+            # The process and the processes it started (the import's matching process).
+            sizes = [_memory(p) for p in _tree(proc.pid)]
+            if sizes:
+                anon = max(anon, sizes[0][1])
+                tree_rss = max(tree_rss, sum(rss for rss, _ in sizes))
+                tree_anon = max(tree_anon, sum(a for _, a in sizes))
             time.sleep(0.05)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise RuntimeError(f"{args[:3]} failed ({proc.returncode}): {err_path.read_text()[-2000:]}")
-    return ChildRun(seconds, usage.ru_maxrss * 1024, anon, out_path.read_text())
+    rss = usage.ru_maxrss * 1024
+    return ChildRun(
+        seconds, rss, anon, out_path.read_text(), max(tree_rss, rss), max(tree_anon, anon)
+    )
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, from /proc."""
+    out = [pid]
+    for found in out:
+        try:
+            for task in Path(f"/proc/{found}/task").iterdir():
+                out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(resident, of which private) bytes of a process now; (0, 0) when it is gone."""
+    rss = anon = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) * 1024
+            elif line.startswith("RssAnon:"):
+                anon = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss, anon
 
 
 def bulk_create_child(path: str) -> None:
@@ -625,6 +659,8 @@ def bench_import(installation: Installation, rows: int, rng: random.Random) -> I
         import_seconds=imported.seconds,
         import_rss=imported.rss,
         import_anon=imported.anon,
+        import_tree_rss=imported.tree_rss,
+        import_tree_anon=imported.tree_anon,
         executemany_seconds=executemany_seconds,
         bulk_create_seconds=bulk.seconds,
         bulk_create_rss=bulk.rss,
@@ -719,7 +755,9 @@ def main(argv: list[str] | None = None) -> int:
         "import": imports.rows / imports.import_seconds,
     }
     versus = rates["import"] / rates["bulk_create"]
-    import_ok = versus >= TARGET_IMPORT_VS_BULK_CREATE and imports.import_rss < TARGET_IMPORT_RSS
+    import_ok = (
+        versus >= TARGET_IMPORT_VS_BULK_CREATE and imports.import_tree_rss < TARGET_IMPORT_RSS
+    )
     driver = "sqlite3" if installation.vendor == "sqlite" else "psycopg"
 
     print(f"Lead Refinery intake benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
@@ -800,15 +838,24 @@ def main(argv: list[str] | None = None) -> int:
                     f"{imports.import_rss / mib:,.0f}",
                     f"{imports.import_anon / mib:,.0f}",
                 ),
+                (
+                    "  the import with its matching process, summed",
+                    "",
+                    "",
+                    "",
+                    f"{imports.import_tree_rss / mib:,.0f}",
+                    f"{imports.import_tree_anon / mib:,.0f}",
+                ),
             ]
         )
     )
     print(
         f"Import = {versus:.2f}x plain bulk_create (target >= {TARGET_IMPORT_VS_BULK_CREATE:.1f}x: "
         f"{'PASS' if versus >= TARGET_IMPORT_VS_BULK_CREATE else 'FAIL'}); import peak RSS "
-        f"{imports.import_rss / mib:,.0f} MiB, private {imports.import_anon / mib:,.0f} MiB "
-        f"(target < {TARGET_IMPORT_RSS // mib} MiB: "
-        f"{'PASS' if imports.import_rss < TARGET_IMPORT_RSS else 'FAIL'})"
+        f"{imports.import_rss / mib:,.0f} MiB, private {imports.import_anon / mib:,.0f} MiB; "
+        f"with its matching process {imports.import_tree_rss / mib:,.0f} MiB (target < "
+        f"{TARGET_IMPORT_RSS // mib} MiB, the two processes summed: "
+        f"{'PASS' if imports.import_tree_rss < TARGET_IMPORT_RSS else 'FAIL'})"
     )
     return 0 if http_ok and import_ok else 1
 

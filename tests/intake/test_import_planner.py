@@ -185,3 +185,18 @@ def test_when_the_second_process_dies_the_batch_is_resumed_with_every_row_once(
     assert stored.filter(status=IntakeRecord.Status.PROCESSED).count() == 380
     assert report.skipped > 0
     call_command("checkleads")
+
+
+def test_when_the_second_process_cannot_start_the_import_matches_first_itself(
+    tmp_path, settings, monkeypatch
+):
+    settings.REFINERY_IMPORT_PLAN_PROCESS_ROWS = 100
+    monkeypatch.setattr(import_planner, "_CHILD", "raise SystemExit(3)")
+    path = _write(tmp_path, _rows(150, 6))
+    dry = import_csv(path, source_name="Expo", actor=SYSTEM, dry_run=True)
+    phases: list[str] = []
+
+    report = import_csv(path, source_name="Expo", actor=SYSTEM, phase=phases.append)
+
+    assert phases == ["matching", "importing"]
+    assert _counts(report) == _counts(dry) and report.imported == 142

@@ -88,6 +88,8 @@ class PlanProcess:
     def __init__(self, mapping: HeaderMapping, chunks: Iterator[Sequence[tuple[int, list[str]]]]):
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "leadrefinery.settings")
+        # The modules this process can import, the settings module among them.
+        env["PYTHONPATH"] = os.pathsep.join(p or os.getcwd() for p in sys.path)
         try:
             self._child = subprocess.Popen(
                 [sys.executable, "-c", _CHILD],

@@ -18,6 +18,7 @@ leads that existed before are voided, and leads someone has worked since are kep
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -46,7 +47,7 @@ from leadrefinery.leads.normalize import NormalizeResult
 from .import_errors import write_error_csv  # re-exported: the --errors file
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
-from .import_planner import MATCHING_AND_IMPORTING, PlanProcess, wanted
+from .import_planner import MATCHING_AND_IMPORTING, PlanFailed, PlanProcess, wanted
 from .import_reading import Unreadable, extra_cells, missing_cells, printable, row_problem
 from .import_recovery import (
     batches_holding,
@@ -67,6 +68,7 @@ from .services import OUTCOME_ATTACHED, payload_hash, process_records, scrubbed
 
 _DELIMITERS = ",;\t|"
 _QUERY_CHUNK = 500  # keys per IN (...) query: well under SQLite's variable limit
+log = logging.getLogger(__name__)
 _PLAN_CHUNK = 1000  # rows matched per blocking read (the decisions do not depend on it)
 
 
@@ -489,16 +491,25 @@ def _plan_and_import(
     if not existing and wanted(report.total_rows - report.unreadable):
         # Who each row is, decided in a second process while this one writes (a new import
         # only: a resume's done rows must be known before the plan is used).
-        if phase:
-            phase(MATCHING_AND_IMPORTING)
         plan = Plan()
-        with PlanProcess(mapping, chunks(_PLAN_CHUNK)) as planner:
-            _import(
-                chunks(chunk_size), plan, mapping, report, batch, existing, actor, progress,
-                before=lambda through: planner.fill(plan, through),
-            )  # fmt: skip
-        _sort_warnings(report)
-        return
+        planner: PlanProcess | None = None
+        try:
+            planner = PlanProcess(mapping, chunks(_PLAN_CHUNK))
+            planner.fill(plan, 1)  # its first answer, before anything is written
+        except PlanFailed as exc:  # nothing written yet: match first, here
+            log.warning("batch %s: %s; matching in the importing process instead", batch.pk, exc)
+            if planner is not None:
+                planner.close()
+        else:
+            with planner:
+                if phase:
+                    phase(MATCHING_AND_IMPORTING)
+                _import(
+                    chunks(chunk_size), plan, mapping, report, batch, existing, actor, progress,
+                    before=lambda through: planner.fill(plan, through),
+                )  # fmt: skip
+            _sort_warnings(report)
+            return
     if phase:
         phase("matching")
     # Who each row is, decided for the whole file before anything is written: the same
