@@ -206,3 +206,17 @@ def test_build_makes_the_object_the_model_class_makes(db):
     assert first.reasons == [] and first.reasons is not second.reasons
     with pytest.raises(TypeError, match="no field 'nickname'"):
         build(Person, nickname="Annie")
+
+
+@pytest.mark.django_db
+def test_json_columns_are_adapted_as_the_orm_adapts_them():
+    from leadrefinery.common.db import db_converter
+    from leadrefinery.leads.models import IntakeRecord
+
+    field = IntakeRecord._meta.get_field("payload")
+    convert = db_converter(field)
+    for value in ({}, [], {"a": [1, "é", None], "b": {"c": 2.5}}, [{"x": True}], "text", 3, None):
+        ours, orm = convert(value), field.get_db_prep_save(value, connection)
+        assert type(ours) is type(orm), value
+        # PostgreSQL wraps the value (Jsonb); SQLite gets the JSON text.
+        assert getattr(ours, "obj", ours) == getattr(orm, "obj", orm), value

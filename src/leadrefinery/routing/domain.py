@@ -40,6 +40,19 @@ def fold_words(text: str) -> str:
     return " " + " ".join(re.sub(r"[\W_]+", " ", plain).split()) + " "
 
 
+@functools.lru_cache(maxsize=4096)
+def _phrases(values: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
+    """A ``contains_any`` condition's phrases as written and folded (the empty ones dropped):
+    worked out once per rule, not once per inquiry and rule."""
+    return tuple((str(v).strip(), fold_words(str(v))) for v in values if fold_words(str(v)).strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded(values: tuple[Any, ...]) -> frozenset[str]:
+    """An ``in`` condition's values as compared."""
+    return frozenset(str(v).strip().casefold() for v in values)
+
+
 class Method(StrEnum):
     ROUND_ROBIN = "round_robin"
     WEIGHTED = "weighted"
@@ -86,11 +99,7 @@ class Condition:
         if self.op != Op.CONTAINS_ANY or not isinstance(self.value, list):
             return []
         text = fold_words(str(fields.get(self.field) or ""))
-        return [
-            str(v).strip()
-            for v in self.value
-            if fold_words(str(v)).strip() and fold_words(str(v)) in text
-        ]
+        return [said for said, folded in _phrases(tuple(self.value)) if folded in text]
 
     def matches(self, fields: Mapping[str, Any]) -> bool:
         raw = fields.get(self.field)
@@ -105,9 +114,9 @@ class Condition:
         if self.op == Op.NOT_EQUALS:
             return folded != str(self.value).strip().casefold()
         if self.op == Op.IN:
-            return folded in {str(v).strip().casefold() for v in self.value}
+            return folded in _folded(tuple(self.value))
         if self.op == Op.NOT_IN:
-            return folded not in {str(v).strip().casefold() for v in self.value}
+            return folded not in _folded(tuple(self.value))
         if self.op == Op.CONTAINS:
             return str(self.value).strip().casefold() in folded
         if self.op == Op.CONTAINS_ANY:
