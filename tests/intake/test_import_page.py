@@ -366,3 +366,64 @@ def test_a_stopped_imports_file_is_kept_until_its_batch_ends(client_for, users, 
     assert Path(upload.path).is_file(), "a stopped import is resumed from its file: it stays"
     ImportBatch.objects.filter(pk=batch.pk).update(undone_at=now())
     assert import_files_prune(at=now() + timedelta(days=90)) == 1, "once undone, it goes"
+
+
+def _selected(page: str, upload: ImportUpload, header: str) -> str:
+    """The target selected for a column on the columns page."""
+    import re
+
+    index = upload.preview["headers"].index(header)
+    select = page.split(f'name="col_{index}"', 1)[1].split("</select>", 1)[0]
+    found = re.search(r'<option value="([^"]*)" selected>', select)
+    return found.group(1) if found else ""
+
+
+def test_the_saved_mapping_of_a_source_named_on_the_columns_page_can_be_applied(client_for, users):
+    from leadrefinery.intake.import_uploads import mapping_save
+
+    client = client_for(users.marketer)
+    _upload(client, salesforce_csv())  # no source named on the upload step
+    upload = ImportUpload.objects.get()
+    mapping_save(source_name="Expo Berlin", columns={"Title": "need"}, user=users.marketer)
+    url = f"/import/uploads/{upload.pk}/"
+    form = {**_columns_form(upload, Description=""), "action": "use_saved"}
+
+    page = client.post(url, {**form, "source": "expo berlin"}).content.decode()
+    assert "The saved mapping of “expo berlin” is applied." in page
+    assert _selected(page, upload, "Title") == "need"
+    assert _selected(page, upload, "Description") == "message", "the rest as detected"
+
+    page = client.post(url, {**form, "source": "Nobody saved"}).content.decode()
+    assert "No mapping is saved for “Nobody saved”" in page
+    assert _selected(page, upload, "Description") == "", "the person's choices are kept"
+    response = client.post(url, {**form, "source": ""})
+    assert "Name the source first" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_change_the_columns_after_a_dry_run_shows_the_dry_runs_choices(
+    client_for, users, django_capture_on_commit_callbacks
+):
+    client = client_for(users.marketer)
+    _upload(client, salesforce_csv())
+    upload = ImportUpload.objects.get()
+    form = {
+        **_columns_form(upload, Description="", Title="need"),
+        "source": "Expo Berlin",
+        "campaign": "Spring",
+        "action": "dry_run",
+    }
+    job = _run_queued(
+        django_capture_on_commit_callbacks,
+        lambda: client.post(f"/import/uploads/{upload.pk}/", form),
+    )
+    result = client.get(f"/import/jobs/{job.pk}/").content.decode()
+    link = f"/import/uploads/{upload.pk}/?job={job.pk}"
+    assert link in result
+
+    page = client.get(link).content.decode()
+    assert _selected(page, upload, "Title") == "need"
+    assert _selected(page, upload, "Description") == ""
+    assert 'value="Expo Berlin"' in page and 'value="Spring"' in page
+    fresh = client.get(f"/import/uploads/{upload.pk}/").content.decode()
+    assert _selected(fresh, upload, "Description") == "message"

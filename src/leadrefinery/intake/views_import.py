@@ -126,7 +126,7 @@ def import_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
     user = _importer(request)
     upload = get_object_or_404(ImportUpload, pk=upload_id)
     preview = upload.preview
-    error = ""
+    error = note = ""
     chosen = dict(preview.get("targets", {}))
     values = {
         "source": preview.get("source_name", ""),
@@ -134,7 +134,36 @@ def import_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
         "save_mapping": False,
         "again": False,
     }
-    if request.method == "POST":
+    earlier = _earlier_job(upload, request.GET.get("job", ""))
+    if request.method == "GET" and earlier is not None:
+        # Back from a dry run: its choices, not the file's detected mapping.
+        chosen.update(earlier.columns or {})
+        values.update(
+            source=earlier.source_name, campaign=earlier.campaign_name, again=earlier.again
+        )
+        note = "These are the choices of your dry run."
+    if request.method == "POST" and request.POST.get("action") == "use_saved":
+        values = {
+            "source": request.POST.get("source", "").strip(),
+            "campaign": request.POST.get("campaign", "").strip(),
+            "save_mapping": False,
+            "again": request.POST.get("again") == "on",
+        }
+        saved = import_uploads.saved_columns(str(values["source"]))
+        if not values["source"]:
+            error = "Name the source first: its saved mapping is then applied."
+        elif not saved:
+            note = f"No mapping is saved for “{values['source']}”: the columns are as they were."
+            chosen.update(
+                {
+                    h: request.POST.get(f"col_{i}", chosen.get(h, ""))
+                    for i, h in enumerate(preview.get("headers", []))
+                }
+            )
+        else:
+            chosen = import_uploads.upload_inspect(upload, str(values["source"]))["targets"]
+            note = f"The saved mapping of “{values['source']}” is applied."
+    elif request.method == "POST":
         headers = preview.get("headers", [])
         chosen.update(
             {h: request.POST.get(f"col_{i}", chosen.get(h, "")) for i, h in enumerate(headers)}
@@ -191,6 +220,7 @@ def import_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
             "choices": choices,
             "values": values,
             "error": error,
+            "note": note,
             "sources": _sources(),
             "campaigns": sorted({c.name for c in Campaign.objects.all()}),
             "encoding": ENCODINGS.get(preview.get("encoding", ""), preview.get("encoding", "")),
@@ -232,6 +262,13 @@ def _status(job: ImportJob) -> dict[str, Any]:
         "done": job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED),
         "url": reverse("import-job", args=[job.pk]),
     }
+
+
+def _earlier_job(upload: ImportUpload, job_id: str) -> ImportJob | None:
+    """The job of this upload named in the address (the dry run one came back from)."""
+    if not job_id.isdigit():
+        return None
+    return ImportJob.objects.filter(pk=int(job_id), upload=upload).first()
 
 
 def _status_text(

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from leadrefinery.accounts.models import User
 from leadrefinery.common.errors import ServiceError
+from leadrefinery.intake.import_planner import MATCHING_AND_IMPORTING
 from leadrefinery.intake.importing import (
     ImportFailed,
     ImportReport,
@@ -161,7 +162,7 @@ class Command(BaseCommand):
                 file=o["file"],
                 chunk_size=o["chunk_size"],
                 progress=bar.update,
-                phase=lambda name: _restart(bar, name.capitalize()),
+                phase=lambda name: _restart(bar, _PHASES.get(name, name.capitalize())),
             )
         except ImportFailed as exc:
             raise CommandError(exc.message) from None
@@ -233,7 +234,7 @@ class Command(BaseCommand):
                 again=o["again"],
                 progress=bar.update,
                 started=self._started,
-                phase=lambda name: _restart(bar, name.capitalize()),
+                phase=lambda name: _restart(bar, _PHASES.get(name, name.capitalize())),
             )
         except ImportFailed as exc:
             raise CommandError(exc.message) from None
@@ -280,6 +281,9 @@ class Command(BaseCommand):
         if report.batch_id:
             w(f"Batch id: {report.batch_id}")
             w(f"To revert this import: refinery import-undo {report.batch_id}")
+
+
+_PHASES = {MATCHING_AND_IMPORTING: "Matching and importing"}
 
 
 def _restart(bar: tqdm, description: str) -> None:
