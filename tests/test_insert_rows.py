@@ -220,3 +220,23 @@ def test_json_columns_are_adapted_as_the_orm_adapts_them():
         assert type(ours) is type(orm), value
         # PostgreSQL wraps the value (Jsonb); SQLite gets the JSON text.
         assert getattr(ours, "obj", ours) == getattr(orm, "obj", orm), value
+
+
+@pytest.mark.django_db
+def test_sqlite_unmapped_turns_the_mapping_off_for_the_block_and_back_on():
+    from leadrefinery.common.db import sqlite_unmapped
+
+    def mapped() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA mmap_size")
+            return int(cursor.fetchone()[0])
+
+    if connection.vendor != "sqlite":
+        with sqlite_unmapped():  # nothing to do on PostgreSQL
+            assert Lead.objects.count() == 0
+        return
+    before = mapped()
+    assert before > 0, "the settings map the database file"
+    with sqlite_unmapped():
+        assert mapped() == 0
+    assert mapped() == before

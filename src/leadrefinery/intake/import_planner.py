@@ -188,6 +188,9 @@ def _snapshot() -> Iterator[None]:
         if connection.vendor == "postgresql":
             cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         else:
+            # Pages read through the OS cache, not mapped into this process: the mapping
+            # made every page the pass read count in its resident memory.
+            cursor.execute("PRAGMA mmap_size=0")
             cursor.execute("BEGIN DEFERRED")
         # The snapshot is taken by the first read, now, before the parent writes anybody.
         cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(Person._meta.db_table)} LIMIT 1")

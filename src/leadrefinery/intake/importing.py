@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from leadrefinery.common.clock import now
-from leadrefinery.common.db import build, insert_rows
+from leadrefinery.common.db import build, insert_rows, sqlite_unmapped
 from leadrefinery.common.errors import ServiceError
 from leadrefinery.leads import custom_fields, domain
 from leadrefinery.leads.actors import Actor
@@ -472,7 +472,13 @@ def _readable(
     return _chunks(((n, row) for n, row in rows if n not in unreadable), size)
 
 
-def _plan_and_import(
+def _plan_and_import(*args: Any) -> None:
+    """``_match_and_write`` with the database file not mapped into this process (SQLite)."""
+    with sqlite_unmapped():
+        _match_and_write(*args)
+
+
+def _match_and_write(
     csv_source: _Source,
     custom: Sequence[Definition],
     mapping: HeaderMapping,
