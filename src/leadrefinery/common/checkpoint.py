@@ -117,3 +117,27 @@ def _start_in_child() -> None:
     global _lock
     _lock = threading.Lock()  # another thread may have held it at the moment of the fork
     start(None)
+
+
+def truncate_wal(timeout_ms: int = 2000) -> bool:
+    """Copy the whole WAL back and cut the file to zero bytes, waiting at most ``timeout_ms``
+    for readers on older snapshots; True when done. After a long read transaction (an
+    import's matching process) the WAL has grown with every write made meanwhile, and a
+    passive checkpoint reuses that file from its start but never shrinks it."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = int(cursor.fetchone()[0])
+        except DatabaseError as exc:  # best effort: the next checkpoint copies it back
+            log.info("WAL truncate skipped: %s", exc)
+            busy = 1
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={before}")
+    return busy == 0
