@@ -398,6 +398,9 @@ def test_the_saved_mapping_of_a_source_named_on_the_columns_page_can_be_applied(
     assert _selected(page, upload, "Description") == "", "the person's choices are kept"
     response = client.post(url, {**form, "source": ""})
     assert "Name the source first" in response.content.decode()
+    Path(upload.path).unlink()  # deleted after the keep period, say
+    response = client.post(url, {**form, "source": "Expo Berlin"})
+    assert response.status_code < 500 and "applied" not in response.content.decode()
     assert not ImportJob.objects.exists()
 
 
@@ -427,3 +430,9 @@ def test_change_the_columns_after_a_dry_run_shows_the_dry_runs_choices(
     assert 'value="Expo Berlin"' in page and 'value="Spring"' in page
     fresh = client.get(f"/import/uploads/{upload.pk}/").content.decode()
     assert _selected(fresh, upload, "Description") == "message"
+    for odd in ("x", "²", "9" * 40, str(job.pk + 1000)):  # not a job of this upload: ignored
+        page = client.get(f"/import/uploads/{upload.pk}/?job={odd}")
+        assert (
+            page.status_code == 200
+            and _selected(page.content.decode(), upload, "Description") == "message"
+        )

@@ -161,8 +161,13 @@ def import_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
                 }
             )
         else:
-            chosen = import_uploads.upload_inspect(upload, str(values["source"]))["targets"]
-            note = f"The saved mapping of “{values['source']}” is applied."
+            try:
+                found = import_uploads.upload_inspect(upload, str(values["source"]))
+            except ServiceError as exc:  # the file was deleted, say
+                error = exc.message
+            else:
+                chosen = found["targets"]
+                note = f"The saved mapping of “{values['source']}” is applied."
     elif request.method == "POST":
         headers = preview.get("headers", [])
         chosen.update(
@@ -266,7 +271,7 @@ def _status(job: ImportJob) -> dict[str, Any]:
 
 def _earlier_job(upload: ImportUpload, job_id: str) -> ImportJob | None:
     """The job of this upload named in the address (the dry run one came back from)."""
-    if not job_id.isdigit():
+    if not (job_id.isascii() and job_id.isdigit()) or len(job_id) > 18:
         return None
     return ImportJob.objects.filter(pk=int(job_id), upload=upload).first()
 
