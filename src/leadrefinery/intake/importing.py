@@ -31,7 +31,7 @@ from django.db.models import Count
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import build, insert_rows, sqlite_unmapped
 from leadrefinery.common.errors import ServiceError
-from leadrefinery.leads import custom_fields, domain
+from leadrefinery.leads import custom_fields
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.custom_field_services import custom_field_create, definitions
 from leadrefinery.leads.custom_fields import Definition
@@ -39,11 +39,10 @@ from leadrefinery.leads.models import (
     Campaign,
     ImportBatch,
     IntakeRecord,
-    Lead,
     Source,
 )
-from leadrefinery.leads.normalize import NormalizeResult
 
+from .import_dry_run import RowError, dry_run_counts, reject_row, warn_row
 from .import_errors import write_error_csv  # re-exported: the --errors file
 from .import_mapping import HeaderMapping, accepted_headers, map_headers
 from .import_plan import Plan, plan_import
@@ -55,7 +54,7 @@ from .import_recovery import (
     file_record,
     heartbeat,
 )
-from .import_samples import Samples, dry_run_samples
+from .import_samples import dry_run_samples
 from .import_source import (  # ImportFailed is re-exported: callers import it from here
     ImportFailed,
     _is_blank,
@@ -70,13 +69,6 @@ _DELIMITERS = ",;\t|"
 _QUERY_CHUNK = 500  # keys per IN (...) query: well under SQLite's variable limit
 log = logging.getLogger(__name__)
 _PLAN_CHUNK = 1000  # rows matched per blocking read (the decisions do not depend on it)
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as a spreadsheet shows it: the header is row 1, the first data row is 2
-    column: str  # the CSV header that held the bad value
-    message: str
 
 
 @dataclass
@@ -280,7 +272,7 @@ def import_csv(
     report, unreadable = _new_report(csv_source, mapping, header, rows, dry_run)
     if dry_run:
         chunks = _readable(csv_source, custom, unreadable, _PLAN_CHUNK)
-        shown = _dry_run(chunks, mapping, report, progress)
+        shown = dry_run_counts(chunks, mapping, report, progress)
         report.samples = dry_run_samples(csv_source, mapping, report, shown)
         _sort_warnings(report)
         return report
@@ -542,102 +534,6 @@ def _sort_warnings(report: ImportReport) -> None:
     )
 
 
-def _reject(
-    report: ImportReport,
-    mapping: HeaderMapping,
-    number: int,
-    row: list[str],
-    errors: Iterable[tuple[str, str]],
-) -> None:
-    report.rejected += 1
-    report.rejected_rows[number] = row
-    for name, message in errors:
-        report.errors.append(RowError(number, mapping.column_for(name, row), message))
-
-
-def _warn(
-    report: ImportReport, mapping: HeaderMapping, number: int, row: list[str], notes: Iterable[str]
-) -> None:
-    custom = {name: mapping.headers[i] for i, name in mapping.custom.items()}
-    for note in notes:
-        name = note.split(" ", 1)[0] if note.startswith(("phone ", "email ", "website ")) else ""
-        name = name or ("country" if "country" in note else "")
-        column = mapping.column_for(name, row) if name else ""
-        column = custom.get(note.split(" ", 1)[0], column)
-        report.warnings.append(RowError(number, column, note))
-
-
-def _dry_run(
-    chunks: Iterator[list],
-    mapping: HeaderMapping,
-    report: ImportReport,
-    progress: Callable[[int], None] | None,
-) -> dict[str, list[int]]:
-    """The import's own matching pass (import_plan.py), then its counts: what the import
-    would do, row for row. Returns the numbers of the first rows of each outcome (the
-    report's samples)."""
-
-    def rejected(number: int, row: list[str], result: NormalizeResult) -> None:
-        _reject(report, mapping, number, row, ((e.field, e.message) for e in result.errors))
-
-    def kept(number: int, row: list[str], result: NormalizeResult) -> None:
-        assert result.clean is not None
-        _warn(report, mapping, number, row, result.clean.warnings)
-
-    plan = plan_import(chunks, mapping, rejected=rejected, kept=kept, progress=progress)
-    good: list[tuple[object, str]] = []
-    shown = Samples()
-    for number, planned in plan.rows.items():  # in file order
-        if planned.person is not None:
-            who: object = planned.person
-        elif planned.same_as is not None:
-            who = good[planned.same_as][0]
-        else:
-            who = ("row", planned.good)
-            report.review += bool(planned.review)
-            if planned.review:
-                shown.add("review", number)
-        report.people_attached += not planned.creates
-        report.people_new += planned.creates
-        shown.add("people_new" if planned.creates else "people_attached", number)
-        good.append((who, planned.product))
-    report.imported = len(good)
-    numbers = list(plan.rows)
-    report.new_leads, report.attached = _predict_outcomes(
-        good, lambda i, attached: shown.add("attached" if attached else "new_leads", numbers[i])
-    )
-    shown.rows["rejected"] = sorted(report.rejected_rows)[: shown.limit]
-    return shown.rows
-
-
-def _predict_outcomes(
-    good: list[tuple[object, str]], each: Callable[[int, bool], None] | None = None
-) -> tuple[int, int]:
-    """(new leads, attached) the import would make, given the person each row resolves to (a
-    database id, or ("row", n) for one the file itself would create): one open lead per
-    person and product line, as intake does. ``each(index, attached)`` hears every row's."""
-    known = sorted({who for who, _ in good if isinstance(who, int)})
-    open_keys: set[tuple[object, str]] = set()
-    for start in range(0, len(known), _QUERY_CHUNK):
-        open_keys.update(
-            Lead.objects.filter(
-                person_id__in=known[start : start + _QUERY_CHUNK],
-                stage__in=list(domain.OPEN_STAGES),
-            ).values_list("person_id", "product_interest")
-        )
-    new = attached = 0
-    for index, (who, product) in enumerate(good):
-        found = (who, product) in open_keys
-        if found:
-            attached += 1
-        else:
-            new += 1
-            open_keys.add((who, product))
-        if each is not None:
-            each(index, found)
-    return new, attached
-
-
 def _source_and_campaign(
     source_name: str, campaign_name: str | None
 ) -> tuple[Source, Campaign | None]:
@@ -784,10 +680,10 @@ def _import_chunk(
             report.people_attached += people == "attached"
             report.people_new += people != "attached"
             report.review += people == "review"
-            _warn(report, mapping, number, row, response.get("warnings", ()))
+            warn_row(report, mapping, number, row, response.get("warnings", ()))
         elif record.status == IntakeRecord.Status.REJECTED:
             errors = record.errors or [{"field": "", "message": "rejected"}]
-            _reject(report, mapping, number, row, ((e["field"], e["message"]) for e in errors))
+            reject_row(report, mapping, number, row, ((e["field"], e["message"]) for e in errors))
 
 
 __all__ = [
