@@ -131,9 +131,6 @@ class PlanProcess:
 
     def fill(self, plan: Plan, through: int) -> None:
         """Add the child's decisions to ``plan`` for every row up to row number ``through``."""
-        import time as _t
-
-        _s = _t.perf_counter()
         while not self._ended and self._planned_to < through:
             message = self._next()
             if message[0] == "end":
