@@ -167,7 +167,12 @@ def test_condition_validation_messages():
 @given(
     st.sampled_from(list(Op)),
     st.one_of(
-        st.none(), st.text(max_size=5), st.integers(), st.lists(st.text(max_size=3), max_size=3)
+        st.none(),
+        st.text(max_size=5),
+        st.integers(),
+        st.lists(st.text(max_size=3), max_size=3),
+        # A list inside the list (stored rules are JSON): not hashable, still answered.
+        st.lists(st.lists(st.text(max_size=2), min_size=1, max_size=2), min_size=1, max_size=2),
     ),
     st.one_of(st.none(), st.text(max_size=8), st.integers()),
 )

@@ -40,16 +40,30 @@ def fold_words(text: str) -> str:
     return " " + " ".join(re.sub(r"[\W_]+", " ", plain).split()) + " "
 
 
-@functools.lru_cache(maxsize=4096)
-def _phrases(values: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
+def _phrases(values: Sequence[Any]) -> tuple[tuple[str, str], ...]:
     """A ``contains_any`` condition's phrases as written and folded (the empty ones dropped):
     worked out once per rule, not once per inquiry and rule."""
+    try:
+        return _phrases_of(tuple(values))
+    except TypeError:  # a value that is not hashable (a list in a list): not remembered
+        return _phrases_of.__wrapped__(tuple(values))
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrases_of(values: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
     return tuple((str(v).strip(), fold_words(str(v))) for v in values if fold_words(str(v)).strip())
 
 
-@functools.lru_cache(maxsize=4096)
-def _folded(values: tuple[Any, ...]) -> frozenset[str]:
+def _folded(values: Sequence[Any]) -> frozenset[str]:
     """An ``in`` condition's values as compared."""
+    try:
+        return _folded_of(tuple(values))
+    except TypeError:
+        return _folded_of.__wrapped__(tuple(values))
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded_of(values: tuple[Any, ...]) -> frozenset[str]:
     return frozenset(str(v).strip().casefold() for v in values)
 
 
@@ -99,7 +113,7 @@ class Condition:
         if self.op != Op.CONTAINS_ANY or not isinstance(self.value, list):
             return []
         text = fold_words(str(fields.get(self.field) or ""))
-        return [said for said, folded in _phrases(tuple(self.value)) if folded in text]
+        return [said for said, folded in _phrases(self.value) if folded in text]
 
     def matches(self, fields: Mapping[str, Any]) -> bool:
         raw = fields.get(self.field)
@@ -114,9 +128,9 @@ class Condition:
         if self.op == Op.NOT_EQUALS:
             return folded != str(self.value).strip().casefold()
         if self.op == Op.IN:
-            return folded in _folded(tuple(self.value))
+            return folded in _folded(self.value)
         if self.op == Op.NOT_IN:
-            return folded not in _folded(tuple(self.value))
+            return folded not in _folded(self.value)
         if self.op == Op.CONTAINS:
             return str(self.value).strip().casefold() in folded
         if self.op == Op.CONTAINS_ANY:
