@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import connection
 
 from leadrefinery.common.checkpoint import truncate_wal
+from leadrefinery.common.db import sqlite_unmapped
 
 from .import_mapping import HeaderMapping
 from .import_plan import Plan, Planned, Planner
@@ -187,22 +188,23 @@ def _snapshot() -> Iterator[None]:
     own transactions begin IMMEDIATE, taking the write lock; this one is a plain read.)"""
     from leadrefinery.leads.models import Person
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        else:
-            # Pages read through the OS cache, not mapped into this process: the mapping
-            # made every page the pass read count in its resident memory.
-            cursor.execute("PRAGMA mmap_size=0")
-            cursor.execute("BEGIN DEFERRED")
-        # The snapshot is taken by the first read, now, before the parent writes anybody.
-        cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(Person._meta.db_table)} LIMIT 1")
-        cursor.fetchall()
-    try:
-        yield
-    finally:
+    # SQLite: pages read through the OS cache, not mapped into this process, where every
+    # page the pass read counted in its resident memory.
+    with sqlite_unmapped():
         with connection.cursor() as cursor:
-            cursor.execute("ROLLBACK")
+            if connection.vendor == "postgresql":
+                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            else:
+                cursor.execute("BEGIN DEFERRED")
+            # The snapshot is taken by the first read, now, before the parent writes anybody.
+            table = connection.ops.quote_name(Person._meta.db_table)
+            cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
+            cursor.fetchall()
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("ROLLBACK")
 
 
 def _child(stdin: IO[bytes], stdout: IO[bytes]) -> int:

@@ -142,33 +142,7 @@ def import_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
             source=earlier.source_name, campaign=earlier.campaign_name, again=earlier.again
         )
         note = "These are the choices of your dry run."
-    if request.method == "POST" and request.POST.get("action") == "use_saved":
-        values = {
-            "source": request.POST.get("source", "").strip(),
-            "campaign": request.POST.get("campaign", "").strip(),
-            "save_mapping": False,
-            "again": request.POST.get("again") == "on",
-        }
-        saved = import_uploads.saved_columns(str(values["source"]))
-        if not values["source"]:
-            error = "Name the source first: its saved mapping is then applied."
-        elif not saved:
-            note = f"No mapping is saved for “{values['source']}”: the columns are as they were."
-            chosen.update(
-                {
-                    h: request.POST.get(f"col_{i}", chosen.get(h, ""))
-                    for i, h in enumerate(preview.get("headers", []))
-                }
-            )
-        else:
-            try:
-                found = import_uploads.upload_inspect(upload, str(values["source"]))
-            except ServiceError as exc:  # the file was deleted, say
-                error = exc.message
-            else:
-                chosen = found["targets"]
-                note = f"The saved mapping of “{values['source']}” is applied."
-    elif request.method == "POST":
+    if request.method == "POST":
         headers = preview.get("headers", [])
         chosen.update(
             {h: request.POST.get(f"col_{i}", chosen.get(h, "")) for i, h in enumerate(headers)}
@@ -179,6 +153,21 @@ def import_upload(request: HttpRequest, upload_id: str) -> HttpResponse:
             "save_mapping": request.POST.get("save_mapping") == "on",
             "again": request.POST.get("again") == "on",
         }
+    if request.method == "POST" and request.POST.get("action") == "use_saved":
+        values["save_mapping"] = False
+        source = str(values["source"])
+        if not source:
+            error = "Name the source first: its saved mapping is then applied."
+        elif not import_uploads.saved_columns(source):
+            note = f"No mapping is saved for “{source}”: the columns are as they were."
+        else:
+            try:
+                chosen = import_uploads.upload_inspect(upload, source)["targets"]
+            except ServiceError as exc:  # the file was deleted, say
+                error = exc.message
+            else:
+                note = f"The saved mapping of “{source}” is applied."
+    elif request.method == "POST":
         kind = (
             ImportJob.Kind.IMPORT
             if request.POST.get("action") == "import"
