@@ -240,3 +240,14 @@ def test_sqlite_unmapped_turns_the_mapping_off_for_the_block_and_back_on():
     with sqlite_unmapped():
         assert mapped() == 0
     assert mapped() == before
+
+    def cache() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return int(cursor.fetchone()[0])
+
+    held = cache()
+    assert held == -65536, "the settings give each connection 64 MiB of cache"
+    with sqlite_unmapped(cache_mib=8):
+        assert (mapped(), cache()) == (0, -8192)
+    assert (mapped(), cache()) == (before, held)

@@ -173,8 +173,10 @@ def test_colleagues_on_one_switchboard_number_are_not_proposed_as_duplicates():
 
 
 small = st.sampled_from(["", "ann", "anne", "bob", "robert", "smith", "smyth", "acme", "acme 2"])
-phones = st.sampled_from(["", "+14155550100", "+14155550101", "+14155551000"])
-places = st.sampled_from(["", "10 Main St", "12 Main Street", "1 High Rd"])
+phones = st.sampled_from(
+    ["", "+14155550100", "+14155550101", "+14155551000", "+14155550010", "+1415555010"]
+)
+places = st.sampled_from(["", "10 Main St", "12 Main Street", "1 High Rd", "10 Main St 3"])
 codes = st.sampled_from(["", "94110", "94111", "10115"])
 
 
@@ -206,3 +208,11 @@ def test_a_score_without_its_reasons_is_the_same_score(left, right):
     assert (quick.score, quick.weight, quick.auto_ok) == (full.score, full.weight, full.auto_ok)
     assert quick.reasons == ()
     assert full.reasons or full.weight == domain.PRIOR
+    # Matching skips the address of a pair that could not reach its lower threshold even
+    # with the best address: never a pair that does reach it, and the same score when kept.
+    for floor in (0.05, 0.25, REVIEW, AUTO):
+        kept = domain.score_at_least(a, b, floor)
+        if full.score >= floor:
+            assert kept == quick, floor
+        else:
+            assert kept is None or kept == quick, floor

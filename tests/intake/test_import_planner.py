@@ -22,6 +22,7 @@ from leadrefinery.dedupe.models import DuplicatePair
 from leadrefinery.intake import import_planner, importing
 from leadrefinery.intake.import_plan import Plan, plan_import
 from leadrefinery.intake.importing import ImportFailed, import_csv, import_resume
+from leadrefinery.intake.services import payload_hash, scrubbed
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import IntakeRecord, Person
 from tests.intake.test_import_chunking import HEADER, PEOPLE, _counts, _outcome, _row
@@ -83,7 +84,8 @@ def test_the_second_process_decides_what_a_plan_made_first_decides(tmp_path):
     for number, planned in here.rows.items():
         other = there.rows[number]
         assert other.normalized is not None and other.normalized.clean is not None
-        other.normalized = None
+        assert other.payload is not None and other.payload_hash == payload_hash(other.payload)
+        other.normalized, other.payload, other.payload_hash = None, None, ""
         assert other == planned, f"row {number}"
 
 
@@ -109,10 +111,20 @@ def test_an_import_planned_beside_its_writes_makes_what_its_dry_run_said(tmp_pat
         Person.objects.count() - len(known) == report.people_new == len(people) - len(named_known)
     )
     assert DuplicatePair.objects.count() == len(pairs)
+    # Each row is stored as the file has it, whichever process made its payload.
+    mapping, chunks = _chunks(path, 1000)
+    expected = {n: scrubbed(mapping.payload(row)) for chunk in chunks for n, row in chunk}
+    stored = IntakeRecord.objects.filter(import_batch_id=report.batch_id)
+    assert stored.count() == 400
+    for record in stored:
+        assert record.payload == expected[record.row_number], record.row_number
+        assert record.payload_hash == payload_hash(expected[record.row_number])
     call_command("checkleads")
     if connection.vendor == "sqlite":  # the WAL the snapshot made grow is given back
         wal = Path(f"{connection.settings_dict['NAME']}-wal")
         assert not wal.exists() or wal.stat().st_size == 0
+        with connection.cursor() as cursor:  # checkpoints were off only while it imported
+            assert cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
 
 
 def test_the_second_process_reads_the_database_as_it_was_before_the_import_wrote():

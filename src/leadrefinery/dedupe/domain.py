@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import Hamming, JaroWinkler, Levenshtein
 
 from . import keys
 
@@ -190,6 +190,7 @@ class Match:
 _DIGITS = re.compile(r"\d+")
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def company_digits(key: str) -> tuple[str, ...]:
     """The numbers in a company key: two keys with different ones never name one company."""
     return tuple(_DIGITS.findall(key))
@@ -200,14 +201,14 @@ def company_similar(a: str, b: str) -> bool:
     the same numbers ('Acme Systems' / 'Acme System', never 'Company 1' / 'Company 12')."""
     if a == b:
         return True
-    if _DIGITS.findall(a) != _DIGITS.findall(b):
+    if company_digits(a) != company_digits(b):
         return False
     return fuzz.token_sort_ratio(a, b) >= 90
 
 
 def _phone_near(a: str, b: str) -> bool:
     """Same length and one edit or one swap of neighbouring digits apart (a typo)."""
-    if len(a) != len(b) or len(a) < 7:
+    if len(a) != len(b) or len(a) < 7 or Hamming.distance(a, b, score_cutoff=2) > 2:
         return False
     diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
     if len(diff) == 1:
@@ -313,25 +314,51 @@ def _address(a: Record, b: Record, reasons: list[str] | None) -> float:
     return w
 
 
+def _address_bound(a: Record, b: Record) -> float:
+    """The most ``_address`` can add for these two: each part both records have, at best."""
+    return (
+        (3.0 if a.postcode_key and b.postcode_key else 0.0)
+        + (2.0 if a.street_number_key and b.street_number_key else 0.0)
+        + (4.0 if a.street and b.street else 0.0)
+        + (1.5 if a.city and b.city else 0.0)
+    )
+
+
 def score(a: Record, b: Record, *, explain: bool = True) -> Match:
     """How likely ``a`` and ``b`` are the same human, with the reason for every weight.
 
     ``explain=False`` leaves the reasons out (an empty tuple) and gives the same score,
     weight and ``auto_ok``: matching scores every candidate of a row, and writing out the
     reasons of pairs it then drops was a third of the scoring time."""
+    match = _score(a, b, explain, None)
+    assert match is not None
+    return match
+
+
+def score_at_least(a: Record, b: Record, floor: float) -> Match | None:
+    """``score(a, b, explain=False)`` when its score can be ``floor`` or more, else None,
+    decided before the address is compared when even the best address could not bring the
+    pair up to ``floor`` (most candidates of a common name: the namesakes at other companies).
+    Never None for a pair whose score is ``floor`` or more."""
+    return _score(a, b, False, floor)
+
+
+def _score(a: Record, b: Record, explain: bool, floor: float | None) -> Match | None:
     reasons: list[str] | None = [] if explain else None
     w = PRIOR
+    own_email = False  # the same personal (not shared) mailbox
     # Email: decisive unless it is a shared mailbox.
     if a.email_key and b.email_key:
         if a.email_key == b.email_key:
-            if a.role_email:
+            own_email = not _role_email(a.email_key)
+            if not own_email:
                 if reasons is not None:
                     reasons.append(f"0 same shared mailbox {a.email_key} (not evidence)")
             else:
                 w += 20
                 if reasons is not None:
                     reasons.append(f"+20 same email ({a.email_key})")
-        elif not (a.role_email or b.role_email):
+        elif not (_role_email(a.email_key) or _role_email(b.email_key)):
             w -= 2
             if reasons is not None:
                 reasons.append("-2 different emails")
@@ -380,6 +407,11 @@ def score(a: Record, b: Record, *, explain: bool = True) -> Match:
         w += 3
         if reasons is not None:
             reasons.append(f"+3 same web domain ({a.domain_key})")
+    # The score only grows with the weight, and the address adds at most this much.
+    if floor is not None:
+        bound = _address_bound(a, b)
+        if _probability(w + (min(bound, COMPANY_ADDRESS) if same_company else bound)) < floor:
+            return None
     address_reasons: list[str] | None = [] if explain else None
     address = _address(a, b, address_reasons)
     if same_company and address > COMPANY_ADDRESS:
@@ -395,7 +427,6 @@ def score(a: Record, b: Record, *, explain: bool = True) -> Match:
     if reasons is not None:
         reasons.extend(address_reasons or ())
     # One exception: the same personal (not shared) mailbox is the person's own address.
-    own_email = bool(a.email_key) and a.email_key == b.email_key and not a.role_email
     auto_ok = True
     if own_email:
         pass
@@ -441,6 +472,7 @@ def _swapped(a: Record, b: Record) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # weights are sums of a few dozen values: they repeat
 def _probability(weight: float) -> float:
     if weight > 60:
         return 1.0

@@ -90,7 +90,9 @@ class Matcher:
             # Scored without their reasons; the few pairs kept are explained below.
             scored: dict[object, tuple[_Candidate, domain.Match, domain.Record]] = {}
             for (ident, _), (target, other) in pairs.items():
-                match = domain.score(record, other, explain=False)
+                match = domain.score_at_least(record, other, floor)
+                if match is None:  # below both thresholds: dropped below anyway
+                    continue
                 previous = scored.get(ident)
                 if previous is None or match.weight > previous[1].weight:
                     scored[ident] = (target, match, other)

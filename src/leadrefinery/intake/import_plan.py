@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 
@@ -31,7 +32,7 @@ from leadrefinery.leads.models import IntakeRecord, Person
 from leadrefinery.leads.normalize import NormalizeResult, normalize_inquiry
 
 from .import_mapping import HeaderMapping
-from .services import scrubbed
+from .services import payload_hash, scrubbed
 
 # A match target while planning: ("p", stored person id) or ("r", good-row index).
 Ref = tuple[str, int]
@@ -46,9 +47,11 @@ class Planned:
     person: int | None = None  # attach to this stored person
     same_as: int | None = None  # ... or to the person an earlier good row creates
     review: list[tuple[Ref, dedupe_domain.Match]] = field(default_factory=list)
-    # The row's normalization, when the plan was made in a second process (import_planner):
-    # the write pass then uses it instead of normalizing the row again.
+    # The row's stored payload and its normalization, when the plan was made in a second
+    # process (import_planner): the write pass then uses them instead of making them again.
     normalized: NormalizeResult | None = None
+    payload: dict[str, Any] | None = None
+    payload_hash: str = ""
 
     @property
     def creates(self) -> bool:
@@ -160,10 +163,11 @@ class Planner:
         numbers: list[int] = []
         people: list[dict[str, str]] = []
         products: list[str] = []
-        results: list[NormalizeResult | None] = []
+        results: list[tuple[NormalizeResult, dict[str, Any]] | None] = []
         for number, row in chunk:
+            payload = scrubbed(self.mapping.payload(row))  # what the write pass stores and reads
             result = normalize_inquiry(
-                scrubbed(self.mapping.payload(row)),  # what the write pass stores and reads
+                payload,
                 default_country=self.default_country,
                 read_money=True,
                 custom=self.custom,
@@ -177,12 +181,15 @@ class Planner:
             numbers.append(number)
             people.append(result.clean.person)
             products.append(result.clean.lead["product_interest"])
-            results.append(result if self.keep_normalized else None)
+            results.append((result, payload) if self.keep_normalized else None)
         out = []
-        for number, found, product, kept_result in zip(
+        for number, found, product, kept in zip(
             numbers, self.matcher.match(people), products, results, strict=True
         ):
-            planned = Planned(good=self.good, product=product, normalized=kept_result)
+            planned = Planned(good=self.good, product=product)
+            if kept is not None:
+                planned.normalized, planned.payload = kept
+                planned.payload_hash = payload_hash(planned.payload)
             self.good += 1
             if found.person is not None:
                 planned.person = found.person.pk

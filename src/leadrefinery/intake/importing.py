@@ -69,6 +69,7 @@ _DELIMITERS = ",;\t|"
 _QUERY_CHUNK = 500  # keys per IN (...) query: well under SQLite's variable limit
 log = logging.getLogger(__name__)
 _PLAN_CHUNK = 1000  # rows matched per blocking read (the decisions do not depend on it)
+_IMPORT_CACHE_MIB = 16  # SQLite's page cache while importing (64 MiB otherwise)
 
 
 @dataclass
@@ -465,8 +466,10 @@ def _readable(
 
 
 def _plan_and_import(*args: Any) -> None:
-    """``_match_and_write`` with the database file not mapped into this process (SQLite)."""
-    with sqlite_unmapped():
+    """``_match_and_write`` with the database file not mapped into this process and a smaller
+    page cache (SQLite): an import's writes touch each index page once or twice, and the
+    pages it read stayed resident (a quarter of its memory into a million leads)."""
+    with sqlite_unmapped(cache_mib=_IMPORT_CACHE_MIB):
         _match_and_write(*args)
 
 
@@ -636,13 +639,18 @@ def _import_chunk(
         if number in waiting:  # stored before the import stopped, not processed yet
             records.append(waiting[number])
             continue
-        payload = scrubbed(mapping.payload(row))
+        planned = plan.rows.get(number)
+        if planned is not None and planned.payload is not None:
+            payload, digest = planned.payload, planned.payload_hash  # made by the matching process
+        else:
+            payload = scrubbed(mapping.payload(row))
+            digest = payload_hash(payload)
         record = build(
             IntakeRecord,
             channel=IntakeRecord.Channel.IMPORT,
             received_at=at,
             payload=payload,
-            payload_hash=payload_hash(payload),
+            payload_hash=digest,
             source=source,
             campaign=campaign,
             submitted_by=actor.user,
