@@ -50,6 +50,9 @@ def _prefix_sql(vendor: str, prefixes: int) -> str:
     return f"SELECT {column(Account, 'pk')}, {key} FROM {table(Account)} WHERE {ranges}"
 
 
+_ROWS_PER_FETCH = 2000
+
+
 def account_keys_by_prefix(prefixes: Sequence[str]) -> Iterator[tuple[int, str]]:
     """(id, company key) of every account whose company key starts with one of
     ``prefixes`` (all of them: a candidate left out could let intake create a duplicate
@@ -63,7 +66,9 @@ def account_keys_by_prefix(prefixes: Sequence[str]) -> Iterator[tuple[int, str]]
                 _prefix_sql(connection.vendor, len(chunk)),
                 [bound for p in chunk for bound in (p, p + "\uffff")],
             )
-            yield from cursor.fetchall()
+            # In parts: a common prefix can hold most of a large database's accounts.
+            while rows := cursor.fetchmany(_ROWS_PER_FETCH):
+                yield from rows
 
 
 # --- People sharing a block key (the online check) ------------------------------------------
@@ -239,5 +244,6 @@ def block_rows(
                 " UNION ALL ".join(sql for sql, _ in group),
                 [value for _, params in group for value in params],
             )
-            for line in cursor.fetchall():
-                yield line[0], tuple(line[1:])
+            while lines := cursor.fetchmany(_ROWS_PER_FETCH):
+                for line in lines:
+                    yield line[0], tuple(line[1:])

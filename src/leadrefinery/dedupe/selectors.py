@@ -124,22 +124,40 @@ def candidate_index(
     getters = [operator.itemgetter(*(_ROW_INDEX[c] for c in b.columns)) for b in blocks]
     rows: dict[int, tuple] = {}
     members: dict[BlockKey, list[int]] = defaultdict(list)  # block key -> person ids
-    variant_rows: list[tuple[BlockKey, tuple]] = []
+    variant_rows: dict[BlockKey, list[tuple[int, tuple]]] = defaultdict(list)  # (seq, row)
+    # Stop words are dropped as soon as they are one: a person they found stays a candidate
+    # through another block. (A read of many keys is not stopped per key: at a million people
+    # the rows of common names held at once were 400 MB.) ``uses``: the kept keys naming a
+    # person, whose row is forgotten when none is left.
+    stop: set[BlockKey] = set()
+    uses: dict[int, int] = defaultdict(int)
     limit = max_block + 1 if max_block else None
-    for ordinal, row in queries.block_rows(blocks, wanted, limit, variants=variants):
+    for seq, (ordinal, row) in enumerate(
+        queries.block_rows(blocks, wanted, limit, variants=variants)
+    ):
         variant = ordinal >= queries.VARIANT
         ordinal -= queries.VARIANT if variant else 0
         key = getters[ordinal](row)
         block_key = (blocks[ordinal].name, key if isinstance(key, tuple) else (key,))
-        members[block_key].append(row[0])
+        if block_key in stop:
+            continue
+        ids = members[block_key]
+        ids.append(row[0])
+        uses[row[0]] += 1
         if variant:
-            variant_rows.append((block_key, row))
+            variant_rows[block_key].append((seq, row))
         else:
             rows.setdefault(row[0], row)
-    # Stop words are dropped; a person they found stays a candidate through another block.
-    if max_block:
-        members = {key: ids for key, ids in members.items() if len(ids) <= max_block}
-    kept = {pk for ids in members.values() for pk in ids}
+        if max_block and len(ids) > max_block:
+            stop.add(block_key)
+            del members[block_key]
+            variant_rows.pop(block_key, None)
+            for pk in ids:
+                uses[pk] -= 1
+                if not uses[pk]:
+                    del uses[pk]
+                    rows.pop(pk, None)
+    kept = set(uses)
     found = {pk: row for pk, row in rows.items() if pk in kept}
     merged = [
         Stored(row[0], row=row).person() for row in found.values() if row[_MERGED_INTO] is not None
@@ -159,7 +177,8 @@ def candidate_index(
     # Another way a person was written is scored as its own record (a merged person's
     # variants are left out: its own row still finds its survivor).
     extra: list[Candidate] = []
-    for block_key, row in variant_rows:
+    in_order = sorted((seq, k, r) for k, found in variant_rows.items() for seq, r in found)
+    for _, block_key, row in in_order:
         if block_key in members and row[_MERGED_INTO] is None:
             record = domain.Record(id=row[0], **{name: row[i] or "" for name, i in _RECORD_COLUMNS})
             candidate = (Stored(row[0]), record)
