@@ -64,3 +64,30 @@ def test_the_same_email_still_attaches_behind_a_stop_word_name(inquire):
     answer = _namesake(inquire, email=stored[7].email)
     assert answer["person_id"] == stored[7].pk
     assert Person.objects.count() == MAX_BLOCK + 1
+
+
+def test_in_a_file_a_name_becomes_a_stop_word_past_max_block_people_stored_and_seen():
+    """An import matches its rows against the stored people and the file's earlier rows: a
+    name held by more than MAX_BLOCK of them together is a stop word there too. Namesakes
+    are then no longer compared by name, and a row with an earlier row's email still
+    attaches to it."""
+    from leadrefinery.dedupe.services import Matcher
+
+    _store_namesakes(MAX_BLOCK - 10)
+
+    def row(i: int) -> dict[str, str]:
+        return {
+            "email": f"maria.{i}@file{i}.example",
+            "first_name": "Maria",
+            "last_name": "Keller",
+            "city": "Springfield",
+        }
+
+    matcher = Matcher()
+    first = matcher.match([row(i) for i in range(5)])
+    assert all(r.review for r in first)  # namesakes in the same city: for review
+    later = matcher.match([row(i) for i in range(5, 20)] + [row(3)])
+    # The 11th row of the file makes 201 people with the name: from then on, no name pairs.
+    assert [bool(r.review) for r in later[:5]] == [True] * 5
+    assert not any(r.review for r in later[5:15])
+    assert later[15].same_as_row == 3  # the same email still finds the earlier row

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from collections.abc import Container, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
@@ -95,6 +95,7 @@ class Candidates:
 
     pairs: list[Candidate]
     by_key: dict[BlockKey, list[Candidate]]
+    stop: set[BlockKey] = field(default_factory=set)  # keys of more than max_block people
 
 
 def candidate_index(
@@ -184,7 +185,7 @@ def candidate_index(
             candidate = (Stored(row[0]), record)
             by_key[block_key].append(candidate)
             extra.append(candidate)
-    return Candidates([*pairs.values(), *extra], by_key)
+    return Candidates([*pairs.values(), *extra], by_key, stop)
 
 
 def survivors(merged: list[Person]) -> dict[int, Person]:

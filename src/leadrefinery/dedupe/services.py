@@ -72,6 +72,8 @@ class Matcher:
         self._seen: dict[tuple[str, tuple[str, ...]], list[tuple[_Candidate, domain.Record]]] = (
             defaultdict(list)
         )
+        # Stop words: keys shared by more than MAX_BLOCK people, stored and seen together.
+        self._stop: set[selectors.BlockKey] = set()
 
     def match(self, people: Sequence[Mapping[str, str]]) -> list[RowMatch]:
         records = [domain.Record.of(p) for p in people]
@@ -84,8 +86,16 @@ class Matcher:
             # A candidate found through several blocks is scored once per distinct record
             # (a survivor may stand for several merged records: the best of them counts).
             pairs: dict[tuple[object, int], tuple[_Candidate, domain.Record]] = {}
-            for key in domain.block_keys(record):
-                for target, other in (*index.get(key, ()), *self._seen.get(key, ())):
+            keys = [key for key in domain.block_keys(record) if key not in self._stop]
+            for key in keys:
+                stored, seen = index.get(key, ()), self._seen.get(key, ())
+                if len(stored) + len(seen) >= domain.MAX_BLOCK:
+                    # With this row, more people than a block may hold: a stop word in the
+                    # file as in the database (the online check drops it the same way).
+                    self._stop.add(key)
+                    self._seen.pop(key, None)
+                    continue
+                for target, other in (*stored, *seen):
                     pairs.setdefault((_ident(target), id(other)), (target, other))
             # Scored without their reasons; the few pairs kept are explained below.
             scored: dict[object, tuple[_Candidate, domain.Match, domain.Record]] = {}
@@ -119,8 +129,9 @@ class Matcher:
                     if self.review <= m.score and _ident(t) != _ident(owner)
                 ][:5]
                 result.review = [(_target(t), domain.score(record, other)) for t, other in kept]
-            for key in domain.block_keys(record):
-                self._seen[key].append((owner, record))
+            for key in keys:
+                if key not in self._stop:
+                    self._seen[key].append((owner, record))
             out.append(result)
         return out
 
@@ -134,7 +145,9 @@ class Matcher:
             # crowd), which cost one entry each and are the reads most worth skipping.
             self._stored = {key: found for key, found in self._stored.items() if not found}
             self._remembered = len(self._stored)
-        found = selectors.candidate_index(records, variants=True, known=self._stored).by_key
+        read = selectors.candidate_index(records, variants=True, known=self._stored)
+        self._stop |= read.stop
+        found = read.by_key
         for record in records:
             for key in domain.block_keys(record):
                 if key not in self._stored:
