@@ -453,7 +453,7 @@ class ImportTimes:
 @dataclass
 class ChildRun:
     seconds: float
-    rss: int  # peak resident memory (wait4's rusage), bytes
+    rss: int  # peak resident memory of the process itself (VmHWM), bytes
     anon: int  # peak private (anonymous) memory, sampled: RSS less the mapped files' pages
     stdout: str
     # With the processes it started (sampled every 50 ms): the peak of their summed RSS (pages
@@ -465,12 +465,13 @@ class ChildRun:
 def _run_child(installation: Installation, args: list[str]) -> ChildRun:
     """Run a Python child in this installation and time it. The time covers the whole
     process (start-up, reading the file, writing), as a user's command takes. Its peak RSS
-    is the rusage wait4 returns for it; the peak of its private memory (RssAnon) is sampled
+    is its own high-water mark (VmHWM, read every 50 ms: wait4's rusage would be the larger
+    of it and the processes it started); the peak of its private memory (RssAnon) is sampled
     every 50 ms, since on SQLite the RSS also counts the database file's pages that the
     connection maps (mmap_size, 256 MiB) and the OS can drop at any time."""
     out_path = installation.home / "child.out"
     err_path = installation.home / "child.err"
-    anon = tree_rss = tree_anon = 0
+    anon = tree_rss = tree_anon = own_peak = 0
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -484,6 +485,7 @@ def _run_child(installation: Installation, args: list[str]) -> ChildRun:
             sizes = [_memory(p) for p in _tree(proc.pid)]
             if sizes:
                 anon = max(anon, sizes[0][1])
+                own_peak = max(own_peak, _high_water(proc.pid))
                 tree_rss = max(tree_rss, sum(rss for rss, _ in sizes))
                 tree_anon = max(tree_anon, sum(a for _, a in sizes))
             time.sleep(0.05)
@@ -491,7 +493,7 @@ def _run_child(installation: Installation, args: list[str]) -> ChildRun:
         proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise RuntimeError(f"{args[:3]} failed ({proc.returncode}): {err_path.read_text()[-2000:]}")
-    rss = usage.ru_maxrss * 1024
+    rss = own_peak or usage.ru_maxrss * 1024  # a run too short to be sampled: wait4's
     return ChildRun(
         seconds, rss, anon, out_path.read_text(), max(tree_rss, rss), max(tree_anon, anon)
     )
@@ -507,6 +509,17 @@ def _tree(pid: int) -> list[int]:
         except OSError:
             continue
     return out
+
+
+def _high_water(pid: int) -> int:
+    """The peak resident bytes of the process itself so far (VmHWM); 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _memory(pid: int) -> tuple[int, int]:
