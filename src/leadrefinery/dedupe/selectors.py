@@ -128,7 +128,8 @@ def candidate_index(
     variant_rows: dict[BlockKey, list[tuple[int, tuple]]] = defaultdict(list)  # (seq, row)
     # Stop words are dropped as soon as they are one: a person they found stays a candidate
     # through another block. (A read of many keys is not stopped per key: at a million people
-    # the rows of common names held at once were 400 MB.) ``uses``: the kept keys naming a
+    # the rows of common names held at once took the import's matching process from about
+    # 300 to 521 MiB.) ``uses``: the kept keys naming a
     # person, whose row is forgotten when none is left.
     stop: set[BlockKey] = set()
     uses: dict[int, int] = defaultdict(int)

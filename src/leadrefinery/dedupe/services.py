@@ -336,7 +336,7 @@ class AccountIndex:
                 if prefix is not None:
                     self._put(prefix, name_key, pk)
             # Each group in id order (the oldest of equals wins), sorted group by group: a
-            # sort of all the rows read held them all at once (250,000 accounts: 160 MB).
+            # sort of all the rows read held a second copy of them (250,000 accounts: 50 MB).
             for groups in fresh.values():
                 for names, ids in groups.values():
                     order = sorted(range(len(ids)), key=ids.__getitem__)

@@ -468,7 +468,7 @@ def _readable(
 def _plan_and_import(*args: Any) -> None:
     """``_match_and_write`` with the database file not mapped into this process and a smaller
     page cache (SQLite): an import's writes touch each index page once or twice, and the
-    pages it read stayed resident (a quarter of its memory into a million leads)."""
+    pages it read stayed resident (about 50 MiB of its memory into a million leads)."""
     with sqlite_unmapped(cache_mib=_IMPORT_CACHE_MIB):
         _match_and_write(*args)
 
