@@ -159,8 +159,7 @@ def candidate_index(
                 if not uses[pk]:
                     del uses[pk]
                     rows.pop(pk, None)
-    kept = set(uses)
-    found = {pk: row for pk, row in rows.items() if pk in kept}
+    found = rows  # the rows of people a kept key names: the others were forgotten above
     merged = [
         Stored(row[0], row=row).person() for row in found.values() if row[_MERGED_INTO] is not None
     ]
