@@ -251,3 +251,29 @@ def test_sqlite_unmapped_turns_the_mapping_off_for_the_block_and_back_on():
     with sqlite_unmapped(cache_mib=8):
         assert (mapped(), cache()) == (0, -8192)
     assert (mapped(), cache()) == (before, held)
+
+
+def test_ignore_conflicts_leaves_out_the_rows_a_unique_constraint_refuses(make_lead):
+    """As bulk_create(ignore_conflicts=True): the row already stored and the repeat within the
+    batch are left out, the new rows are written with every value."""
+    from leadrefinery.dedupe.models import PersonVariant
+
+    person = make_lead().person
+    at = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+    def variant(signature, last_name):
+        return PersonVariant(
+            person=person, signature=signature, last_name=last_name, created_at=at
+        )
+
+    PersonVariant.objects.bulk_create([variant("a", "Smith")])
+    insert_rows(
+        PersonVariant,
+        [variant("a", "Smyth"), variant("b", "Schmidt"), variant("b", "Schmitt")],
+        ignore_conflicts=True,
+    )
+    stored = dict(
+        PersonVariant.objects.filter(person=person).values_list("signature", "last_name")
+    )
+    assert stored == {"a": "Smith", "b": "Schmidt"}
+    assert PersonVariant.objects.get(signature="b").created_at == at

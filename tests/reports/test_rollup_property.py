@@ -148,3 +148,19 @@ def test_a_change_reaches_the_rollups_through_the_registry(users, make_lead, fro
     rollup_sweep()
     assert Bucket.objects.filter(kind="speed", grain="f").count() == 1
     assert Credit.objects.filter(model="linear", leads=1, grain="f").get().user_id == users.rep.pk
+
+
+def test_a_new_inquiry_makes_the_persons_other_leads_due(make_lead, frozen_now):
+    """Attribution follows all of a person's touches: another inquiry from the person (here a
+    new lead for another product line) makes their older lead due, and nobody else's."""
+    first = make_lead(email="ann@example.com", product_interest="Widgets")
+    other = make_lead(email="bob@example.com")
+    rollup_sweep()
+    assert not LeadFact.objects.filter(due_at__isnull=False).exists()
+    frozen_now.advance(timedelta(hours=1))
+    second = make_lead(email="ann@example.com", product_interest="Gadgets")
+    assert second.person_id == first.person_id and second.pk != first.pk
+    due = set(LeadFact.objects.filter(due_at__isnull=False).values_list("lead_id", flat=True))
+    assert first.pk in due and other.pk not in due
+    rollup_sweep()
+    assert not LeadFact.objects.filter(due_at__isnull=False).exists()

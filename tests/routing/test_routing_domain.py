@@ -1,5 +1,6 @@
 """Rule matching and fair distribution, pure."""
 
+import pickle
 import random
 from collections import Counter
 from dataclasses import replace
@@ -198,3 +199,68 @@ def test_out_of_hours_is_a_soft_skip_when_the_whole_team_is_off():
     assert d.name == "asleep"
     assert "nobody in working hours" in " ".join(d.steps)
     assert ("gone", "inactive") in d.skipped
+
+
+def _reference_matches(c: Condition, fields) -> bool:
+    """A condition's meaning, written out operator by operator (as it was before conditions
+    were worked out once each)."""
+    raw = fields.get(c.field)
+    text = "" if raw is None else str(raw).strip()
+    folded = text.casefold()
+    if c.op == Op.IS_EMPTY:
+        return not text
+    if c.op == Op.IS_NOT_EMPTY:
+        return bool(text)
+    if c.op == Op.EQUALS:
+        return folded == str(c.value).strip().casefold()
+    if c.op == Op.NOT_EQUALS:
+        return folded != str(c.value).strip().casefold()
+    if c.op == Op.IN:
+        return folded in {str(v).strip().casefold() for v in c.value}
+    if c.op == Op.NOT_IN:
+        return folded not in {str(v).strip().casefold() for v in c.value}
+    if c.op == Op.CONTAINS:
+        return str(c.value).strip().casefold() in folded
+    if c.op == Op.CONTAINS_ANY:
+        return bool(c.matched(fields))
+    if c.op == Op.RANGE:
+        try:
+            number = float(text)
+        except ValueError:
+            return False
+        low, high = c.value
+        return (low is None or number >= float(low)) and (high is None or number <= float(high))
+    return False
+
+
+_words = st.sampled_from(
+    ["Demo", "demo ", "PRICING", "São Paulo", "sao paulo", "", " ", "12", "7.5"]
+)
+_values = st.one_of(_words, st.integers(-5, 20), st.none())
+
+
+@given(
+    op=st.sampled_from(list(Op)),
+    value=st.one_of(
+        _words,
+        st.lists(_words, min_size=1, max_size=3),
+        st.tuples(
+            st.one_of(st.none(), st.integers(0, 10)), st.one_of(st.none(), st.integers(5, 15))
+        ),
+    ),
+    raw=st.one_of(_values, st.lists(_words, max_size=3).map(" ".join)),
+)
+def test_a_condition_means_the_same_once_worked_out(op, value, raw):
+    condition = Condition("f", op, value)
+    if op == Op.RANGE and not isinstance(value, tuple):
+        value = (None, None)
+        condition = Condition("f", op, value)
+    if op in (Op.IN, Op.NOT_IN) and not isinstance(value, list):
+        value = [value]
+        condition = Condition("f", op, value)
+    fields = {"f": raw}
+    assert condition.matches(fields) == _reference_matches(condition, fields)
+    assert condition.matches({}) == _reference_matches(condition, {})
+    # It pickles (rules are cached) and means the same afterwards.
+    again = pickle.loads(pickle.dumps(condition))
+    assert again == condition and again.matches(fields) == condition.matches(fields)

@@ -163,6 +163,9 @@ def build(model: type[M], **values: Any) -> M:
     constant, called, relations = _build_plan(model)
     obj = model.__new__(model)
     state = obj._state = models.base.ModelState()
+    # Set here: the class's descriptor makes it on first use, a call per object.
+    cache: dict[str, Any] = {}
+    state.fields_cache = cache
     data = obj.__dict__
     data.update(constant)
     for attname, default in called:
@@ -177,7 +180,7 @@ def build(model: type[M], **values: Any) -> M:
             continue
         attname, target = relation
         data[attname] = None if value is None else getattr(value, target)
-        state.fields_cache[name] = value
+        cache[name] = value
     return obj
 
 
@@ -190,6 +193,7 @@ class _InsertPlan:
     head: str  # INSERT INTO table (columns)
     returning: str  # RETURNING the primary key
     one: str  # the statement for a single row
+    one_plain: str  # the same, with %s placeholders and no RETURNING
     unnest: str  # PostgreSQL: the statement for many rows, one array per column
 
 
@@ -203,10 +207,11 @@ def _insert_plan(model: type[models.Model], vendor: str) -> _InsertPlan:
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)})"
     returning = f" RETURNING {qn(str(pk.column))}"
     convert = tuple((f.attname, db_converter(f)) for f in fields)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    one_plain = f"{head} VALUES {placeholder}"
     if vendor != "postgresql":
-        placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
         one = f"{head} VALUES {placeholder}{returning}"
-        return _InsertPlan(pk.attname, convert, head, returning, one, unnest="")
+        return _InsertPlan(pk.attname, convert, head, returning, one, one_plain, unnest="")
     # PostgreSQL (see _insert_unnest): one array parameter per column for many rows; a plain
     # VALUES list for one row, where dumping each value as a one-element array cost more than
     # the insert.
@@ -218,22 +223,30 @@ def _insert_plan(model: type[models.Model], vendor: str) -> _InsertPlan:
         + f") WITH ORDINALITY AS t({', '.join(names)}, n) ORDER BY n{returning}"
     )
     one = f"{head} VALUES (" + ", ".join(f"%b::{t}" for t in types) + f"){returning}"
-    return _InsertPlan(pk.attname, convert, head, returning, one, unnest)
+    return _InsertPlan(pk.attname, convert, head, returning, one, one_plain, unnest)
 
 
-def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+def insert_rows(
+    model: type[models.Model], objs: Sequence[models.Model], *, ignore_conflicts: bool = False
+) -> None:
     """INSERT ``objs`` (all fields but the auto primary key) and set their primary keys.
 
     Skips signals, ``save()`` and ``pre_save`` (no auto_now fields on the models it serves);
-    callers set every value explicitly.
+    callers set every value explicitly. ``ignore_conflicts``: a row that breaks a unique
+    constraint is left out (``ON CONFLICT DO NOTHING``), and no primary keys are set, as with
+    ``bulk_create(ignore_conflicts=True)``.
     """
     if not objs:
         return
     plan = _insert_plan(model, connection.vendor)
+    if ignore_conflicts:
+        _insert_ignoring(plan, objs)
+        return
     if connection.vendor == "postgresql":
         _insert_unnest(plan, objs)
         return
     convert = plan.convert
+    alias = connection.alias
     per_batch = max(1, _MAX_PARAMS // len(convert))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), per_batch):
@@ -252,14 +265,27 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None
             # Rows come back in input order on SQLite and PostgreSQL; Django's own bulk_create
             # relies on the same behaviour of both backends.
             for obj, new_id in zip(batch, ids, strict=True):
-                _saved(obj, plan.pk_attname, new_id)
+                _saved(obj, plan.pk_attname, new_id, alias)
 
 
-def _saved(obj: models.Model, attname: str, new_id: Any) -> None:
-    """Mark ``obj`` as stored with primary key ``new_id``, as Model.save() would."""
+def _insert_ignoring(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of every row (SQLite 3.24+ and PostgreSQL), one
+    executemany of the single-row statement without RETURNING: the rows left out have no id
+    to hand back, and the ids of the others are not needed."""
+    sql = plan.one_plain + " ON CONFLICT DO NOTHING"
+    convert = plan.convert
+    params = [[conv(obj.__dict__[name]) for name, conv in convert] for obj in objs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _saved(obj: models.Model, attname: str, new_id: Any, alias: str) -> None:
+    """Mark ``obj`` as stored with primary key ``new_id`` in database ``alias``, as
+    Model.save() would."""
     setattr(obj, attname, new_id)
-    obj._state.adding = False
-    obj._state.db = connection.alias
+    state = obj._state
+    state.adding = False
+    state.db = alias
 
 
 _UNNEST_BATCH = 5000
@@ -293,8 +319,9 @@ def _insert_unnest(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
             obj = objs[0]
             values = obj.__dict__
             cursor.execute(plan.one, [conv(values[name]) for name, conv in convert])
-            _saved(obj, plan.pk_attname, cursor.fetchone()[0])
+            _saved(obj, plan.pk_attname, cursor.fetchone()[0], connection.alias)
             return
+        alias = connection.alias
         for start in range(0, len(objs), _UNNEST_BATCH):
             batch = objs[start : start + _UNNEST_BATCH]
             arrays: list[list[Any]] = [[] for _ in convert]
@@ -305,7 +332,7 @@ def _insert_unnest(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
             cursor.execute(plan.unnest, arrays)
             ids = [row[0] for row in cursor.fetchall()]
             for obj, new_id in zip(batch, ids, strict=True):
-                _saved(obj, plan.pk_attname, new_id)
+                _saved(obj, plan.pk_attname, new_id, alias)
 
 
 @functools.cache

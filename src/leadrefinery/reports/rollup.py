@@ -39,6 +39,11 @@ def mark_due(lead_ids: Iterable[int], at: datetime) -> int:
     return changed
 
 
+def mark_due_where(*, at: datetime, **lookups: Any) -> int:
+    """``mark_due`` of the leads whose facts match ``lookups``, in one UPDATE."""
+    return LeadFact.objects.filter(**lookups).update(due_at=at)
+
+
 def pending() -> int:
     """Leads whose changes are not in the rollups yet."""
     cursor = RollupCursor.objects.filter(name="facts").values_list("last_id", flat=True).first()

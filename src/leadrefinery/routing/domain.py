@@ -10,7 +10,7 @@ import functools
 import random
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -67,6 +67,20 @@ def _folded_of(values: tuple[Any, ...]) -> frozenset[str]:
     return frozenset(str(v).strip().casefold() for v in values)
 
 
+def _text(raw: Any) -> str:
+    """A field's value as conditions compare it."""
+    return "" if raw is None else str(raw).strip()
+
+
+def _in_range(text: str, bounds: Any) -> bool:
+    try:
+        number = float(text)
+    except ValueError:
+        return False
+    low, high = bounds
+    return (low is None or number >= float(low)) and (high is None or number <= float(high))
+
+
 class Method(StrEnum):
     ROUND_ROBIN = "round_robin"
     WEIGHTED = "weighted"
@@ -116,33 +130,47 @@ class Condition:
         return [said for said, folded in _phrases(self.value) if folded in text]
 
     def matches(self, fields: Mapping[str, Any]) -> bool:
-        raw = fields.get(self.field)
-        text = "" if raw is None else str(raw).strip()
-        folded = text.casefold()
-        if self.op == Op.IS_EMPTY:
-            return not text
-        if self.op == Op.IS_NOT_EMPTY:
-            return bool(text)
-        if self.op == Op.EQUALS:
-            return folded == str(self.value).strip().casefold()
-        if self.op == Op.NOT_EQUALS:
-            return folded != str(self.value).strip().casefold()
-        if self.op == Op.IN:
-            return folded in _folded(self.value)
-        if self.op == Op.NOT_IN:
-            return folded not in _folded(self.value)
-        if self.op == Op.CONTAINS:
-            return str(self.value).strip().casefold() in folded
-        if self.op == Op.CONTAINS_ANY:
-            return bool(self.matched(fields))
-        if self.op == Op.RANGE:
-            try:
-                number = float(text)
-            except ValueError:
-                return False
-            low, high = self.value
-            return (low is None or number >= float(low)) and (high is None or number <= float(high))
-        return False
+        return self._test(fields.get(self.field))
+
+    @functools.cached_property
+    def _test(self) -> Callable[[Any], bool]:
+        """This condition as a function of the field's value, worked out once per condition:
+        routing and scoring test every rule against every inquiry of an import, and choosing
+        the operator and folding the condition's own value each time was most of it."""
+        op, value = self.op, self.value
+        if op == Op.IS_EMPTY:
+            return lambda raw: not _text(raw)
+        if op == Op.IS_NOT_EMPTY:
+            return lambda raw: bool(_text(raw))
+        if op in (Op.EQUALS, Op.NOT_EQUALS, Op.CONTAINS):
+            want = str(value).strip().casefold()
+            if op == Op.EQUALS:
+                return lambda raw: _text(raw).casefold() == want
+            if op == Op.NOT_EQUALS:
+                return lambda raw: _text(raw).casefold() != want
+            return lambda raw: want in _text(raw).casefold()
+        if op in (Op.IN, Op.NOT_IN):
+            values = _folded(value)
+            if op == Op.IN:
+                return lambda raw: _text(raw).casefold() in values
+            return lambda raw: _text(raw).casefold() not in values
+        if op == Op.CONTAINS_ANY:
+            if not isinstance(value, list):
+                return lambda raw: False
+            phrases = [folded for _, folded in _phrases(value)]
+
+            def contains_any(raw: Any) -> bool:  # as ``matched``
+                text = fold_words(str(raw or ""))
+                return any(folded in text for folded in phrases)
+
+            return contains_any
+        if op == Op.RANGE:
+            return lambda raw: _in_range(_text(raw), value)
+        return lambda raw: False
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The worked-out test is a closure, which does not pickle; it is made again.
+        return {k: v for k, v in self.__dict__.items() if k != "_test"}
 
     def describe(self) -> str:
         if self.op in (Op.IS_EMPTY, Op.IS_NOT_EMPTY):

@@ -67,7 +67,10 @@ class Rule:
     half_life_days: int | None = None
 
     def matches(self, fields: Mapping[str, Any]) -> bool:
-        return all(c.matches(fields) for c in self.conditions)
+        for condition in self.conditions:
+            if not condition.matches(fields):
+                return False
+        return True
 
     def describe(self) -> str:
         if not self.conditions:
