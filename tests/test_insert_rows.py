@@ -262,9 +262,7 @@ def test_ignore_conflicts_leaves_out_the_rows_a_unique_constraint_refuses(make_l
     at = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
     def variant(signature, last_name):
-        return PersonVariant(
-            person=person, signature=signature, last_name=last_name, created_at=at
-        )
+        return PersonVariant(person=person, signature=signature, last_name=last_name, created_at=at)
 
     PersonVariant.objects.bulk_create([variant("a", "Smith")])
     insert_rows(
@@ -272,8 +270,31 @@ def test_ignore_conflicts_leaves_out_the_rows_a_unique_constraint_refuses(make_l
         [variant("a", "Smyth"), variant("b", "Schmidt"), variant("b", "Schmitt")],
         ignore_conflicts=True,
     )
-    stored = dict(
-        PersonVariant.objects.filter(person=person).values_list("signature", "last_name")
-    )
+    stored = dict(PersonVariant.objects.filter(person=person).values_list("signature", "last_name"))
     assert stored == {"a": "Smith", "b": "Schmidt"}
     assert PersonVariant.objects.get(signature="b").created_at == at
+
+
+def test_the_row_maker_adapts_every_value_as_its_fields_converter(make_lead):
+    """The written-out row function gives what each field's own converter gives, for every
+    kind of column: text (and a choices member, a str subclass), a boolean in an integer
+    column, decimals, datetimes, JSON, keys and None."""
+    from leadrefinery.common.db import _row_maker, db_converter
+    from leadrefinery.leads.domain import Stage
+
+    lead = Lead.objects.get(pk=make_lead().pk)
+    lead.stage = Stage.SALES_READY  # a StrEnum member
+    lead.opportunity_amount = Decimal("12.50")
+    lead.custom = {"size": [1, "two", None]}
+    fields = [f for f in Lead._meta.concrete_fields]
+    values = dict(lead.__dict__)
+    int_field = Lead._meta.get_field("sales_touch_count")
+    values[int_field.attname] = True  # a bool where an int belongs: converted, not passed on
+
+    def plain(row):
+        # PostgreSQL wraps JSON for the driver; True == 1, so the types are compared too.
+        return [(type(v), getattr(v, "obj", v)) for v in row]
+
+    expected = [db_converter(f)(values[f.attname]) for f in fields]
+    assert plain(_row_maker(fields)(values)) == plain(expected)
+    assert type(expected[fields.index(int_field)]) is int

@@ -67,10 +67,7 @@ class Rule:
     half_life_days: int | None = None
 
     def matches(self, fields: Mapping[str, Any]) -> bool:
-        for condition in self.conditions:
-            if not condition.matches(fields):
-                return False
-        return True
+        return all(c.matches(fields) for c in self.conditions)
 
     def describe(self) -> str:
         if not self.conditions:

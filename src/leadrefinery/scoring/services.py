@@ -505,7 +505,8 @@ _SCORE_FIELDS = [
 
 
 def _decay_log(lead_id: int, delta: int, at: datetime) -> ScoreLog:
-    return ScoreLog(
+    return build(
+        ScoreLog,
         lead_id=lead_id,
         axis=ScoreLog.Axis.ENGAGEMENT,
         delta=delta,
@@ -564,7 +565,8 @@ def _temperature_event(
     note = f"Temperature {before or 'unscored'} -> {score.temperature}"
     if raised and score.temperature == "hot":
         note += f". Hand-raiser: {raised[0]}"
-    return LeadEvent(
+    return build(
+        LeadEvent,
         lead=lead,
         kind=LeadEvent.Kind.SCORE,
         occurred_at=at,
