@@ -37,3 +37,31 @@ def test_ten_rows_and_eighty_rows_in_one_chunk_cost_the_same_queries(tmp_path):
     # Inserts are batched (SQLite caps the parameters of one statement, so a few more batches).
     assert small_inserts <= large_inserts <= small_inserts + 10
     assert Lead.objects.count() == 90
+
+
+def _again_for(tmp_path, rows: int, tag: str) -> int:
+    """Statements of importing again ``rows`` people stored with their accounts, each with
+    an inquiry for another product line (a new lead of a stored person)."""
+    lines = ["Email,Company,Product Interest"]
+    lines += [f"{tag}{i}@example.org,{tag} Works {i},Widgets" for i in range(rows)]
+    first = tmp_path / f"{tag}-first.csv"
+    first.write_text("\n".join(lines) + "\n")
+    import_csv(first, source_name="Expo", actor=Actor.system("import"), chunk_size=1000)
+    again = tmp_path / f"{tag}-again.csv"
+    again.write_text("\n".join(lines).replace(",Widgets", ",Gadgets") + "\n")
+    config.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        report = import_csv(
+            again, source_name="Expo", actor=Actor.system("import"), chunk_size=1000
+        )
+    assert (report.new_leads, report.people_attached) == (rows, rows)
+    return len(ctx.captured_queries)
+
+
+def test_new_leads_of_stored_people_read_their_accounts_once_per_chunk(tmp_path):
+    """Routing reads the person's account: for people already stored, all of them in one
+    query, not one query per person."""
+    Source.objects.create(name="Expo")
+    small, large = _again_for(tmp_path, 10, "c"), _again_for(tmp_path, 80, "d")
+    assert Lead.objects.filter(account__isnull=False, product_interest="Gadgets").count() == 90
+    assert large <= small + 2  # SQLite's cap on one statement's parameters: a batch more

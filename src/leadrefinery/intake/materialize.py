@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from leadrefinery.common import config
-from leadrefinery.common.db import build, insert_rows, update_rows
+from leadrefinery.common.db import build, insert_rows, read_in_bulk, update_rows
 from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
 from leadrefinery.dedupe.services import (
     AccountIndex,
@@ -176,6 +176,7 @@ def _match_people(
                 if match.pk is not None:  # else inserted below, as it is now
                     enriched[match.pk] = match
         persons.append(match)
+    _read_accounts(persons)
     insert_rows(Person, new_people)
     if enriched:
         update_rows(
@@ -184,6 +185,21 @@ def _match_people(
         )
     batch.new_person_ids = {n.pk for n in new_people}
     variants_record(attached, at=at)
+
+
+def _read_accounts(persons: list[Person]) -> None:
+    """The accounts of the stored people the batch attaches to, in one query: routing and
+    the new leads read ``person.account``, which was a query per person."""
+    descriptor = Person.account
+    wanted = {
+        p.account_id: p for p in persons if p.account_id is not None and not descriptor.is_cached(p)
+    }
+    if not wanted:
+        return
+    found = read_in_bulk(Account, sorted(wanted))
+    for person in persons:
+        if person.account_id in found and not descriptor.is_cached(person):
+            descriptor.field.set_cached_value(person, found[person.account_id])
 
 
 def _fill_account_custom(pending: list[Pending], accounts: list[Account | None]) -> None:
