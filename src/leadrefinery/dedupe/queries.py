@@ -112,13 +112,13 @@ def _block_sql(block: domain.Block, count: int, ordinal: int, limit: int | None)
     through the index in a LATERAL join: a list of 200 OR-ed column pairs took the planner
     ten times longer than this takes to run. SQLite gets the keys as a VALUES list joined to
     the table, which it reads through the block's index; given the same keys as OR-ed pairs
-    it scanned the whole table. With a ``limit``, reads of one key stop after that many rows
-    (so does every key on PostgreSQL); a SQLite batch read returns all rows."""
+    it scanned the whole table. With a ``limit``, the read of each key stops after that many
+    rows."""
     quote = connection.ops.quote_name
     table = quote(Person._meta.db_table)
     columns = [f"{table}.{column(Person, c)}" for c in block.columns]
     select = ", ".join([f"{ordinal} AS block_ordinal", *(f"{table}.{quote(c)}" for c in _SELECT)])
-    return _keyed_read(columns, select, table, "", count, limit)
+    return _keyed_read(columns, select, table, "", count, limit, table)
 
 
 VARIANT = 100  # added to a block's ordinal for the rows found through a person's variant
@@ -144,15 +144,22 @@ def _variant_sql(block: domain.Block, count: int, ordinal: int, limit: int | Non
     select = ", ".join([f"{VARIANT + ordinal} AS block_ordinal", *picked])
     join = f" JOIN {quote(Person._meta.db_table)} p ON p.{column(Person, 'id')} = {person_id}"
     return _keyed_read(
-        columns, select, f"{quote(PersonVariant._meta.db_table)} v", join, count, limit
+        columns, select, f"{quote(PersonVariant._meta.db_table)} v", join, count, limit, "v"
     )
 
 
 def _keyed_read(
-    columns: list[str], select: str, source: str, join: str, count: int, limit: int | None
+    columns: list[str],
+    select: str,
+    source: str,
+    join: str,
+    count: int,
+    limit: int | None,
+    alias: str,
 ) -> str:
-    """The read of ``select`` from ``source`` (then ``join``) for the rows whose ``columns``
-    equal one of ``count`` key tuples, in the shape each database reads through the index."""
+    """The read of ``select`` from ``source`` (named ``alias`` in ``columns``, then ``join``)
+    for the rows whose ``columns`` equal one of ``count`` key tuples, in the shape each
+    database reads through the index."""
     nonempty = f"NOT ({columns[0]} = '')"
     if connection.vendor == "postgresql":
         # One index read per key, each stopped after MAX_BLOCK + 1 rows (a stop word).
@@ -164,21 +171,27 @@ def _keyed_read(
             f"SELECT hit.* FROM unnest({arrays}) AS k({names}) CROSS JOIN LATERAL "
             f"(SELECT {select} FROM {source}{join} WHERE {on} AND {nonempty}{stop}) AS hit"
         )
-    if len(columns) == 1:
-        match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
-        sql = f"SELECT {select} FROM {source}{join} WHERE {match} AND {nonempty}"
-        return _limited(sql, limit) if count == 1 else sql
     if count == 1:
         match = " AND ".join(f"{c} = %s" for c in columns)
         sql = f"SELECT {select} FROM {source}{join} WHERE {match} AND {nonempty}"
         return _limited(sql, limit)
+    if len(columns) == 1 and not limit:
+        match = f"{columns[0]} IN ({', '.join(['%s'] * count)})"
+        return f"SELECT {select} FROM {source}{join} WHERE {match} AND {nonempty}"
     names = ", ".join(f"k{i}" for i in range(len(columns)))
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     on = " AND ".join(f"{c} = k.k{i}" for i, c in enumerate(columns))
+    keys = f"WITH k({names}) AS (VALUES {', '.join([row] * count)}) "
     # CROSS JOIN: SQLite keeps the keys as the outer loop, one index search per key.
+    if not limit:
+        return f"{keys}SELECT {select} FROM k CROSS JOIN {source} ON {on}{join} WHERE {nonempty}"
+    # Each key's read stops after ``limit`` rows, as on PostgreSQL: a correlated list of
+    # row ids read from the block's index alone (the inner FROM shadows the outer name).
+    # At a million people a common name has hundreds; 200 such keys read 134,778 rows in
+    # 0.42 s, and 40,200 in 0.11 s with the stop.
     return (
-        f"WITH k({names}) AS (VALUES {', '.join([row] * count)}) "
-        f"SELECT {select} FROM k CROSS JOIN {source} ON {on}{join} WHERE {nonempty}"
+        f"{keys}SELECT {select} FROM k CROSS JOIN {source} ON {alias}.rowid IN "
+        f"(SELECT {alias}.rowid FROM {source} WHERE {on} AND {nonempty} LIMIT {limit}){join}"
     )
 
 

@@ -213,8 +213,13 @@ def _require_contact_column(mapping: HeaderMapping) -> None:
     )
 
 
-def _chunks(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list]:
+def _chunks(
+    rows: Iterable[tuple[int, list[str]]], size: int, first: int | None = None
+) -> Iterator[list]:
+    """Lists of ``size`` rows (the first of ``first`` rows, when given)."""
     iterator = iter(rows)
+    if first is not None and (chunk := list(islice(iterator, first))):
+        yield chunk
     while chunk := list(islice(iterator, size)):
         yield chunk
 
@@ -459,10 +464,14 @@ def _new_report(
 
 
 def _readable(
-    csv_source: _Source, custom: Sequence[Definition], unreadable: set[int], size: int
+    csv_source: _Source,
+    custom: Sequence[Definition],
+    unreadable: set[int],
+    size: int,
+    first: int | None = None,
 ) -> Iterator[list[tuple[int, list[str]]]]:
     rows = _header_and_rows(csv_source, custom)[2]
-    return _chunks(((n, row) for n, row in rows if n not in unreadable), size)
+    return _chunks(((n, row) for n, row in rows if n not in unreadable), size, first)
 
 
 def _plan_and_import(*args: Any) -> None:
@@ -486,8 +495,8 @@ def _match_and_write(
     progress: Callable[[int], None] | None,
     phase: Callable[[str], None] | None,
 ) -> None:
-    def chunks(size: int) -> Iterator[list[tuple[int, list[str]]]]:
-        return _readable(csv_source, custom, unreadable, size)
+    def chunks(size: int, first: int | None = None) -> Iterator[list[tuple[int, list[str]]]]:
+        return _readable(csv_source, custom, unreadable, size, first)
 
     if not existing and wanted(report.total_rows - report.unreadable):
         # Who each row is, decided in a second process while this one writes (a new import
@@ -495,7 +504,9 @@ def _match_and_write(
         plan = Plan()
         planner: PlanProcess | None = None
         try:
-            planner = PlanProcess(mapping, chunks(_PLAN_CHUNK))
+            # Its first chunk is the write pass's first: the writes start as soon as that is
+            # matched (the first reads into a large database are the slowest).
+            planner = PlanProcess(mapping, chunks(_PLAN_CHUNK, first=min(chunk_size, _PLAN_CHUNK)))
             planner.fill(plan, 1)  # its first answer, before anything is written
         except PlanFailed as exc:  # nothing written yet: match first, here
             log.warning("batch %s: %s; matching in the importing process instead", batch.pk, exc)
