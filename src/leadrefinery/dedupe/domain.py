@@ -196,6 +196,11 @@ def company_digits(key: str) -> tuple[str, ...]:
     return tuple(_DIGITS.findall(key))
 
 
+def company_numbers(key: str) -> str:
+    """``company_digits`` joined by spaces, not cached."""
+    return " ".join(_DIGITS.findall(key))
+
+
 def company_similar(a: str, b: str) -> bool:
     """Two company keys name the same company: equal, or a token ratio of at least 0.9 with
     the same numbers ('Acme Systems' / 'Acme System', never 'Company 1' / 'Company 12')."""

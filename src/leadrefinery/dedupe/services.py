@@ -378,8 +378,10 @@ class AccountIndex:
 
 
 def _numbers(company_key: str) -> str:
-    """The numbers of a company key as one string (a group of the index)."""
-    return " ".join(domain.company_digits(company_key))
+    """The numbers of a company key as one string (a group of the index). Not through the
+    cache of ``company_digits``: the index reads every key of a prefix once (250,000 at a
+    million leads), which only churned it."""
+    return domain.company_numbers(company_key)
 
 
 _INDEXED = 500_000  # company keys an AccountIndex keeps (250,000 numbered ones took 75 MiB)
