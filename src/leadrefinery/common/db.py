@@ -198,6 +198,10 @@ def build(model: type[M], **values: Any) -> M:
     data.update(constant)
     for attname, default in called:
         data[attname] = default()
+    others = values.keys() - constant.keys()  # names that are not columns: related objects
+    if not others:
+        data.update(values)
+        return obj
     for name, value in values.items():
         try:
             relation = relations[name]
