@@ -7,6 +7,7 @@ numbers, so a lead's total is exactly the sum of its ledger rows (decay is a led
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -67,9 +68,17 @@ class Rule:
     half_life_days: int | None = None
 
     def matches(self, fields: Mapping[str, Any]) -> bool:
-        return all(c.matches(fields) for c in self.conditions)
+        conditions = self.conditions
+        if len(conditions) == 1:  # most rules: no generator per inquiry and rule
+            return conditions[0].matches(fields)
+        return all(c.matches(fields) for c in conditions)
 
     def describe(self) -> str:
+        return self._description
+
+    @functools.cached_property
+    def _description(self) -> str:
+        # Worked out once per rule: every fit contribution of every inquiry quotes it.
         if not self.conditions:
             return self.name
         return f"{self.name} ({' and '.join(c.describe() for c in self.conditions)})"
