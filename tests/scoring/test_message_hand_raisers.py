@@ -46,6 +46,20 @@ def test_pricing_asked_in_an_api_inquiry_makes_a_hot_hand_raiser(
     assert "Asks for pricing in the message: message mentions 'pricing'" in page
 
 
+def test_a_second_inquiry_asking_for_pricing_makes_the_open_lead_hot(
+    users, token_for, client_for, frozen_now
+):
+    """The hand is raised on the open lead the inquiry joins: hot, with the words as the
+    reason, and no second lead."""
+    api = ApiClient(token_for(users.admin))
+    lead = _inquiry(api, "Just browsing your catalogue.", "ana@lind.example")
+    assert lead.temperature != "hot"
+    again = _inquiry(api, "OK, we need a demo next week.", "ana@lind.example")
+    assert again.pk == lead.pk and Lead.objects.filter(person=lead.person).count() == 1
+    assert again.temperature == "hot"
+    assert "message mentions 'demo'" in _lead_page(client_for(users.admin), again)
+
+
 def test_a_demo_asked_in_the_contact_form_makes_a_hot_hand_raiser(
     users, post_form, client_for, frozen_now
 ):

@@ -293,7 +293,7 @@ def _hear_attached_hand_raises(batch: _Batch, scorer: IntakeScorer) -> None:
             else None,
         )
         fields["temperature"] = lead.temperature
-        scorer.temperature(record.pk, fields, record.payload)
+        scorer.hand_raised(record.pk, fields, record.payload)
 
 
 def _owners_of_review_candidates(batch: _Batch) -> dict[int, tuple[int, str]]:

@@ -75,6 +75,7 @@ class IntakeScorer:
         self.at = at
         self._loaded: Loaded | None = None
         self._scores: dict[int, _IntakeScore] = {}
+        self._raised: dict[int, str] = {}  # hand_raised(): why, by key
 
     @property
     def loaded(self) -> Loaded:
@@ -100,6 +101,15 @@ class IntakeScorer:
             fit, raiser, temp, raiser.explain(data) if raiser is not None else ""
         )
         return temp.value
+
+    def hand_raised(self, key: int, fields: Mapping[str, Any], payload: Any) -> None:
+        """An inquiry on an open lead: only whether it raises a hand (its fit and temperature
+        are the open lead's, and are not worked out)."""
+        data = scoring_fields(fields, payload if isinstance(payload, Mapping) else None)
+        data["message"] = str((payload or {}).get("message") or "")
+        raiser = domain.hand_raiser(self.loaded.rules, data)
+        if raiser is not None:
+            self._raised[key] = raiser.explain(data)
 
     def save(
         self,
@@ -143,6 +153,8 @@ class IntakeScorer:
                 items.append((lead.pk, domain.Event(type=event_type, at=at, ref=f"intake:{key}")))
             if result is not None and result.hand_raiser is not None:
                 raised[lead.pk] = result.raised_because
+            elif key in self._raised:
+                raised[lead.pk] = self._raised[key]
         # Inside the intake transaction already: no savepoint. The new leads' score rows are
         # written once, with their fit and engagement logs, after the events count.
         _score_events(
