@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from leadrefinery.common.collector import fewer_collections
 from leadrefinery.leads import domain
 from leadrefinery.leads.models import Lead
 from leadrefinery.leads.normalize import NormalizeResult
@@ -75,7 +76,8 @@ def dry_run_counts(
         assert result.clean is not None
         warn_row(report, mapping, number, row, result.clean.warnings)
 
-    plan = plan_import(chunks, mapping, rejected=rejected, kept=kept, progress=progress)
+    with fewer_collections():
+        plan = plan_import(chunks, mapping, rejected=rejected, kept=kept, progress=progress)
     good: list[tuple[object, str]] = []
     shown = Samples()
     for number, planned in plan.rows.items():  # in file order

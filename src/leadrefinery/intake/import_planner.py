@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import connection
 
 from leadrefinery.common.checkpoint import truncate_wal
+from leadrefinery.common.collector import fewer_collections
 from leadrefinery.common.db import sqlite_unmapped
 
 from .import_mapping import HeaderMapping
@@ -224,7 +225,7 @@ def _child(stdin: IO[bytes], stdout: IO[bytes]) -> int:
         setattr(settings, name, value)
     connection.settings_dict["NAME"] = context["database"]
     try:
-        with _snapshot():
+        with _snapshot(), fewer_collections():
             planner = Planner(context["mapping"], keep_normalized=True)
             while (chunk := pickle.load(stdin)) is not None:
                 decisions: list[tuple[int, Planned]] = planner.chunk(chunk) if chunk else []
