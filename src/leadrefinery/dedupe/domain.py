@@ -252,8 +252,19 @@ def _names(a: Record, b: Record, reasons: list[str] | None) -> float:
     straight = _name_weight(a.first_name_key, b.first_name_key, "first names", 4.0, said)
     straight += _name_weight(a.last_name_key, b.last_name_key, "last names", 5.0, said)
     if straight < 9:  # both names agreeing is the most there is: no need to try them swapped
-        swapped = _name_weight(a.first_name_key, b.last_name_key, "", 4.0, None)
-        swapped += _name_weight(a.last_name_key, b.first_name_key, "", 5.0, None)
+        # Each crossed pair at both weights, halved: the same whichever record comes first
+        # (a first name that is the other's surname, and a surname like the other's first
+        # name, scored 5 one way round and 5.6 the other).
+        first_last, last_first = (
+            (a.first_name_key, b.last_name_key),
+            (a.last_name_key, b.first_name_key),
+        )
+        swapped = (
+            _name_weight(*first_last, "", 4.0, None)
+            + _name_weight(*last_first, "", 5.0, None)
+            + _name_weight(*first_last, "", 5.0, None)
+            + _name_weight(*last_first, "", 4.0, None)
+        ) / 2
         if swapped > straight and swapped > 4:
             if reasons is not None:
                 reasons.append(f"+{swapped - 1:g} first and last names swapped but agree")
