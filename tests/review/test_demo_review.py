@@ -64,6 +64,11 @@ def test_the_managers_home_counts_what_the_lead_list_shows(demo):
         assert row, rep.username
         shown_open, shown_overdue = int(row[1]), int(row[2])
         listed = client.get(f"/leads/?owner=u{rep.pk}").content.decode()
-        assert f"{shown_open} lead" in listed, (rep.username, shown_open)
+        # A rep may hold no open lead in the demo made at some hour (routing follows the
+        # reps' hours): the list then says so instead of counting.
+        assert f"{shown_open} lead" in listed or (shown_open == 0 and "No leads" in listed), (
+            rep.username,
+            shown_open,
+        )
         overdue = client.get(f"/leads/?owner=u{rep.pk}&overdue=1").content.decode()
         assert f"{shown_overdue} lead" in overdue or (shown_overdue == 0 and "No leads" in overdue)
