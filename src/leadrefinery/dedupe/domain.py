@@ -197,8 +197,9 @@ def company_digits(key: str) -> tuple[str, ...]:
 
 
 def company_numbers(key: str) -> str:
-    """``company_digits`` joined by spaces, not cached."""
-    return " ".join(_DIGITS.findall(key))
+    """``company_digits`` joined by spaces, without its cache: the account index reads every
+    key of a prefix once (250,000 at a million leads), which only churned it."""
+    return " ".join(company_digits.__wrapped__(key))
 
 
 def company_similar(a: str, b: str) -> bool:

@@ -350,7 +350,7 @@ class AccountIndex:
             self._prefixes.update(fresh)
         out: dict[str, tuple[float, int]] = {}
         for key in keys_wanted:
-            group = self._prefixes[key[:3]].get(_numbers(key))
+            group = self._prefixes[key[:3]].get(domain.company_numbers(key))
             if group is None:
                 continue
             hits = process.extract(
@@ -369,19 +369,12 @@ class AccountIndex:
                 self._put(prefixes, account.name_key, account.pk)
 
     def _put(self, groups: dict[str, list[Any]], name_key: str, pk: int) -> None:
-        group = groups.get(numbers := _numbers(name_key))
+        group = groups.get(numbers := domain.company_numbers(name_key))
         if group is None:
             groups[numbers] = [name_key, pk]
         else:
             group += (name_key, pk)
         self._size += 1
-
-
-def _numbers(company_key: str) -> str:
-    """The numbers of a company key as one string (a group of the index). Not through the
-    cache of ``company_digits``: the index reads every key of a prefix once (250,000 at a
-    million leads), which only churned it."""
-    return domain.company_numbers(company_key)
 
 
 _INDEXED = 500_000  # company keys an AccountIndex keeps (250,000 numbered ones took 75 MiB)

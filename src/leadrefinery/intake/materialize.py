@@ -192,7 +192,7 @@ def _read_accounts(persons: list[Person]) -> None:
     the new leads read ``person.account``, which was a query per person."""
     descriptor = Person.account
     wanted = {
-        p.account_id: p for p in persons if p.account_id is not None and not descriptor.is_cached(p)
+        p.account_id for p in persons if p.account_id is not None and not descriptor.is_cached(p)
     }
     if not wanted:
         return

@@ -86,8 +86,7 @@ class IntakeScorer:
     def temperature(self, key: int, fields: Mapping[str, Any], payload: Any) -> str:
         """The temperature of a new inquiry; ``key`` (the intake record id) links it to save()."""
         loaded = self.loaded
-        data = scoring_fields(fields, payload if isinstance(payload, Mapping) else None)
-        data["message"] = str((payload or {}).get("message") or "")
+        data = _inquiry_data(fields, payload)
         fit = domain.fit_score(loaded.rules, data, loaded.config)
         raiser = domain.hand_raiser(loaded.rules, data)
         temp = domain.temperature(
@@ -105,8 +104,7 @@ class IntakeScorer:
     def hand_raised(self, key: int, fields: Mapping[str, Any], payload: Any) -> None:
         """An inquiry on an open lead: only whether it raises a hand (its fit and temperature
         are the open lead's, and are not worked out)."""
-        data = scoring_fields(fields, payload if isinstance(payload, Mapping) else None)
-        data["message"] = str((payload or {}).get("message") or "")
+        data = _inquiry_data(fields, payload)
         raiser = domain.hand_raiser(self.loaded.rules, data)
         if raiser is not None:
             self._raised[key] = raiser.explain(data)
@@ -168,6 +166,13 @@ class IntakeScorer:
             fresh=fresh,
             logs=logs,
         )
+
+
+def _inquiry_data(fields: Mapping[str, Any], payload: Any) -> dict[str, Any]:
+    """What the scoring rules read of an inquiry: its fields and its message."""
+    data = scoring_fields(fields, payload if isinstance(payload, Mapping) else None)
+    data["message"] = str((payload or {}).get("message") or "")
+    return data
 
 
 def intake_scorer(*, at: datetime) -> IntakeScorer:
