@@ -50,7 +50,15 @@ OVERVIEW = [
         "tracking-flush",
         "Turn buffered page visits into touches and engagement now (the worker also does this).",
     ),
-    ("dedupe-scan", "Find possible duplicate people in batches (blocking) for the review queue."),
+    (
+        "dedupe-scan",
+        "Find possible duplicate people in batches (blocking) for the review queue; learns "
+        "the match weights first when due.",
+    ),
+    (
+        "dedupe-train",
+        "Learn the weights of duplicate matching from the stored people (EM); --dry-run, --reset.",
+    ),
     ("subscribers", "List which app follows which lead events (the lead-event registry)."),
     ("backup", "Back up the database, uploads and secret key into one archive: refinery backup."),
     ("restore", "Restore a backup into an empty installation: refinery restore FILE."),

@@ -47,6 +47,7 @@ WATCHED = (
     "leads.DispositionReason",
     "scoring.ScoringRule",
     "scoring.ScoringSettings",
+    "dedupe.MatchModel",
 )
 
 # Saves that write only these fields change nothing cached: Django saves ``last_login`` on

@@ -26,6 +26,8 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Hamming, JaroWinkler, Levenshtein
 
 from . import keys
+from .weights import DEFAULT_COMPANY_ADDRESS, DEFAULT_PRIOR, DESCRIPTIONS, Weights, signed
+from .weights import default as default_weights
 
 # The fields a reviewer compares and may choose per field when merging.
 COMPARED_FIELDS = (
@@ -43,11 +45,12 @@ COMPARED_FIELDS = (
     "country",
 )
 
-PRIOR = -9.0  # log2 odds that two records taken from one block are the same human
-# Both first and last names clearly differ (-4 and -5): a shared phone is weak evidence then.
-SHARED_LINE_NAMES = 9.0
-# At one company, the address is the company's: it counts at most this much.
-COMPANY_ADDRESS = 4.0
+# The hand-set prior: log2 odds that two records compared are the same human (weights.py).
+PRIOR = DEFAULT_PRIOR
+# At one company, the address is the company's: it counts at most this much (weights.py).
+COMPANY_ADDRESS = DEFAULT_COMPANY_ADDRESS
+# Names that agree only crossed (the first name is the other's surname) count this much less.
+SWAPPED_NAMES = 1.0
 
 
 class Verdict(StrEnum):
@@ -158,6 +161,37 @@ BLOCKS = (
 )
 
 
+# The comparison a block key column is compared by (weights.COMPARISONS).
+_KEY_COMPARISON = {
+    "email_key": "email",
+    "phone": "phone",
+    "first_name_key": "first_name",
+    "last_name_key": "last_name",
+    "company_key": "company",
+    "postcode_key": "postcode",
+    "street_number_key": "street_number",
+    "street_key": "street",
+}
+
+
+# Where a person works or lives: between colleagues (or a household) these agree together as
+# they do between two records of one human.
+_PLACE = frozenset({"company", "phone", "postcode", "street_number", "street", "city"})
+
+
+@functools.cache
+def block_comparisons() -> dict[str, frozenset[str]]:
+    """For each block, the comparisons its pairs agree on because the block found them: its
+    own, and when it is a place (a company, a line, an address), every comparison of the
+    place, for the people a place finds are colleagues or a household as often as one
+    human."""
+    out = {}
+    for block in BLOCKS:
+        own = frozenset(_KEY_COMPARISON[column] for column in block.columns)
+        out[block.name] = own | _PLACE if own & _PLACE else own
+    return out
+
+
 def block_keys(record: Record) -> list[tuple[str, tuple[str, ...]]]:
     out = []
     for block in BLOCKS:
@@ -227,142 +261,192 @@ def _phone_near(a: str, b: str) -> bool:
     )
 
 
-def _name_weight(a: str, b: str, what: str, strong: float, reasons: list[str] | None) -> float:
-    """Equal names count ``strong``; a typo (Jaro-Winkler >= 0.94) most of it, a likely one
-    (>= 0.88, or one a prefix of the other) less; clearly different names count against."""
+def _name_level(a: str, b: str) -> tuple[str, float]:
+    """Equal names are "same"; a typo (Jaro-Winkler >= 0.94) "typo", a likely one (>= 0.88,
+    or one a prefix of the other) "likely"; clearly different names "differ"; "" when either
+    is missing. With the similarity, for the reasons."""
     if not a or not b:
-        return 0.0
+        return "", 0.0
     if a == b:
-        if reasons is not None:
-            reasons.append(f"+{strong:g} {what} agree")
-        return strong
+        return "same", 1.0
     similarity = JaroWinkler.similarity(a, b)
-    prefix = min(len(a), len(b)) > 1 and (a.startswith(b) or b.startswith(a))
-    if similarity >= 0.94 or similarity >= 0.88 or prefix:
-        weight = round(strong * (0.75 if similarity >= 0.94 else 0.4), 2)
-        if reasons is not None:
-            reasons.append(f"+{weight:g} {what} similar ({a} / {b}, Jaro-Winkler {similarity:.2f})")
-        return weight
-    if reasons is not None:
-        reasons.append(f"-{strong:g} {what} differ ({a} / {b})")
-    return -strong
+    if similarity >= 0.94:
+        return "typo", similarity
+    if similarity >= 0.88 or (min(len(a), len(b)) > 1 and (a.startswith(b) or b.startswith(a))):
+        return "likely", similarity
+    return "differ", similarity
 
 
-def _names(a: Record, b: Record, reasons: list[str] | None) -> float:
-    said: list[str] | None = [] if reasons is not None else None
-    straight = _name_weight(a.first_name_key, b.first_name_key, "first names", 4.0, said)
-    straight += _name_weight(a.last_name_key, b.last_name_key, "last names", 5.0, said)
-    if straight < 9:  # both names agreeing is the most there is: no need to try them swapped
-        # Each crossed pair at both weights, halved: the same whichever record comes first
-        # (a first name that is the other's surname, and a surname like the other's first
-        # name, scored 5 one way round and 5.6 the other).
-        first_last, last_first = (
-            (a.first_name_key, b.last_name_key),
-            (a.last_name_key, b.first_name_key),
-        )
-        swapped = (
-            _name_weight(*first_last, "", 4.0, None)
-            + _name_weight(*last_first, "", 5.0, None)
-            + _name_weight(*first_last, "", 5.0, None)
-            + _name_weight(*last_first, "", 4.0, None)
-        ) / 2
-        if swapped > straight and swapped > 4:
+def _names(
+    a: Record,
+    b: Record,
+    w: Mapping[str, float],
+    levels: dict[str, str] | None,
+    reasons: list[str] | None,
+) -> tuple[float, bool]:
+    """The names' weight, and whether both names clearly differ (for the shared-line rule)."""
+    first, first_similarity = _name_level(a.first_name_key, b.first_name_key)
+    last, last_similarity = _name_level(a.last_name_key, b.last_name_key)
+    straight = (w["first_name." + first] if first else 0.0) + (
+        w["last_name." + last] if last else 0.0
+    )
+    if not (first == "same" and last == "same"):  # nothing beats both names agreeing
+        # Each crossed pair at both fields' weights, halved: the same whichever record comes
+        # first (a first name that is the other's surname, and a surname like the other's
+        # first name, scored 5 one way round and 5.6 the other).
+        first_last, _ = _name_level(a.first_name_key, b.last_name_key)
+        last_first, _ = _name_level(a.last_name_key, b.first_name_key)
+        swapped = (_either(w, first_last) + _either(w, last_first)) / 2
+        if swapped > straight and swapped > w["first_name.same"]:
+            if levels is not None:
+                # Learnt as the names agreeing as far as they do, crossed.
+                if first_last:
+                    levels["first_name"] = first_last
+                if last_first:
+                    levels["last_name"] = last_first
+            weight = swapped - SWAPPED_NAMES
             if reasons is not None:
-                reasons.append(f"+{swapped - 1:g} first and last names swapped but agree")
-            return swapped - 1
+                reasons.append(f"{signed(weight)} first and last names swapped but agree")
+            return weight, False
+    if levels is not None:
+        if first:
+            levels["first_name"] = first
+        if last:
+            levels["last_name"] = last
     if reasons is not None:
-        reasons.extend(said or ())
-    return straight
+        for field, level, x, y, s in (
+            ("first_name", first, a.first_name_key, b.first_name_key, first_similarity),
+            ("last_name", last, a.last_name_key, b.last_name_key, last_similarity),
+        ):
+            if level:
+                _say(reasons, w, f"{field}.{level}", a=x, b=y, s=s)
+    return straight, first == "differ" and last == "differ"
 
 
-def _address(a: Record, b: Record, reasons: list[str] | None) -> float:
-    w = 0.0
+def _either(w: Mapping[str, float], level: str) -> float:
+    """A crossed name pair counted at both fields' weights (halved by the caller)."""
+    if not level:
+        return 0.0
+    return w["first_name." + level] + w["last_name." + level]
+
+
+def _say(reasons: list[str], w: Mapping[str, float], level: str, **values: object) -> None:
+    """The reason for one level, unless its weight is 0 (no evidence either way)."""
+    weight = w[level]
+    if weight:
+        reasons.append(f"{signed(weight)} {DESCRIPTIONS[level].format(**values)}")
+
+
+def _address(
+    a: Record,
+    b: Record,
+    w: Mapping[str, float],
+    levels: dict[str, str] | None,
+    reasons: list[str] | None,
+) -> float:
+    total = 0.0
+    found: list[tuple[str, dict[str, object]]] = []
     if a.postcode_key and b.postcode_key:
         if a.postcode_key == b.postcode_key:
-            w += 3
-            if reasons is not None:
-                reasons.append(f"+3 same postcode ({a.postcode_key})")
+            found.append(("postcode.same", {"a": a.postcode_key}))
         elif Levenshtein.distance(a.postcode_key, b.postcode_key) == 1:
-            w += 1.5
-            if reasons is not None:
-                reasons.append("+1.5 postcodes one typo apart")
+            found.append(("postcode.typo", {}))
         else:
-            w -= 2
-            if reasons is not None:
-                reasons.append("-2 different postcodes")
+            found.append(("postcode.differ", {}))
     if a.street_number_key and b.street_number_key:
         if a.street_number_key == b.street_number_key:
-            w += 2
-            if reasons is not None:
-                reasons.append("+2 same street number")
+            found.append(("street_number.same", {}))
         elif Levenshtein.distance(a.street_number_key, b.street_number_key) == 1:
-            w += 0.5
-            if reasons is not None:
-                reasons.append("+0.5 street numbers one typo apart")
+            found.append(("street_number.typo", {}))
         else:
-            w -= 1.5
-            if reasons is not None:
-                reasons.append("-1.5 different street numbers")
+            found.append(("street_number.differ", {}))
     if a.street and b.street:
         ratio = fuzz.token_set_ratio(keys.fold(a.street), keys.fold(b.street)) / 100
         if ratio >= 0.9:
-            w += 4
-            if reasons is not None:
-                reasons.append(f"+4 same street (token ratio {ratio:.2f})")
+            found.append(("street.same", {"s": ratio}))
         elif ratio >= 0.75:
-            w += 2
-            if reasons is not None:
-                reasons.append(f"+2 similar street (token ratio {ratio:.2f})")
+            found.append(("street.similar", {"s": ratio}))
         elif ratio < 0.5:
-            w -= 1
-            if reasons is not None:
-                reasons.append("-1 different streets")
+            found.append(("street.differ", {}))
+        else:
+            found.append(("street.partial", {"s": ratio}))
     if a.city and b.city:
         x, y = keys.fold(a.city), keys.fold(b.city)
         similarity = 1.0 if x == y else JaroWinkler.similarity(x, y)
-        if similarity >= 0.9:
-            w += 1.5 if x == y else 1
-            if reasons is not None:
-                reasons.append("+1.5 same city" if x == y else "+1 similar city")
+        if x == y:
+            found.append(("city.same", {}))
+        elif similarity >= 0.9:
+            found.append(("city.similar", {}))
         elif similarity < 0.8:
-            w -= 1
-            if reasons is not None:
-                reasons.append("-1 different cities")
-    return w
+            found.append(("city.differ", {}))
+        else:
+            found.append(("city.partial", {}))
+    for level, values in found:
+        total += w[level]
+        if levels is not None:
+            comparison, _, name = level.partition(".")
+            levels[comparison] = name
+        if reasons is not None:
+            _say(reasons, w, level, **values)
+    return total
 
 
-def _address_bound(a: Record, b: Record) -> float:
+_ADDRESS_COMPARISONS = ("postcode", "street_number", "street", "city")
+
+
+def _address_bound(a: Record, b: Record, weights: Weights) -> float:
     """The most ``_address`` can add for these two: each part both records have, at best."""
     return (
-        (3.0 if a.postcode_key and b.postcode_key else 0.0)
-        + (2.0 if a.street_number_key and b.street_number_key else 0.0)
-        + (4.0 if a.street and b.street else 0.0)
-        + (1.5 if a.city and b.city else 0.0)
+        (weights.best("postcode") if a.postcode_key and b.postcode_key else 0.0)
+        + (weights.best("street_number") if a.street_number_key and b.street_number_key else 0.0)
+        + (weights.best("street") if a.street and b.street else 0.0)
+        + (weights.best("city") if a.city and b.city else 0.0)
     )
 
 
-def score(a: Record, b: Record, *, explain: bool = True) -> Match:
+def score(a: Record, b: Record, *, explain: bool = True, weights: Weights | None = None) -> Match:
     """How likely ``a`` and ``b`` are the same human, with the reason for every weight.
 
     ``explain=False`` leaves the reasons out (an empty tuple) and gives the same score,
     weight and ``auto_ok``: matching scores every candidate of a row, and writing out the
-    reasons of pairs it then drops was a third of the scoring time."""
-    match = _score(a, b, explain, None)
+    reasons of pairs it then drops was a third of the scoring time. ``weights``: the model
+    (the hand-set one when not given)."""
+    match = _score(a, b, explain, None, weights or default_weights(), None)
     assert match is not None
     return match
 
 
-def score_at_least(a: Record, b: Record, floor: float) -> Match | None:
+def score_at_least(
+    a: Record, b: Record, floor: float, *, weights: Weights | None = None
+) -> Match | None:
     """``score(a, b, explain=False)`` when its score can be ``floor`` or more, else None,
     decided before the address is compared when even the best address could not bring the
     pair up to ``floor`` (most candidates of a common name: the namesakes at other companies).
     Never None for a pair whose score is ``floor`` or more."""
-    return _score(a, b, False, floor)
+    return _score(a, b, False, floor, weights or default_weights(), None)
 
 
-def _score(a: Record, b: Record, explain: bool, floor: float | None) -> Match | None:
+def compare(a: Record, b: Record, *, weights: Weights | None = None) -> dict[str, str]:
+    """The level of every comparison both records can be compared on ({"email": "differ",
+    "first_name": "same", ...}): what the weights are learnt from (learning.py). Names that
+    agree only crossed are counted crossed when the weights (the hand-set ones when not
+    given) score them so."""
+    levels: dict[str, str] = {}
+    _score(a, b, False, None, weights or default_weights(), levels)
+    return levels
+
+
+def _score(
+    a: Record,
+    b: Record,
+    explain: bool,
+    floor: float | None,
+    weights: Weights,
+    levels: dict[str, str] | None,
+) -> Match | None:
+    w = weights.values
     reasons: list[str] | None = [] if explain else None
-    w = PRIOR
+    total = weights.prior
     own_email = False  # the same personal (not shared) mailbox
     # Email: decisive unless it is a shared mailbox.
     if a.email_key and b.email_key:
@@ -372,75 +456,87 @@ def _score(a: Record, b: Record, explain: bool, floor: float | None) -> Match | 
                 if reasons is not None:
                     reasons.append(f"0 same shared mailbox {a.email_key} (not evidence)")
             else:
-                w += 20
+                total += w["email.same"]
+                if levels is not None:
+                    levels["email"] = "same"
                 if reasons is not None:
-                    reasons.append(f"+20 same email ({a.email_key})")
+                    _say(reasons, w, "email.same", a=a.email_key)
         elif not (_role_email(a.email_key) or _role_email(b.email_key)):
-            w -= 2
+            total += w["email.differ"]
+            if levels is not None:
+                levels["email"] = "differ"
             if reasons is not None:
-                reasons.append("-2 different emails")
+                _say(reasons, w, "email.differ")
     # Names before the phone: when both names differ, a shared number is a company's
     # switchboard or a shared desk line more often than the same human.
     name_reasons: list[str] | None = [] if explain else None
-    names = _names(a, b, name_reasons)
+    names, names_differ = _names(a, b, w, levels, name_reasons)
     # Phone: E.164, so formatting never differs; a swapped digit is a typo.
     if a.phone and b.phone:
-        if a.phone == b.phone and names <= -SHARED_LINE_NAMES:
-            w += 4
-            if reasons is not None:
-                reasons.append(f"+4 same phone ({a.phone}), but both names differ: a shared line?")
-        elif a.phone == b.phone:
-            w += 14
-            if reasons is not None:
-                reasons.append(f"+14 same phone ({a.phone})")
+        if a.phone == b.phone:
+            phone = "phone.shared_line" if names_differ else "phone.same"
         elif _phone_near(a.phone, b.phone):
-            w += 5
-            if reasons is not None:
-                reasons.append(f"+5 phones one typo apart ({a.phone} / {b.phone})")
+            phone = "phone.near"
         else:
-            w -= 3
-            if reasons is not None:
-                reasons.append("-3 different phones")
-    w += names
+            phone = "phone.differ"
+        total += w[phone]
+        if levels is not None and phone != "phone.shared_line":
+            # A shared line is a company's switchboard: found between colleagues, who never
+            # meet among random pairs, it would be learnt as strong evidence. It is not
+            # learnt: its weight stays the hand-set one.
+            levels["phone"] = phone.partition(".")[2]
+        if reasons is not None:
+            _say(reasons, w, phone, a=a.phone, b=b.phone)
+    total += names
     if reasons is not None:
         reasons.extend(name_reasons or ())
     # Company: the same name at two companies is two people.
     same_company = False
+    company = ""
     if a.company_key and b.company_key:
         if company_similar(a.company_key, b.company_key):
             same_company = True
-            w += 4
-            if reasons is not None:
-                reasons.append(f"+4 same company ({a.company_key})")
+            company = "company.same"
         elif a.domain_key and a.domain_key == b.domain_key:
-            w += 3
-            if reasons is not None:
-                reasons.append(f"+3 same web domain ({a.domain_key})")
+            company = "company.domain"
         else:
-            w -= 8
-            if reasons is not None:
-                reasons.append(f"-8 different companies ({a.company_name} / {b.company_name})")
+            company = "company.differ"
     elif a.domain_key and a.domain_key == b.domain_key:
-        w += 3
+        company = "company.domain"
+    if company:
+        total += w[company]
+        if levels is not None:
+            levels["company"] = company.partition(".")[2]
         if reasons is not None:
-            reasons.append(f"+3 same web domain ({a.domain_key})")
+            shown = a.domain_key if company == "company.domain" else a.company_key
+            if company == "company.differ":
+                _say(reasons, w, company, a=a.company_name, b=b.company_name)
+            else:
+                _say(reasons, w, company, a=shown)
     # The score only grows with the weight, and the address adds at most this much.
     if floor is not None:
-        bound = _address_bound(a, b)
-        if _probability(w + (min(bound, COMPANY_ADDRESS) if same_company else bound)) < floor:
+        bound = _address_bound(a, b, weights)
+        cap = weights.company_address
+        if _probability(total + (min(bound, cap) if same_company else bound)) < floor:
             return None
     address_reasons: list[str] | None = [] if explain else None
-    address = _address(a, b, address_reasons)
-    if same_company and address > COMPANY_ADDRESS:
+    address = _address(a, b, w, levels, address_reasons)
+    if same_company and address > weights.company_address:
         # The company's address says the two work at one place, not that they are one human:
         # counted in full, it made every two colleagues a possible duplicate.
+        cap = weights.company_address
         if address_reasons is not None:
             address_reasons = [
-                f"+{COMPANY_ADDRESS:g} same address, the company's "
+                f"{signed(cap)} same address, the company's "
                 f"({'; '.join(r.split(' ', 1)[1] for r in address_reasons if r[0] == '+')})"
             ]
-        address = COMPANY_ADDRESS
-    w += address
+        address = cap
+    if same_company and levels is not None:
+        # Nor is it learnt from: between colleagues, the address agrees as it does between
+        # two records of one human, and learnt as evidence it made colleagues look like one.
+        for comparison in _ADDRESS_COMPARISONS:
+            levels.pop(comparison, None)
+    total += address
     if reasons is not None:
         reasons.extend(address_reasons or ())
     # One exception: the same personal (not shared) mailbox is the person's own address.
@@ -462,7 +558,9 @@ def _score(a: Record, b: Record, explain: bool, floor: float | None) -> Match | 
                 f"never attached automatically: the last names differ ({a.last_name_key} / "
                 f"{b.last_name_key})"
             )
-    return Match(score=_probability(w), weight=w, reasons=tuple(reasons or ()), auto_ok=auto_ok)
+    return Match(
+        score=_probability(total), weight=total, reasons=tuple(reasons or ()), auto_ok=auto_ok
+    )
 
 
 def _given_names_differ(a: Record, b: Record) -> bool:
@@ -557,14 +655,18 @@ def candidate_pairs(
 
 
 def find_duplicates(
-    records: list[Record], *, review: float, max_block: int = MAX_BLOCK
+    records: list[Record],
+    *,
+    review: float,
+    max_block: int = MAX_BLOCK,
+    weights: Weights | None = None,
 ) -> PairSearch:
     """Every pair of ``records`` scoring at or above ``review``, by blocking then scoring."""
     pairs: list[Candidate] = []
     comparisons = 0
     for left, right in candidate_pairs(records, max_block=max_block):
         comparisons += 1
-        match = score(records[left], records[right])
+        match = score(records[left], records[right], weights=weights)
         if match.score >= review:
             pairs.append(Candidate(left, right, match))
     return PairSearch(pairs=pairs, comparisons=comparisons, blocks=len(BLOCKS))

@@ -109,3 +109,33 @@ class PersonVariant(models.Model):
 
     def __str__(self) -> str:
         return f"variant of person {self.person_id}"
+
+
+class MatchModel(models.Model):
+    """Weights for matching learnt from the people stored (``refinery dedupe-train``).
+
+    Matching uses the newest active model, or the hand-set weights when there is none
+    (dedupe/weights.py). A model is never deleted: ``dedupe-train --reset`` deactivates them,
+    so what scored a past pair stays on record."""
+
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=120, help_text="who or what trained it")
+    active = models.BooleanField(default=True)
+    prior = models.FloatField(help_text="log2 odds that two records are one human")
+    weights = models.JSONField(help_text="level -> weight (log2 m/u)")
+    details = models.JSONField(
+        default=dict, blank=True, help_text="m, u and the matched pairs seen per level"
+    )
+    people = models.PositiveIntegerField(help_text="records learnt from")
+    blocked_pairs = models.PositiveIntegerField()
+    random_pairs = models.PositiveIntegerField()
+    matches = models.FloatField(help_text="matched pairs expected among the blocked pairs")
+    iterations = models.PositiveIntegerField()
+    converged = models.BooleanField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["active", "-id"], name="match_model_active")]
+
+    def __str__(self) -> str:
+        return f"Match weights learnt {self.created_at:%Y-%m-%d %H:%M} from {self.people} records"

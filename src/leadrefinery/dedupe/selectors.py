@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from leadrefinery.accounts.models import Role
+from leadrefinery.common import config
 from leadrefinery.leads.access import visible_to
 from leadrefinery.leads.models import Lead, Person
 
 from . import domain, keys, queries
-from .models import DuplicatePair, PersonVariant
+from .models import DuplicatePair, MatchModel, PersonVariant
 from .queries import MATCH_COLUMNS
+from .weights import Weights
+from .weights import default as default_weights
 
 
 def record_of(person: Person) -> domain.Record:
@@ -327,15 +330,67 @@ __all__ = [
     "comparison",
     "decided_pairs",
     "dismissed",
+    "match_weights",
     "may_act",
     "pair_visible_to",
     "pairs_for_person",
     "pairs_visible_to",
     "people_leads",
     "record_of",
+    "scan_batches",
 ]
 
 
 def thresholds() -> tuple[float, float]:
     """(auto, review) from the settings."""
     return settings.REFINERY_DEDUPE_AUTO, settings.REFINERY_DEDUPE_REVIEW
+
+
+def match_weights() -> Weights:
+    """The weights matching uses: the newest active learnt model, or the hand-set ones (cached
+    per process until the configuration changes; a model saved counts as a change)."""
+    return config.get("dedupe:weights", _load_weights)
+
+
+def _load_weights() -> Weights:
+    model = MatchModel.objects.filter(active=True).order_by("-id").first()
+    if model is None:
+        return default_weights()
+    return Weights.of(
+        model.weights,
+        prior=model.prior,
+        model_id=model.pk,
+        learnt_at=model.created_at.isoformat(timespec="minutes"),
+    )
+
+
+ScanIndex = dict[tuple[str, tuple[str, ...]], list[tuple[int, domain.Record]]]
+
+
+def scan_batches(
+    batch_size: int,
+) -> Iterator[tuple[list[Person], dict[int, list[domain.Record]], ScanIndex]]:
+    """The stored people in primary-key batches, each with its unmerged people's records (a
+    person is each way it was written: its row and its variants, the records that attached to
+    it) and every stored record sharing a block key with one of them, however common the key
+    (by key: (person id, record)). What ``dedupe_scan`` and ``dedupe_train`` go through."""
+    last = 0
+    while True:
+        people = list(
+            Person.objects.filter(pk__gt=last).order_by("pk").only(*MATCH_COLUMNS)[:batch_size]
+        )
+        if not people:
+            return
+        last = people[-1].pk
+        active = [p for p in people if p.merged_into_id is None]
+        records = {p.pk: [record_of(p)] for p in active}
+        for variant in variant_records(list(records)):
+            records[variant.id or 0].append(variant)
+        candidates = candidate_index(
+            [r for own in records.values() for r in own],
+            follow_merged=False,
+            max_block=None,
+            variants=True,
+        )
+        index = {key: [(p.pk, r) for p, r in found] for key, found in candidates.by_key.items()}
+        yield people, records, index

@@ -27,6 +27,8 @@ from leadrefinery.leads.models import Account, Lead, LeadEvent, Person
 
 from . import domain, keys, queries, selectors
 from .models import DuplicatePair, PersonVariant
+from .training import TrainReport, dedupe_train, train_due
+from .weights import Weights
 
 # --- Matching a batch of inquiries ----------------------------------------------------------
 
@@ -61,8 +63,15 @@ class Matcher:
     Matcher serves one batch, or one import's plan, which matches against the people stored
     when it started."""
 
-    def __init__(self, *, auto: float | None = None, review: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        auto: float | None = None,
+        review: float | None = None,
+        weights: Weights | None = None,
+    ) -> None:
         default_auto, default_review = selectors.thresholds()
+        self.weights = weights or selectors.match_weights()
         self.auto = default_auto if auto is None else auto
         self.review = default_review if review is None else review
         self.rows = 0
@@ -100,7 +109,7 @@ class Matcher:
             # Scored without their reasons; the few pairs kept are explained below.
             scored: dict[object, tuple[_Candidate, domain.Match, domain.Record]] = {}
             for (ident, _), (target, other) in pairs.items():
-                match = domain.score_at_least(record, other, floor)
+                match = domain.score_at_least(record, other, floor, weights=self.weights)
                 if match is None:  # below both thresholds: dropped below anyway
                     continue
                 previous = scored.get(ident)
@@ -117,7 +126,7 @@ class Matcher:
             first = next((tm for tm in ranked if tm[1].can_attach(self.auto)), None)
             if first is not None:
                 owner, _, other = first
-                result.match = domain.score(record, other)
+                result.match = domain.score(record, other, weights=self.weights)
                 if isinstance(owner, selectors.Stored):
                     result.person = owner.person()
                 else:
@@ -128,7 +137,10 @@ class Matcher:
                     for t, m, other in ranked
                     if self.review <= m.score and _ident(t) != _ident(owner)
                 ][:5]
-                result.review = [(_target(t), domain.score(record, other)) for t, other in kept]
+                result.review = [
+                    (_target(t), domain.score(record, other, weights=self.weights))
+                    for t, other in kept
+                ]
             for key in keys:
                 if key not in self._stop:
                     self._seen[key].append((owner, record))
@@ -497,12 +509,14 @@ class ScanReport:
     found: int = 0  # pairs at or above the review threshold
     proposed: int = 0  # new pairs stored (decided ones are never proposed again)
     skipped_blocks: int = 0  # block keys too common to be informative
+    training: TrainReport | None = None  # when the scan learnt the weights first
 
 
 def dedupe_scan(
     *,
     batch_size: int = 500,
     max_block: int = domain.MAX_BLOCK,
+    learn: bool | None = None,
     progress: Callable[[int], None] | None = None,
     actor: Actor | None = None,
     at: datetime | None = None,
@@ -511,35 +525,19 @@ def dedupe_scan(
 
     Each person is compared only with the people that share a block key and came before it
     (so each pair once), never with everyone: the work grows with the block sizes, near
-    n log n. Pairs go to the review queue (one transaction per batch)."""
+    n log n. Pairs go to the review queue (one transaction per batch).
+
+    First it learns the match weights from the stored people (``dedupe_train``) when
+    ``learn`` is True, or, when it is None, when they are due (``training.train_due``: none
+    learnt yet, or the people have doubled since)."""
     at = at or now()
     actor = actor or Actor.system("dedupe-scan")
     _, review = selectors.thresholds()
     report = ScanReport()
-    last = 0
-    while True:
-        people = list(
-            Person.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .only(*selectors.MATCH_COLUMNS)[:batch_size]
-        )
-        if not people:
-            return report
-        last = people[-1].pk
-        active = [p for p in people if p.merged_into_id is None]
-        # A person is each way it was written: its row and its variants (the records that
-        # attached to it), found through any of their keys, scored at the best of them.
-        records = {p.pk: [selectors.record_of(p)] for p in active}
-        for variant in selectors.variant_records(list(records)):
-            records[variant.id or 0].append(variant)
-        # Every key, however common: this scan skips the oversized ones itself and counts them.
-        candidates = selectors.candidate_index(
-            [r for own in records.values() for r in own],
-            follow_merged=False,
-            max_block=None,
-            variants=True,
-        )
-        index = {key: [(p.pk, r) for p, r in found] for key, found in candidates.by_key.items()}
+    if learn or (learn is None and train_due(Person.objects.count())):
+        report.training = dedupe_train(actor=actor, at=at, max_block=max_block)
+    weights = selectors.match_weights()
+    for people, records, index in selectors.scan_batches(batch_size):
         wanted: list[tuple[int, int, domain.Match, int]] = []
         for pk, own in records.items():
             # The best-scoring pair of records per other person, scored without reasons
@@ -560,13 +558,13 @@ def dedupe_scan(
                             continue
                         scored.add(pair)
                         compared.add(other)
-                        match = domain.score_at_least(record, other_record, review)
+                        match = domain.score_at_least(record, other_record, review, weights=weights)
                         if match is not None and (
                             other not in best or match.weight > best[other][0].weight
                         ):
                             best[other] = (match, record, other_record)
             wanted.extend(
-                (other, pk, domain.score(record, other_record), 0)
+                (other, pk, domain.score(record, other_record, weights=weights), 0)
                 for other, (m, record, other_record) in best.items()
                 if m.score >= review
             )
@@ -579,6 +577,7 @@ def dedupe_scan(
         report.proposed += len(pairs)
         if progress:
             progress(len(people))
+    return report
 
 
 def _scan_events(pairs: Sequence[DuplicatePair], *, actor: Actor, at: datetime) -> None:

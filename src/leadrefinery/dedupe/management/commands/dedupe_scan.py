@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from leadrefinery.dedupe.services import dedupe_scan
+from leadrefinery.dedupe.training import TrainReport, dedupe_train, train_due
 from leadrefinery.leads.models import Person
 
 
@@ -12,8 +13,9 @@ class Command(BaseCommand):
         "Find possible duplicates among the people already stored and put them in the review "
         "queue (the Duplicates page, GET /api/v1/duplicates). Works in batches by blocking on "
         "the stored match keys, so it never compares all pairs; pairs once marked 'not a "
-        "duplicate' are never proposed again. Merges nothing by itself. "
-        "(Run as `refinery dedupe-scan`.)"
+        "duplicate' are never proposed again. Merges nothing by itself. First it learns the "
+        "match weights from the stored people (as `refinery dedupe-train` does) when none "
+        "were learnt yet or the people have doubled since. (Run as `refinery dedupe-scan`.)"
     )
 
     def add_arguments(self, parser):
@@ -26,22 +28,29 @@ class Command(BaseCommand):
             default=200,
             help="skip a block key shared by more people than this, as uninformative (default 200)",
         )
+        learning = parser.add_mutually_exclusive_group()
+        learning.add_argument(
+            "--learn", action="store_true", help="learn the match weights first, whatever is due"
+        )
+        learning.add_argument(
+            "--no-learn", action="store_true", help="scan with the weights in use, learning none"
+        )
         parser.add_argument(
             "--no-progress", action="store_true", help="do not show the progress bar"
         )
 
     def handle(self, *args, **o):
-        bar = tqdm(
-            total=Person.objects.count(),
-            unit="people",
-            desc="dedupe-scan",
-            disable=True if o["no_progress"] else None,  # None: off when not a terminal
-            file=sys.stderr,
-        )
-        with bar:
+        people = Person.objects.count()
+        max_block = max(2, o["max_block"])
+        if o["learn"] or (not o["no_learn"] and train_due(people)):
+            with self._bar(people, "learning weights", o) as bar:
+                training = dedupe_train(max_block=max_block, progress=bar.update)
+            self._say_learnt(training)
+        with self._bar(people, "dedupe-scan", o) as bar:
             report = dedupe_scan(
                 batch_size=max(1, o["batch_size"]),
-                max_block=max(2, o["max_block"]),
+                max_block=max_block,
+                learn=False,
                 progress=bar.update,
             )
         self.stdout.write(
@@ -56,3 +65,22 @@ class Command(BaseCommand):
                 f"{report.skipped_blocks} block key(s) were too common to compare "
                 "(raise --max-block to include them)."
             )
+
+    def _bar(self, total: int, what: str, o) -> tqdm:
+        return tqdm(
+            total=total,
+            unit="people",
+            desc=what,
+            disable=True if o["no_progress"] else None,  # None: off when not a terminal
+            file=sys.stderr,
+        )
+
+    def _say_learnt(self, training: TrainReport) -> None:
+        if training.model is not None:
+            self.stdout.write(
+                f"Learnt the match weights from {training.people} people (match model "
+                f"{training.model.pk}; `refinery dedupe-train --dry-run` shows them, "
+                "`--reset` goes back to the hand-set ones)."
+            )
+        else:
+            self.stdout.write(f"Kept the match weights in use: {training.refused}.")

@@ -1,0 +1,171 @@
+"""Learning the match weights from the people stored (``refinery dedupe-train``).
+
+The pairs are the ones matching compares: every two people sharing a block key (as
+``dedupe_scan`` goes through them), each pair once at its most alike records, and pairs of
+records drawn at random from a sample of the stored people. learning.py does the estimate;
+the weights are stored as a ``MatchModel``, which intake, import and the scan use from then on.
+"""
+
+from __future__ import annotations
+
+import random as random_module
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from leadrefinery.common import config
+from leadrefinery.common.clock import now
+from leadrefinery.leads.actors import Actor
+
+from . import domain, learning
+from .models import MatchModel
+from .selectors import scan_batches
+from .weights import default as default_weights
+
+# Below these, the estimate says more about chance than about the list: nothing is learnt.
+MIN_PEOPLE = 100
+MIN_BLOCKED_PAIRS = 100
+SAMPLE = 2_000  # people drawn for the random pairs
+
+
+@dataclass
+class TrainReport:
+    people: int
+    learnt: learning.Learnt | None  # None: too little to learn from
+    model: MatchModel | None  # None: not saved (a dry run, or refused)
+    refused: str = ""  # why the weights were not learnt, or not kept
+
+
+def train_due(people: int) -> bool:
+    """Whether ``dedupe-scan`` learns the weights before it scans: there are enough people
+    to learn from and the stored people have doubled since the weights in use were learnt
+    (or they are the hand-set ones)."""
+    if people < MIN_PEOPLE:
+        return False
+    model = MatchModel.objects.filter(active=True).order_by("-id").only("people").first()
+    return model is None or people >= 2 * model.people
+
+
+def dedupe_train(
+    *,
+    random_pairs: int = 50_000,
+    seed: int = 0,
+    max_block: int = domain.MAX_BLOCK,
+    save: bool = True,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+    actor: Actor | None = None,
+    at: datetime | None = None,
+) -> TrainReport:
+    """Learn the weights from the stored people; store them (unless ``save`` is False) as the
+    model matching uses. Always starts from the hand-set weights, so that learning twice from
+    the same people gives the same weights."""
+    at = at or now()
+    actor = actor or Actor.system("dedupe-train")
+    start = default_weights()
+    values = start.values
+    rng = random_module.Random(seed)
+    blocked: Counter[tuple[learning.Pattern, learning.Found]] = Counter()
+    sample: list[domain.Record] = []
+    people = records_seen = 0
+    for batch, records, index in scan_batches(batch_size):
+        for pk, own in records.items():
+            people += 1
+            # Reservoir sampling: every stored person equally likely to be drawn.
+            if len(sample) < SAMPLE:
+                sample.append(own[0])
+            elif (slot := rng.randrange(people)) < SAMPLE:
+                sample[slot] = own[0]
+            # The records that attached to this person are pairs too, matched ones: without
+            # them EM would see only the pairs the import did not attach, the hardest ones.
+            records_seen += len(own)
+            for i, record in enumerate(own):
+                keys = dict(domain.block_keys(record))
+                for other_record in own[i + 1 :]:
+                    shared = frozenset(
+                        name
+                        for name, key in domain.block_keys(other_record)
+                        if keys.get(name) == key
+                    )
+                    if shared:
+                        blocked[learning.pattern(domain.compare(record, other_record)), shared] += 1
+            # Each other person once: at their most alike records, with every block that
+            # found them.
+            best: dict[int, tuple[float, learning.Pattern]] = {}
+            found_by: dict[int, set[str]] = defaultdict(set)
+            compared: set[tuple[int, int]] = set()  # (own record, other record): once each
+            for record in own:
+                for key in domain.block_keys(record):
+                    members = index.get(key, [])
+                    if len(members) > max_block:
+                        continue  # a stop word: matching never compares on it
+                    for other, other_record in members:
+                        if other >= pk:
+                            continue
+                        found_by[other].add(key[0])
+                        if (id(record), id(other_record)) in compared:
+                            continue
+                        compared.add((id(record), id(other_record)))
+                        levels = learning.pattern(domain.compare(record, other_record))
+                        weight = sum(values[level] for level in levels)
+                        if other not in best or weight > best[other][0]:
+                            best[other] = (weight, levels)
+            blocked.update((levels, frozenset(found_by[o])) for o, (_, levels) in best.items())
+        if progress:
+            progress(len(batch))
+    if people < MIN_PEOPLE or sum(blocked.values()) < MIN_BLOCKED_PAIRS:
+        return TrainReport(
+            people=people,
+            learnt=None,
+            model=None,
+            refused=(
+                f"{people} people and {sum(blocked.values())} pairs sharing a block key: at least "
+                f"{MIN_PEOPLE} people and {MIN_BLOCKED_PAIRS} pairs are needed to learn from"
+            ),
+        )
+    drawn: Counter[learning.Pattern] = Counter()
+    for _ in range(random_pairs if len(sample) > 1 else 0):
+        a, b = rng.sample(range(len(sample)), 2)
+        drawn[learning.pattern(domain.compare(sample[a], sample[b]))] += 1
+    learnt = learning.estimate(blocked, drawn, records=records_seen, start=start)
+    doubts = learning.doubts(learnt)
+    if doubts:
+        return TrainReport(
+            people=people,
+            learnt=learnt,
+            model=None,
+            refused="the weights learnt do not tell one human from two: " + "; ".join(doubts),
+        )
+    model = None
+    if save:
+        with transaction.atomic():
+            model = MatchModel.objects.create(
+                created_at=at,
+                created_by=actor.label,
+                prior=learnt.weights.prior,
+                weights=learnt.weights.stored(),
+                details={
+                    "m": {k: round(v, 6) for k, v in learnt.m.items()},
+                    "u": {k: round(v, 8) for k, v in learnt.u.items()},
+                    "evidence": learnt.evidence,
+                },
+                people=people,
+                blocked_pairs=learnt.blocked_pairs,
+                random_pairs=learnt.random_pairs,
+                matches=learnt.matches,
+                iterations=learnt.iterations,
+                converged=learnt.converged,
+            )
+    return TrainReport(people=people, learnt=learnt, model=model)
+
+
+def dedupe_weights_reset() -> int:
+    """Go back to the hand-set weights: every learnt model is kept but no longer used. The
+    number of models set aside."""
+    with transaction.atomic():
+        count = MatchModel.objects.filter(active=True).update(active=False)
+        config.bump()  # update() sends no signal: every process reloads the weights
+    return count

@@ -1,0 +1,173 @@
+"""`refinery dedupe-train`: weights learnt from the people stored, used from then on by the
+scan and by matching, and set aside by `--reset`."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from leadrefinery.common.clock import now
+from leadrefinery.dedupe import selectors
+from leadrefinery.dedupe.keys import person_keys
+from leadrefinery.dedupe.models import DuplicatePair, MatchModel
+from leadrefinery.dedupe.services import Matcher, dedupe_scan
+from leadrefinery.dedupe.training import dedupe_train
+from leadrefinery.dedupe.weights import default
+from leadrefinery.leads.models import Person
+
+pytestmark = pytest.mark.django_db
+
+FIRST = ["Anna", "Bernard", "Carla", "Deborah", "Erin", "Frances", "Gustav", "Hannah", "Ivor",
+         "Joanna", "Kenneth", "Laura", "Marcus", "Nadia", "Oliver", "Priya", "Quentin",
+         "Rosa", "Stefan", "Tamsin", "Ulrich", "Valerie", "Walter", "Xenia", "Yusuf", "Zora"]  # fmt: skip
+LAST = ["Abara", "Baker", "Chen", "Diaz", "Eze", "Fox", "Gray", "Hale", "Ito", "Jones", "Kerr",
+        "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quinlan", "Romero", "Schmidt",
+        "Tanaka", "Urquhart", "Vasquez", "Whitfield", "Yilmaz", "Zielinski"]  # fmt: skip
+STREETS = ["High", "Mill", "Station", "Church", "Park", "Victoria", "Green", "Manor", "Kings",
+           "Queens", "Grange", "Albert", "North", "South", "West", "Windsor", "Cedar", "Elm"]  # fmt: skip
+
+
+def _person(**fields: str) -> Person:
+    at = now()
+    return Person.objects.create(**fields, **person_keys(fields), created_at=at, updated_at=at)
+
+
+def _typo(name: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(name) - 1)
+    return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+
+
+@pytest.fixture
+def stored():
+    """300 people in 150 postcodes, and a second record for 90 of them (another mailbox, a
+    typo in a name or a street written another way): 90 true pairs among many namesakes."""
+    rng = random.Random(7)
+    people = []
+    for i in range(300):
+        people.append(
+            {
+                "email": f"p{i}@mail{i % 40}.example",
+                "first_name": rng.choice(FIRST),
+                "last_name": rng.choice(LAST),
+                "street": f"{rng.randrange(1, 200)} {rng.choice(STREETS)} Street",
+                "postcode": f"{2000 + rng.randrange(150)}",
+                "city": rng.choice(["Springfield", "Shelbyville", "Ogdenville", "Brockway"]),
+            }
+        )
+    for fields in people:
+        _person(**fields)
+    for i, fields in enumerate(people[:90]):
+        again = dict(fields, email=f"other{i}@elsewhere.example")
+        if i % 3 == 0:
+            again["first_name"] = _typo(fields["first_name"], rng)
+        elif i % 3 == 1:
+            again["last_name"] = _typo(fields["last_name"], rng)
+        else:
+            again["street"] = fields["street"].replace("Street", "St")
+        _person(**again)
+
+
+def test_weights_learnt_are_used_by_matching_and_by_the_scan(stored, capsys):
+    call_command("dedupe_train", "--no-progress")
+    out = capsys.readouterr().out
+    model = MatchModel.objects.get()
+    assert f"Saved as match model {model.pk}" in out
+    assert "first_name.same" in out and "hand-set" in out
+    learnt = selectors.match_weights()
+    assert learnt.model_id == model.pk
+    assert Matcher().weights.model_id == model.pk
+    # Learnt from this list: first names agreeing among nine names mean less than the
+    # hand-set weight says, and different mailboxes say nothing here (every second record
+    # has another one).
+    assert learnt.values != default().values
+    assert learnt.values["email.differ"] > default().values["email.differ"]
+    assert 70 <= model.matches <= 130  # EM finds about the 90 pairs planted
+    dedupe_scan()
+    pairs = list(DuplicatePair.objects.all())
+    assert pairs
+    # Every reason a pair shows carries the learnt weight.
+    shown = {
+        r.split(" ", 1)[1].split(" (")[0]: r.split(" ", 1)[0] for p in pairs for r in p.reasons
+    }
+    assert shown["first names agree"] == f"{learnt.values['first_name.same']:+.4g}"
+    assert shown["different emails"] == f"{learnt.values['email.differ']:+.4g}"
+
+
+def test_learning_twice_from_the_same_people_gives_the_same_weights(stored):
+    one = dedupe_train(save=False).learnt
+    two = dedupe_train(save=False).learnt
+    assert one is not None and two is not None
+    assert one.weights == two.weights
+    assert not MatchModel.objects.exists()
+
+
+def test_a_dry_run_shows_the_weights_and_keeps_the_current_ones(stored, capsys):
+    call_command("dedupe_train", "--no-progress", "--dry-run")
+    assert "Dry run: matching keeps its current weights." in capsys.readouterr().out
+    assert not MatchModel.objects.exists()
+    assert selectors.match_weights() == default()
+
+
+def test_too_few_people_learn_nothing():
+    for i in range(20):
+        _person(email=f"p{i}@x.example", first_name="Anna", last_name=f"Lee{i}")
+    with pytest.raises(CommandError, match="Nothing learnt: 20 people"):
+        call_command("dedupe_train", "--no-progress")
+    assert not MatchModel.objects.exists()
+
+
+def test_reset_goes_back_to_the_hand_set_weights_and_keeps_the_model(stored, capsys):
+    call_command("dedupe_train", "--no-progress")
+    assert selectors.match_weights().learnt
+    call_command("dedupe_train", "--reset")
+    assert "hand-set weights again (1 learnt model(s) set aside)" in capsys.readouterr().out
+    assert selectors.match_weights() == default()
+    assert MatchModel.objects.filter(active=False).count() == 1
+
+
+def test_the_scan_learns_the_weights_when_due(stored, capsys):
+    call_command("dedupe_scan", "--no-progress")
+    out = capsys.readouterr().out
+    first = MatchModel.objects.get()
+    assert f"Learnt the match weights from 390 people (match model {first.pk}" in out
+    found = DuplicatePair.objects.count()
+    assert found
+    # Not again while the people have not doubled; then again.
+    call_command("dedupe_scan", "--no-progress")
+    assert "Learnt" not in capsys.readouterr().out
+    assert MatchModel.objects.count() == 1
+    for i in range(400):
+        _person(email=f"new{i}@x{i}.example", first_name=FIRST[i % 26], last_name=f"New{i}")
+    call_command("dedupe_scan", "--no-progress")
+    assert "Learnt the match weights from 790 people" in capsys.readouterr().out
+    assert MatchModel.objects.count() == 2
+    assert selectors.match_weights().model_id == MatchModel.objects.order_by("-id")[0].pk
+
+
+def test_the_scan_can_be_told_not_to_learn(stored, capsys):
+    call_command("dedupe_scan", "--no-progress", "--no-learn")
+    assert not MatchModel.objects.exists()
+    call_command("dedupe_scan", "--no-progress", "--learn")
+    call_command("dedupe_scan", "--no-progress", "--learn")
+    assert MatchModel.objects.count() == 2
+
+
+def test_namesakes_at_other_firms_are_not_proposed_with_learnt_weights(capsys):
+    """201 people named Maria Keller, each with her own mailbox at her own firm: the
+    hand-set weights propose every pair of them for review; weights learnt from them do not
+    (nothing but the name agrees, and the name is what they were found by)."""
+    for i in range(201):
+        _person(
+            email=f"maria.{i}@firm{i}.example",
+            first_name="Maria",
+            last_name="Keller",
+            city="Springfield",
+        )
+    call_command("dedupe_scan", "--no-progress", "--no-learn", "--max-block", "300")
+    assert DuplicatePair.objects.count() == 201 * 200 // 2
+    DuplicatePair.objects.all().delete()
+    call_command("dedupe_scan", "--no-progress", "--learn", "--max-block", "300")
+    assert "Learnt the match weights from 201 people" in capsys.readouterr().out
+    assert DuplicatePair.objects.count() == 0
