@@ -117,8 +117,7 @@ def test_max_block_decides_which_common_keys_the_scan_compares():
     assert "too common to compare (raise --max-block" in out.getvalue()
     assert not DuplicatePair.objects.exists()
 
-    # With the hand-set weights: learnt from these 201 namesakes at 201 firms, the weights
-    # would say they are 201 people, and propose no pair (test_training.py).
+    # With the hand-set weights (there is nothing to learn from 201 namesakes, none twice).
     call_command(
         "dedupe_scan", "--no-progress", "--no-learn", "--max-block", "300", stdout=StringIO()
     )

@@ -154,20 +154,59 @@ def test_the_scan_can_be_told_not_to_learn(stored, capsys):
     assert MatchModel.objects.count() == 2
 
 
-def test_namesakes_at_other_firms_are_not_proposed_with_learnt_weights(capsys):
-    """201 people named Maria Keller, each with her own mailbox at her own firm: the
-    hand-set weights propose every pair of them for review; weights learnt from them do not
-    (nothing but the name agrees, and the name is what they were found by)."""
-    for i in range(201):
+def test_a_list_without_duplicates_teaches_nothing_and_the_next_list_still_attaches(capsys):
+    """300 different people stored, none of them twice: there is nothing to learn what a
+    duplicate looks like from, so the weights stay the hand-set ones, and the next inquiry
+    from one of them still attaches (learnt from such a list, the prior said that nobody is
+    ever anyone else)."""
+    rng = random.Random(11)
+    for i in range(300):
         _person(
-            email=f"maria.{i}@firm{i}.example",
-            first_name="Maria",
-            last_name="Keller",
+            email=f"p{i}@mail.example",
+            first_name=FIRST[i % 26],
+            last_name=LAST[i // 26 % 25],
+            street=f"{rng.randrange(1, 200)} {rng.choice(STREETS)} Street",
+            postcode=f"{2000 + rng.randrange(20)}",
             city="Springfield",
         )
-    call_command("dedupe_scan", "--no-progress", "--no-learn", "--max-block", "300")
-    assert DuplicatePair.objects.count() == 201 * 200 // 2
-    DuplicatePair.objects.all().delete()
-    call_command("dedupe_scan", "--no-progress", "--learn", "--max-block", "300")
-    assert "Learnt the match weights from 201 people" in capsys.readouterr().out
-    assert DuplicatePair.objects.count() == 0
+    call_command("dedupe_scan", "--no-progress")
+    out = capsys.readouterr().out
+    assert "Kept the match weights in use:" in out and "too few to learn from" in out
+    assert not MatchModel.objects.exists()
+    stored = Person.objects.order_by("pk")[7]
+    again = {
+        "email": "someone.else@mail.example",
+        "first_name": stored.first_name,
+        "last_name": stored.last_name,
+        "street": stored.street,
+        "postcode": stored.postcode,
+        "city": stored.city,
+    }
+    (match,) = Matcher().match([again])
+    assert match.person == stored
+
+
+def test_with_learnt_weights_intake_attaches_a_repeat_and_not_a_namesake(stored):
+    call_command("dedupe_train", "--no-progress")
+    assert selectors.match_weights().learnt
+    person = Person.objects.order_by("pk")[150]  # one without a second record
+    repeat = {
+        "email": "new.mailbox@elsewhere.example",
+        "first_name": person.first_name,
+        "last_name": _typo(person.last_name, random.Random(1)),
+        "street": person.street,
+        "postcode": person.postcode,
+        "city": person.city,
+    }
+    namesake = {
+        "email": "namesake@elsewhere.example",
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "street": "7 Nowhere Lane",
+        "postcode": "9999",
+        "city": "Capital City",
+    }
+    found, other = Matcher().match([repeat, namesake])
+    assert found.person == person
+    assert any("Jaro-Winkler" in r for r in found.match.reasons)  # explained, typo and all
+    assert other.person is None and other.same_as_row is None

@@ -39,6 +39,11 @@ def pattern(levels: Mapping[str, str]) -> Pattern:
     return tuple(sorted((f"{c}.{lv}" for c, lv in levels.items()), key=_ORDER.__getitem__))
 
 
+# The least share of records the prior assumes have a duplicate (see estimate()).
+MIN_DUPLICATE_RATE = 0.1
+# Fewer matched pairs than this (as EM expects them) teach nothing about what a match is.
+MIN_MATCHES = 50
+
 # The blocks through which a pair was found (domain.BLOCKS names).
 Found = frozenset[str]
 
@@ -123,8 +128,12 @@ def estimate(
         said = [posterior[b][levels] for b in blocks if b in posterior]
         if said:
             matches += count * sum(said) / len(said)
+    # The prior is for the records to come as much as for the stored ones: a stored list
+    # with few duplicates says little about the next list, where repeats come from. It never
+    # assumes fewer than one record in MIN_DUPLICATE_RATE has another record of its human.
     pairs = records * (records - 1) / 2
-    prior = math.log2(max(matches, 1.0) / max(pairs - matches, 1.0))
+    assumed = max(matches, MIN_DUPLICATE_RATE * records / 2, 1.0)
+    prior = math.log2(assumed / max(pairs - assumed, 1.0))
     return Learnt(
         weights=Weights.of({**values, COMPANY_ADDRESS_KEY: 0.0}, prior=round(prior, 3)),
         m=m,
@@ -232,9 +241,15 @@ def _m(expected: Mapping[str, float], *, start_m: Mapping[str, float]) -> dict[s
 
 
 def doubts(learnt: Learnt) -> list[str]:
-    """What makes learnt weights unfit to match with: a field whose agreement counts no
-    more than its disagreement (EM took pairs that are alike for another reason, such as
-    colleagues, for one human). Empty when there is nothing to doubt."""
+    """What makes learnt weights unfit to match with: too few matches to learn from (a list
+    without duplicates), or a field whose agreement counts no more than its disagreement
+    (EM took pairs that are alike for another reason, such as colleagues, for one human).
+    Empty when there is nothing to doubt."""
+    if learnt.matches < MIN_MATCHES:
+        return [
+            f"the people stored hold about {learnt.matches:.0f} pairs of records of one human, "
+            f"too few to learn from (at least {MIN_MATCHES})"
+        ]
     out = []
     values = learnt.weights.values
     for comparison in COMPARISONS:
@@ -244,4 +259,6 @@ def doubts(learnt: Learnt) -> list[str]:
                 f"{comparison.replace('_', ' ')}s that agree would count {same:+.3g} and "
                 f"ones that differ {differ:+.3g}"
             )
-    return out
+    if out:
+        return ["the weights learnt do not tell one human from two: " + "; ".join(out)]
+    return []

@@ -137,7 +137,7 @@ def dedupe_train(
             people=people,
             learnt=learnt,
             model=None,
-            refused="the weights learnt do not tell one human from two: " + "; ".join(doubts),
+            refused="; ".join(doubts),
         )
     model = None
     if save:
