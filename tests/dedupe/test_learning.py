@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadrefinery.dedupe import domain, learning
+from leadrefinery.dedupe.learning import Learnt
 from leadrefinery.dedupe.weights import COMPARISONS, LEVELS, Weights, default
 
 # A made-up list: for three fields, how often each level shows between two records of one
@@ -182,3 +183,17 @@ def test_compare_gives_the_levels_that_score_weighs(a, b, w):
                                                      ("postcode", "street_number", "street",
                                                       "city")):  # fmt: skip
             assert any(r.startswith(f"{w.values[level]:+.4g} ") for r in match.reasons), level
+
+
+def test_weights_that_do_not_tell_one_human_from_two_are_doubted():
+    blocked, drawn = _pairs(6, blocked=10_000, matches=0.3)
+    learnt = learning.estimate(blocked, drawn, records=5_000, start=default())
+    assert learning.doubts(learnt) == []
+    values = dict(learnt.weights.values, **{"city.same": -1.0, "company.differ": 4.0})
+    odd = Learnt(**{**vars(learnt), "weights": Weights.of(values, prior=-10)})
+    (doubt,) = learning.doubts(odd)
+    assert doubt.startswith("the weights learnt do not tell one human from two: ")
+    assert "cities that agree would count -1" in doubt
+    assert "companies that agree would count +4 and ones that differ +4" in doubt
+    few = Learnt(**{**vars(learnt), "matches": 12.0})
+    assert "about 12 pairs of records of one human, too few" in learning.doubts(few)[0]

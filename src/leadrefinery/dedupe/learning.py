@@ -30,6 +30,7 @@ Pattern = tuple[str, ...]
 
 _ORDER = {level: i for i, level in enumerate(LEVELS)}
 _COMPARISON = {level: level.partition(".")[0] for level in LEVELS}
+_PLURAL = {"city": "cities", "company": "companies"}
 # Each comparison's levels.
 _FIELDS = [[f"{c}.{lv}" for lv in levels] for c, levels in COMPARISONS.items()]
 
@@ -256,8 +257,8 @@ def doubts(learnt: Learnt) -> list[str]:
         same, differ = values[f"{comparison}.same"], values[f"{comparison}.differ"]
         if same < differ + 1:
             out.append(
-                f"{comparison.replace('_', ' ')}s that agree would count {same:+.3g} and "
-                f"ones that differ {differ:+.3g}"
+                f"{_PLURAL.get(comparison, comparison.replace('_', ' ') + 's')} that agree "
+                f"would count {same:+.3g} and ones that differ {differ:+.3g}"
             )
     if out:
         return ["the weights learnt do not tell one human from two: " + "; ".join(out)]
