@@ -210,3 +210,18 @@ def test_with_learnt_weights_intake_attaches_a_repeat_and_not_a_namesake(stored)
     assert found.person == person
     assert any("Jaro-Winkler" in r for r in found.match.reasons)  # explained, typo and all
     assert other.person is None and other.same_as_row is None
+
+
+def test_the_scan_finds_the_same_pairs_with_the_batches_kept_from_learning(stored, monkeypatch):
+    from leadrefinery.dedupe import services
+
+    def pairs() -> set[tuple[int, int, float]]:
+        return set(DuplicatePair.objects.values_list("person_a_id", "person_b_id", "score"))
+
+    dedupe_scan(learn=True)  # 390 people: learning's batches are kept for the scan
+    kept = pairs()
+    assert kept
+    DuplicatePair.objects.all().delete()
+    monkeypatch.setattr(services, "_KEPT_BATCHES", 0)  # read again for the scan
+    dedupe_scan(learn=True)
+    assert pairs() == kept

@@ -367,9 +367,12 @@ def _load_weights() -> Weights:
 ScanIndex = dict[tuple[str, tuple[str, ...]], list[tuple[int, domain.Record]]]
 
 
-def scan_batches(
-    batch_size: int,
-) -> Iterator[tuple[list[Person], dict[int, list[domain.Record]], ScanIndex]]:
+# One batch: its people, the records of the unmerged ones by id, and the stored records by
+# block key.
+ScanBatch = tuple[list[Person], dict[int, list[domain.Record]], ScanIndex]
+
+
+def scan_batches(batch_size: int) -> Iterator[ScanBatch]:
     """The stored people in primary-key batches, each with its unmerged people's records (a
     person is each way it was written: its row and its variants, the records that attached to
     it) and every stored record sharing a block key with one of them, however common the key

@@ -501,6 +501,10 @@ def _fuzzy_account(
 
 # --- dedupe-scan ------------------------------------------------------------------------------
 
+# Up to this many people, the batches read for learning are kept for the scan that follows
+# (a few hundred bytes a person, and their candidates).
+_KEPT_BATCHES = 20_000
+
 
 @dataclass
 class ScanReport:
@@ -518,6 +522,7 @@ def dedupe_scan(
     max_block: int = domain.MAX_BLOCK,
     learn: bool | None = None,
     progress: Callable[[int], None] | None = None,
+    learning_progress: Callable[[int], None] | None = None,
     actor: Actor | None = None,
     at: datetime | None = None,
 ) -> ScanReport:
@@ -534,10 +539,22 @@ def dedupe_scan(
     actor = actor or Actor.system("dedupe-scan")
     _, review = selectors.thresholds()
     report = ScanReport()
-    if learn or (learn is None and train_due(Person.objects.count())):
-        report.training = dedupe_train(actor=actor, at=at, max_block=max_block)
+    batches: Iterable[selectors.ScanBatch] | None = None
+    people = Person.objects.count()
+    if learn or (learn is None and train_due(people)):
+        if people <= _KEPT_BATCHES:
+            # Learning goes through the same batches: a small list's are kept for the scan.
+            batches = list(selectors.scan_batches(batch_size))
+        report.training = dedupe_train(
+            actor=actor,
+            at=at,
+            max_block=max_block,
+            batches=batches,
+            batch_size=batch_size,
+            progress=learning_progress,
+        )
     weights = selectors.match_weights()
-    for people, records, index in selectors.scan_batches(batch_size):
+    for batch, records, index in batches or selectors.scan_batches(batch_size):
         wanted: list[tuple[int, int, domain.Match, int]] = []
         for pk, own in records.items():
             # The best-scoring pair of records per other person, scored without reasons
@@ -569,14 +586,14 @@ def dedupe_scan(
                 if m.score >= review
             )
             report.comparisons += len(compared)
-        report.people += len(people)
+        report.people += len(batch)
         report.found += len(wanted)
         with transaction.atomic():
             pairs = _propose(wanted, found_by=DuplicatePair.FoundBy.SCAN, at=at)
             _scan_events([p for p, _ in pairs], actor=actor, at=at)
         report.proposed += len(pairs)
         if progress:
-            progress(len(people))
+            progress(len(batch))
     return report
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random as random_module
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +22,7 @@ from leadrefinery.leads.actors import Actor
 
 from . import domain, learning
 from .models import MatchModel
-from .selectors import scan_batches
+from .selectors import ScanBatch, scan_batches
 from .weights import default as default_weights
 
 # Below these, the estimate says more about chance than about the list: nothing is learnt.
@@ -56,13 +56,15 @@ def dedupe_train(
     max_block: int = domain.MAX_BLOCK,
     save: bool = True,
     batch_size: int = 500,
+    batches: Iterable[ScanBatch] | None = None,
     progress: Callable[[int], None] | None = None,
     actor: Actor | None = None,
     at: datetime | None = None,
 ) -> TrainReport:
     """Learn the weights from the stored people; store them (unless ``save`` is False) as the
     model matching uses. Always starts from the hand-set weights, so that learning twice from
-    the same people gives the same weights."""
+    the same people gives the same weights. ``batches``: the stored people as
+    ``selectors.scan_batches`` reads them, when the caller has them already."""
     at = at or now()
     actor = actor or Actor.system("dedupe-train")
     start = default_weights()
@@ -71,7 +73,7 @@ def dedupe_train(
     blocked: Counter[tuple[learning.Pattern, learning.Found]] = Counter()
     sample: list[domain.Record] = []
     people = records_seen = 0
-    for batch, records, index in scan_batches(batch_size):
+    for batch, records, index in scan_batches(batch_size) if batches is None else batches:
         for pk, own in records.items():
             people += 1
             # Reservoir sampling: every stored person equally likely to be drawn.

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from leadrefinery.dedupe.services import dedupe_scan
-from leadrefinery.dedupe.training import TrainReport, dedupe_train, train_due
+from leadrefinery.dedupe.training import TrainReport, train_due
 from leadrefinery.leads.models import Person
 
 
@@ -41,18 +41,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         people = Person.objects.count()
-        max_block = max(2, o["max_block"])
-        if o["learn"] or (not o["no_learn"] and train_due(people)):
-            with self._bar(people, "learning weights", o) as bar:
-                training = dedupe_train(max_block=max_block, progress=bar.update)
-            self._say_learnt(training)
+        learn = bool(o["learn"]) or (not o["no_learn"] and train_due(people))
+        learning = self._bar(people, "learning weights", o) if learn else None
         with self._bar(people, "dedupe-scan", o) as bar:
             report = dedupe_scan(
                 batch_size=max(1, o["batch_size"]),
-                max_block=max_block,
-                learn=False,
+                max_block=max(2, o["max_block"]),
+                learn=learn,
                 progress=bar.update,
+                learning_progress=learning.update if learning is not None else None,
             )
+        if learning is not None:
+            learning.close()
+        if report.training is not None:
+            self._say_learnt(report.training)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Scanned {report.people} people with {report.comparisons} comparisons: "
