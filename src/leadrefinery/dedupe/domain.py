@@ -2,7 +2,9 @@
 
 No ORM, no clock. A record is a :class:`Record` (built from a Person's fields and keys). The
 score is a Fellegi-Sunter style sum of log2 evidence weights, one per field comparison, turned
-into a probability-like number in [0, 1]; every weight that counted is kept as a reason.
+into a probability-like number in [0, 1]; every weight that counted is kept as a reason. Each
+comparison lands on a level whose weight comes from a ``Weights`` model (weights.py: hand-set,
+or learnt from the stored people by learning.py); ``compare`` gives the levels of a pair.
 
 Field comparisons use rapidfuzz: Jaro-Winkler for names, token ratios for company and street.
 Thresholds are settings (``REFINERY_DEDUPE_AUTO`` / ``REFINERY_DEDUPE_REVIEW``) passed in by
