@@ -400,8 +400,9 @@ def store_learnt_from(seed: int, people: int) -> None:
     from b2b_list import b2b_list
     from leadrefinery.common.clock import now
     from leadrefinery.dedupe import domain, learning
-    from leadrefinery.dedupe.models import MatchModel
+    from leadrefinery.dedupe.training import match_model_save
     from leadrefinery.dedupe.weights import default
+    from leadrefinery.leads.actors import Actor
 
     records = [
         domain.Record.of(
@@ -432,18 +433,7 @@ def store_learnt_from(seed: int, people: int) -> None:
         learning.pattern(domain.compare(*rng.sample(records, 2))) for _ in range(50_000)
     )
     learnt = learning.estimate(blocked, drawn, records=len(records), start=default())
-    MatchModel.objects.create(
-        created_at=now(),
-        created_by="bench",
-        prior=learnt.weights.prior,
-        weights=learnt.weights.stored(),
-        people=people,
-        blocked_pairs=learnt.blocked_pairs,
-        random_pairs=learnt.random_pairs,
-        matches=learnt.matches,
-        iterations=learnt.iterations,
-        converged=learnt.converged,
-    )
+    match_model_save(learnt, people=people, actor=Actor.system("bench"), at=now())
 
 
 def _ms(seconds: float) -> str:

@@ -540,7 +540,7 @@ def dedupe_scan(
     _, review = selectors.thresholds()
     report = ScanReport()
     batches: Iterable[selectors.ScanBatch] | None = None
-    people = Person.objects.count()
+    people = Person.objects.count() if learn is not False else 0
     if learn or (learn is None and train_due(people)):
         if people <= _KEPT_BATCHES:
             # Learning goes through the same batches: a small list's are kept for the scan.

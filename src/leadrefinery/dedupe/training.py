@@ -84,14 +84,12 @@ def dedupe_train(
             # The records that attached to this person are pairs too, matched ones: without
             # them EM would see only the pairs the import did not attach, the hardest ones.
             records_seen += len(own)
+            own_keys = [domain.block_keys(record) for record in own]
             for i, record in enumerate(own):
-                keys = dict(domain.block_keys(record))
-                for other_record in own[i + 1 :]:
-                    shared = frozenset(
-                        name
-                        for name, key in domain.block_keys(other_record)
-                        if keys.get(name) == key
-                    )
+                keys = dict(own_keys[i])
+                for j in range(i + 1, len(own)):
+                    other_record = own[j]
+                    shared = frozenset(name for name, key in own_keys[j] if keys.get(name) == key)
                     if shared:
                         blocked[learning.pattern(domain.compare(record, other_record)), shared] += 1
             # Each other person once: at their most alike records, with every block that
@@ -99,8 +97,8 @@ def dedupe_train(
             best: dict[int, tuple[float, learning.Pattern]] = {}
             found_by: dict[int, set[str]] = defaultdict(set)
             compared: set[tuple[int, int]] = set()  # (own record, other record): once each
-            for record in own:
-                for key in domain.block_keys(record):
+            for record, record_keys in zip(own, own_keys, strict=True):
+                for key in record_keys:
                     members = index.get(key, [])
                     if len(members) > max_block:
                         continue  # a stop word: matching never compares on it
@@ -141,27 +139,33 @@ def dedupe_train(
             model=None,
             refused="; ".join(doubts),
         )
-    model = None
-    if save:
-        with transaction.atomic():
-            model = MatchModel.objects.create(
-                created_at=at,
-                created_by=actor.label,
-                prior=learnt.weights.prior,
-                weights=learnt.weights.stored(),
-                details={
-                    "m": {k: round(v, 6) for k, v in learnt.m.items()},
-                    "u": {k: round(v, 8) for k, v in learnt.u.items()},
-                    "evidence": learnt.evidence,
-                },
-                people=people,
-                blocked_pairs=learnt.blocked_pairs,
-                random_pairs=learnt.random_pairs,
-                matches=learnt.matches,
-                iterations=learnt.iterations,
-                converged=learnt.converged,
-            )
+    model = match_model_save(learnt, people=people, actor=actor, at=at) if save else None
     return TrainReport(people=people, learnt=learnt, model=model)
+
+
+def match_model_save(
+    learnt: learning.Learnt, *, people: int, actor: Actor, at: datetime
+) -> MatchModel:
+    """Store learnt weights as the model matching uses from now on (saving it replaces the
+    configuration token, so every process reloads its weights)."""
+    with transaction.atomic():
+        return MatchModel.objects.create(
+            created_at=at,
+            created_by=actor.label,
+            prior=learnt.weights.prior,
+            weights=learnt.weights.stored(),
+            details={
+                "m": {k: round(v, 6) for k, v in learnt.m.items()},
+                "u": {k: round(v, 8) for k, v in learnt.u.items()},
+                "evidence": learnt.evidence,
+            },
+            people=people,
+            blocked_pairs=learnt.blocked_pairs,
+            random_pairs=learnt.random_pairs,
+            matches=learnt.matches,
+            iterations=learnt.iterations,
+            converged=learnt.converged,
+        )
 
 
 def dedupe_weights_reset() -> int:
