@@ -225,3 +225,9 @@ def test_the_scan_finds_the_same_pairs_with_the_batches_kept_from_learning(store
     monkeypatch.setattr(services, "_KEPT_BATCHES", 0)  # read again for the scan
     dedupe_scan(learn=True)
     assert pairs() == kept
+
+
+def test_too_few_random_pairs_is_refused_with_a_clear_error(stored):
+    with pytest.raises(CommandError, match="--random-pairs: at least 1000"):
+        call_command("dedupe_train", "--no-progress", "--random-pairs", "10")
+    assert not MatchModel.objects.exists()
