@@ -164,6 +164,35 @@ def test_scan_finds_a_person_through_another_way_they_were_written():
     assert report.proposed == 1
 
 
+def test_what_a_record_is_compared_with_does_not_depend_on_the_records_read_with_it():
+    """Jon Smyth's variant (John Smith of Smith Logistics) has a key his own row lacks. A
+    record with that key is given the variant alone, whether or not another record read in
+    the same batch found Jon's own row."""
+    from leadrefinery.dedupe import domain, selectors
+    from leadrefinery.dedupe.services import variants_record
+
+    jon = _person(email="jon@smyth.example", first_name="Jon", last_name="Smyth")
+    variants_record(
+        [(jon, {"email": "jon@smyth.example", "first_name": "John", "last_name": "Smith",
+                "company_name": "Smith Logistics", "phone": "+14155550188"})],
+        at=now(),
+    )  # fmt: skip
+    john = domain.Record.of({"first_name": "John", "last_name": "Smith", "phone": "+14155550188"})
+    jons_mail = domain.Record.of({"email": "jon@smyth.example"})
+
+    def listed(records: list[domain.Record]) -> dict:
+        by_key = selectors.candidate_index(records, variants=True).by_key
+        return {
+            key: [(stored.pk, record.first_name) for stored, record in by_key[key]]
+            for key in domain.block_keys(john)
+            if key in by_key
+        }
+
+    alone = listed([john])
+    assert alone[("phone", ("+14155550188",))] == [(jon.pk, "John")]
+    assert listed([jons_mail, john]) == alone
+
+
 def test_the_migration_fills_the_street_key_of_people_stored_before_it():
     import importlib
 

@@ -213,18 +213,51 @@ def test_with_learnt_weights_intake_attaches_a_repeat_and_not_a_namesake(stored)
 
 
 def test_the_scan_finds_the_same_pairs_with_the_batches_kept_from_learning(stored, monkeypatch):
-    from leadrefinery.dedupe import services
-
     def pairs() -> set[tuple[int, int, float]]:
         return set(DuplicatePair.objects.values_list("person_a_id", "person_b_id", "score"))
 
-    dedupe_scan(learn=True)  # 390 people: learning's batches are kept for the scan
+    dedupe_scan(learn=True)  # 390 people: held in memory, learning's batches kept for the scan
     kept = pairs()
     assert kept
+    weights = selectors.match_weights().values
     DuplicatePair.objects.all().delete()
-    monkeypatch.setattr(services, "_KEPT_BATCHES", 0)  # read again for the scan
+    monkeypatch.setattr(selectors, "HELD_PEOPLE", 0)  # batches read from the database, twice
     dedupe_scan(learn=True)
     assert pairs() == kept
+    assert selectors.match_weights().values == weights
+
+
+def test_held_batches_are_the_batches_read_from_the_database(stored):
+    """A small store is indexed in memory for the scan and learning: the same people,
+    records and block keys, each key's people in the same order, as the database's reads give
+    them, with the people's variants and without a merged person."""
+    from leadrefinery.dedupe.services import variants_record
+
+    people = list(Person.objects.order_by("pk")[:40])
+    written_again = [
+        {"email": p.email, "first_name": p.first_name, "last_name": p.last_name + "e",
+         "postcode": "9" + p.postcode}
+        for p in people[:30]
+    ]  # fmt: skip
+    variants_record(list(zip(people, written_again, strict=False)), at=now())
+    Person.objects.filter(pk=people[5].pk).update(merged_into=people[6])
+
+    def batches(made) -> list:
+        return [
+            (
+                [p.pk for p in batch],
+                {pk: [r.__repr__() for r in own] for pk, own in records.items()},
+                {key: [(pk, repr(r)) for pk, r in found] for key, found in index.items()},
+            )
+            for batch, records, index in made
+        ]
+
+    read = batches(selectors.scan_batches(64))
+    assert batches(selectors.scan_batches_held(64)) == read
+    assert len(read) == 7  # 390 people in batches of 64
+    assert people[5].pk not in read[0][1] and len(read[0][1][people[0].pk]) == 2  # row, variant
+    # The first batch's keys list people of later batches too.
+    assert any(pk > read[0][0][-1] for found in read[0][2].values() for pk, _ in found)
 
 
 def test_too_few_random_pairs_is_refused_with_a_clear_error(stored):

@@ -501,10 +501,6 @@ def _fuzzy_account(
 
 # --- dedupe-scan ------------------------------------------------------------------------------
 
-# Up to this many people, the batches read for learning are kept for the scan that follows
-# (a few hundred bytes a person, and their candidates).
-_KEPT_BATCHES = 20_000
-
 
 @dataclass
 class ScanReport:
@@ -540,11 +536,11 @@ def dedupe_scan(
     _, review = selectors.thresholds()
     report = ScanReport()
     batches: Iterable[selectors.ScanBatch] | None = None
-    people = Person.objects.count() if learn is not False else 0
+    people = Person.objects.count()
     if learn or (learn is None and train_due(people)):
-        if people <= _KEPT_BATCHES:
+        if people <= selectors.HELD_PEOPLE:
             # Learning goes through the same batches: a small list's are kept for the scan.
-            batches = list(selectors.scan_batches(batch_size))
+            batches = list(selectors.scan_batches_held(batch_size))
         report.training = dedupe_train(
             actor=actor,
             at=at,
@@ -554,7 +550,9 @@ def dedupe_scan(
             progress=learning_progress,
         )
     weights = selectors.match_weights()
-    for batch, records, index in batches or selectors.scan_batches(batch_size):
+    if batches is None:
+        batches = selectors.scan_batches_for(people, batch_size)
+    for batch, records, index in batches:
         wanted: list[tuple[int, int, domain.Match, int]] = []
         for pk, own in records.items():
             # The best-scoring pair of records per other person, scored without reasons

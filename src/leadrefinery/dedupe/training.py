@@ -19,10 +19,11 @@ from django.db import transaction
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.leads.actors import Actor
+from leadrefinery.leads.models import Person
 
 from . import domain, learning
 from .models import MatchModel
-from .selectors import ScanBatch, scan_batches
+from .selectors import ScanBatch, scan_batches_for
 from .weights import default as default_weights
 
 # Below these, the estimate says more about chance than about the list: nothing is learnt.
@@ -73,7 +74,9 @@ def dedupe_train(
     blocked: Counter[tuple[learning.Pattern, learning.Found]] = Counter()
     sample: list[domain.Record] = []
     people = records_seen = 0
-    for batch, records, index in scan_batches(batch_size) if batches is None else batches:
+    if batches is None:
+        batches = scan_batches_for(Person.objects.count(), batch_size)
+    for batch, records, index in batches:
         for pk, own in records.items():
             people += 1
             # Reservoir sampling: every stored person equally likely to be drawn.
@@ -128,7 +131,10 @@ def dedupe_train(
         )
     drawn: Counter[learning.Pattern] = Counter()
     for _ in range(random_pairs if len(sample) > 1 else 0):
-        a, b = rng.sample(range(len(sample)), 2)
+        # Two different records, each equally likely (as rng.sample draws them, faster).
+        a = rng.randrange(len(sample))
+        b = rng.randrange(len(sample) - 1)
+        b += b >= a
         drawn[learning.pattern(domain.compare(sample[a], sample[b]))] += 1
     learnt = learning.estimate(blocked, drawn, records=records_seen, start=start)
     doubts = learning.doubts(learnt)
