@@ -102,3 +102,29 @@ def test_a_reviewer_merges_in_one_click_choosing_a_value(
     assert Lead.objects.filter(person=bob).count() == 2
     page.goto(f"{live_server.url}/duplicates/")
     expect(page.locator("main")).to_contain_text("Nothing to review")
+
+
+@pytest.mark.django_db
+def test_the_queue_says_which_match_weights_score_the_pairs(make_lead, users):
+    from datetime import UTC, datetime
+
+    from django.utils.timezone import localtime
+
+    from leadrefinery.dedupe.models import MatchModel
+    from leadrefinery.dedupe.weights import default
+
+    make_lead(**BOB)
+    make_lead(**ROBERT)
+    client = _logged_in(users.admin)
+    assert "Scores use the hand-set match weights" in client.get("/duplicates/").content.decode()
+    hand = default()
+    model = MatchModel.objects.create(
+        created_at=datetime(2026, 12, 6, 18, 5, tzinfo=UTC), created_by="dedupe-train",
+        prior=hand.prior, weights=hand.stored(), details={}, people=12345, blocked_pairs=400,
+        random_pairs=50000, matches=120.0, iterations=12, converged=True,
+    )  # fmt: skip
+    html = client.get("/duplicates/").content.decode()
+    assert (
+        f"Scores use match weights learnt from 12,345 of your people on 6 Dec 2026, "
+        f"{localtime(model.created_at).strftime('%H:%M')} (match model {model.pk})"
+    ) in html

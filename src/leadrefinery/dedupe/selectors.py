@@ -338,6 +338,7 @@ __all__ = [
     "comparison",
     "decided_pairs",
     "dismissed",
+    "match_model_in_use",
     "match_weights",
     "may_act",
     "pair_visible_to",
@@ -360,6 +361,14 @@ def match_weights() -> Weights:
     """The weights matching uses: the newest active learnt model, or the hand-set ones (cached
     per process until the configuration changes; a model saved counts as a change)."""
     return config.get("dedupe:weights", _load_weights)
+
+
+def match_model_in_use() -> MatchModel | None:
+    """The learnt model matching uses (None: the hand-set weights)."""
+    model_id = match_weights().model_id
+    if model_id is None:
+        return None
+    return MatchModel.objects.filter(pk=model_id).only("pk", "created_at", "people").first()
 
 
 def _load_weights() -> Weights:

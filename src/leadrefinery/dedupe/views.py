@@ -55,7 +55,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dedupe/review_queue.html",
-        {"page": page, "cards": [card(p) for p in page.object_list], "total": page.paginator.count},
+        {
+            "page": page,
+            "cards": [card(p) for p in page.object_list],
+            "total": page.paginator.count,
+            "model": selectors.match_model_in_use(),
+        },
     )
 
 
