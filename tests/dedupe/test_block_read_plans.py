@@ -56,3 +56,34 @@ def test_a_block_read_uses_the_index_when_most_people_lack_the_column():
         "person_block_name_postcode" in p or "person_block_address" in p for p in plans
     ), plans
     assert not any("Seq Scan on leads_person" in p for p in plans), plans
+
+
+def test_the_account_read_uses_the_domain_and_company_indexes_without_statistics():
+    """Asked for accounts by domain or company key and ordered by id, a server without
+    statistics for the table walked the primary key or scanned the table (36 to 91 ms a
+    read at 250,000 accounts); the read now goes through the two indexes."""
+    from leadrefinery.dedupe.queries import accounts_by_domain_or_key
+    from leadrefinery.leads.models import Account
+
+    at = now()
+    firms = [(f"Firm {i}", f"firm {i}", f"firm{i}.example") for i in range(20000)]
+    insert_rows(
+        Account,
+        [build(Account, name=n, name_key=k, domain=d, created_at=at) for n, k, d in firms],
+    )
+    plans = []
+
+    def explain(execute, sql, params, many, context):
+        if "leads_account" in sql and "SELECT" in sql and "set_config" not in sql:
+            raw = context["cursor"].cursor
+            raw.execute("EXPLAIN " + sql, params)
+            plans.append("\n".join(r[0] for r in raw.fetchall()))
+        return execute(sql, params, many, context)
+
+    domains = [f"firm{i}.example" for i in range(0, 20000, 67)]
+    keys = [f"firm {i}" for i in range(5, 20000, 71)]
+    with connection.execute_wrapper(explain):
+        found = accounts_by_domain_or_key(domains, keys)
+    assert [a.pk for a in found] == sorted(a.pk for a in found)
+    assert {a.domain for a in found} >= set(domains) and {a.name_key for a in found} >= set(keys)
+    assert plans and not any("Seq Scan" in p or "leads_account_pkey" in p for p in plans), plans

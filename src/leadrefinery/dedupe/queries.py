@@ -30,19 +30,27 @@ def _exact_sql(vendor: str, domains: int, keys: int) -> str:
         if n
     ]
     return (
-        f"SELECT {select_columns(Account, 't')} FROM {table(Account)} t "
-        f"WHERE {' OR '.join(either)} ORDER BY t.{column(Account, 'pk')}"
+        f"SELECT {select_columns(Account, 't')} FROM {table(Account)} t WHERE {' OR '.join(either)}"
     )
 
 
 def accounts_by_domain_or_key(domains: Sequence[str], keys: Sequence[str]) -> list[Account]:
     """The accounts whose domain is one of ``domains`` or whose company key is one of
     ``keys``, by id; the same answer as ``Account.objects.filter(Q(domain__in=domains) |
-    Q(name_key__in=keys)).order_by("pk")``."""
+    Q(name_key__in=keys)).order_by("pk")``.
+
+    Sorted here, not by the database, and on PostgreSQL read with sequential scans off
+    (``_index_reads``): asked to order by id, a server without statistics for the table
+    (no ANALYZE yet) walked the whole primary key index, or scanned the table in parallel,
+    instead of reading the two indexes: 36 to 91 ms a read at 250,000 accounts, 2.7 s of a
+    20,000-row import, and 6 ms with the indexes."""
     if not domains and not keys:
         return []
     sql = _exact_sql(connection.vendor, len(domains), len(keys))
-    return list(Account.objects.raw(sql, [*domains, *keys]))
+    with connection.cursor() as cursor, _index_reads(cursor):
+        found = list(Account.objects.raw(sql, [*domains, *keys]))
+    found.sort(key=lambda account: account.pk)
+    return found
 
 
 @functools.lru_cache(maxsize=256)  # one statement per count of values

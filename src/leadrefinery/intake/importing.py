@@ -32,14 +32,19 @@ from leadrefinery.common.clock import now
 from leadrefinery.common.collector import fewer_collections
 from leadrefinery.common.db import build, insert_rows, sqlite_unmapped
 from leadrefinery.common.errors import ServiceError
+from leadrefinery.common.planner_stats import statistics_refresh
+from leadrefinery.dedupe.models import PersonVariant
 from leadrefinery.leads import custom_fields
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.custom_field_services import custom_field_create, definitions
 from leadrefinery.leads.custom_fields import Definition
 from leadrefinery.leads.models import (
+    Account,
     Campaign,
     ImportBatch,
     IntakeRecord,
+    Lead,
+    Person,
     Source,
 )
 
@@ -277,6 +282,7 @@ def import_csv(
     mapping, header, rows = _header_and_rows(csv_source, custom, columns)
     _require_contact_column(mapping)
     report, unreadable = _new_report(csv_source, mapping, header, rows, dry_run)
+    statistics_refresh(_READ_TABLES)  # PostgreSQL: the reads below planned from fresh ones
     if dry_run:
         chunks = _readable(csv_source, custom, unreadable, _PLAN_CHUNK)
         shown = dry_run_counts(chunks, mapping, report, progress)
@@ -581,6 +587,7 @@ def _import(
     each chunk (a plan made beside the writes is filled that far)."""
     source, campaign = batch.source, batch.campaign
     last_row = 0
+    unchecked = 0  # rows written since the tables' statistics were last checked
     try:
         for chunk in chunks:
             if before is not None:
@@ -588,6 +595,10 @@ def _import(
             _import_chunk(chunk, plan, mapping, report, batch, source, campaign, actor, existing)
             heartbeat(batch.pk)
             last_row = chunk[-1][0]
+            unchecked += len(chunk)
+            if unchecked >= _STATISTICS_EVERY:  # a large import into a small database
+                statistics_refresh(_READ_TABLES)
+                unchecked = 0
             if progress:
                 progress(len(chunk))
     except (Exception, KeyboardInterrupt) as exc:
@@ -613,6 +624,11 @@ def _import(
     ImportBatch.objects.filter(pk=batch.pk).update(finished_at=now())
 
 
+# The tables an import reads for every chunk (people and their variants by block key,
+# accounts, open leads), whose planner statistics it keeps fresh on PostgreSQL, checked
+# before it starts and every so many rows (planner_stats.statistics_refresh).
+_READ_TABLES = (Person, PersonVariant, Account, Lead)
+_STATISTICS_EVERY = 25_000
 _PROCESSED = IntakeRecord.Status.PROCESSED.value
 _DONE = {IntakeRecord.Status.PROCESSED.value, IntakeRecord.Status.REJECTED.value}
 
