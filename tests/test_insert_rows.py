@@ -19,7 +19,7 @@ from leadrefinery.leads.models import IntakeRecord, Lead, LeadEvent, Source
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("count", [1, 3])  # PostgreSQL writes one row as VALUES, more by unnest
+@pytest.mark.parametrize("count", [1, 3])  # PostgreSQL writes one row as VALUES, more by COPY
 def test_values_round_trip_through_the_orm(make_lead, count):
     lead = make_lead()
     at = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
@@ -48,28 +48,41 @@ def test_values_round_trip_through_the_orm(make_lead, count):
     assert [e.pk for e in events] == sorted(e.pk for e in events)
 
 
-def test_decimal_ip_and_null_fields():
-    source = Source(
-        name="Expo", channel="trade_show", cost=Decimal("1234.50"), starts_on=None, ends_on=None
-    )
-    insert_rows(Source, [source])
-    assert Source.objects.get(pk=source.pk).cost == Decimal("1234.50")
-    record = IntakeRecord(
-        channel="api",
-        received_at=datetime(2026, 1, 1, tzinfo=UTC),
-        payload={"email": "a@example.com"},
-        payload_hash="x",
-        source=source,
-        ip="2001:db8::1",
-        idempotency_key=None,
-    )
-    insert_rows(IntakeRecord, [record])
-    stored = IntakeRecord.objects.get(pk=record.pk)
-    assert (stored.ip, stored.idempotency_key, stored.payload) == (
-        "2001:db8::1",
-        None,
-        {"email": "a@example.com"},
-    )
+@pytest.mark.parametrize("count", [1, 2])
+def test_decimal_ip_and_null_fields(count):
+    sources = [
+        Source(
+            name=f"Expo {i}",
+            channel="trade_show",
+            cost=Decimal("1234.50"),
+            starts_on=None,
+            ends_on=None,
+        )
+        for i in range(count)
+    ]
+    insert_rows(Source, sources)
+    assert [Source.objects.get(pk=s.pk).cost for s in sources] == [Decimal("1234.50")] * count
+    records = [
+        IntakeRecord(
+            channel="api",
+            received_at=datetime(2026, 1, 1, tzinfo=UTC),
+            payload={"email": f"a{i}@example.com", "note": "tab\there, new\nline \\ 'q'"},
+            payload_hash="x",
+            source=sources[i],
+            ip="2001:db8::1",
+            idempotency_key=None,
+        )
+        for i in range(count)
+    ]
+    insert_rows(IntakeRecord, records)
+    for i, record in enumerate(records):
+        stored = IntakeRecord.objects.get(pk=record.pk)
+        assert (stored.ip, stored.idempotency_key, stored.payload, stored.source_id) == (
+            "2001:db8::1",
+            None,
+            {"email": f"a{i}@example.com", "note": "tab\there, new\nline \\ 'q'"},
+            sources[i].pk,
+        )
 
 
 def test_many_rows_span_several_statements(make_lead):

@@ -227,7 +227,8 @@ class _InsertPlan:
     returning: str  # RETURNING the primary key
     one: str  # the statement for a single row
     one_plain: str  # the same, with %s placeholders and no RETURNING
-    unnest: str  # PostgreSQL: the statement for many rows, one array per column
+    copy: str  # PostgreSQL: COPY of many rows, primary key first
+    ids: str  # PostgreSQL: that many new primary keys from the table's sequence
 
 
 @functools.cache
@@ -245,20 +246,24 @@ def _insert_plan(model: type[models.Model], vendor: str) -> _InsertPlan:
     if vendor != "postgresql":
         one = f"{head} VALUES {placeholder}{returning}"
         return _InsertPlan(
-            pk.attname, len(fields), make, head, returning, one, one_plain, unnest=""
+            pk.attname, len(fields), make, head, returning, one, one_plain, copy="", ids=""
         )
-    # PostgreSQL (see _insert_unnest): one array parameter per column for many rows; a plain
-    # VALUES list for one row, where dumping each value as a one-element array cost more than
-    # the insert.
+    # PostgreSQL (see _insert_copy): COPY for many rows, with their keys drawn first; a plain
+    # VALUES statement for one row.
     types = [f.db_type(connection) for f in fields]
-    names = [f"c{i}" for i in range(len(fields))]
-    unnest = (
-        f"{head} SELECT {', '.join(names)} FROM unnest("
-        + ", ".join(f"%b::{t}[]" for t in types)
-        + f") WITH ORDINALITY AS t({', '.join(names)}, n) ORDER BY n{returning}"
-    )
     one = f"{head} VALUES (" + ", ".join(f"%b::{t}" for t in types) + f"){returning}"
-    return _InsertPlan(pk.attname, len(fields), make, head, returning, one, one_plain, unnest)
+    columns = ", ".join(qn(str(f.column)) for f in [pk, *fields])
+    copy = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
+    ids = (
+        f"SELECT nextval(pg_get_serial_sequence({_literal(meta.db_table)}, "
+        f"{_literal(str(pk.column))})) FROM generate_series(1, %s)"
+    )
+    return _InsertPlan(pk.attname, len(fields), make, head, returning, one, one_plain, copy, ids)
+
+
+def _literal(name: str) -> str:
+    """A table or column name of a model as a string literal (not a caller's text)."""
+    return "'" + name.replace("'", "''") + "'"
 
 
 def insert_rows(
@@ -278,7 +283,7 @@ def insert_rows(
         _insert_ignoring(plan, objs)
         return
     if connection.vendor == "postgresql":
-        _insert_unnest(plan, objs)
+        _insert_copy(plan, objs)
         return
     make, width = plan.make, plan.width
     alias = connection.alias
@@ -322,9 +327,6 @@ def _saved(obj: models.Model, attname: str, new_id: Any, alias: str) -> None:
     state.db = alias
 
 
-_UNNEST_BATCH = 5000
-
-
 def _server_binding_cursor() -> Any:
     """A PostgreSQL cursor that sends parameters apart from the statement, in binary.
 
@@ -338,30 +340,30 @@ def _server_binding_cursor() -> Any:
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))  # type: ignore[attr-defined]
 
 
-def _insert_unnest(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
-    """PostgreSQL: one parameter per column (an array), ``INSERT ... SELECT FROM unnest``;
-    a single row is a plain ``INSERT ... VALUES``.
+def _insert_copy(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
+    """PostgreSQL: the rows' primary keys drawn from the table's sequence in one statement,
+    then the rows, keys first, in one ``COPY``; a single row is a plain ``INSERT ... VALUES``.
 
-    A multi-row VALUES list has one placeholder per value; the driver scans such a statement
-    with a regular expression on every execution (too long for its cache), which cost more
-    than the database's own work. With arrays the statement is short and the same every time.
-    ``WITH ORDINALITY`` keeps the input order, so RETURNING hands the ids back in that order.
-    """
+    ``COPY`` writes a chunk's people in two thirds of the time of one ``INSERT ... SELECT``
+    over an array per column (5,000 people into a million: 166 ms against 227 to 332 ms;
+    timeline events 56 to 103 ms against 75 to 132 ms). The keys come in the rows' order, as
+    ``RETURNING`` gave them."""
     make = plan.make
+    alias = connection.alias
     with _server_binding_cursor() as cursor:
         if len(objs) == 1:
             obj = objs[0]
             cursor.execute(plan.one, make(obj.__dict__))
-            _saved(obj, plan.pk_attname, cursor.fetchone()[0], connection.alias)
+            _saved(obj, plan.pk_attname, cursor.fetchone()[0], alias)
             return
-        alias = connection.alias
-        for start in range(0, len(objs), _UNNEST_BATCH):
-            batch = objs[start : start + _UNNEST_BATCH]
-            rows = [make(obj.__dict__) for obj in batch]
-            cursor.execute(plan.unnest, [list(column) for column in zip(*rows, strict=True)])
-            ids = [row[0] for row in cursor.fetchall()]
-            for obj, new_id in zip(batch, ids, strict=True):
-                _saved(obj, plan.pk_attname, new_id, alias)
+        cursor.execute(plan.ids, [len(objs)])
+        ids = [row[0] for row in cursor.fetchall()]
+        with cursor.copy(plan.copy) as copy:
+            write = copy.write_row
+            for obj, new_id in zip(objs, ids, strict=True):
+                write([new_id, *make(obj.__dict__)])
+        for obj, new_id in zip(objs, ids, strict=True):
+            _saved(obj, plan.pk_attname, new_id, alias)
 
 
 @functools.cache
@@ -384,7 +386,7 @@ def _update_plan(
             f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(str(pk.column))} = %s",
             make,
         )
-    # One statement over arrays instead of one UPDATE per row (see _insert_unnest).
+    # One statement over arrays instead of one UPDATE per row (an array per column, bound in binary).
     names = [f"c{i}" for i in range(len(concrete))]
     casts = [f"{f.db_type(connection)}[]" for f in concrete]
     pk_type = pk.rel_db_type(connection) if hasattr(pk, "rel_db_type") else "bigint"
