@@ -433,10 +433,12 @@ def scan_batches_for(people: int, batch_size: int) -> Iterator[ScanBatch]:
 
 def scan_batches_held(batch_size: int) -> Iterator[ScanBatch]:
     """The batches of ``scan_batches``, the same people, records and index, made from the
-    stored people read once and indexed in memory: for a store small enough to hold (a
-    few hundred bytes a person). ``scan_batches`` reads each batch's block keys from the
-    database, and on a new list of 10,000 people those reads, which return a common key's
-    people again for every batch that has it, took two thirds of the scan.
+    stored people read once and indexed in memory: for a store small enough to hold (the
+    scan of FEBRL 4's 10,000 people, learning included, raised the peak by 35 MiB; with the
+    batches read from the database and kept for the scan, by 77 MiB). ``scan_batches``
+    reads each batch's block keys from the database, and on a new list of 10,000 people
+    those reads, which return a common key's people again for every batch that has it,
+    took two thirds of the scan.
 
     Each key's people come in the order the database's reads give them: the people by id,
     then the variants (``scan_batches`` reads both through the key's index)."""
