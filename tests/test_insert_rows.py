@@ -19,7 +19,8 @@ from leadrefinery.leads.models import IntakeRecord, Lead, LeadEvent, Source
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("count", [1, 3])  # PostgreSQL writes one row as VALUES, more by COPY
+# PostgreSQL writes one row as VALUES, a few through arrays, 100 or more by COPY.
+@pytest.mark.parametrize("count", [1, 3, 120])
 def test_values_round_trip_through_the_orm(make_lead, count):
     lead = make_lead()
     at = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
@@ -48,7 +49,7 @@ def test_values_round_trip_through_the_orm(make_lead, count):
     assert [e.pk for e in events] == sorted(e.pk for e in events)
 
 
-@pytest.mark.parametrize("count", [1, 2])
+@pytest.mark.parametrize("count", [1, 2, 110])
 def test_decimal_ip_and_null_fields(count):
     sources = [
         Source(

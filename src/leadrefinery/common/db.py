@@ -228,6 +228,7 @@ class _InsertPlan:
     returning: str  # RETURNING the primary key
     one: str  # the statement for a single row
     one_plain: str  # the same, with %s placeholders and no RETURNING
+    unnest: str  # PostgreSQL: the statement for a few rows, one array per column
     copy: str  # PostgreSQL: COPY of many rows, primary key first
     ids: str  # PostgreSQL: that many new primary keys from the table's sequence
 
@@ -247,11 +248,18 @@ def _insert_plan(model: type[models.Model], vendor: str) -> _InsertPlan:
     if vendor != "postgresql":
         one = f"{head} VALUES {placeholder}{returning}"
         return _InsertPlan(
-            pk.attname, len(fields), make, head, returning, one, one_plain, copy="", ids=""
+            pk.attname, len(fields), make, head, returning, one, one_plain, "", "", ""
         )
-    # PostgreSQL (see _insert_copy): COPY for many rows, with their keys drawn first; a plain
-    # VALUES statement for one row.
+    # PostgreSQL (see _insert_copy): COPY for many rows, with their keys drawn first; one
+    # array parameter per column for a few; a plain VALUES statement for one row, where
+    # dumping each value as a one-element array cost more than the insert.
     types = [f.db_type(connection) for f in fields]
+    names = [f"c{i}" for i in range(len(fields))]
+    unnest = (
+        f"{head} SELECT {', '.join(names)} FROM unnest("
+        + ", ".join(f"%b::{t}[]" for t in types)
+        + f") WITH ORDINALITY AS t({', '.join(names)}, n) ORDER BY n{returning}"
+    )
     one = f"{head} VALUES (" + ", ".join(f"%b::{t}" for t in types) + f"){returning}"
     columns = ", ".join(qn(str(f.column)) for f in [pk, *fields])
     copy = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
@@ -259,7 +267,9 @@ def _insert_plan(model: type[models.Model], vendor: str) -> _InsertPlan:
         f"SELECT nextval(pg_get_serial_sequence({_literal(meta.db_table)}, "
         f"{_literal(str(pk.column))})) FROM generate_series(1, %s)"
     )
-    return _InsertPlan(pk.attname, len(fields), make, head, returning, one, one_plain, copy, ids)
+    return _InsertPlan(
+        pk.attname, len(fields), make, head, returning, one, one_plain, unnest, copy, ids
+    )
 
 
 def _literal(name: str) -> str:
@@ -341,28 +351,55 @@ def _server_binding_cursor() -> Any:
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))  # type: ignore[attr-defined]
 
 
-def _insert_copy(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
-    """PostgreSQL: the rows' primary keys drawn from the table's sequence in one statement,
-    then the rows, keys first, in one ``COPY``; a single row is a plain ``INSERT ... VALUES``.
+# From this many rows, PostgreSQL writes them with COPY: below it, the statement that draws
+# their keys first costs more than COPY saves.
+_COPY_ROWS = 100
 
-    ``COPY`` writes a chunk's people in two thirds of the time of one ``INSERT ... SELECT``
-    over an array per column (5,000 people into a million: 166 ms against 227 to 332 ms;
-    timeline events 56 to 103 ms against 75 to 132 ms). The keys come in the rows' order, as
-    ``RETURNING`` gave them."""
+
+def _insert_copy(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
+    """PostgreSQL, ``_COPY_ROWS`` rows or more: their primary keys drawn from the table's
+    sequence in one statement, then the rows, keys first, in one ``COPY``. Fewer rows: one
+    ``INSERT ... SELECT`` over an array per column (``_insert_unnest``).
+
+    ``COPY`` writes a chunk's people in two thirds of the time of that ``INSERT`` (5,000
+    people into a million: 166 ms against 227 to 332 ms; timeline events 56 to 103 ms against
+    75 to 132 ms). The keys come in the rows' order, as ``RETURNING`` gave them."""
+    if len(objs) < _COPY_ROWS:
+        _insert_unnest(plan, objs)
+        return
     make = plan.make
     alias = connection.alias
     with _server_binding_cursor() as cursor:
-        if len(objs) == 1:
-            obj = objs[0]
-            cursor.execute(plan.one, make(obj.__dict__))
-            _saved(obj, plan.pk_attname, cursor.fetchone()[0], alias)
-            return
         cursor.execute(plan.ids, [len(objs)])
         ids = [row[0] for row in cursor.fetchall()]
         with cursor.copy(plan.copy) as copy:
             write = copy.write_row
             for obj, new_id in zip(objs, ids, strict=True):
                 write([new_id, *make(obj.__dict__)])
+        for obj, new_id in zip(objs, ids, strict=True):
+            _saved(obj, plan.pk_attname, new_id, alias)
+
+
+def _insert_unnest(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
+    """PostgreSQL, a few rows: one parameter per column (an array), ``INSERT ... SELECT FROM
+    unnest``; a single row is a plain ``INSERT ... VALUES``.
+
+    A multi-row VALUES list has one placeholder per value; the driver scans such a statement
+    with a regular expression on every execution (too long for its cache), which cost more
+    than the database's own work. With arrays the statement is short and the same every time.
+    ``WITH ORDINALITY`` keeps the input order, so RETURNING hands the ids back in that order.
+    """
+    make = plan.make
+    with _server_binding_cursor() as cursor:
+        if len(objs) == 1:
+            obj = objs[0]
+            cursor.execute(plan.one, make(obj.__dict__))
+            _saved(obj, plan.pk_attname, cursor.fetchone()[0], connection.alias)
+            return
+        rows = [make(obj.__dict__) for obj in objs]
+        cursor.execute(plan.unnest, [list(column) for column in zip(*rows, strict=True)])
+        ids = [row[0] for row in cursor.fetchall()]
+        alias = connection.alias
         for obj, new_id in zip(objs, ids, strict=True):
             _saved(obj, plan.pk_attname, new_id, alias)
 
@@ -387,7 +424,7 @@ def _update_plan(
             f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(str(pk.column))} = %s",
             make,
         )
-    # One statement over arrays instead of one UPDATE per row (an array per column, bound in binary).
+    # One statement over arrays instead of one UPDATE per row (see _insert_unnest).
     names = [f"c{i}" for i in range(len(concrete))]
     casts = [f"{f.db_type(connection)}[]" for f in concrete]
     pk_type = pk.rel_db_type(connection) if hasattr(pk, "rel_db_type") else "bigint"

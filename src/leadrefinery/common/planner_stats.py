@@ -32,7 +32,7 @@ SELECT c.relname,
        c.reltuples,
        pg_relation_size(c.oid) / current_setting('block_size')::int AS pages,
        COALESCE(s.n_mod_since_analyze, 0) AS changed,
-       EXISTS (
+       s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL OR EXISTS (
            SELECT 1 FROM pg_stats p
            WHERE p.schemaname = n.nspname AND p.tablename = c.relname
        ) AS analyzed
@@ -60,6 +60,8 @@ def statistics_refresh(tables: Iterable[type[models.Model]]) -> list[str]:
     names = sorted({model._meta.db_table for model in tables})
     done: list[str] = []
     with connection.cursor() as cursor:
+        # The activity counters as they are now, not as this transaction first read them.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(_STATE_SQL, [names])
         due = [row[0] for row in cursor.fetchall() if stale(row[1], row[2], row[3], row[4])]
         for name in due:
