@@ -3,9 +3,9 @@
 Django's ``bulk_create`` compiles one SQL parameter per field and row through the full field
 machinery; on a CSV import that compilation was half of all the time spent (measured with
 cProfile: 209k prepare_value calls for 2,000 rows). ``insert_rows`` writes the same rows with
-one multi-row ``INSERT ... RETURNING id`` per batch (PostgreSQL: the keys drawn from the
-table's sequence, then one ``COPY``) and sets the primary keys on the objects, adapting
-values with a per-field converter chosen once per column.
+one multi-row ``INSERT ... RETURNING id`` per batch (PostgreSQL, from 100 rows: the keys
+drawn from the table's sequence, then one ``COPY``) and sets the primary keys on the
+objects, adapting values with a per-field converter chosen once per column.
 
 Building and compiling a QuerySet costs 0.6-1.5 ms, more than a simple read takes the
 database. The few reads that come with every API request are written in the owning app's
