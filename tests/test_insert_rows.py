@@ -19,7 +19,7 @@ from leadrefinery.leads.models import IntakeRecord, Lead, LeadEvent, Source
 pytestmark = pytest.mark.django_db
 
 
-# PostgreSQL writes one row as VALUES, a few through arrays, 100 or more by COPY.
+# PostgreSQL writes one row as VALUES, more through one array per column.
 @pytest.mark.parametrize("count", [1, 3, 120])
 def test_values_round_trip_through_the_orm(make_lead, count):
     lead = make_lead()

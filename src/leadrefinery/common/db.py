@@ -3,9 +3,8 @@
 Django's ``bulk_create`` compiles one SQL parameter per field and row through the full field
 machinery; on a CSV import that compilation was half of all the time spent (measured with
 cProfile: 209k prepare_value calls for 2,000 rows). ``insert_rows`` writes the same rows with
-one multi-row ``INSERT ... RETURNING id`` per batch (PostgreSQL, from 100 rows: the keys
-drawn from the table's sequence, then one ``COPY``) and sets the primary keys on the
-objects, adapting values with a per-field converter chosen once per column.
+one multi-row ``INSERT ... RETURNING id`` per batch and sets the primary keys on the objects,
+adapting values with a per-field converter chosen once per column.
 
 Building and compiling a QuerySet costs 0.6-1.5 ms, more than a simple read takes the
 database. The few reads that come with every API request are written in the owning app's
@@ -228,9 +227,7 @@ class _InsertPlan:
     returning: str  # RETURNING the primary key
     one: str  # the statement for a single row
     one_plain: str  # the same, with %s placeholders and no RETURNING
-    unnest: str  # PostgreSQL: the statement for a few rows, one array per column
-    copy: str  # PostgreSQL: COPY of many rows, primary key first
-    ids: str  # PostgreSQL: that many new primary keys from the table's sequence
+    unnest: str  # PostgreSQL: the statement for many rows, one array per column
 
 
 @functools.cache
@@ -248,11 +245,11 @@ def _insert_plan(model: type[models.Model], vendor: str) -> _InsertPlan:
     if vendor != "postgresql":
         one = f"{head} VALUES {placeholder}{returning}"
         return _InsertPlan(
-            pk.attname, len(fields), make, head, returning, one, one_plain, "", "", ""
+            pk.attname, len(fields), make, head, returning, one, one_plain, unnest=""
         )
-    # PostgreSQL (see _insert_copy): COPY for many rows, with their keys drawn first; one
-    # array parameter per column for a few; a plain VALUES statement for one row, where
-    # dumping each value as a one-element array cost more than the insert.
+    # PostgreSQL (see _insert_unnest): one array parameter per column for many rows; a plain
+    # VALUES list for one row, where dumping each value as a one-element array cost more than
+    # the insert.
     types = [f.db_type(connection) for f in fields]
     names = [f"c{i}" for i in range(len(fields))]
     unnest = (
@@ -261,20 +258,7 @@ def _insert_plan(model: type[models.Model], vendor: str) -> _InsertPlan:
         + f") WITH ORDINALITY AS t({', '.join(names)}, n) ORDER BY n{returning}"
     )
     one = f"{head} VALUES (" + ", ".join(f"%b::{t}" for t in types) + f"){returning}"
-    columns = ", ".join(qn(str(f.column)) for f in [pk, *fields])
-    copy = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
-    ids = (
-        f"SELECT nextval(pg_get_serial_sequence({_literal(meta.db_table)}, "
-        f"{_literal(str(pk.column))})) FROM generate_series(1, %s)"
-    )
-    return _InsertPlan(
-        pk.attname, len(fields), make, head, returning, one, one_plain, unnest, copy, ids
-    )
-
-
-def _literal(name: str) -> str:
-    """A table or column name of a model as a string literal (not a caller's text)."""
-    return "'" + name.replace("'", "''") + "'"
+    return _InsertPlan(pk.attname, len(fields), make, head, returning, one, one_plain, unnest)
 
 
 def insert_rows(
@@ -294,7 +278,7 @@ def insert_rows(
         _insert_ignoring(plan, objs)
         return
     if connection.vendor == "postgresql":
-        _insert_copy(plan, objs)
+        _insert_unnest(plan, objs)
         return
     make, width = plan.make, plan.width
     alias = connection.alias
@@ -338,6 +322,9 @@ def _saved(obj: models.Model, attname: str, new_id: Any, alias: str) -> None:
     state.db = alias
 
 
+_UNNEST_BATCH = 5000
+
+
 def _server_binding_cursor() -> Any:
     """A PostgreSQL cursor that sends parameters apart from the statement, in binary.
 
@@ -351,38 +338,9 @@ def _server_binding_cursor() -> Any:
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))  # type: ignore[attr-defined]
 
 
-# From this many rows, PostgreSQL writes them with COPY: below it, the statement that draws
-# their keys first costs more than COPY saves.
-_COPY_ROWS = 100
-
-
-def _insert_copy(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
-    """PostgreSQL, ``_COPY_ROWS`` rows or more: their primary keys drawn from the table's
-    sequence in one statement, then the rows, keys first, in one ``COPY``. Fewer rows: one
-    ``INSERT ... SELECT`` over an array per column (``_insert_unnest``).
-
-    ``COPY`` writes a chunk's people in two thirds of the time of that ``INSERT`` (5,000
-    people into a million: 166 ms against 227 to 332 ms; timeline events 56 to 103 ms against
-    75 to 132 ms). The keys come in the rows' order, as ``RETURNING`` gave them."""
-    if len(objs) < _COPY_ROWS:
-        _insert_unnest(plan, objs)
-        return
-    make = plan.make
-    alias = connection.alias
-    with _server_binding_cursor() as cursor:
-        cursor.execute(plan.ids, [len(objs)])
-        ids = [row[0] for row in cursor.fetchall()]
-        with cursor.copy(plan.copy) as copy:
-            write = copy.write_row
-            for obj, new_id in zip(objs, ids, strict=True):
-                write([new_id, *make(obj.__dict__)])
-        for obj, new_id in zip(objs, ids, strict=True):
-            _saved(obj, plan.pk_attname, new_id, alias)
-
-
 def _insert_unnest(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
-    """PostgreSQL, a few rows: one parameter per column (an array), ``INSERT ... SELECT FROM
-    unnest``; a single row is a plain ``INSERT ... VALUES``.
+    """PostgreSQL: one parameter per column (an array), ``INSERT ... SELECT FROM unnest``;
+    a single row is a plain ``INSERT ... VALUES``.
 
     A multi-row VALUES list has one placeholder per value; the driver scans such a statement
     with a regular expression on every execution (too long for its cache), which cost more
@@ -396,12 +354,14 @@ def _insert_unnest(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
             cursor.execute(plan.one, make(obj.__dict__))
             _saved(obj, plan.pk_attname, cursor.fetchone()[0], connection.alias)
             return
-        rows = [make(obj.__dict__) for obj in objs]
-        cursor.execute(plan.unnest, [list(column) for column in zip(*rows, strict=True)])
-        ids = [row[0] for row in cursor.fetchall()]
         alias = connection.alias
-        for obj, new_id in zip(objs, ids, strict=True):
-            _saved(obj, plan.pk_attname, new_id, alias)
+        for start in range(0, len(objs), _UNNEST_BATCH):
+            batch = objs[start : start + _UNNEST_BATCH]
+            rows = [make(obj.__dict__) for obj in batch]
+            cursor.execute(plan.unnest, [list(column) for column in zip(*rows, strict=True)])
+            ids = [row[0] for row in cursor.fetchall()]
+            for obj, new_id in zip(batch, ids, strict=True):
+                _saved(obj, plan.pk_attname, new_id, alias)
 
 
 @functools.cache
