@@ -264,3 +264,29 @@ def test_too_few_random_pairs_is_refused_with_a_clear_error(stored):
     with pytest.raises(CommandError, match="--random-pairs: at least 1000"):
         call_command("dedupe_train", "--no-progress", "--random-pairs", "10")
     assert not MatchModel.objects.exists()
+
+
+def test_random_pairs_compared_in_a_fork_teach_what_they_teach_compared_in_turn(
+    stored, monkeypatch
+):
+    """Held batches: the random pairs are compared on the other core while the blocked pairs
+    are gone through; the same sample, pairs and weights as a store read batch by batch."""
+    from leadrefinery.common import forking
+    from leadrefinery.dedupe import training
+
+    monkeypatch.setattr(forking, "can_fork", lambda: True)  # a browser test's idle server
+    made: list[forking.Beside] = []
+
+    class Recorded(forking.Beside):
+        def __init__(self, work):  # type: ignore[no-untyped-def]
+            super().__init__(work)
+            made.append(self)
+
+    monkeypatch.setattr(training, "Beside", Recorded)
+    beside = dedupe_train(save=False, batches=list(selectors.scan_batches_held(64))).learnt
+    assert len(made) == 1 and made[0].forked
+    in_turn = dedupe_train(save=False, batches=selectors.scan_batches(64)).learnt
+    assert len(made) == 1  # read batch by batch: drawn as it goes, here
+    assert beside is not None and in_turn is not None
+    assert beside.random_pairs == in_turn.random_pairs == 50_000
+    assert beside.u == in_turn.u and beside.weights == in_turn.weights

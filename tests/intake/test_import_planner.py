@@ -9,6 +9,7 @@ process with its own connection, and sees only committed rows.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from pathlib import Path
@@ -30,6 +31,13 @@ from tests.intake.test_import_chunking import HEADER, PEOPLE, _counts, _outcome,
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SYSTEM = Actor.system("import")
 CHANGES = ["as is", "nickname", "typo", "no email", "no phone", "other product"]
+
+
+def _start(monkeypatch, start: str) -> None:
+    """The child as a fork or as a new interpreter. (A fork is made only while this process
+    runs no other thread; a browser test's live server, run earlier in this process, is
+    one, and it is idle here.)"""
+    monkeypatch.setattr(import_planner, "_can_fork", lambda: start == "fork")
 
 
 def _rows(count: int, seed: int, people: int = len(PEOPLE)) -> list[list[str]]:
@@ -64,7 +72,9 @@ def _chunks(path, size: int):
     return mapping, importing._chunks(iter(rows), size)
 
 
-def test_the_second_process_decides_what_a_plan_made_first_decides(tmp_path):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_the_second_process_decides_what_a_plan_made_first_decides(tmp_path, monkeypatch, start):
+    _start(monkeypatch, start)
     import_csv(
         _write(tmp_path, _rows(40, 1, people=3), "known.csv"), source_name="CRM", actor=SYSTEM
     )
@@ -75,6 +85,7 @@ def test_the_second_process_decides_what_a_plan_made_first_decides(tmp_path):
     mapping, chunks = _chunks(path, 25)
     there = Plan()
     with import_planner.PlanProcess(mapping, chunks) as process:
+        assert process.forked == (start == "fork")
         process.fill(there, 10**9)
 
     assert len(here.rows) == 285 and any(p.review for p in here.rows.values())
@@ -178,12 +189,29 @@ raise SystemExit(import_planner.main())
 """
 
 
+class _DyingPlanner(import_planner.Planner):
+    """The forked child's planner, made to die after it answered three chunks."""
+
+    answered = 0
+
+    def chunk(self, rows):  # type: ignore[no-untyped-def]
+        if _DyingPlanner.answered == 3:
+            os._exit(9)
+        _DyingPlanner.answered += 1
+        return super().chunk(rows)
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_when_the_second_process_dies_the_batch_is_resumed_with_every_row_once(
-    tmp_path, settings, monkeypatch
+    tmp_path, settings, monkeypatch, start
 ):
     settings.REFINERY_IMPORT_PLAN_PROCESS_ROWS = 100
     monkeypatch.setattr(importing, "_PLAN_CHUNK", 50)
-    monkeypatch.setattr(import_planner, "_CHILD", _DYING_CHILD)
+    _start(monkeypatch, start)
+    if start == "fork":  # only the child plans with it: this process never calls it
+        monkeypatch.setattr(import_planner, "Planner", _DyingPlanner)
+    else:
+        monkeypatch.setattr(import_planner, "_CHILD", _DYING_CHILD)
     path = _write(tmp_path, _rows(400, 5))
 
     with pytest.raises(ImportFailed) as failed:
@@ -203,11 +231,16 @@ def test_when_the_second_process_dies_the_batch_is_resumed_with_every_row_once(
     call_command("checkleads")
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_when_the_second_process_cannot_start_the_import_matches_first_itself(
-    tmp_path, settings, monkeypatch
+    tmp_path, settings, monkeypatch, start
 ):
     settings.REFINERY_IMPORT_PLAN_PROCESS_ROWS = 100
-    monkeypatch.setattr(import_planner, "_CHILD", "raise SystemExit(3)")
+    _start(monkeypatch, start)
+    if start == "fork":
+        monkeypatch.setattr(import_planner, "_forked_main", lambda read, write: 3)
+    else:
+        monkeypatch.setattr(import_planner, "_CHILD", "raise SystemExit(3)")
     path = _write(tmp_path, _rows(150, 6))
     dry = import_csv(path, source_name="Expo", actor=SYSTEM, dry_run=True)
     phases: list[str] = []
@@ -216,3 +249,40 @@ def test_when_the_second_process_cannot_start_the_import_matches_first_itself(
 
     assert phases == ["matching", "importing"]
     assert _counts(report) == _counts(dry) and report.imported == 142
+
+
+def test_the_child_is_a_new_interpreter_while_another_thread_runs():
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert not import_planner._can_fork()
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_a_forked_child_leaves_the_importing_connection_as_it_was(tmp_path, monkeypatch):
+    """The importing process closes its connection for the fork: the settings it made on it
+    (SQLite's page reads) hold on the one it opens again, and it writes while the child
+    plans."""
+    from leadrefinery.common.db import sqlite_unmapped
+
+    _start(monkeypatch, "fork")
+    path = _write(tmp_path, _rows(120, 8))
+    mapping, chunks = _chunks(path, 40)
+    plan = Plan()
+    with sqlite_unmapped(cache_mib=4), import_planner.PlanProcess(mapping, chunks) as process:
+        assert process.forked
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                assert cursor.execute("PRAGMA mmap_size").fetchone()[0] == 0
+                assert cursor.execute("PRAGMA cache_size").fetchone()[0] == -4096
+        with transaction.atomic():
+            Person.objects.create(
+                first_name="Written", last_name="Meanwhile", email="w@x.example",
+                created_at=now(), updated_at=now(),
+            )  # fmt: skip
+        process.fill(plan, 10**9)
+    assert len(plan.rows) == 114  # six rows have no way to reach them
+    assert Person.objects.count() == 1

@@ -17,6 +17,7 @@ mailbox says nothing about what one mailbox shared by two records means.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -37,7 +38,13 @@ _FIELDS = [[f"{c}.{lv}" for lv in levels] for c, levels in COMPARISONS.items()]
 
 def pattern(levels: Mapping[str, str]) -> Pattern:
     """A pair's levels (``domain.compare``) as a pattern that can be counted."""
-    return tuple(sorted((f"{c}.{lv}" for c, lv in levels.items()), key=_ORDER.__getitem__))
+    return _pattern(tuple(levels.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _pattern(items: tuple[tuple[str, str], ...]) -> Pattern:
+    # Learning counts tens of thousands of pairs with a few hundred patterns between them.
+    return tuple(sorted((f"{c}.{lv}" for c, lv in items), key=_ORDER.__getitem__))
 
 
 # The least share of records the prior assumes have a duplicate (see estimate()).

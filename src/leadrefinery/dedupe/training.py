@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import random as random_module
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from random import Random
 
 from django.db import transaction
 
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
+from leadrefinery.common.forking import Beside
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Person
 
@@ -73,17 +75,91 @@ def dedupe_train(
     rng = random_module.Random(seed)
     blocked: Counter[tuple[learning.Pattern, learning.Found]] = Counter()
     sample: list[domain.Record] = []
-    people = records_seen = 0
     if batches is None:
         batches = scan_batches_for(Person.objects.count(), batch_size)
+    drawing: Beside[Counter[learning.Pattern]] | None = None
+    if isinstance(batches, list):
+        # Held in memory: the sample is drawn first (the same draws as in the loop below),
+        # and its random pairs are compared in a fork on the other core while this process
+        # goes through the blocked pairs (they were over half of learning's time on a new
+        # list of 10,000 people).
+        seen = 0
+        for _, records, _ in batches:
+            for own in records.values():
+                seen += 1
+                _draw(sample, own[0], seen, rng)
+        drawing = Beside(lambda: _random_pairs(sample, random_pairs, rng))
+    try:
+        people, records_seen = _blocked_pairs(
+            batches, blocked, values, max_block, progress, None if drawing else (sample, rng)
+        )
+        if people < MIN_PEOPLE or sum(blocked.values()) < MIN_BLOCKED_PAIRS:
+            return TrainReport(
+                people=people,
+                learnt=None,
+                model=None,
+                refused=(
+                    f"{people} people and {sum(blocked.values())} pairs sharing a block key: at "
+                    f"least {MIN_PEOPLE} people and {MIN_BLOCKED_PAIRS} pairs are needed to "
+                    "learn from"
+                ),
+            )
+        drawn = drawing.result() if drawing else _random_pairs(sample, random_pairs, rng)
+    finally:
+        if drawing is not None:
+            drawing.cancel()
+    learnt = learning.estimate(blocked, drawn, records=records_seen, start=start)
+    doubts = learning.doubts(learnt)
+    if doubts:
+        return TrainReport(
+            people=people,
+            learnt=learnt,
+            model=None,
+            refused="; ".join(doubts),
+        )
+    model = match_model_save(learnt, people=people, actor=actor, at=at) if save else None
+    return TrainReport(people=people, learnt=learnt, model=model)
+
+
+def _draw(sample: list[domain.Record], record: domain.Record, seen: int, rng: Random) -> None:
+    """Reservoir sampling: every stored person equally likely to be drawn (``seen``: the
+    people seen so far, this one included)."""
+    if len(sample) < SAMPLE:
+        sample.append(record)
+    elif (slot := rng.randrange(seen)) < SAMPLE:
+        sample[slot] = record
+
+
+def _random_pairs(
+    sample: list[domain.Record], pairs: int, rng: Random
+) -> Counter[learning.Pattern]:
+    """The patterns of ``pairs`` pairs of two different records drawn from ``sample``, each
+    equally likely (as rng.sample draws them, faster)."""
+    drawn: Counter[learning.Pattern] = Counter()
+    for _ in range(pairs if len(sample) > 1 else 0):
+        a = rng.randrange(len(sample))
+        b = rng.randrange(len(sample) - 1)
+        b += b >= a
+        drawn[learning.pattern(domain.compare(sample[a], sample[b]))] += 1
+    return drawn
+
+
+def _blocked_pairs(
+    batches: Iterable[ScanBatch],
+    blocked: Counter[tuple[learning.Pattern, learning.Found]],
+    values: Mapping[str, float],
+    max_block: int,
+    progress: Callable[[int], None] | None,
+    sampling: tuple[list[domain.Record], Random] | None,
+) -> tuple[int, int]:
+    """Count the patterns of the pairs matching compares into ``blocked``; the people and
+    records seen. ``sampling``: (sample, rng) to draw the random sample as it goes."""
+    people = records_seen = 0
     for batch, records, index in batches:
         for pk, own in records.items():
             people += 1
-            # Reservoir sampling: every stored person equally likely to be drawn.
-            if len(sample) < SAMPLE:
-                sample.append(own[0])
-            elif (slot := rng.randrange(people)) < SAMPLE:
-                sample[slot] = own[0]
+            if sampling is not None:
+                _draw(sampling[0], own[0], people, sampling[1])
             # The records that attached to this person are pairs too, matched ones: without
             # them EM would see only the pairs the import did not attach, the hardest ones.
             records_seen += len(own)
@@ -119,34 +195,7 @@ def dedupe_train(
             blocked.update((levels, frozenset(found_by[o])) for o, (_, levels) in best.items())
         if progress:
             progress(len(batch))
-    if people < MIN_PEOPLE or sum(blocked.values()) < MIN_BLOCKED_PAIRS:
-        return TrainReport(
-            people=people,
-            learnt=None,
-            model=None,
-            refused=(
-                f"{people} people and {sum(blocked.values())} pairs sharing a block key: at least "
-                f"{MIN_PEOPLE} people and {MIN_BLOCKED_PAIRS} pairs are needed to learn from"
-            ),
-        )
-    drawn: Counter[learning.Pattern] = Counter()
-    for _ in range(random_pairs if len(sample) > 1 else 0):
-        # Two different records, each equally likely (as rng.sample draws them, faster).
-        a = rng.randrange(len(sample))
-        b = rng.randrange(len(sample) - 1)
-        b += b >= a
-        drawn[learning.pattern(domain.compare(sample[a], sample[b]))] += 1
-    learnt = learning.estimate(blocked, drawn, records=records_seen, start=start)
-    doubts = learning.doubts(learnt)
-    if doubts:
-        return TrainReport(
-            people=people,
-            learnt=learnt,
-            model=None,
-            refused="; ".join(doubts),
-        )
-    model = match_model_save(learnt, people=people, actor=actor, at=at) if save else None
-    return TrainReport(people=people, learnt=learnt, model=model)
+    return people, records_seen
 
 
 def match_model_save(

@@ -1,0 +1,117 @@
+"""Work done in a fork of this process, on the other core, while this one goes on.
+
+The machine a team runs this on has two cores or more, and a long job (an import, a scan)
+is one process on one of them. A part of the job that needs only what is in memory can run
+in a copy of the process made by ``fork``: it starts at once with everything loaded, and
+hands back its result over a pipe (pickled).
+
+A fork copies only the thread that makes it; a lock another thread held at that moment
+would be held in the copy for good. So a fork is made only while this process runs one
+thread (the command line, the worker, the tests); elsewhere the work is done here, in turn.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def can_fork() -> bool:
+    """Whether this process can fork safely now: POSIX, and no other thread running."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def in_fork_child() -> None:
+    """What a forked child does first: the parent's objects are never collected there (their
+    pages stay shared with the parent instead of being copied as the collector walks them),
+    Ctrl-C is the parent's to handle (it ends the child), and a signal to stop ends it."""
+    gc.freeze()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def flush_std_streams() -> None:
+    """Before a fork: nothing buffered is written twice, by the parent and by the child."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):
+            stream.flush()
+
+
+class Beside(Generic[T]):
+    """``work()`` computed in a fork of this process from now on; ``result()`` waits for it.
+
+    ``work`` must use only what is in memory (no database: the child must not touch the
+    parent's connections). Where no fork can be made, or the child fails, ``result()``
+    computes it here instead: the result is the same either way, only sooner or later."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._pid: int | None = None
+        self._read: int | None = None
+        self.forked = False  # whether the work runs in a fork (else result() does it here)
+        if not can_fork():
+            return
+        read, write = os.pipe()
+        flush_std_streams()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:  # the child: it never returns into the caller's code
+            code = 1
+            try:
+                os.close(read)
+                in_fork_child()
+                with os.fdopen(write, "wb") as out:
+                    pickle.dump(work(), out, pickle.HIGHEST_PROTOCOL)
+                code = 0
+            except BaseException:
+                with suppress(BaseException):
+                    traceback.print_exc()
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid, self._read = pid, read
+        self.forked = True
+
+    def result(self) -> T:
+        if self._pid is None or self._read is None:
+            return self._work()
+        value: T
+        try:
+            with os.fdopen(self._read, "rb") as source:
+                self._read = None
+                value = pickle.load(source)
+        except (EOFError, pickle.UnpicklingError, OSError):
+            self._reap()
+            return self._work()  # the child failed: done here after all
+        self._reap()
+        return value
+
+    def cancel(self) -> None:
+        """The result is not wanted: stop the child."""
+        if self._pid is not None:
+            with suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+        if self._read is not None:
+            os.close(self._read)
+            self._read = None
+        self._reap()
+
+    def _reap(self) -> None:
+        if self._pid is not None:
+            with suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._pid = None
