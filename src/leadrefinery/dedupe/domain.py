@@ -195,12 +195,22 @@ def block_comparisons() -> dict[str, frozenset[str]]:
 
 
 def block_keys(record: Record) -> list[tuple[str, tuple[str, ...]]]:
+    """(block name, key) of every block ``record`` has a key for (``Block.key``, inlined: it
+    runs for every record matching, learning and the scan look at)."""
     out = []
-    for block in BLOCKS:
-        key = block.key(record)
-        if key is not None:
-            out.append((block.name, key))
+    for name, get, single, email in _KEY_GETTERS:
+        values = (get(record),) if single else get(record)
+        if all(values) and not (email and record.role_email):
+            out.append((name, values))
     return out
+
+
+# For block_keys: each block's name, its columns' getter, whether it has one column, and
+# whether it is the email block (a shared mailbox is no reason to compare).
+_KEY_GETTERS = tuple(
+    (b.name, operator.attrgetter(*b.columns), len(b.columns) == 1, b.name == "email")
+    for b in BLOCKS
+)
 
 
 @dataclass(frozen=True)
