@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from leadrefinery.common.clock import now
@@ -286,3 +286,18 @@ def test_a_forked_child_leaves_the_importing_connection_as_it_was(tmp_path, monk
         process.fill(plan, 10**9)
     assert len(plan.rows) == 114  # six rows have no way to reach them
     assert Person.objects.count() == 1
+
+
+def test_the_import_and_scan_commands_start_no_thread_beside_their_progress_bars(tmp_path):
+    """A second thread would make the matching process and learning's random pairs start as
+    new interpreters instead of forks (tqdm's monitor thread did, behind every bar)."""
+    path = _write(tmp_path, _rows(30, 9))
+    before = {t.ident for t in threading.enumerate()}
+
+    call_command("import_leads", str(path), "--source", "Expo")  # with its progress bar
+    call_command("dedupe_scan")
+    with pytest.raises(CommandError, match="Nothing learnt"):  # too few people: still a bar
+        call_command("dedupe_train")
+
+    assert [t.name for t in threading.enumerate() if t.ident not in before] == []
+    assert IntakeRecord.objects.count() == 30

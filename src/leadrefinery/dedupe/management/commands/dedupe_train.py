@@ -8,6 +8,11 @@ from leadrefinery.dedupe.weights import LEVELS
 from leadrefinery.dedupe.weights import default as default_weights
 from leadrefinery.leads.models import Person
 
+# No monitor thread behind the progress bars (they are updated at every chunk or batch):
+# a process running a second thread does its work on the other core in a new interpreter
+# instead of a fork of itself (common/forking.py), which costs a second or more to start.
+tqdm.monitor_interval = 0
+
 
 class Command(BaseCommand):
     help = (

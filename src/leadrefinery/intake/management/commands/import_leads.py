@@ -22,6 +22,11 @@ from leadrefinery.intake.importing import (
 )
 from leadrefinery.leads.actors import Actor
 
+# No monitor thread behind the progress bars (they are updated at every chunk or batch):
+# a process running a second thread does its work on the other core in a new interpreter
+# instead of a fork of itself (common/forking.py), which costs a second or more to start.
+tqdm.monitor_interval = 0
+
 
 class Command(BaseCommand):
     help = (
