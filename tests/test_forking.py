@@ -57,3 +57,22 @@ def test_a_result_not_wanted_stops_the_child(forks):
     beside.cancel()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # stopped and reaped
+
+
+@pytest.mark.parametrize(
+    ("other", "forks"), [("QueueFeederThread", True), ("refinery-wal-checkpoint", False)]
+)
+def test_a_django_q_worker_process_forks_beside_its_queue_feeder(monkeypatch, other, forks):
+    """A worker process runs multiprocessing's feeder thread after its first job (the import
+    page's imports run there); any other thread stops a fork."""
+    running = [threading.main_thread(), threading.Thread(name=other)]
+    monkeypatch.setattr(forking.threading, "enumerate", lambda: running)
+    assert forking.can_fork() is forks
+
+
+def test_no_fork_from_a_thread_other_than_the_main_one():
+    seen: list[bool] = []
+    thread = threading.Thread(target=lambda: seen.append(forking.can_fork()))
+    thread.start()
+    thread.join()
+    assert seen == [False]

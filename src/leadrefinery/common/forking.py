@@ -6,8 +6,11 @@ in a copy of the process made by ``fork``: it starts at once with everything loa
 hands back its result over a pipe (pickled).
 
 A fork copies only the thread that makes it; a lock another thread held at that moment
-would be held in the copy for good. So a fork is made only while this process runs one
-thread (the command line, the worker, the tests); elsewhere the work is done here, in turn.
+would be held in the copy for good. So a fork is made only from the main thread of a process
+running no other thread (the command line, the tests), but for multiprocessing's queue
+feeder: a django-q worker process runs one after its first job, to send results back to the
+cluster, and the child takes no lock it holds. Elsewhere (the web server's threads) the work
+is done here, in turn.
 """
 
 from __future__ import annotations
@@ -26,9 +29,19 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+# Threads a fork may leave behind (see the module docstring).
+_HARMLESS_THREADS = frozenset({"QueueFeederThread"})
+
+
 def can_fork() -> bool:
-    """Whether this process can fork safely now: POSIX, and no other thread running."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    """Whether this process can fork safely now: POSIX, called from the main thread, and no
+    other thread running but harmless ones."""
+    if not hasattr(os, "fork"):
+        return False
+    main = threading.main_thread()
+    return threading.current_thread() is main and all(
+        t is main or t.name in _HARMLESS_THREADS for t in threading.enumerate()
+    )
 
 
 def in_fork_child() -> None:

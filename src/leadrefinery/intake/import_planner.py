@@ -28,6 +28,7 @@ the import stops with the usual message: ``refinery import --resume`` continues 
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import signal
@@ -51,6 +52,8 @@ from leadrefinery.common.forking import flush_std_streams, in_fork_child
 
 from .import_mapping import HeaderMapping
 from .import_plan import Plan, Planned, Planner
+
+log = logging.getLogger(__name__)
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 # The child's program: Django first (this module's imports need the app registry).
@@ -105,6 +108,11 @@ class PlanProcess:
             self._child: subprocess.Popen[bytes] | _Forked = _Forked() if _can_fork() else _spawn()
         except OSError as exc:
             raise PlanFailed(f"the matching process could not start: {exc}") from exc
+        log.info(
+            "matching process %s started (%s)",
+            self._child.pid,
+            "a fork of this one" if self.forked else "a new interpreter",
+        )
         self._fed: BaseException | None = None
         self._planned_to = 0  # the last row number the child has answered for
         self._ended = False
