@@ -61,7 +61,11 @@ class FlagOut(Schema):
 class FlagFilters(Schema):
     model_config = ConfigDict(extra="forbid")
     kind: FlagKind | None = None
-    owner: Text | None = Field(None, max_length=150, description="a username")
+    # The pattern says in the schema what Text refuses (a NUL character), so that a client
+    # generated from it never sends one.
+    owner: Text | None = Field(
+        None, max_length=150, pattern=r"^[^\x00]*$", description="a username"
+    )
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=10_000_000)
 
