@@ -12,8 +12,8 @@ the file's rows chunk by chunk (from a feeder thread, so that neither side can b
 other), and the child answers each chunk with its decisions. The child is our own code, run
 with our own data, and reads nothing else from its pipe.
 
-The child is a fork of this process where it can be (common/forking.py: POSIX, and no other
-thread running, as on the command line and in the worker): it starts at once with everything loaded, where a new
+The child is a fork of this process where it can be (common/forking.py: can_fork; on the
+command line and in the worker): it starts at once with everything loaded, where a new
 interpreter spent 1.2 to 1.5 s setting Django up while the import waited for its first
 answer (a fifth of a 10,000-row import). This process closes its database connection first,
 so that the child holds none of its handles (SQLite forbids carrying one across a fork) and
