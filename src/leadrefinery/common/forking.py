@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Generic, TypeVar
 
@@ -60,6 +60,28 @@ def flush_std_streams() -> None:
             stream.flush()
 
 
+def fork_child(child: Callable[[], int], *, close: Sequence[int] = ()) -> int:
+    """Fork this process; the child's pid, in this one (OSError when no fork can be made).
+    The child closes the descriptors ``close`` (this process's ends of their pipes), does what
+    ``in_fork_child`` does, runs ``child`` and exits with its status (1 when it raises),
+    never returning into the caller's code."""
+    flush_std_streams()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            for fd in close:
+                os.close(fd)
+            in_fork_child()
+            code = child()
+        except BaseException:
+            with suppress(BaseException):
+                traceback.print_exc()
+        finally:
+            os._exit(code)
+    return pid
+
+
 class Beside(Generic[T]):
     """``work()`` computed in a fork of this process from now on; ``result()`` waits for it.
 
@@ -75,26 +97,18 @@ class Beside(Generic[T]):
         if not can_fork():
             return
         read, write = os.pipe()
-        flush_std_streams()
+
+        def child() -> int:
+            with os.fdopen(write, "wb") as out:
+                pickle.dump(work(), out, pickle.HIGHEST_PROTOCOL)
+            return 0
+
         try:
-            pid = os.fork()
+            pid = fork_child(child, close=(read,))
         except OSError:
             os.close(read)
             os.close(write)
             return
-        if pid == 0:  # the child: it never returns into the caller's code
-            code = 1
-            try:
-                os.close(read)
-                in_fork_child()
-                with os.fdopen(write, "wb") as out:
-                    pickle.dump(work(), out, pickle.HIGHEST_PROTOCOL)
-                code = 0
-            except BaseException:
-                with suppress(BaseException):
-                    traceback.print_exc()
-            finally:
-                os._exit(code)
         os.close(write)
         self._pid, self._read = pid, read
         self.forked = True

@@ -48,7 +48,7 @@ from leadrefinery.common.checkpoint import truncate_wal
 from leadrefinery.common.collector import fewer_collections
 from leadrefinery.common.db import sqlite_unmapped
 from leadrefinery.common.forking import can_fork as _can_fork
-from leadrefinery.common.forking import flush_std_streams, in_fork_child
+from leadrefinery.common.forking import fork_child
 
 from .import_mapping import HeaderMapping
 from .import_plan import Plan, Planned, Planner
@@ -224,25 +224,15 @@ class _Forked:
         pragmas = _close_connections()
         to_child, from_parent = os.pipe()[::-1]  # (write end, read end)
         from_child, to_parent = os.pipe()
-        flush_std_streams()
         try:
-            pid = os.fork()
+            pid = fork_child(
+                lambda: _forked_main(from_parent, to_parent), close=(to_child, from_child)
+            )
         except OSError:
             for fd in (to_child, from_parent, from_child, to_parent):
                 os.close(fd)
             _restore(pragmas)
             raise
-        if pid == 0:  # the child: it never returns into the importing code
-            code = 1
-            try:
-                os.close(to_child)
-                os.close(from_child)
-                code = _forked_main(from_parent, to_parent)
-            except BaseException:
-                with suppress(BaseException):
-                    traceback.print_exc()
-            finally:
-                os._exit(code)
         os.close(from_parent)
         os.close(to_parent)
         self.pid = pid
@@ -295,8 +285,7 @@ def _restore(pragmas: dict[str, int]) -> None:
 
 
 def _forked_main(read_fd: int, write_fd: int) -> int:
-    """The forked child (common/forking.py)."""
-    in_fork_child()
+    """The forked child (common/forking.py: fork_child)."""
     with os.fdopen(read_fd, "rb") as stdin, os.fdopen(write_fd, "wb") as stdout:
         return _child(stdin, stdout)
 
