@@ -3,6 +3,7 @@ made; the same result either way."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 
@@ -76,3 +77,60 @@ def test_no_fork_from_a_thread_other_than_the_main_one():
     thread.start()
     thread.join()
     assert seen == [False]
+
+
+def _parts(start: int, stop: int) -> list[tuple[int, int, int]]:
+    """A part of BothEnds' work: who did which items."""
+    threading.Event().wait(0.002)  # long enough for both ends to take parts
+    return [(os.getpid(), start, stop)]
+
+
+def _merge(first: list, then: list) -> list:
+    return first + then
+
+
+def _covered_once_in_order(parts: list[tuple[int, int, int]], total: int) -> bool:
+    edges = [(start, stop) for _, start, stop in parts]
+    return (
+        edges[0][0] == 0
+        and edges[-1][1] == total
+        and all(a[1] == b[0] for a, b in itertools.pairwise(edges))
+    )
+
+
+def test_both_ends_share_the_items_and_merge_every_part_in_order(forks):
+    shared = forking.BothEnds(2_000, _parts, _merge, step=10)
+    parts = shared.finish()
+    assert _covered_once_in_order(parts, 2_000)
+    workers = [pid for pid, _, _ in parts]
+    assert len(set(workers)) == 2 and workers[-1] == os.getpid()  # this process: the last
+    assert workers[0] != os.getpid()  # the fork: the first
+
+
+def test_both_ends_does_it_all_here_when_no_fork_can_be_made():
+    shared = forking.BothEnds(50, _parts, _merge, step=10)  # can_fork: a test server runs?
+    parts = shared.finish()
+    assert _covered_once_in_order(parts, 50)
+
+
+def test_both_ends_does_the_fork_share_here_when_the_fork_dies(forks):
+    here = os.getpid()
+
+    def work(start: int, stop: int) -> list[tuple[int, int, int]]:
+        if os.getpid() != here and start >= 100:
+            os._exit(3)  # the fork dies after its first parts, without an answer
+        return _parts(start, stop)
+
+    parts = forking.BothEnds(1_000, work, _merge, step=50).finish()
+    assert _covered_once_in_order(parts, 1_000)
+    assert {pid for pid, _, _ in parts} == {here}
+
+
+def test_both_ends_cancelled_stops_the_fork(forks):
+    shared = forking.BothEnds(10**6, _parts, _merge, step=1)
+    fork = shared._fork
+    assert fork is not None and fork._pid is not None
+    pid = fork._pid
+    shared.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -270,23 +270,25 @@ def test_random_pairs_compared_in_a_fork_teach_what_they_teach_compared_in_turn(
     stored, monkeypatch
 ):
     """Held batches: the random pairs are compared on the other core while the blocked pairs
-    are gone through; the same sample, pairs and weights as a store read batch by batch."""
+    are gone through, then from both ends; the same sample, pairs and weights as a store read
+    batch by batch."""
     from leadrefinery.common import forking
     from leadrefinery.dedupe import training
 
     monkeypatch.setattr(forking, "can_fork", lambda: True)  # a browser test's idle server
-    made: list[forking.Beside] = []
+    made: list[bool] = []  # whether each BothEnds made its fork
 
-    class Recorded(forking.Beside):
-        def __init__(self, work):  # type: ignore[no-untyped-def]
-            super().__init__(work)
-            made.append(self)
+    class Recorded(forking.BothEnds):
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            made.append(self._fork is not None)
 
-    monkeypatch.setattr(training, "Beside", Recorded)
+    monkeypatch.setattr(training, "BothEnds", Recorded)
+    assert not made
     beside = dedupe_train(save=False, batches=list(selectors.scan_batches_held(64))).learnt
-    assert len(made) == 1 and made[0].forked
+    assert made == [True]
     in_turn = dedupe_train(save=False, batches=selectors.scan_batches(64)).learnt
-    assert len(made) == 1  # read batch by batch: drawn as it goes, here
+    assert made == [True]  # read batch by batch: drawn as it goes, here
     assert beside is not None and in_turn is not None
     assert beside.random_pairs == in_turn.random_pairs == 50_000
     assert beside.u == in_turn.u and beside.weights == in_turn.weights

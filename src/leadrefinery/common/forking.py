@@ -16,6 +16,7 @@ is done here, in turn.
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import pickle
 import signal
@@ -142,3 +143,77 @@ class Beside(Generic[T]):
             with suppress(ChildProcessError):
                 os.waitpid(self._pid, 0)
             self._pid = None
+
+
+class BothEnds(Generic[T]):
+    """``work(start, stop)`` over the items ``0 .. total - 1``, shared with a fork: the fork
+    takes ``step`` items at a time from the front from now on, this process takes them from
+    the back when it calls ``finish()``, and they stop where they meet. Neither waits for
+    the other while there is work left, whichever is faster or busier.
+
+    ``merge(a, b)`` adds the result of the parts after ``a``'s to it; ``finish()`` merges
+    every part in the order of the items (the result is what one ``work(0, total)`` and its
+    parts merged in turn would give, wherever they met). Where no fork can be made, or the
+    fork fails, ``finish()`` does its share here."""
+
+    def __init__(
+        self,
+        total: int,
+        work: Callable[[int, int], T],
+        merge: Callable[[T, T], T],
+        *,
+        step: int = 1000,
+    ) -> None:
+        self._total, self._work, self._merge, self._step = total, work, merge, max(1, step)
+        context = multiprocessing.get_context("fork")  # the semaphore unlinked at once
+        self._lock = context.Lock()
+        self._ends = context.RawArray("q", [0, total])  # [front, back], shared with the fork
+        self._fork: Beside[T | None] | None = None
+        if total and can_fork():
+            self._fork = Beside(self._front)
+            if not self._fork.forked:
+                self._fork = None
+
+    def _take(self, front: bool) -> tuple[int, int] | None:
+        with self._lock:
+            start, stop = self._ends[0], self._ends[1]
+            if start >= stop:
+                return None
+            if front:
+                self._ends[0] = stop = min(start + self._step, stop)
+            else:
+                self._ends[1] = start = max(stop - self._step, start)
+            return start, stop
+
+    def _front(self) -> T | None:
+        """The fork's share: parts from the front, merged in order."""
+        done: T | None = None
+        while (part := self._take(True)) is not None:
+            result = self._work(*part)
+            done = result if done is None else self._merge(done, result)
+        return done
+
+    def finish(self) -> T:
+        """This process's share, then the fork's result: every part, merged in order."""
+        if self._fork is None:
+            with self._lock:
+                self._ends[0] = self._ends[1]  # nothing left for anyone but this process
+            return self._work(0, self._total)
+        back: list[T] = []
+        while (part := self._take(False)) is not None:
+            back.append(self._work(*part))
+        met = self._ends[1]
+        fork, self._fork = self._fork, None
+        front = fork.result()  # done here (work(0, met)) when the fork failed: see below
+        if met and front is None:  # the fork made no part it took: it failed
+            front = self._work(0, met)
+        done = front
+        for result in reversed(back):
+            done = result if done is None else self._merge(done, result)
+        return done if done is not None else self._work(0, 0)
+
+    def cancel(self) -> None:
+        """The result is not wanted: stop the fork."""
+        if self._fork is not None:
+            self._fork.cancel()
+            self._fork = None

@@ -19,6 +19,7 @@ from django.db import transaction
 from rapidfuzz import fuzz, process
 
 from leadrefinery.common.clock import now
+from leadrefinery.common.collector import fewer_collections
 from leadrefinery.common.db import build, insert_rows, read_in_bulk
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
@@ -512,6 +513,7 @@ class ScanReport:
     training: TrainReport | None = None  # when the scan learnt the weights first
 
 
+@fewer_collections()
 def dedupe_scan(
     *,
     batch_size: int = 500,

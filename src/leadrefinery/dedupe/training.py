@@ -19,7 +19,8 @@ from django.db import transaction
 
 from leadrefinery.common import config
 from leadrefinery.common.clock import now
-from leadrefinery.common.forking import Beside
+from leadrefinery.common.collector import fewer_collections
+from leadrefinery.common.forking import BothEnds
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import Person
 
@@ -52,6 +53,7 @@ def train_due(people: int) -> bool:
     return model is None or people >= 2 * model.people
 
 
+@fewer_collections()
 def dedupe_train(
     *,
     random_pairs: int = 50_000,
@@ -77,18 +79,19 @@ def dedupe_train(
     sample: list[domain.Record] = []
     if batches is None:
         batches = scan_batches_for(Person.objects.count(), batch_size)
-    drawing: Beside[Counter[learning.Pattern]] | None = None
+    drawing: BothEnds[Counter[learning.Pattern]] | None = None
     if isinstance(batches, list):
-        # Held in memory: the sample is drawn first (the same draws as in the loop below),
-        # and its random pairs are compared in a fork on the other core while this process
-        # goes through the blocked pairs (they were over half of learning's time on a new
-        # list of 10,000 people).
+        # Held in memory: the sample and its random pairs are drawn first (the same draws as
+        # in the loop below). A fork on the other core compares the pairs from the first on
+        # while this process goes through the blocked pairs, then this one takes them from
+        # the last until they meet (they were over half of learning's time on a new list of
+        # 10,000 people).
         seen = 0
         for _, records, _ in batches:
             for own in records.values():
                 seen += 1
                 _draw(sample, own[0], seen, rng)
-        drawing = Beside(lambda: _random_pairs(sample, random_pairs, rng))
+        drawing = _random_pairs_shared(sample, _pair_draws(len(sample), random_pairs, rng))
     try:
         people, records_seen = _blocked_pairs(
             batches, blocked, values, max_block, progress, None if drawing else (sample, rng)
@@ -104,7 +107,11 @@ def dedupe_train(
                     "learn from"
                 ),
             )
-        drawn = drawing.result() if drawing else _random_pairs(sample, random_pairs, rng)
+        drawn = (
+            drawing.finish()
+            if drawing
+            else _compared(sample, _pair_draws(len(sample), random_pairs, rng))
+        )
     finally:
         if drawing is not None:
             drawing.cancel()
@@ -130,18 +137,45 @@ def _draw(sample: list[domain.Record], record: domain.Record, seen: int, rng: Ra
         sample[slot] = record
 
 
-def _random_pairs(
-    sample: list[domain.Record], pairs: int, rng: Random
-) -> Counter[learning.Pattern]:
-    """The patterns of ``pairs`` pairs of two different records drawn from ``sample``, each
-    equally likely (as rng.sample draws them, faster)."""
-    drawn: Counter[learning.Pattern] = Counter()
-    for _ in range(pairs if len(sample) > 1 else 0):
-        a = rng.randrange(len(sample))
-        b = rng.randrange(len(sample) - 1)
-        b += b >= a
-        drawn[learning.pattern(domain.compare(sample[a], sample[b]))] += 1
+def _pair_draws(size: int, pairs: int, rng: Random) -> list[tuple[int, int]]:
+    """``pairs`` pairs of two different positions in a sample of ``size``, each equally
+    likely (as rng.sample draws them, faster)."""
+    drawn = []
+    for _ in range(pairs if size > 1 else 0):
+        a = rng.randrange(size)
+        b = rng.randrange(size - 1)
+        drawn.append((a, b + (b >= a)))
     return drawn
+
+
+def _compared(
+    sample: list[domain.Record],
+    draws: list[tuple[int, int]],
+    start: int = 0,
+    stop: int | None = None,
+) -> Counter[learning.Pattern]:
+    """The patterns of the drawn pairs ``draws[start:stop]`` of ``sample``'s records."""
+    found: Counter[learning.Pattern] = Counter()
+    for a, b in draws[start:stop]:
+        found[learning.pattern(domain.compare(sample[a], sample[b]))] += 1
+    return found
+
+
+def _random_pairs_shared(
+    sample: list[domain.Record], draws: list[tuple[int, int]]
+) -> BothEnds[Counter[learning.Pattern]]:
+    """``_compared`` shared with a fork (common/forking.py: BothEnds), the patterns counted
+    in the order of the draws (the same counts, in the same order, as compared here alone)."""
+
+    def merge(
+        first: Counter[learning.Pattern], then: Counter[learning.Pattern]
+    ) -> Counter[learning.Pattern]:
+        first.update(then)
+        return first
+
+    return BothEnds(
+        len(draws), lambda start, stop: _compared(sample, draws, start, stop), merge, step=1000
+    )
 
 
 def _blocked_pairs(
