@@ -313,3 +313,65 @@ def test_the_row_maker_adapts_every_value_as_its_fields_converter(make_lead):
     assert plain(_row_maker(fields)(values)) == plain(expected)
     converted = expected[fields.index(int_field)]
     assert converted == 1 and not isinstance(converted, bool)
+
+
+def _notes(lead, count: int, at: datetime) -> list[LeadEvent]:
+    return [
+        LeadEvent(lead=lead, kind="note", occurred_at=at, actor=None, actor_label="t", note=str(i))
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("logged", [False, True])
+def test_many_rows_are_written_alike_whether_queries_are_logged_or_not(make_lead, logged):
+    """On SQLite a multi-row insert goes straight to the driver unless someone watches the
+    queries; those who watch see it, and either way the rows and their ids are the same."""
+    from django.test.utils import CaptureQueriesContext
+
+    lead = make_lead()
+    events = _notes(lead, 120, datetime(2026, 1, 1, tzinfo=UTC))
+    if logged:
+        with CaptureQueriesContext(connection) as seen:
+            insert_rows(LeadEvent, events)
+        inserts = [q["sql"] for q in seen.captured_queries if q["sql"].startswith("INSERT")]
+        assert len(inserts) == 1
+        if connection.vendor == "sqlite":  # PostgreSQL's statement holds one array per column
+            assert "'119'" in inserts[0]  # the values shown, as Django shows them
+    else:
+        from leadrefinery.common import db
+
+        assert db._to_the_driver() is (connection.vendor == "sqlite")
+        insert_rows(LeadEvent, events)
+    stored = dict(LeadEvent.objects.filter(lead=lead, kind="note").values_list("pk", "note"))
+    assert stored == {e.pk: e.note for e in events}
+
+
+def test_a_row_a_constraint_refuses_raises_djangos_integrity_error(make_lead):
+    from django.db import IntegrityError, transaction
+
+    from leadrefinery.dedupe.models import PersonVariant
+
+    person = make_lead().person
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    twice = [
+        PersonVariant(person=person, signature="same", created_at=at, email=f"x{i}@example.com")
+        for i in range(2)
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(PersonVariant, twice)
+    assert not PersonVariant.objects.filter(signature="same").exists()
+
+
+def test_a_choice_is_written_as_its_value_as_the_orm_writes_it(make_lead):
+    from leadrefinery.common.db import db_converter
+    from leadrefinery.leads.domain import Stage
+
+    field = Lead._meta.get_field("stage")
+    written = db_converter(field)(Stage.SALES_READY)
+    assert type(written) is str and written == field.get_db_prep_save(
+        Stage.SALES_READY, connection
+    )
+    lead = make_lead()
+    lead.stage = Stage.SALES_READY
+    update_rows([lead], ["stage"])
+    assert Lead.objects.filter(pk=lead.pk, stage="sales_ready").exists()

@@ -16,6 +16,7 @@ text from its callers: every statement here is made from the models' ``_meta``.
 from __future__ import annotations
 
 import contextlib
+import enum
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
@@ -38,6 +39,19 @@ def db_converter(field: models.Field) -> Callable[[Any], Any]:
     full = functools.partial(field.get_db_prep_save, connection=connection)
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     plain = _plain_type(field)
+    if plain is str:
+
+        def convert_text(value: Any) -> Any:
+            if value is None or type(value) is str:
+                return value
+            if isinstance(value, str) and isinstance(value, enum.Enum):
+                # A choice (``Lead.Stage.NEW``): what the column stores is its value. The
+                # full path hands the member on as it is, for the driver to store its text:
+                # about eight a row on an import, 0.2 s of 10,000 rows under cProfile.
+                return value.value
+            return full(value)
+
+        return convert_text
     if plain is not None:
 
         def convert(value: Any) -> Any:
@@ -284,22 +298,56 @@ def insert_rows(
     alias = connection.alias
     per_batch = max(1, _MAX_PARAMS // width)
     with connection.cursor() as cursor:
+        direct = _to_the_driver()
         for start in range(0, len(objs), per_batch):
             batch = objs[start : start + per_batch]
             params: list[Any] = []
             for obj in batch:
                 params += make(obj.__dict__)
             if len(batch) == 1:
-                sql = plan.one
+                cursor.execute(plan.one, params)
+            elif direct:
+                # The statement in the driver's own placeholders, made once per row count.
+                sql = _values_sql(plan.head, plan.returning, width, len(batch), "?")
+                connection.validate_no_broken_transaction()
+                with connection.wrap_database_errors:  # django.db's errors, as the ORM raises
+                    _sqlite_execute(cursor.cursor, sql, params)
             else:
-                placeholder = "(" + ", ".join(["%s"] * width) + ")"
-                sql = f"{plan.head} VALUES {', '.join([placeholder] * len(batch))}{plan.returning}"
-            cursor.execute(sql, params)
+                cursor.execute(_values_sql(plan.head, plan.returning, width, len(batch)), params)
             ids = [row[0] for row in cursor.fetchall()]
             # Rows come back in input order on SQLite and PostgreSQL; Django's own bulk_create
             # relies on the same behaviour of both backends.
             for obj, new_id in zip(batch, ids, strict=True):
                 _saved(obj, plan.pk_attname, new_id, alias)
+
+
+@functools.lru_cache(maxsize=64)
+def _values_sql(head: str, returning: str, width: int, rows: int, mark: str = "%s") -> str:
+    """``head VALUES (...), (...) returning`` for ``rows`` rows of ``width`` values."""
+    placeholder = "(" + ", ".join([mark] * width) + ")"
+    return f"{head} VALUES {', '.join([placeholder] * rows)}{returning}"
+
+
+def _to_the_driver() -> bool:
+    """Whether a multi-row INSERT can go straight to the SQLite driver, in its own ``?``
+    placeholders: on SQLite, with no query being logged (DEBUG, CaptureQueriesContext) and
+    no execute wrapper set, which would want to see it. Django's SQLite cursor rewrites
+    every ``%s`` of a statement into ``?`` with a regular expression on each execution:
+    for the statements of thousands of values an import writes, that was 0.2 s of a
+    10,000-row import (cProfile)."""
+    return (
+        connection.vendor == "sqlite"
+        and not connection.queries_logged
+        and not connection.execute_wrappers
+    )
+
+
+def _sqlite_execute(cursor: Any, sql: str, params: Sequence[Any]) -> None:
+    """The driver's own ``execute`` (``sqlite3.Cursor``), past Django's rewriting of the
+    placeholders in its subclass."""
+    import sqlite3
+
+    sqlite3.Cursor.execute(cursor, sql, params)
 
 
 def _insert_ignoring(plan: _InsertPlan, objs: Sequence[models.Model]) -> None:
