@@ -368,9 +368,7 @@ def test_a_choice_is_written_as_its_value_as_the_orm_writes_it(make_lead):
 
     field = Lead._meta.get_field("stage")
     written = db_converter(field)(Stage.SALES_READY)
-    assert type(written) is str and written == field.get_db_prep_save(
-        Stage.SALES_READY, connection
-    )
+    assert type(written) is str and written == field.get_db_prep_save(Stage.SALES_READY, connection)
     lead = make_lead()
     lead.stage = Stage.SALES_READY
     update_rows([lead], ["stage"])
