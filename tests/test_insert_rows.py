@@ -373,3 +373,16 @@ def test_a_choice_is_written_as_its_value_as_the_orm_writes_it(make_lead):
     lead.stage = Stage.SALES_READY
     update_rows([lead], ["stage"])
     assert Lead.objects.filter(pk=lead.pk, stage="sales_ready").exists()
+
+
+def test_every_column_of_every_model_writes_none_as_null():
+    """The row maker passes None on without calling the column's converter: that must be
+    what the converter (the ORM's get_db_prep_save) makes of it, for every column."""
+    from django.apps import apps
+
+    from leadrefinery.common.db import db_converter
+
+    fields = [f for model in apps.get_models() for f in model._meta.concrete_fields]
+    assert len(fields) > 300
+    assert [f for f in fields if db_converter(f)(None) is not None] == []
+    assert [f for f in fields if f.get_db_prep_save(None, connection) is not None] == []

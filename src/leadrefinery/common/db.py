@@ -83,7 +83,7 @@ def _plain_type(field: models.Field) -> type | None:
 def _row_maker(fields: Sequence[models.Field]) -> Callable[[dict[str, Any]], list[Any]]:
     """A function from an object's ``__dict__`` to its values of ``fields`` as ``db_converter``
     adapts them, written out as one list expression: a plain column's value is tested inline
-    and passed as is, only the others call their converter. Calling a converter per value
+    and passed as is, None too, only the others call their converter. Calling a converter per value
     was half of what an import spent building its inserts' parameters. The generated code
     holds only attribute names of the models' own fields and the converters, by name."""
     namespace: dict[str, Any] = {}
@@ -92,8 +92,8 @@ def _row_maker(fields: Sequence[models.Field]) -> Callable[[dict[str, Any]], lis
         name = repr(f.attname)
         namespace[f"c{i}"] = db_converter(f)
         plain = _plain_type(f)
-        if plain is None:
-            items.append(f"c{i}(d[{name}])")
+        if plain is None:  # None is None for every converter (a test checks): not called
+            items.append(f"(None if (v := d[{name}]) is None else c{i}(v))")
         else:
             namespace[f"t{i}"] = plain
             items.append(f"(v if (v := d[{name}]) is None or v.__class__ is t{i} else c{i}(v))")

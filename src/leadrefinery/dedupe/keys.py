@@ -212,7 +212,6 @@ _FIRST_NUMBER = re.compile(r"\d+")
 
 
 @functools.lru_cache(maxsize=65536)
-@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case ASCII words: accents dropped, punctuation and runs of space become one space.
     Kept for the texts seen last: matching folds both streets and cities of every pair it
