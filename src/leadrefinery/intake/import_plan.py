@@ -25,6 +25,7 @@ from django.conf import settings
 
 from leadrefinery.common.db import read_in_bulk
 from leadrefinery.dedupe import domain as dedupe_domain
+from leadrefinery.dedupe.keys import person_keys
 from leadrefinery.dedupe.selectors import survivors
 from leadrefinery.dedupe.services import AccountIndex, Matcher, RowMatch, Target
 from leadrefinery.leads.custom_field_services import definitions
@@ -52,6 +53,7 @@ class Planned:
     normalized: NormalizeResult | None = None
     payload: dict[str, Any] | None = None
     payload_hash: str = ""
+    keys: dict[str, str] | None = None  # the person's match keys (dedupe.keys.person_keys)
 
     @property
     def creates(self) -> bool:
@@ -77,6 +79,11 @@ class Plan:
         """The row's normalization as the plan made it, if it kept it."""
         planned = self.rows.get(record.row_number or 0)
         return planned.normalized if planned is not None else None
+
+    def keys(self, record: IntakeRecord) -> dict[str, str] | None:
+        """The match keys of the row's person as the plan worked them out, if it kept them."""
+        planned = self.rows.get(record.row_number or 0)
+        return planned.keys if planned is not None else None
 
     def matches_for(self, records: Sequence[IntakeRecord]) -> list[RowMatch]:
         """Intake's matching results for these records (one chunk, in processing order)."""
@@ -163,7 +170,7 @@ class Planner:
         numbers: list[int] = []
         people: list[dict[str, str]] = []
         products: list[str] = []
-        results: list[tuple[NormalizeResult, dict[str, Any]] | None] = []
+        results: list[tuple[NormalizeResult, dict[str, Any], dict[str, str]] | None] = []
         for number, row in chunk:
             payload = scrubbed(self.mapping.payload(row))  # what the write pass stores and reads
             result = normalize_inquiry(
@@ -179,16 +186,19 @@ class Planner:
             if self.kept:
                 self.kept(number, row, result)
             numbers.append(number)
-            people.append(result.clean.person)
+            # The keys once, here: matching reads them from the fields given, and the write
+            # pass takes them with the plan when it was made in a second process.
+            keys = person_keys(result.clean.person)
+            people.append({**result.clean.person, **keys})
             products.append(result.clean.lead["product_interest"])
-            results.append((result, payload) if self.keep_normalized else None)
+            results.append((result, payload, keys) if self.keep_normalized else None)
         out = []
         for number, found, product, kept in zip(
             numbers, self.matcher.match(people), products, results, strict=True
         ):
             planned = Planned(good=self.good, product=product)
             if kept is not None:
-                planned.normalized, planned.payload = kept
+                planned.normalized, planned.payload, planned.keys = kept
                 planned.payload_hash = payload_hash(planned.payload)
             self.good += 1
             if found.person is not None:

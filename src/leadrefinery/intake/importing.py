@@ -698,6 +698,7 @@ def _import_chunk(
         matches=plan.matches_for,
         accounts=plan.accounts,
         normalized=plan.normalized,
+        keys=plan.keys,
     )
     done = {r.pk: r for r in processed}
     missing = [r.pk for r in records if r.pk not in done]

@@ -63,6 +63,9 @@ class Pending:
     # in ``lead["custom"]``).
     person_custom: dict[str, Any] = field(default_factory=dict)
     account_custom: dict[str, Any] = field(default_factory=dict)
+    # The person's match keys, when the caller worked them out from ``person`` (an import's
+    # matching process); None: worked out here.
+    keys: dict[str, str] | None = None
 
 
 def _stage_defaults() -> dict[str, tuple[str, int]]:
@@ -144,13 +147,14 @@ def _match_people(
     attached: list[tuple[Person, dict[str, str]]] = []  # for the variants, once all have ids
     for p, found, account in zip(batch.pending, batch.matches, row_accounts, strict=True):
         match = found.person if found.same_as_row is None else persons[found.same_as_row]
+        keys = p.keys if p.keys is not None else person_keys(p.person)
         if match is not None:
-            attached.append((match, p.person))
+            attached.append((match, {**p.person, **keys}))  # the variant reads the keys given
         if match is None:
             match = build(
                 Person,
                 **p.person,
-                **person_keys(p.person),
+                **keys,
                 account=account,
                 custom=dict(p.person_custom),
                 created_at=at,

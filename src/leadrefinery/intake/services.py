@@ -199,6 +199,7 @@ def process_records(
     matches: Callable[[Sequence[IntakeRecord]], list[RowMatch]] | None = None,
     accounts: AccountIndex | None = None,
     normalized: Callable[[IntakeRecord], NormalizeResult | None] | None = None,
+    keys: Callable[[IntakeRecord], dict[str, str] | None] | None = None,
 ) -> list[IntakeRecord]:
     """Process stored records in one transaction with a constant number of queries per batch.
 
@@ -209,6 +210,8 @@ def process_records(
     caller's earlier batches read them (an import keeps one for all its chunks).
     ``normalized``: a record's normalization when the caller already made it from the same
     payload and settings (an import's matching process), or None to make it here.
+    ``keys``: the match keys of a record's person when the caller worked them out from that
+    normalization (dedupe.keys.person_keys), or None to work them out here.
     """
     at = at or now()
     records = _lock_due(record_ids, stored)
@@ -252,6 +255,7 @@ def process_records(
                 currency=clean.currency,
                 person_custom=by_entity["person"],
                 account_custom=by_entity["account"],
+                keys=keys(record) if keys is not None else None,
             )
         )
     _lock_match_keys([p.person["email"] or p.person["phone"] for p in pending])

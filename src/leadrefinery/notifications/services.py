@@ -38,10 +38,12 @@ def build_messages(
     """The outbox rows for ``event`` about ``lead`` (not saved). ``fact`` identifies the
     occurrence (an assignment, an SLA step) and makes the dedupe key; ``recipients`` defaults
     to the owner's address."""
-    payload = selectors.lead_payload(lead, event, extra)
     if recipients is None:
         owner = lead.owner_user
         recipients = [owner.email] if owner is not None and owner.email else []
+    if not recipients and not endpoints:
+        return []  # nobody to tell (an import's lead without webhooks): nothing to build
+    payload = selectors.lead_payload(lead, event, extra)
     name = payload["lead"]["name"]
     fresh: dict[str, Any] = {
         "event": event,
