@@ -81,7 +81,6 @@ def test_no_fork_from_a_thread_other_than_the_main_one():
 
 def _parts(start: int, stop: int) -> list[tuple[int, int, int]]:
     """A part of BothEnds' work: who did which items."""
-    threading.Event().wait(0.002)  # long enough for both ends to take parts
     return [(os.getpid(), start, stop)]
 
 
@@ -99,31 +98,51 @@ def _covered_once_in_order(parts: list[tuple[int, int, int]], total: int) -> boo
 
 
 def test_both_ends_share_the_items_and_merge_every_part_in_order(forks):
-    shared = forking.BothEnds(2_000, _parts, _merge, step=10)
-    parts = shared.finish()
+    import multiprocessing
+
+    here = os.getpid()
+    fork_started = multiprocessing.get_context("fork").Event()
+
+    def work(start: int, stop: int) -> list[tuple[int, int, int]]:
+        if os.getpid() != here:
+            fork_started.set()
+            threading.Event().wait(0.005)  # 1 s for all: this process takes the last parts
+        else:  # this process takes its first part once the fork has taken one
+            assert fork_started.wait(30)
+        return _parts(start, stop)
+
+    parts = forking.BothEnds(2_000, work, _merge, step=10).finish()
     assert _covered_once_in_order(parts, 2_000)
     workers = [pid for pid, _, _ in parts]
-    assert len(set(workers)) == 2 and workers[-1] == os.getpid()  # this process: the last
-    assert workers[0] != os.getpid()  # the fork: the first
+    assert workers[0] != here and workers[-1] == here  # the fork the first, this one the last
 
 
-def test_both_ends_does_it_all_here_when_no_fork_can_be_made():
-    shared = forking.BothEnds(50, _parts, _merge, step=10)  # can_fork: a test server runs?
+def test_both_ends_does_it_all_here_when_no_fork_can_be_made(monkeypatch):
+    monkeypatch.setattr(forking, "can_fork", lambda: False)
+    shared = forking.BothEnds(50, _parts, _merge, step=10)
+    assert shared._fork is None
     parts = shared.finish()
-    assert _covered_once_in_order(parts, 50)
+    assert _covered_once_in_order(parts, 50) and {pid for pid, _, _ in parts} == {os.getpid()}
 
 
 def test_both_ends_does_the_fork_share_here_when_the_fork_dies(forks):
+    import multiprocessing
+
     here = os.getpid()
+    fork_died = multiprocessing.get_context("fork").Event()
 
     def work(start: int, stop: int) -> list[tuple[int, int, int]]:
         if os.getpid() != here and start >= 100:
+            fork_died.set()
             os._exit(3)  # the fork dies after its first parts, without an answer
+        if os.getpid() == here:
+            assert fork_died.wait(30)
         return _parts(start, stop)
 
     parts = forking.BothEnds(1_000, work, _merge, step=50).finish()
     assert _covered_once_in_order(parts, 1_000)
     assert {pid for pid, _, _ in parts} == {here}
+    assert (here, 0, 150) in parts  # the fork's three parts, done here in one
 
 
 def test_both_ends_cancelled_stops_the_fork(forks):
