@@ -82,10 +82,11 @@ def _plain_type(field: models.Field) -> type | None:
 
 def _row_maker(fields: Sequence[models.Field]) -> Callable[[dict[str, Any]], list[Any]]:
     """A function from an object's ``__dict__`` to its values of ``fields`` as ``db_converter``
-    adapts them, written out as one list expression: a plain column's value is tested inline
-    and passed as is, None too, only the others call their converter. Calling a converter per value
-    was half of what an import spent building its inserts' parameters. The generated code
-    holds only attribute names of the models' own fields and the converters, by name."""
+    adapts them, written out as one list expression: a plain column's value, and None, is
+    tested inline and passed as is; only the others call their converter. Calling a converter
+    per value was half of what an import spent building its inserts' parameters. The
+    generated code holds only attribute names of the models' own fields and the converters,
+    by name."""
     namespace: dict[str, Any] = {}
     items = []
     for i, f in enumerate(fields):
