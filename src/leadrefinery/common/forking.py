@@ -195,22 +195,20 @@ class BothEnds(Generic[T]):
 
     def finish(self) -> T:
         """This process's share, then the fork's result: every part, merged in order."""
-        if self._fork is None:
-            with self._lock:
-                self._ends[0] = self._ends[1]  # nothing left for anyone but this process
+        if self._fork is None:  # no fork to share with: all of it here
             return self._work(0, self._total)
         back: list[T] = []
         while (part := self._take(False)) is not None:
             back.append(self._work(*part))
         met = self._ends[1]
         fork, self._fork = self._fork, None
-        front = fork.result()  # done here (work(0, met)) when the fork failed: see below
-        if met and front is None:  # the fork made no part it took: it failed
-            front = self._work(0, met)
-        done = front
+        done = fork.result()  # None when the fork took no part, or failed
+        if met and done is None:  # it took parts but failed: they are done here
+            done = self._work(0, met)
         for result in reversed(back):
             done = result if done is None else self._merge(done, result)
-        return done if done is not None else self._work(0, 0)
+        assert done is not None  # total > 0 here: some part was done, by one or the other
+        return done
 
     def cancel(self) -> None:
         """The result is not wanted: stop the fork."""
