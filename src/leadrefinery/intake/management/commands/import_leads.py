@@ -29,6 +29,9 @@ tqdm.monitor_interval = 0
 
 
 class Command(BaseCommand):
+    # No system checks before the import: they load the URL configuration and the API (half
+    # a second of every `refinery import`, which serves no page). `refinery check` runs them.
+    requires_system_checks: list[str] = []
     help = (
         "Import leads from a CSV file or an Excel workbook (.xlsx) (run as `refinery import FILE "
         "--source NAME`). Headers are mapped automatically, including Salesforce, HubSpot and "
