@@ -81,3 +81,82 @@ def test_both_bad_is_refused_naming_both():
     result = normalize_inquiry({"email": "nope", "phone": "x"})
     assert result.clean is None
     assert {e.field for e in result.errors} == {"email", "phone"}
+
+
+# --- An address is judged as email_validator judges it ------------------------------------
+
+
+def _as_email_validator_says(value: str) -> str:
+    """The reference: email_validator on the whole address, lower-cased, or its message."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return str(validate_email(value.strip(), check_deliverability=False).normalized).lower()
+    except EmailNotValidError as exc:
+        return f"error: {exc}"
+
+
+def _as_intake_says(value: str) -> str:
+    from leadrefinery.leads.normalize import normalize_email
+
+    try:
+        return normalize_email(value)
+    except ValueError as exc:
+        return f"error: {exc}"
+
+
+_LOCAL = "a" * 64
+EDGE_ADDRESSES = [
+    "Ana.Lima@Example.COM",
+    " ana@example.com ",
+    "o'brien+leads@mail.example.co.uk",
+    "a!#$%&'*+-/=?^_`{|}~@example.com",
+    ".ana@example.com",
+    "ana.@example.com",
+    "an..a@example.com",
+    "ana@example",  # no period
+    "ana@localhost",
+    "ana@example.test",  # a special-use domain
+    "ana@example.invalid",
+    "ana@-example.com",
+    "ana@example-.com",
+    "ana@exa_mple.com",
+    "ana@example..com",
+    "ana@.example.com",
+    "ana@example.com.",
+    "ana@123.456",  # a numeric top-level domain
+    "ana@xn--bcher-kva.example",  # an IDNA host name, shown in Unicode when normalized
+    "ana@xn--zz.example",  # not valid IDNA
+    "ana@bücher.example",
+    "anä@example.com",
+    '"ana lima"@example.com',
+    "Ana Lima <ana@example.com>",
+    "ana@[192.0.2.1]",
+    "ana@@example.com",
+    "@example.com",
+    "ana@",
+    "ana",
+    "",
+    f"{_LOCAL}@example.com",
+    f"{_LOCAL}a@example.com",  # longer than 64 before the @-sign
+    f"{_LOCAL}@{'b' * 63}.{'c' * 63}.{'d' * 57}.com",  # 254 octets
+    f"{_LOCAL}@{'b' * 63}.{'c' * 63}.{'d' * 58}.com",  # 255 octets
+    f"{_LOCAL}@{'b' * 64}.com",  # a label longer than 63
+    f"{'a' * 80}@{'b' * 60}.{'ü' * 30}.{'c' * 60}.com",  # longer once in IDNA ASCII
+]
+
+
+def test_every_edge_address_is_judged_as_email_validator_judges_it():
+    for value in EDGE_ADDRESSES:
+        assert _as_intake_says(value) == _as_email_validator_says(value), value
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    local=st.text(alphabet="aZ09._+-'!~\"@ ü", min_size=0, max_size=70),
+    domain=st.text(alphabet="aZ09.-_ü@[]", min_size=0, max_size=70),
+    tld=st.sampled_from(["", ".com", ".c", ".test", ".123", ".xn--p1ai", "."]),
+)
+def test_any_address_is_judged_as_email_validator_judges_it(local, domain, tld):
+    value = f"{local}@{domain}{tld}"
+    assert _as_intake_says(value) == _as_email_validator_says(value)

@@ -10,6 +10,7 @@ database, no clock.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -152,13 +153,48 @@ def clean_text(value: str) -> str:
     return " ".join(value.split())
 
 
+# An ASCII local part in dot-atom form (RFC 5322 3.2.3: email_validator's DOT_ATOM_TEXT) and
+# a host name of ASCII letters, digits, dots and hyphens: the shape of nearly every address.
+_ATEXT = r"A-Za-z0-9_!#$%&'*+\-/=?^`{|}~"
+_DOT_ATOM = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*\Z")
+_HOST_NAME = re.compile(r"[A-Za-z0-9.\-]+\Z")
+_MAX_ADDRESS_OCTETS = 254  # RFC 3696 errata 1690, as email_validator checks it
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _domain_checked(domain: str) -> tuple[str, int] | None:
+    """email_validator's verdict on a host name, once per name (a list's addresses share a
+    few thousand domains): its normalized form and the longest of the forms the address
+    length is checked in (as given, normalized, IDNA ASCII), in UTF-8 octets; None when it
+    is not valid after an @-sign."""
+    try:
+        info = validate_email("postmaster@" + domain, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    forms = (domain, info.domain, info.ascii_domain or info.domain)
+    return info.domain, max(len(form.encode()) for form in forms)
+
+
 # An import normalizes each row twice (its matching pass, then its writes): remembering a
 # 100,000-row file's addresses and numbers makes the second pass's checks free (~25 MB).
 @functools.lru_cache(maxsize=1 << 17)
 def normalize_email(value: str) -> str:
-    """Lower-cased, syntax-checked address. Raises ValueError with a readable message."""
+    """Lower-cased, syntax-checked address. Raises ValueError with a readable message.
+
+    The common shape (a plain ASCII local part, an ASCII host name) is checked with the
+    domain's verdict remembered: email_validator's result for such a local part is the part
+    itself, so only the domain and the length are left to decide (checking the same
+    domains again was three quarters of email_validator's time in an import). Anything
+    else, and anything not valid, goes through email_validator whole, for its result and
+    its message."""
+    text = value.strip()
+    local, _, domain = text.rpartition("@")
+    if _DOT_ATOM.match(local) and _HOST_NAME.match(domain):
+        checked = _domain_checked(domain)
+        if checked is not None and len(local) + 1 + checked[1] <= _MAX_ADDRESS_OCTETS:
+            return f"{local}@{checked[0]}".lower()
     try:
-        info = validate_email(value.strip(), check_deliverability=False)
+        info = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
     return str(info.normalized).lower()
