@@ -133,15 +133,19 @@ def sqlite_unmapped(cache_mib: int | None = None) -> Iterator[None]:
 def _json_converter(field: models.JSONField, full: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A JSON column: a dict or list goes straight to the backend's own adaptation, as
     ``get_db_prep_save`` ends up doing after its checks for expressions (the field machinery
-    around it was a tenth of an import's insert time); anything else takes the full path."""
+    around it was a tenth of an import's insert time); anything else takes the full path.
+    An empty one is adapted once: half the JSON values an import writes are ``{}`` or ``[]``
+    (custom fields, errors), each dumped again before."""
     adapt = connection.ops.adapt_json_value
     encoder = field.encoder
+    empty = {dict: adapt({}, encoder), list: adapt([], encoder)}
 
     def convert(value: Any) -> Any:
         if value is None:
             return None
-        if type(value) in _JSON_CONTAINERS:
-            return adapt(value, encoder)
+        kind = type(value)
+        if kind in _JSON_CONTAINERS:
+            return adapt(value, encoder) if value else empty[kind]
         return full(value)
 
     return convert
