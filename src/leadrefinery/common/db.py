@@ -138,7 +138,7 @@ def _json_converter(field: models.JSONField, full: Callable[[Any], Any]) -> Call
     (custom fields, errors), each dumped again before."""
     adapt = connection.ops.adapt_json_value
     encoder = field.encoder
-    empty = {dict: adapt({}, encoder), list: adapt([], encoder)}
+    empty: dict[type, Any] = {dict: adapt({}, encoder), list: adapt([], encoder)}
 
     def convert(value: Any) -> Any:
         if value is None:
