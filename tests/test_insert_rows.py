@@ -1,5 +1,5 @@
-"""insert_rows writes exactly what the ORM would have written; build_models and read_in_bulk read
-it back as the ORM would."""
+"""insert_rows writes exactly what the ORM would have written; build_models, read_in_bulk and
+read_models read it back as the ORM would."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +11,7 @@ from leadrefinery.common.db import (
     build_models,
     insert_rows,
     read_in_bulk,
+    read_models,
     select_columns,
     update_rows,
 )
@@ -189,6 +190,74 @@ def test_read_in_bulk_only_reads_the_fields_asked_for(make_lead, django_assert_n
     }
     with django_assert_num_queries(0):
         assert (got.pk, got.stage, got.updated_at) == (lead.pk, lead.stage, lead.updated_at)
+
+
+def _columns(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_read_models_lists_what_the_queryset_lists(make_lead):
+    """The same leads in the same order with every column converted as the ORM converts it
+    (times, amounts, JSON), not added, of this database, nothing deferred; equal JSON values
+    are separate objects (one changed leaves the other), while equal times may be shared."""
+    leads = [make_lead(), make_lead(), make_lead()]
+    at = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
+    Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
+        custom={"size": [1, "two"]},
+        opportunity_amount=Decimal("1234.50"),
+        currency="EUR",
+        stage_changed_at=at,
+    )
+    query = Lead.objects.filter(pk__in=[lead.pk for lead in leads]).order_by("-pk")
+    got, orm = read_models(query), list(query)
+    assert (
+        [lead.pk for lead in got]
+        == [lead.pk for lead in orm]
+        == sorted((lead.pk for lead in leads), reverse=True)
+    )
+    for mine, theirs in zip(got, orm, strict=True):
+        assert type(mine) is Lead and _columns(mine) == _columns(theirs)
+        assert (mine._state.adding, mine._state.db) == (False, theirs._state.db)
+        assert mine.get_deferred_fields() == set()
+        assert mine.stage_changed_at == at and mine.opportunity_amount == Decimal("1234.50")
+    got[0].custom["size"].append("three")
+    assert got[1].custom == {"size": [1, "two"]}
+    # Saved as an update of the row read, not a second lead.
+    got[0].next_action = "Call back"
+    got[0].save(update_fields=["next_action"])
+    assert Lead.objects.count() == 3
+    assert Lead.objects.get(pk=got[0].pk).next_action == "Call back"
+
+
+def test_read_models_reads_only_the_fields_asked_for(make_lead, django_assert_num_queries):
+    lead = make_lead()
+    for only in (["stage"], ["stage", "person"], ["person_id", "updated_at"]):
+        query = Lead.objects.filter(pk=lead.pk).only(*only)
+        (got,) = read_models(query)
+        (orm,) = list(query)
+        assert got.get_deferred_fields() == orm.get_deferred_fields(), only
+        assert not got._state.adding
+        with django_assert_num_queries(0):
+            assert (got.pk, got.stage if "stage" in only else None) == (
+                lead.pk,
+                lead.stage if "stage" in only else None,
+            )
+    (got,) = read_models(Lead.objects.filter(pk=lead.pk).only("stage"))
+    assert got.message == lead.message  # a deferred field, read when asked for
+
+
+def test_read_models_leaves_any_other_queryset_to_the_orm(make_lead):
+    lead = make_lead()
+    same = Lead.objects.filter(pk=lead.pk)
+    related = read_models(same.select_related("person"))
+    assert related[0].person.email == lead.person.email
+    deferred = read_models(same.defer("message"))
+    assert deferred[0].get_deferred_fields() == {"message"}
+    assert deferred[0].message == lead.message  # read when asked for, as the ORM does
+    assert read_models(same.values("pk")) == [{"pk": lead.pk}]
+    assert read_models(Lead.objects.filter(pk__in=[])) == []
+    plain = same.order_by()
+    assert read_models(plain.union(plain)) == list(plain.union(plain))
 
 
 def test_build_makes_the_object_the_model_class_makes(db):

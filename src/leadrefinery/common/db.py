@@ -8,8 +8,9 @@ adapting values with a per-field converter chosen once per column.
 
 Building and compiling a QuerySet costs 0.6-1.5 ms, more than a simple read takes the
 database. The few reads that come with every API request are written in the owning app's
-``queries.py``: single-model reads through ``Manager.raw()``, joined ones with
-``select_columns`` and ``build_models`` (the ORM's own converters). This module takes no SQL
+``queries.py``: their select lists made by ``select_columns``, their rows made into
+instances by ``read_raw`` and ``build_models`` (the ORM's own converters, without
+``Model.__init__``). This module takes no SQL
 text from its callers: every statement here is made from the models' ``_meta``.
 """
 
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 
 M = TypeVar("M", bound=models.Model)
@@ -476,7 +478,13 @@ def update_rows(objs: Sequence[models.Model], field_names: Sequence[str]) -> Non
 class _ReadPlan:
     columns: str  # the select list, "alias"."column", ...
     attnames: tuple[str, ...]
-    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]  # (index, fns, col)
+    fields: tuple[models.Field, ...]
+    converters: tuple[tuple[int, Callable[[Any], Any]], ...]  # (index, stored value -> value)
+
+
+# Columns whose converted values cannot be changed in place (dates, times, numbers): the same
+# stored value may give the same object to many rows.
+_IMMUTABLE_VALUES = (models.DateTimeField, models.DateField, models.TimeField, models.DecimalField)
 
 
 @functools.cache
@@ -496,11 +504,64 @@ def _read_plan(
         # Django's compiler applies them in.
         fns = (*connection.ops.get_db_converters(col), *col.get_db_converters(connection))
         if fns:
-            converters.append((i, tuple(fns), col))
+            convert = _chain(fns, col)
+            if isinstance(field, _IMMUTABLE_VALUES):
+                # SQLite stores times as text: parsing each was most of reading a lead (18
+                # converted columns), and the leads an import reads share a few "now"s.
+                convert = _remembering(convert, size=1024)
+            converters.append((i, convert))
     return _ReadPlan(
         columns=", ".join(f"{qn(alias)}.{qn(str(f.column))}" for f in fields),
         attnames=tuple(f.attname for f in fields),
+        fields=tuple(fields),
         converters=tuple(converters),
+    )
+
+
+def _chain(fns: Sequence[Callable[..., Any]], col: Any) -> Callable[[Any], Any]:
+    """A column's converters as one function of the stored value, as the compiler calls them
+    (``fn(value, expression, connection)``, in turn)."""
+    if len(fns) == 1:
+        fn = fns[0]
+        return lambda value: fn(value, col, connection)
+
+    def convert(value: Any) -> Any:
+        for fn in fns:
+            value = fn(value, col, connection)
+        return value
+
+    return convert
+
+
+def _instances(model: type[M], plan: _ReadPlan, rows: Iterable[Sequence[Any]]) -> list[M]:
+    """One instance per row of ``plan``'s columns, converted as the ORM would and made as
+    ``Model.from_db`` makes it (not added, of this database; columns not read are deferred),
+    without ``Model.__init__``: it went through every field's descriptor, a third of reading
+    a lead. A model with ``pre_init``/``post_init`` receivers is made by ``from_db``."""
+    converters, attnames, alias = plan.converters, plan.attnames, connection.alias
+    out: list[M] = []
+    plain = not _init_signalled(model)
+    for row in rows:
+        values = list(row)
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        if not plain:
+            out.append(model.from_db(alias, attnames, values))
+            continue
+        obj = model.__new__(model)
+        state = obj._state = models.base.ModelState()
+        state.adding = False
+        state.db = alias
+        state.fields_cache = {}
+        obj.__dict__.update(zip(attnames, values, strict=True))
+        out.append(obj)
+    return out
+
+
+@functools.cache
+def _init_signalled(model: type[models.Model]) -> bool:
+    return models.signals.pre_init.has_listeners(model) or models.signals.post_init.has_listeners(
+        model
     )
 
 
@@ -537,22 +598,58 @@ def build_models(
     PostgreSQL), several times the database's own work. The owning app's ``queries.py``
     writes and runs the statement.
     """
-    plans = [(model, _read_plan(model, alias, connection.vendor)) for model, alias in parts]
-    built = []
-    for row in rows:
-        instances = []
-        start = 0
-        for model, plan in plans:
-            values = list(row[start : start + len(plan.attnames)])
-            start += len(plan.attnames)
-            for i, fns, col in plan.converters:
-                value = values[i]
-                for fn in fns:
-                    value = fn(value, col, connection)
-                values[i] = value
-            instances.append(model.from_db(connection.alias, plan.attnames, values))
-        built.append(tuple(instances))
-    return built
+    rows = list(rows)
+    columns: list[list[models.Model]] = []
+    start = 0
+    for model, alias in parts:
+        plan = _read_plan(model, alias, connection.vendor)
+        width = len(plan.attnames)
+        columns.append(_instances(model, plan, [row[start : start + width] for row in rows]))
+        start += width
+    return list(zip(*columns, strict=True)) if columns else [() for _ in rows]
+
+
+def read_raw(model: type[M], sql: str, params: Sequence[Any], alias: str = "t") -> list[M]:
+    """``list(model.objects.raw(sql, params))`` for a statement that selects
+    ``select_columns(model, alias)`` (and nothing else), the instances made by ``_instances``:
+    ``Manager.raw()`` made each through ``Model.__init__``."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _instances(model, _read_plan(model, alias, connection.vendor), rows)
+
+
+def read_models(queryset: models.QuerySet[M]) -> list[M]:
+    """``list(queryset)`` for a plain one (its model's own columns, or ``only`` some of them:
+    no ``select_related``, ``defer``, annotations, ``values`` or prefetching), the instances
+    made by ``_instances``; any other is listed by the ORM. The statement is the ORM's own."""
+    query = queryset.query
+    model = queryset.model
+    names, deferring = query.deferred_loading
+    if (
+        queryset._iterable_class is not models.query.ModelIterable
+        or queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+        or query.combinator
+        or query.select_related
+        or query.annotation_select
+        or query.extra_select
+        or not query.default_cols
+        or (deferring and names)
+        or queryset.db != connection.alias
+    ):
+        return list(queryset)
+    compiler = query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return []
+    only = None if deferring else tuple(sorted(names))
+    plan = _read_plan(model, model._meta.db_table, connection.vendor, only)
+    if [c[0].target for c in compiler.select] != list(plan.fields):
+        return list(queryset)  # not the model's columns in its order (inheritance): the ORM's
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _instances(model, plan, cursor.fetchall())
 
 
 @functools.lru_cache(maxsize=256)  # one statement per count of values
@@ -573,13 +670,20 @@ def _in_bulk_sql(
 def read_in_bulk(
     model: type[M], ids: Sequence[int], *, only: Sequence[str] | None = None
 ) -> dict[int, M]:
-    """``QuerySet.in_bulk(ids)`` (with ``only``: ``.only(*only)``) through ``Manager.raw()``:
-    the instances by primary key, without building a QuerySet."""
+    """``QuerySet.in_bulk(ids)`` (with ``only``: ``.only(*only)``): the instances by primary
+    key, without building a QuerySet, made by ``_instances``."""
     if not ids:
         return {}
     ids = list(dict.fromkeys(ids))
-    sql = _in_bulk_sql(model, connection.vendor, None if only is None else tuple(only), len(ids))
-    return {obj.pk: obj for obj in model._default_manager.raw(sql, ids)}
+    fields = None if only is None else tuple(only)
+    sql = _in_bulk_sql(model, connection.vendor, fields, len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    return {
+        obj.pk: obj
+        for obj in _instances(model, _read_plan(model, "t", connection.vendor, fields), rows)
+    }
 
 
 def placeholders(values: Sized) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import DatabaseError, connection
 
-from leadrefinery.common.db import column, placeholders, select_columns, table
+from leadrefinery.common.db import column, placeholders, read_raw, select_columns, table
 from leadrefinery.leads.models import Account, Person
 
 from . import domain
@@ -48,7 +48,7 @@ def accounts_by_domain_or_key(domains: Sequence[str], keys: Sequence[str]) -> li
         return []
     sql = _exact_sql(connection.vendor, len(domains), len(keys))
     with connection.cursor() as cursor, _index_reads(cursor):
-        found = list(Account.objects.raw(sql, [*domains, *keys]))
+        found = read_raw(Account, sql, [*domains, *keys])
     found.sort(key=lambda account: account.pk)
     return found
 

@@ -18,6 +18,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 
 from leadrefinery.accounts.models import Role
 from leadrefinery.common import config
+from leadrefinery.common.db import read_models
 from leadrefinery.leads.access import visible_to
 from leadrefinery.leads.models import Lead, Person
 
@@ -442,7 +443,7 @@ def scan_batches_held(batch_size: int) -> Iterator[ScanBatch]:
 
     Each key's people come in the order the database's reads give them: the people by id,
     then the variants (``scan_batches`` reads both through the key's index)."""
-    people = list(Person.objects.order_by("pk").only(*MATCH_COLUMNS))
+    people = read_models(Person.objects.order_by("pk").only(*MATCH_COLUMNS))
     records = {p.pk: [record_of(p)] for p in people if p.merged_into_id is None}
     variants = [
         (row[0], domain.Record(id=row[0], **dict(zip(_RECORD_FIELDS, row[1:], strict=True))))

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from leadrefinery.common import config
-from leadrefinery.common.db import build, insert_rows, read_in_bulk, update_rows
+from leadrefinery.common.db import build, insert_rows, read_in_bulk, read_models, update_rows
 from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
 from leadrefinery.dedupe.services import (
     AccountIndex,
@@ -231,9 +231,11 @@ def _attach_or_open_leads(batch: _Batch) -> None:
     person_ids = [p.pk for p in batch.persons if p.pk not in batch.new_person_ids]
     open_leads: dict[tuple[int, str], Lead] = {}
     if person_ids:
-        for lead in Lead.objects.filter(
-            person_id__in=person_ids, stage__in=list(domain.OPEN_STAGES)
-        ).order_by("pk"):
+        for lead in read_models(
+            Lead.objects.filter(
+                person_id__in=person_ids, stage__in=list(domain.OPEN_STAGES)
+            ).order_by("pk")
+        ):
             open_leads.setdefault((lead.person_id, lead.product_interest), lead)
     for p, person in zip(batch.pending, batch.persons, strict=True):
         lead_key = (person.pk, p.lead["product_interest"])

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.db import connection, models
 
-from leadrefinery.common.db import column, placeholders, select_columns, table
+from leadrefinery.common.db import column, placeholders, read_raw, select_columns, table
 
 from .models import LeadScore, ScoreLog
 
@@ -54,7 +54,7 @@ def engagement_logs(lead_ids: Sequence[int], *, since: datetime | None = None) -
         field = ScoreLog._meta.get_field("occurred_at")
         params.append(field.get_db_prep_save(since, connection))
     sql = _logs_sql(connection.vendor, len(lead_ids), since is not None)
-    return list(ScoreLog.objects.raw(sql, params))
+    return read_raw(ScoreLog, sql, params)
 
 
 @functools.lru_cache(maxsize=256)  # one statement per count of values
@@ -75,4 +75,4 @@ def scores_locked(lead_ids: Sequence[int]) -> list[LeadScore]:
     ``LeadScore.objects.select_for_update().filter(lead__in=...).order_by("lead_id")``."""
     if not lead_ids:
         return []
-    return list(LeadScore.objects.raw(_scores_sql(connection.vendor, len(lead_ids)), lead_ids))
+    return read_raw(LeadScore, _scores_sql(connection.vendor, len(lead_ids)), lead_ids)
