@@ -219,8 +219,16 @@ def build(model: type[M], **values: Any) -> M:
     data.update(constant)
     for attname, default in called:
         data[attname] = default()
-    others = values.keys() - constant.keys()  # names that are not columns: related objects
-    if not others:
+    # The names a call site gives come in the same order every time: whether they are all
+    # columns is worked out once per model and order of names, not for every object.
+    given = tuple(values)
+    try:
+        all_columns = _all_columns[model, given]
+    except KeyError:
+        if len(_all_columns) >= 4096:  # call sites are few; never unbounded
+            _all_columns.clear()
+        all_columns = _all_columns[model, given] = not (values.keys() - constant.keys())
+    if all_columns:
         data.update(values)
         return obj
     for name, value in values.items():
@@ -235,6 +243,10 @@ def build(model: type[M], **values: Any) -> M:
         data[attname] = None if value is None else getattr(value, target)
         cache[name] = value
     return obj
+
+
+# (model, the names given to build(), in order) -> whether all of them are columns.
+_all_columns: dict[tuple[type[models.Model], tuple[str, ...]], bool] = {}
 
 
 @dataclass(frozen=True)
