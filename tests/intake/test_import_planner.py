@@ -20,13 +20,15 @@ from django.db import connection, transaction
 
 from leadrefinery.common.clock import now
 from leadrefinery.dedupe.keys import person_keys
-from leadrefinery.dedupe.models import DuplicatePair
+from leadrefinery.dedupe.models import DuplicatePair, PersonVariant
+from leadrefinery.dedupe.services import variant_of
 from leadrefinery.intake import import_planner, importing
 from leadrefinery.intake.import_plan import Plan, plan_import
 from leadrefinery.intake.importing import ImportFailed, import_csv, import_resume
 from leadrefinery.intake.services import payload_hash, scrubbed
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.models import IntakeRecord, Person
+from leadrefinery.leads.normalize import normalize_inquiry
 from tests.intake.test_import_chunking import HEADER, PEOPLE, _counts, _outcome, _row
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -93,12 +95,18 @@ def test_the_second_process_decides_what_a_plan_made_first_decides(tmp_path, mon
     assert any(p.person is not None for p in here.rows.values())
     assert any(p.same_as is not None for p in here.rows.values())
     assert list(there.rows) == list(here.rows)
+    assert any(p.variant is not None and p.variant[0] for p in there.rows.values())
     for number, planned in here.rows.items():
         other = there.rows[number]
         assert other.normalized is not None and other.normalized.clean is not None
         assert other.payload is not None and other.payload_hash == payload_hash(other.payload)
         assert other.keys == person_keys(other.normalized.clean.person)  # the write pass's
+        # A row that attaches: the variant the write pass would have made of it; else none.
+        assert other.variant == (
+            None if other.creates else variant_of({**other.normalized.clean.person, **other.keys})
+        )
         other.normalized, other.payload, other.payload_hash, other.keys = None, None, "", None
+        other.variant = None
         assert other == planned, f"row {number}"
 
 
@@ -108,6 +116,7 @@ def test_an_import_planned_beside_its_writes_makes_what_its_dry_run_said(tmp_pat
         _write(tmp_path, _rows(40, 3, people=3), "known.csv"), source_name="CRM", actor=SYSTEM
     )
     known = set(Person.objects.values_list("pk", flat=True))
+    kept_before = set(PersonVariant.objects.values_list("person_id", "signature"))
     path = _write(tmp_path, _rows(400, 4))
     dry = import_csv(path, source_name="Expo", actor=SYSTEM, dry_run=True)
     phases: list[str] = []
@@ -132,6 +141,20 @@ def test_an_import_planned_beside_its_writes_makes_what_its_dry_run_said(tmp_pat
     for record in stored:
         assert record.payload == expected[record.row_number], record.row_number
         assert record.payload_hash == payload_hash(expected[record.row_number])
+    # Each row that attached to a person is kept as the variant of its own fields and keys,
+    # whichever process made it (the first row of a new person made the person instead).
+    variants = set()
+    seen = set(known)
+    for record in stored.filter(status=IntakeRecord.Status.PROCESSED).order_by("row_number"):
+        if record.person_id in seen:
+            clean = normalize_inquiry(record.payload, read_money=True).clean
+            assert clean is not None
+            signature, _ = variant_of({**clean.person, **person_keys(clean.person)})
+            variants.add((record.person_id, signature))
+        seen.add(record.person_id)
+    assert len(variants - kept_before) > 10
+    kept = set(PersonVariant.objects.values_list("person_id", "signature"))
+    assert kept == kept_before | variants
     call_command("checkleads")
     if connection.vendor == "sqlite":  # the WAL the snapshot made grow is given back
         wal = Path(f"{connection.settings_dict['NAME']}-wal")

@@ -175,29 +175,43 @@ class Matcher:
 _REMEMBERED = 50_000
 
 
+# A record kept as a variant: the signature of its block keys ("" when it has none: nothing
+# to keep) and the values stored.
+Variant = tuple[str, dict[str, str]]
+
+
+def variant_of(fields: Mapping[str, str]) -> Variant:
+    """The variant a record of these person fields (with their match keys) is kept as."""
+    record = domain.Record.of(fields)
+    block_keys = sorted(domain.block_keys(record))
+    if not block_keys:
+        return "", {}
+    signature = hashlib.sha1(repr(block_keys).encode()).hexdigest()
+    return signature, {name: getattr(record, name) or "" for name in _VARIANT_COPY}
+
+
 def variants_record(attached: Sequence[tuple[Person, Mapping[str, str]]], *, at: datetime) -> int:
     """Keep each record attached to a person as a variant, once per set of block keys, so
     the person's match keys are the union of every record attached to it. Every distinct
     record is kept, not only those bringing keys the person's row lacks at the time: that
     row changes as records fill in its blanks, and what is kept must not depend on how the
     records were batched. Returns how many rows were offered (the same variant is kept once)."""
+    return variants_store([(person, variant_of(fields)) for person, fields in attached], at=at)
+
+
+def variants_store(attached: Sequence[tuple[Person, Variant]], *, at: datetime) -> int:
+    """``variants_record`` of variants already made by ``variant_of`` (an import's matching
+    process makes them for the rows it attaches)."""
     rows: dict[tuple[int, str], PersonVariant] = {}
     offered = 0
-    for person, fields in attached:
-        record = domain.Record.of(fields)
-        block_keys = sorted(domain.block_keys(record))
-        if not block_keys:
+    for person, (signature, values) in attached:
+        if not signature:
             continue
         offered += 1
-        signature = hashlib.sha1(repr(block_keys).encode()).hexdigest()
         if (person.pk, signature) in rows:
             continue
         rows[(person.pk, signature)] = build(
-            PersonVariant,
-            person_id=person.pk,
-            signature=signature,
-            created_at=at,
-            **{name: getattr(record, name) or "" for name in _VARIANT_COPY},
+            PersonVariant, person_id=person.pk, signature=signature, created_at=at, **values
         )
     # The lean insert (common.db): Django's bulk_create compiled every value through the
     # field machinery, and was two thirds of this function's time on an import.

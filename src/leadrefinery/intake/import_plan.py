@@ -27,7 +27,14 @@ from leadrefinery.common.db import read_in_bulk
 from leadrefinery.dedupe import domain as dedupe_domain
 from leadrefinery.dedupe.keys import person_keys
 from leadrefinery.dedupe.selectors import survivors
-from leadrefinery.dedupe.services import AccountIndex, Matcher, RowMatch, Target
+from leadrefinery.dedupe.services import (
+    AccountIndex,
+    Matcher,
+    RowMatch,
+    Target,
+    Variant,
+    variant_of,
+)
 from leadrefinery.leads.custom_field_services import definitions
 from leadrefinery.leads.models import IntakeRecord, Person
 from leadrefinery.leads.normalize import NormalizeResult, normalize_inquiry
@@ -54,6 +61,8 @@ class Planned:
     payload: dict[str, Any] | None = None
     payload_hash: str = ""
     keys: dict[str, str] | None = None  # the person's match keys (dedupe.keys.person_keys)
+    # A row that attaches to a person: the variant it is kept as (dedupe.services.variant_of).
+    variant: Variant | None = None
 
     @property
     def creates(self) -> bool:
@@ -84,6 +93,11 @@ class Plan:
         """The match keys of the row's person as the plan worked them out, if it kept them."""
         planned = self.rows.get(record.row_number or 0)
         return planned.keys if planned is not None else None
+
+    def variant(self, record: IntakeRecord) -> Variant | None:
+        """The variant the row is kept as when it attaches to a person, if the plan made it."""
+        planned = self.rows.get(record.row_number or 0)
+        return planned.variant if planned is not None else None
 
     def matches_for(self, records: Sequence[IntakeRecord]) -> list[RowMatch]:
         """Intake's matching results for these records (one chunk, in processing order)."""
@@ -193,8 +207,8 @@ class Planner:
             products.append(result.clean.lead["product_interest"])
             results.append((result, payload, keys) if self.keep_normalized else None)
         out = []
-        for number, found, product, kept in zip(
-            numbers, self.matcher.match(people), products, results, strict=True
+        for number, fields, found, product, kept in zip(
+            numbers, people, self.matcher.match(people), products, results, strict=True
         ):
             planned = Planned(good=self.good, product=product)
             if kept is not None:
@@ -205,6 +219,9 @@ class Planner:
                 planned.person = found.person.pk
             elif found.same_as_row is not None:
                 planned.same_as = found.same_as_row
+            if kept is not None and not planned.creates:
+                # Made here, beside the writes, from the fields matching read.
+                planned.variant = variant_of(fields)
             planned.review = [(_ref(t), m) for t, m in found.review]
             out.append((number, planned))
         return out

@@ -699,6 +699,7 @@ def _import_chunk(
         accounts=plan.accounts,
         normalized=plan.normalized,
         keys=plan.keys,
+        variants=plan.variant,
     )
     done = {r.pk: r for r in processed}
     missing = [r.pk for r in records if r.pk not in done]

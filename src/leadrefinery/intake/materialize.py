@@ -17,10 +17,12 @@ from leadrefinery.dedupe.keys import KEY_FIELDS, apply_keys, person_keys
 from leadrefinery.dedupe.services import (
     AccountIndex,
     RowMatch,
+    Variant,
     accounts_for,
     match_batch,
     review_pairs,
-    variants_record,
+    variant_of,
+    variants_store,
 )
 from leadrefinery.leads import custom_fields, domain
 from leadrefinery.leads.actors import Actor
@@ -66,6 +68,9 @@ class Pending:
     # The person's match keys, when the caller worked them out from ``person`` (an import's
     # matching process); None: worked out here.
     keys: dict[str, str] | None = None
+    # The variant the row is kept as if it attaches to a person, made by the caller from
+    # ``person`` and ``keys`` (dedupe.services.variant_of); None: made here.
+    variant: Variant | None = None
 
 
 def _stage_defaults() -> dict[str, tuple[str, int]]:
@@ -144,12 +149,12 @@ def _match_people(
     persons = batch.persons
     new_people: list[Person] = []
     enriched: dict[int, Person] = {}
-    attached: list[tuple[Person, dict[str, str]]] = []  # for the variants, once all have ids
+    attached: list[tuple[Person, Variant]] = []  # for the variants, once all have ids
     for p, found, account in zip(batch.pending, batch.matches, row_accounts, strict=True):
         match = found.person if found.same_as_row is None else persons[found.same_as_row]
         keys = p.keys if p.keys is not None else person_keys(p.person)
-        if match is not None:
-            attached.append((match, {**p.person, **keys}))  # the variant reads the keys given
+        if match is not None:  # the variant reads the keys given
+            attached.append((match, p.variant or variant_of({**p.person, **keys})))
         if match is None:
             match = build(
                 Person,
@@ -188,7 +193,7 @@ def _match_people(
             [*batch.pending[0].person.keys(), *KEY_FIELDS, "account", "custom", "updated_at"],
         )
     batch.new_person_ids = {n.pk for n in new_people}
-    variants_record(attached, at=at)
+    variants_store(attached, at=at)
 
 
 def _read_accounts(persons: list[Person]) -> None:

@@ -28,7 +28,7 @@ from leadrefinery.common import config
 from leadrefinery.common.clock import now
 from leadrefinery.common.db import insert_rows, placeholders, update_rows
 from leadrefinery.common.text import scrub, scrub_text
-from leadrefinery.dedupe.services import AccountIndex, RowMatch
+from leadrefinery.dedupe.services import AccountIndex, RowMatch, Variant
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.custom_field_services import definitions
 from leadrefinery.leads.models import (
@@ -200,6 +200,7 @@ def process_records(
     accounts: AccountIndex | None = None,
     normalized: Callable[[IntakeRecord], NormalizeResult | None] | None = None,
     keys: Callable[[IntakeRecord], dict[str, str] | None] | None = None,
+    variants: Callable[[IntakeRecord], Variant | None] | None = None,
 ) -> list[IntakeRecord]:
     """Process stored records in one transaction with a constant number of queries per batch.
 
@@ -211,7 +212,9 @@ def process_records(
     ``normalized``: a record's normalization when the caller already made it from the same
     payload and settings (an import's matching process), or None to make it here.
     ``keys``: the match keys of a record's person when the caller worked them out from that
-    normalization (dedupe.keys.person_keys), or None to work them out here.
+    normalization (dedupe.keys.person_keys), or None to work them out here. ``variants``: the
+    variant a record attaching to a person is kept as (dedupe.services.variant_of), when the
+    caller made it from the same fields and keys, or None to make it here.
     """
     at = at or now()
     records = _lock_due(record_ids, stored)
@@ -256,6 +259,7 @@ def process_records(
                 person_custom=by_entity["person"],
                 account_custom=by_entity["account"],
                 keys=keys(record) if keys is not None else None,
+                variant=variants(record) if variants is not None else None,
             )
         )
     _lock_match_keys([p.person["email"] or p.person["phone"] for p in pending])
