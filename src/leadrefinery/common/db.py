@@ -621,14 +621,21 @@ def build_models(
     return list(zip(*columns, strict=True)) if columns else [() for _ in rows]
 
 
-def read_raw(model: type[M], sql: str, params: Sequence[Any], alias: str = "t") -> list[M]:
+def read_raw(
+    model: type[M],
+    sql: str,
+    params: Sequence[Any],
+    alias: str = "t",
+    *,
+    only: tuple[str, ...] | None = None,
+) -> list[M]:
     """``list(model.objects.raw(sql, params))`` for a statement that selects
-    ``select_columns(model, alias)`` (and nothing else), the instances made by ``_instances``:
-    ``Manager.raw()`` made each through ``Model.__init__``."""
+    ``select_columns(model, alias, only=only)`` (and nothing else), the instances made by
+    ``_instances``: ``Manager.raw()`` made each through ``Model.__init__``."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return _instances(model, _read_plan(model, alias, connection.vendor), rows)
+    return _instances(model, _read_plan(model, alias, connection.vendor, only), rows)
 
 
 def read_models(queryset: models.QuerySet[M]) -> list[M]:
@@ -689,13 +696,7 @@ def read_in_bulk(
     ids = list(dict.fromkeys(ids))
     fields = None if only is None else tuple(only)
     sql = _in_bulk_sql(model, connection.vendor, fields, len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
-        rows = cursor.fetchall()
-    return {
-        obj.pk: obj
-        for obj in _instances(model, _read_plan(model, "t", connection.vendor, fields), rows)
-    }
+    return {obj.pk: obj for obj in read_raw(model, sql, ids, "t", only=fields)}
 
 
 def placeholders(values: Sized) -> str:

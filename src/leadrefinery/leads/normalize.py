@@ -20,6 +20,7 @@ from typing import Any
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import DOT_ATOM_TEXT
 
 from leadrefinery.common.weburl import web_url
 
@@ -153,10 +154,8 @@ def clean_text(value: str) -> str:
     return " ".join(value.split())
 
 
-# An ASCII local part in dot-atom form (RFC 5322 3.2.3: email_validator's DOT_ATOM_TEXT) and
-# a host name of ASCII letters, digits, dots and hyphens: the shape of nearly every address.
-_ATEXT = r"A-Za-z0-9_!#$%&'*+\-/=?^`{|}~"
-_DOT_ATOM = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*\Z")
+# An ASCII local part in dot-atom form (RFC 5322 3.2.3: email_validator's own DOT_ATOM_TEXT)
+# and a host name of ASCII letters, digits, dots and hyphens: nearly every address.
 _HOST_NAME = re.compile(r"[A-Za-z0-9.\-]+\Z")
 _MAX_ADDRESS_OCTETS = 254  # RFC 3696 errata 1690, as email_validator checks it
 
@@ -189,7 +188,7 @@ def normalize_email(value: str) -> str:
     its message."""
     text = value.strip()
     local, _, domain = text.rpartition("@")
-    if _DOT_ATOM.match(local) and _HOST_NAME.match(domain):
+    if DOT_ATOM_TEXT.match(local) and _HOST_NAME.match(domain):
         checked = _domain_checked(domain)
         if checked is not None and len(local) + 1 + checked[1] <= _MAX_ADDRESS_OCTETS:
             return f"{local}@{checked[0]}".lower()
