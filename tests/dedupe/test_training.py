@@ -292,3 +292,19 @@ def test_random_pairs_compared_in_a_fork_teach_what_they_teach_compared_in_turn(
     assert beside is not None and in_turn is not None
     assert beside.random_pairs == in_turn.random_pairs == 50_000
     assert beside.u == in_turn.u and beside.weights == in_turn.weights
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 7, 4096, 4097, 6169])
+def test_random_pairs_are_drawn_as_randrange_draws_them(size):
+    """The pairs learning compares: two different positions of the sample, the draws
+    ``Random.randrange`` makes for the same seed (the learnt weights do not move)."""
+    from leadrefinery.dedupe.training import _pair_draws
+
+    rng = random.Random(11)
+    expected = []
+    for _ in range(2_000 if size > 1 else 0):
+        a, b = rng.randrange(size), rng.randrange(size - 1)
+        expected.append((a, b + (b >= a)))
+    drawn = _pair_draws(size, 2_000, random.Random(11))
+    assert drawn == expected
+    assert all(a != b and 0 <= a < size and 0 <= b < size for a, b in drawn)

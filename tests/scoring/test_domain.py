@@ -151,3 +151,67 @@ def test_decay_never_grows_a_score_and_next_change_agrees(points, ages, half_lif
         assert d.engagement_at(past, due - timedelta(days=1)) == today or due == now + timedelta(
             days=1
         )
+
+
+REMEMBERED_RULES = (
+    fit_rule(1, 20),
+    fit_rule(2, 15, field="company", op=Op.IS_NOT_EMPTY, value=None),
+    fit_rule(3, 10, field="employees", op=Op.EQUALS, value="1"),
+    fit_rule(4, 5, field="employees", op=Op.RANGE, value=[1, 10]),
+    fit_rule(5, -15, field="email_domain", op=Op.IN, value=["gmail.com"]),
+    fit_rule(6, 7, field="tags", op=Op.CONTAINS, value="vip"),
+    d.Rule(
+        id=7,
+        name="Pricing",
+        kind=d.RuleKind.HAND_RAISER,
+        points=0,
+        conditions=(Condition("message", Op.CONTAINS_ANY, ["pricing", "quote"]),),
+    ),
+    d.Rule(
+        id=8,
+        name="Demo",
+        kind=d.RuleKind.HAND_RAISER,
+        points=0,
+        conditions=(Condition("request_type", Op.IN, ["demo"]),),
+    ),
+)
+_VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["", "Director", "Acme", "1", "1.0", "True", "0", "gmail.com", " vip "]),
+    st.sampled_from([0, 1, 1.0, True, False, 5, 10.5]),
+    st.lists(st.sampled_from(["vip", "x"]), max_size=2),  # not a key: worked out each time
+)
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(
+                ["title", "company", "employees", "email_domain", "tags", "message", "request_type"]
+            ),
+            _VALUES,
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_remembered_answers_are_the_rules_own(inquiries):
+    """Fit and hand-raiser remembered by the values the rules read: the same as working them
+    out, for inquiries whose values are equal as keys but not as conditions read them (1,
+    1.0, True and "1"), for values that cannot be keys, and when the memory starts over."""
+    config = d.Config()
+    remembered = d.Remembered(REMEMBERED_RULES, config, size=3)
+    for fields in inquiries * 2:  # each seen twice: the second from memory
+        assert remembered.fit_score(fields) == d.fit_score(REMEMBERED_RULES, fields, config)
+        assert remembered.hand_raiser(fields) == d.hand_raiser(REMEMBERED_RULES, fields)
+
+
+def test_remembered_tells_apart_what_conditions_tell_apart():
+    remembered = d.Remembered(REMEMBERED_RULES, d.Config())
+    assert remembered.fit_score({"employees": "1"}).points == 15  # equals "1", in range
+    assert remembered.fit_score({"employees": 1.0}).points == 5  # "1.0": in range only
+    assert remembered.fit_score({"employees": 1}).points == 15
+    assert remembered.fit_score({"employees": True}).points == 0
+    assert remembered.hand_raiser({"message": "a quote please"}).name == "Pricing"
+    assert remembered.hand_raiser({"message": "hello"}) is None
+    assert remembered.hand_raiser({"message": "a quote please", "title": "CEO"}).name == "Pricing"

@@ -20,7 +20,7 @@ import operator
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -54,6 +54,8 @@ COMPANY_ADDRESS = DEFAULT_COMPANY_ADDRESS
 # Names that agree only crossed (the first name is the other's surname) count this much less.
 SWAPPED_NAMES = 1.0
 
+BlockKey = tuple[str, tuple[str, ...]]  # (block name, the key's values)
+
 
 class Verdict(StrEnum):
     AUTO = "auto"  # the same person: attach
@@ -81,6 +83,12 @@ class Record:
     postcode_key: str = ""
     street_number_key: str = ""
     street_key: str = ""
+    # Its block keys, worked out the first time they are asked for (``block_keys``): a stored
+    # person's are asked for by the index, learning and the scan. Never given, never copied
+    # (``dataclasses.replace`` makes a record whose keys are worked out again).
+    _blocks: tuple[BlockKey, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def of(cls, fields: Mapping[str, object], *, id: int | None = None) -> Record:
@@ -194,15 +202,21 @@ def block_comparisons() -> dict[str, frozenset[str]]:
     return out
 
 
-def block_keys(record: Record) -> list[tuple[str, tuple[str, ...]]]:
+def block_keys(record: Record) -> tuple[BlockKey, ...]:
     """(block name, key) of every block ``record`` has a key for (``Block.key``, inlined: it
-    runs for every record matching, learning and the scan look at)."""
+    runs for every record matching, learning and the scan look at); worked out once per
+    record."""
+    known = record._blocks
+    if known is not None:
+        return known
     out = []
     for name, get, single, email in _KEY_GETTERS:
         values = (get(record),) if single else get(record)
         if all(values) and not (email and record.role_email):
             out.append((name, values))
-    return out
+    found = tuple(out)
+    object.__setattr__(record, "_blocks", found)
+    return found
 
 
 # For block_keys: each block's name, its columns' getter, whether it has one column, and

@@ -88,7 +88,7 @@ class Stored:
         return self._person
 
 
-BlockKey = tuple[str, tuple[str, ...]]  # (block name, the key's values)
+BlockKey = domain.BlockKey  # (block name, the key's values)
 Candidate = tuple[Stored, domain.Record]
 
 
@@ -452,18 +452,15 @@ def scan_batches_held(batch_size: int) -> Iterator[ScanBatch]:
         .values_list("person_id", *_RECORD_FIELDS)
     ]
     index: ScanIndex = defaultdict(list)
-    keys_of: dict[int, list[BlockKey]] = {}  # by id() of each record
     for pk, (record,) in records.items():
-        keys_of[id(record)] = block_keys = domain.block_keys(record)
-        for key in block_keys:
+        for key in domain.block_keys(record):
             index[key].append((pk, record))
     for pk, variant in variants:
         records[pk].append(variant)
-        keys_of[id(variant)] = block_keys = domain.block_keys(variant)
-        for key in block_keys:
+        for key in domain.block_keys(variant):
             index[key].append((pk, variant))
     for start in range(0, len(people), batch_size):
         batch = people[start : start + batch_size]
         own = {p.pk: records[p.pk] for p in batch if p.pk in records}
-        wanted = {key for found in own.values() for r in found for key in keys_of[id(r)]}
+        wanted = {key for found in own.values() for r in found for key in domain.block_keys(r)}
         yield batch, own, {key: index[key] for key in wanted}

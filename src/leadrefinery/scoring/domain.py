@@ -235,6 +235,62 @@ def hand_raiser(rules: Iterable[Rule], fields: Mapping[str, Any]) -> Rule | None
     return None
 
 
+class Remembered:
+    """``fit_score`` and ``hand_raiser`` for one set of rules, remembered by the values of the
+    fields those rules read. Every condition reads one named field, so two inquiries that
+    agree on those fields get the same fit and the same hand-raiser; the inquiries of a list
+    share their titles, countries and mail domains, and each was tested against every rule
+    (a tenth of an import's own work). A value that is not a string is told apart by its type
+    too (1, 1.0 and True are equal keys, but "1", "1.0" and "True" as conditions read them).
+    At most ``size`` answers of each kind are kept (then it starts over)."""
+
+    def __init__(self, rules: Sequence[Rule], config: Config, *, size: int = 4096) -> None:
+        self.rules, self.config, self.size = tuple(rules), config, size
+        self._fit_fields = _fields_read(self.rules, RuleKind.FIT)
+        self._raiser_fields = _fields_read(self.rules, RuleKind.HAND_RAISER)
+        self._fits: dict[tuple[Any, ...], Fit] = {}
+        self._raisers: dict[tuple[Any, ...], Rule | None] = {}
+
+    def fit_score(self, fields: Mapping[str, Any]) -> Fit:
+        key = _key(self._fit_fields, fields)
+        if key is None:
+            return fit_score(self.rules, fields, self.config)
+        fit = self._fits.get(key)
+        if fit is None:
+            if len(self._fits) >= self.size:
+                self._fits.clear()
+            fit = self._fits[key] = fit_score(self.rules, fields, self.config)
+        return fit
+
+    def hand_raiser(self, fields: Mapping[str, Any]) -> Rule | None:
+        key = _key(self._raiser_fields, fields)
+        if key is None:
+            return hand_raiser(self.rules, fields)
+        if key in self._raisers:
+            return self._raisers[key]
+        if len(self._raisers) >= self.size:
+            self._raisers.clear()
+        raiser = self._raisers[key] = hand_raiser(self.rules, fields)
+        return raiser
+
+
+def _fields_read(rules: Iterable[Rule], kind: RuleKind) -> tuple[str, ...]:
+    return tuple(sorted({c.field for r in rules if r.kind == kind for c in r.conditions}))
+
+
+def _key(names: tuple[str, ...], fields: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The values of ``names`` in ``fields`` as a key (None when one cannot be a key)."""
+    key = tuple(
+        value if value.__class__ is str else (value.__class__, value)
+        for value in map(fields.get, names)
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 # --- engagement -----------------------------------------------------------------------------
 
 

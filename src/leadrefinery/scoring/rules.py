@@ -220,7 +220,7 @@ def scores_rescore(*, at: datetime | None = None) -> int:
         timeline: list[LeadEvent] = []
         leads: list[Lead] = []
         for lead, score in batch:
-            fit = domain.fit_score(loaded.rules, lead_fields(lead), loaded.config)
+            fit = loaded.remembered.fit_score(lead_fields(lead))
             wanted: dict[int | None, int] = defaultdict(int)
             reasons: dict[int | None, str] = {}
             for c in fit.contributions:

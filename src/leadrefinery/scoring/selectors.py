@@ -3,6 +3,7 @@ rules test on a lead, and a lead's score summary for the API and the lead page."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,12 @@ def settings_row() -> ScoringSettings:
 class Loaded:
     rules: tuple[domain.Rule, ...]
     config: domain.Config
+
+    @functools.cached_property
+    def remembered(self) -> domain.Remembered:
+        """Fit scores and hand-raisers worked out with these rules, by the values they read
+        (kept as long as the rules are: a change of rule or settings loads new ones)."""
+        return domain.Remembered(self.rules, self.config)
 
 
 def load() -> Loaded:

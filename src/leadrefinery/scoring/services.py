@@ -87,8 +87,8 @@ class IntakeScorer:
         """The temperature of a new inquiry; ``key`` (the intake record id) links it to save()."""
         loaded = self.loaded
         data = _inquiry_data(fields, payload)
-        fit = domain.fit_score(loaded.rules, data, loaded.config)
-        raiser = domain.hand_raiser(loaded.rules, data)
+        fit = loaded.remembered.fit_score(data)
+        raiser = loaded.remembered.hand_raiser(data)
         temp = domain.temperature(
             loaded.config,
             grade=fit.grade,
@@ -105,7 +105,7 @@ class IntakeScorer:
         """An inquiry on an open lead: only whether it raises a hand (its fit and temperature
         are the open lead's, and are not worked out)."""
         data = _inquiry_data(fields, payload)
-        raiser = domain.hand_raiser(self.loaded.rules, data)
+        raiser = self.loaded.remembered.hand_raiser(data)
         if raiser is not None:
             self._raised[key] = raiser.explain(data)
 
@@ -252,7 +252,7 @@ def _ensure_scores(leads: Mapping[int, Lead], scores: dict[int, LeadScore], load
         return
     rows, logs = [], []
     for lead in missing:
-        fit = domain.fit_score(loaded.rules, lead_fields(lead), loaded.config)
+        fit = loaded.remembered.fit_score(lead_fields(lead))
         logs += [_fit_log(lead.pk, c, at, "first score") for c in fit.contributions]
         temp = domain.temperature(
             loaded.config, grade=fit.grade, engagement=0, hand_raised_at=None, at=at
