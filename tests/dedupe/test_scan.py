@@ -209,3 +209,37 @@ def test_the_migration_fills_the_street_key_of_people_stored_before_it():
     )
     old.refresh_from_db()
     assert old.street_key == "12 boldrewood"
+
+
+def test_a_scan_shared_with_a_fork_proposes_what_a_scan_alone_proposes(planted, monkeypatch):
+    """A held store's batches are scanned from both ends, a fork taking them from the first:
+    the same pairs, scores, reasons, counts and order of writing as the scan in one process."""
+    from leadrefinery.common import forking
+    from leadrefinery.dedupe import services
+
+    made: list[bool] = []
+
+    class Recorded(forking.BothEnds):
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            made.append(self._fork is not None)
+
+    def scanned() -> tuple[list[tuple], tuple[int, int, int, int]]:
+        report = dedupe_scan(batch_size=16, learn=False)
+        pairs = [
+            (p.person_a_id, p.person_b_id, p.score, tuple(p.reasons))
+            for p in DuplicatePair.objects.order_by("pk")
+        ]
+        DuplicatePair.objects.all().delete()
+        counts = (report.people, report.comparisons, report.found, report.proposed)
+        return pairs, counts
+
+    monkeypatch.setattr(services, "BothEnds", Recorded)
+    monkeypatch.setattr(forking, "can_fork", lambda: True)  # a browser test's idle server
+    beside = scanned()
+    assert made == [True]
+    monkeypatch.setattr(forking, "can_fork", lambda: False)
+    alone = scanned()
+    assert made == [True, False]
+    assert beside == alone
+    assert len(beside[0]) == 3 and beside[1][0] == 203

@@ -37,6 +37,9 @@ def test_a_rep_sets_the_deal_value_and_wins_at_it(page, live_server, login, user
     deal.get_by_label("Expected value").fill("-300")
     deal.get_by_role("button", name="Save deal value").click()
     expect(page.locator("#deal-value .errorlist")).to_contain_text("'-300' must be 0 or more")
+    # htmx wires up the swapped-in forms when they settle (20 ms after the swap): a choice
+    # made before that sent no request for the stage's reasons.
+    page.wait_for_function("() => !document.querySelector('.htmx-settling, .htmx-request')")
 
     stage = page.locator("#action-stage")
     stage.get_by_label("Move to").select_option("won")

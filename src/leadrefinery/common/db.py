@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 
+from .jsontext import json_adapter
+
 M = TypeVar("M", bound=models.Model)
 
 # Stay well under SQLite's bound-variable limit (32,766 since 3.32) and PostgreSQL's 65,535.
@@ -133,21 +135,25 @@ def sqlite_unmapped(cache_mib: int | None = None) -> Iterator[None]:
 
 
 def _json_converter(field: models.JSONField, full: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A JSON column: a dict or list goes straight to the backend's own adaptation, as
-    ``get_db_prep_save`` ends up doing after its checks for expressions (the field machinery
-    around it was a tenth of an import's insert time); anything else takes the full path.
+    """A JSON column: a dict or list goes straight to its adaptation, as ``get_db_prep_save``
+    ends up doing after its checks for expressions (the field machinery around it was a tenth
+    of an import's insert time), written by orjson unless the field has an encoder of its
+    own (common/jsontext.py); anything else takes the full path.
     An empty one is adapted once: half the JSON values an import writes are ``{}`` or ``[]``
     (custom fields, errors), each dumped again before."""
-    adapt = connection.ops.adapt_json_value
     encoder = field.encoder
-    empty: dict[type, Any] = {dict: adapt({}, encoder), list: adapt([], encoder)}
+    if encoder is None:  # written by orjson (common/jsontext.py)
+        adapt = json_adapter(connection.vendor)
+    else:
+        adapt = functools.partial(connection.ops.adapt_json_value, encoder=encoder)
+    empty: dict[type, Any] = {dict: adapt({}), list: adapt([])}
 
     def convert(value: Any) -> Any:
         if value is None:
             return None
         kind = type(value)
         if kind in _JSON_CONTAINERS:
-            return adapt(value, encoder) if value else empty[kind]
+            return adapt(value) if value else empty[kind]
         return full(value)
 
     return convert

@@ -563,6 +563,8 @@ def _score(
         for comparison in _ADDRESS_COMPARISONS:
             levels.pop(comparison, None)
     total += address
+    if levels is not None:
+        return None  # compare(): the levels are all it wants, not the guard nor the score
     if reasons is not None:
         reasons.extend(address_reasons or ())
     # One exception: the same personal (not shared) mailbox is the person's own address.

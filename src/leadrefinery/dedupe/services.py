@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 from leadrefinery.common.clock import now
 from leadrefinery.common.collector import fewer_collections
 from leadrefinery.common.db import build, insert_rows, read_in_bulk
+from leadrefinery.common.forking import BothEnds
 from leadrefinery.leads import domain as lead_domain
 from leadrefinery.leads.actors import Actor
 from leadrefinery.leads.events import events_insert
@@ -568,38 +569,32 @@ def dedupe_scan(
     weights = selectors.match_weights()
     if batches is None:
         batches = selectors.scan_batches_for(people, batch_size)
-    for batch, records, index in batches:
-        wanted: list[tuple[int, int, domain.Match, int]] = []
-        for pk, own in records.items():
-            # The best-scoring pair of records per other person, scored without reasons
-            # (and without its address when it could not reach the review threshold
-            # anyway); the pairs kept are explained below.
-            best: dict[int, tuple[domain.Match, domain.Record, domain.Record]] = {}
-            compared: set[int] = set()
-            scored: set[tuple[int, int]] = set()  # (own record, other record): once each
-            for record in own:
-                for key in domain.block_keys(record):
-                    members = index.get(key, [])
-                    if len(members) > max_block:
-                        report.skipped_blocks += 1
-                        continue
-                    for other, other_record in members:
-                        pair = (id(record), id(other_record))
-                        if other >= pk or pair in scored:
-                            continue
-                        scored.add(pair)
-                        compared.add(other)
-                        match = domain.score_at_least(record, other_record, review, weights=weights)
-                        if match is not None and (
-                            other not in best or match.weight > best[other][0].weight
-                        ):
-                            best[other] = (match, record, other_record)
-            wanted.extend(
-                (other, pk, domain.score(record, other_record, weights=weights), 0)
-                for other, (m, record, other_record) in best.items()
-                if m.score >= review
-            )
-            report.comparisons += len(compared)
+        if people <= selectors.HELD_PEOPLE:
+            batches = list(batches)
+    scanned_batches: Iterable[tuple[list[Person], _Scanned]]
+    if isinstance(batches, list) and len(batches) > 1:
+        # Held in memory: a fork on the other core scans the batches from the first on while
+        # this process scans them from the last, until they meet (common/forking.py). The
+        # pairs are written below in the batches' order, as when scanned here alone.
+        held = batches
+
+        def scan(start: int, stop: int) -> list[_Scanned]:
+            return [
+                _scan_batch(held[i][1], held[i][2], review, weights, max_block)
+                for i in range(start, stop)
+            ]
+
+        found = BothEnds(len(held), scan, lambda a, b: a + b, step=1).finish()
+        scanned_batches = zip((b[0] for b in held), found, strict=True)
+    else:
+        scanned_batches = (
+            (batch, _scan_batch(records, index, review, weights, max_block))
+            for batch, records, index in batches
+        )
+    for batch, scanned in scanned_batches:
+        wanted = scanned.wanted
+        report.comparisons += scanned.comparisons
+        report.skipped_blocks += scanned.skipped_blocks
         report.people += len(batch)
         report.found += len(wanted)
         with transaction.atomic():
@@ -609,6 +604,58 @@ def dedupe_scan(
         if progress:
             progress(len(batch))
     return report
+
+
+@dataclass
+class _Scanned:
+    """What the scan found in one batch: the pairs to propose, and its counts."""
+
+    wanted: list[tuple[int, int, domain.Match, int]]
+    comparisons: int
+    skipped_blocks: int
+
+
+def _scan_batch(
+    records: Mapping[int, list[domain.Record]],
+    index: selectors.ScanIndex,
+    review: float,
+    weights: Weights,
+    max_block: int,
+) -> _Scanned:
+    """Each person of a batch against the people before it that share a block key; only
+    what is in memory (it may run in a fork)."""
+    scanned = _Scanned([], 0, 0)
+    for pk, own in records.items():
+        # The best-scoring pair of records per other person, scored without reasons
+        # (and without its address when it could not reach the review threshold
+        # anyway); the pairs kept are explained below.
+        best: dict[int, tuple[domain.Match, domain.Record, domain.Record]] = {}
+        compared: set[int] = set()
+        scored: set[tuple[int, int]] = set()  # (own record, other record): once each
+        for record in own:
+            for key in domain.block_keys(record):
+                members = index.get(key, [])
+                if len(members) > max_block:
+                    scanned.skipped_blocks += 1
+                    continue
+                for other, other_record in members:
+                    pair = (id(record), id(other_record))
+                    if other >= pk or pair in scored:
+                        continue
+                    scored.add(pair)
+                    compared.add(other)
+                    match = domain.score_at_least(record, other_record, review, weights=weights)
+                    if match is not None and (
+                        other not in best or match.weight > best[other][0].weight
+                    ):
+                        best[other] = (match, record, other_record)
+        scanned.wanted.extend(
+            (other, pk, domain.score(record, other_record, weights=weights), 0)
+            for other, (m, record, other_record) in best.items()
+            if m.score >= review
+        )
+        scanned.comparisons += len(compared)
+    return scanned
 
 
 def _scan_events(pairs: Sequence[DuplicatePair], *, actor: Actor, at: datetime) -> None:
