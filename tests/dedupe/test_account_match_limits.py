@@ -78,3 +78,26 @@ def test_an_import_reads_each_prefix_once_and_matches_what_it_created_before():
     assert [a.pk for a in accounts_for([{"company_name": "Globex Logistic"}], at=T0)] == [
         first[1].pk
     ]
+
+
+def test_company_keys_worked_out_already_find_the_same_accounts():
+    """An import's matching process hands over each row's company key: the accounts found
+    (and made) are those found from the names themselves; a row without one is keyed here."""
+    from leadrefinery.dedupe.keys import company_key
+
+    (acme,) = stored("acme widgets")
+    people = [
+        {"company_name": "ACME Widgets, Inc."},
+        {"company_name": "Globex Logistics"},
+        {"company_name": "Globex Logistics GmbH"},
+        {},
+    ]
+    given = [company_key(p.get("company_name", "")) for p in people]
+    given[1] = None  # not worked out for this row
+    found = accounts_for(people, at=T0, company_keys=given)
+    assert found[0].pk == acme.pk
+    assert found[1] is not None and found[2].pk == found[1].pk
+    assert found[3] is None
+    again = accounts_for(people, at=T0)
+    assert [a.pk if a else None for a in again] == [a.pk if a else None for a in found]
+    assert Account.objects.count() == 2

@@ -409,15 +409,24 @@ _INDEXED = 500_000  # company keys an AccountIndex keeps (250,000 numbered ones 
 
 
 def accounts_for(
-    people: Sequence[Mapping[str, str]], *, at: datetime, index: AccountIndex | None = None
+    people: Sequence[Mapping[str, str]],
+    *,
+    at: datetime,
+    index: AccountIndex | None = None,
+    company_keys: Sequence[str | None] | None = None,
 ) -> list[Account | None]:
     """The Account of each inquiry: by web domain first (unless the inquiry names another
     company outright), then by company key (cleanco), then by a fuzzy company name among
     accounts sharing the key's first letters; else a new Account (inserted here) when a
     company is named, whose domain is the website's (never an email domain, which may be
-    shared). At most three queries per batch."""
+    shared). At most three queries per batch. ``company_keys``: each inquiry's company key
+    when it was worked out already (None where not), as ``keys.company_key`` gives it."""
     domains = [keys.domain_key(p.get("website", ""), p.get("email", "")) for p in people]
-    names = [keys.company_key(p.get("company_name", "")) for p in people]
+    given = company_keys or [None] * len(people)
+    names = [
+        keys.company_key(p.get("company_name", "")) if known is None else known
+        for p, known in zip(people, given, strict=True)
+    ]
     by_domain: dict[str, Account] = {}
     by_key: dict[str, Account] = {}
     wanted_domains = sorted({d for d in domains if d})

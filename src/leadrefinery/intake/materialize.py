@@ -143,7 +143,13 @@ def _match_people(
     at = batch.at
     people = [p.person for p in batch.pending]
     batch.matches = match_batch(people) if matches is None else matches
-    row_accounts = accounts_for(people, at=at, index=accounts)
+    row_accounts = accounts_for(
+        people,
+        at=at,
+        index=accounts,
+        # The matching process worked out the company keys with the rest of the match keys.
+        company_keys=[None if p.keys is None else p.keys["company_key"] for p in batch.pending],
+    )
     _fill_account_custom(batch.pending, row_accounts)
 
     persons = batch.persons
