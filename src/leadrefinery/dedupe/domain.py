@@ -287,10 +287,13 @@ def _phone_near(a: str, b: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _name_level(a: str, b: str) -> tuple[str, float]:
     """Equal names are "same"; a typo (Jaro-Winkler >= 0.94) "typo", a likely one (>= 0.88,
     or one a prefix of the other) "likely"; clearly different names "differ"; "" when either
-    is missing. With the similarity, for the reasons."""
+    is missing. With the similarity, for the reasons. Remembered: names repeat, and learning
+    compares 50,000 random pairs four names at a time (on a B2B list of 3,500 rows, five in
+    six of those comparisons had been made before)."""
     if not a or not b:
         return "", 0.0
     if a == b:
