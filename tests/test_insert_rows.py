@@ -460,6 +460,14 @@ def test_a_choice_is_written_as_its_value_as_the_orm_writes_it(make_lead):
     field = Lead._meta.get_field("stage")
     written = db_converter(field)(Stage.SALES_READY)
     assert type(written) is str and written == field.get_db_prep_save(Stage.SALES_READY, connection)
+    # Django's own text choices too (a value that is not its label).
+    for model, name, member in (
+        (IntakeRecord, "status", IntakeRecord.Status.PROCESSED),
+        (LeadEvent, "kind", LeadEvent.Kind.CREATED),
+        (IntakeRecord, "channel", IntakeRecord.Channel.IMPORT),
+    ):
+        written = db_converter(model._meta.get_field(name))(member)
+        assert type(written) is str and written == member.value, member
     lead = make_lead()
     lead.stage = Stage.SALES_READY
     update_rows([lead], ["stage"])

@@ -51,8 +51,10 @@ def db_converter(field: models.Field) -> Callable[[Any], Any]:
             if isinstance(value, str) and isinstance(value, enum.Enum):
                 # A choice (``Lead.Stage.NEW``): what the column stores is its value. The
                 # full path hands the member on as it is, for the driver to store its text:
-                # about eight a row on an import, 0.2 s of 10,000 rows under cProfile.
-                return value.value
+                # about eight a row on an import, 0.2 s of 10,000 rows under cProfile. A
+                # text choice's own text is its value (``str.__str__``, without the enum's
+                # ``value`` property: a tenth of a microsecond instead of half of one).
+                return str.__str__(value)
             return full(value)
 
         return convert_text
