@@ -266,12 +266,18 @@ class Remembered:
         key = _key(self._raiser_fields, fields)
         if key is None:
             return hand_raiser(self.rules, fields)
-        if key in self._raisers:
-            return self._raisers[key]
+        # One lookup, never a test then a read: the web server's threads share these answers,
+        # and another may start them over in between.
+        known = self._raisers.get(key, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[return-value]
         if len(self._raisers) >= self.size:
             self._raisers.clear()
         raiser = self._raisers[key] = hand_raiser(self.rules, fields)
         return raiser
+
+
+_UNKNOWN = object()
 
 
 def _fields_read(rules: Iterable[Rule], kind: RuleKind) -> tuple[str, ...]:
