@@ -144,8 +144,8 @@ def _pair_draws(size: int, pairs: int, rng: Random) -> list[tuple[int, int]]:
     if size < 2:
         return drawn
     # rng.randrange(n), inlined as Random draws it (random.py: _randbelow_with_getrandbits): a
-    # number of n's bits, drawn again until it is below n. The same draws, two fifths of the
-    # time (test).
+    # number of n's bits, drawn again until it is below n. The same draws (test), in two
+    # fifths of the time.
     bits, n_a, n_b = rng.getrandbits, size, size - 1
     k_a, k_b = n_a.bit_length(), n_b.bit_length()
     for _ in range(pairs):
