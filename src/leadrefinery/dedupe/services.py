@@ -552,7 +552,7 @@ def dedupe_scan(
 
     Each person is compared only with the people that share a block key and came before it
     (so each pair once), never with everyone: the work grows with the block sizes, near
-    n log n. Pairs go to the review queue (one transaction per batch).
+    n log n. Pairs go to the review queue (a transaction for about every thousand found).
 
     First it learns the match weights from the stored people (``dedupe_train``) when
     ``learn`` is True, or, when it is None, when they are due (``training.train_due``: none
@@ -600,19 +600,39 @@ def dedupe_scan(
             (batch, _scan_batch(records, index, review, weights, max_block))
             for batch, records, index in batches
         )
+    # The pairs found are written in transactions of about _PAIRS_PER_WRITE (each pair is
+    # found in one batch only: the newer person's); a scan of a new list finds a few in each
+    # batch, and a transaction for each batch was about a sixteenth of the scan's time.
+    waiting: list[tuple[int, int, domain.Match, int]] = []
     for batch, scanned in scanned_batches:
-        wanted = scanned.wanted
         report.comparisons += scanned.comparisons
         report.skipped_blocks += scanned.skipped_blocks
         report.people += len(batch)
-        report.found += len(wanted)
-        with transaction.atomic():
-            pairs = _propose(wanted, found_by=DuplicatePair.FoundBy.SCAN, at=at)
-            _scan_events([p for p, _ in pairs], actor=actor, at=at)
-        report.proposed += len(pairs)
+        report.found += len(scanned.wanted)
+        waiting += scanned.wanted
+        if len(waiting) >= _PAIRS_PER_WRITE:
+            report.proposed += _scan_write(waiting, actor=actor, at=at)
+            waiting = []
         if progress:
             progress(len(batch))
+    report.proposed += _scan_write(waiting, actor=actor, at=at)
     return report
+
+
+_PAIRS_PER_WRITE = 1000
+
+
+def _scan_write(
+    wanted: Sequence[tuple[int, int, domain.Match, int]], *, actor: Actor, at: datetime
+) -> int:
+    """Propose the pairs a scan found (those not decided before), with their timeline
+    events, in one transaction; how many were new."""
+    if not wanted:
+        return 0
+    with transaction.atomic():
+        pairs = _propose(wanted, found_by=DuplicatePair.FoundBy.SCAN, at=at)
+        _scan_events([p for p, _ in pairs], actor=actor, at=at)
+    return len(pairs)
 
 
 @dataclass
