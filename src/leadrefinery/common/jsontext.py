@@ -27,8 +27,8 @@ def dumps(value: Any) -> str:
     which refuses what it always refused. Text is written in UTF-8 where ``json.dumps``
     escapes every character past ASCII (the same text read back). Not a number and the
     infinities, which JSON has no words for, are written as null (``json.dumps`` writes
-    ``NaN``, which PostgreSQL refuses), and a UUID or an enumeration as its value (which
-    ``json.dumps`` refused)."""
+    ``NaN``, which PostgreSQL refuses), and a UUID, or a member of an enumeration that is
+    not also text or a number, as its value (which ``json.dumps`` refused)."""
     try:
         return orjson.dumps(value, option=_OPTIONS).decode()
     except orjson.JSONEncodeError:
