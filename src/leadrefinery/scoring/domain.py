@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from leadrefinery.routing.domain import Condition, Op
 
@@ -235,13 +235,17 @@ def hand_raiser(rules: Iterable[Rule], fields: Mapping[str, Any]) -> Rule | None
     return None
 
 
+A = TypeVar("A")
+
+
 class Remembered:
     """``fit_score`` and ``hand_raiser`` for one set of rules, remembered by the values of the
     fields those rules read. Every condition reads one named field, so two inquiries that
     agree on those fields get the same fit and the same hand-raiser; the inquiries of a list
     share their titles, countries and mail domains, and each was tested against every rule
-    (a ninth of the Python calls of FEBRL 4's import and scan). A value that is not a string is told apart by its type
-    too (1, 1.0 and True are equal keys, but "1", "1.0" and "True" as conditions read them).
+    (a ninth of the Python calls of FEBRL 4's import and scan). A value that is not a string
+    is told apart by its type too (1, 1.0 and True are equal keys, but "1", "1.0" and "True"
+    as conditions read them).
     At most ``size`` answers of each kind are kept (then it starts over)."""
 
     def __init__(self, rules: Sequence[Rule], config: Config, *, size: int = 4096) -> None:
@@ -252,29 +256,34 @@ class Remembered:
         self._raisers: dict[tuple[Any, ...], Rule | None] = {}
 
     def fit_score(self, fields: Mapping[str, Any]) -> Fit:
-        key = _key(self._fit_fields, fields)
-        if key is None:
-            return fit_score(self.rules, fields, self.config)
-        fit = self._fits.get(key)
-        if fit is None:
-            if len(self._fits) >= self.size:
-                self._fits.clear()
-            fit = self._fits[key] = fit_score(self.rules, fields, self.config)
-        return fit
+        return self._answer(
+            self._fits, self._fit_fields, fields, lambda: fit_score(self.rules, fields, self.config)
+        )
 
     def hand_raiser(self, fields: Mapping[str, Any]) -> Rule | None:
-        key = _key(self._raiser_fields, fields)
+        return self._answer(
+            self._raisers, self._raiser_fields, fields, lambda: hand_raiser(self.rules, fields)
+        )
+
+    def _answer(
+        self,
+        answers: dict[tuple[Any, ...], A],
+        names: tuple[str, ...],
+        fields: Mapping[str, Any],
+        work_out: Callable[[], A],
+    ) -> A:
+        key = _key(names, fields)
         if key is None:
-            return hand_raiser(self.rules, fields)
+            return work_out()
         # One lookup, never a test then a read: the web server's threads share these answers,
         # and another may start them over in between.
-        known = self._raisers.get(key, _UNKNOWN)
+        known = answers.get(key, _UNKNOWN)
         if known is not _UNKNOWN:
             return known  # type: ignore[return-value]
-        if len(self._raisers) >= self.size:
-            self._raisers.clear()
-        raiser = self._raisers[key] = hand_raiser(self.rules, fields)
-        return raiser
+        if len(answers) >= self.size:
+            answers.clear()
+        answer = answers[key] = work_out()
+        return answer
 
 
 _UNKNOWN = object()
