@@ -28,7 +28,14 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Hamming, JaroWinkler, Levenshtein
 
 from . import keys
-from .weights import DEFAULT_COMPANY_ADDRESS, DEFAULT_PRIOR, DESCRIPTIONS, Weights, signed
+from .weights import (
+    COMPARISONS,
+    DEFAULT_COMPANY_ADDRESS,
+    DEFAULT_PRIOR,
+    DESCRIPTIONS,
+    Weights,
+    signed,
+)
 from .weights import default as default_weights
 
 # The fields a reviewer compares and may choose per field when merging.
@@ -301,7 +308,11 @@ def _name_level(a: str, b: str) -> tuple[str, float]:
     similarity = JaroWinkler.similarity(a, b)
     if similarity >= 0.94:
         return "typo", similarity
-    if similarity >= 0.88 or (min(len(a), len(b)) > 1 and (a.startswith(b) or b.startswith(a))):
+    if similarity >= 0.88:
+        return "likely", similarity
+    # One a prefix of the other (an initial is not): they start alike, which most pairs of
+    # names compared (learning's random pairs) do not.
+    if a[0] == b[0] and min(len(a), len(b)) > 1 and (a.startswith(b) or b.startswith(a)):
         return "likely", similarity
     return "differ", similarity
 
@@ -309,11 +320,12 @@ def _name_level(a: str, b: str) -> tuple[str, float]:
 def _names(
     a: Record,
     b: Record,
-    w: Mapping[str, float],
+    weights: Weights,
     levels: dict[str, str] | None,
     reasons: list[str] | None,
 ) -> tuple[float, bool]:
     """The names' weight, and whether both names clearly differ (for the shared-line rule)."""
+    w = weights.values
     first, first_similarity = _name_level(a.first_name_key, b.first_name_key)
     last, last_similarity = _name_level(a.last_name_key, b.last_name_key)
     straight = (w["first_name." + first] if first else 0.0) + (
@@ -324,9 +336,17 @@ def _names(
         # first (a first name that is the other's surname, and a surname like the other's
         # first name, scored 5 one way round and 5.6 the other).
         first_last, _ = _name_level(a.first_name_key, b.last_name_key)
-        last_first, _ = _name_level(a.last_name_key, b.first_name_key)
-        swapped = (_either(w, first_last) + _either(w, last_first)) / 2
-        if swapped > straight and swapped > w["first_name.same"]:
+        crossed = _either(w, first_last)
+        floor = w["first_name.same"]
+        # Unless the other crossed pair, at its best, could bring them above ``floor``
+        # (in most pairs the first crossed pair differs, and it cannot), it is not compared.
+        if (crossed + _crossed_best(weights)) / 2 <= floor:
+            swapped = floor
+        else:
+            last_first, _ = _name_level(a.last_name_key, b.first_name_key)
+            swapped = (crossed + _either(w, last_first)) / 2
+        if swapped > straight and swapped > floor:
+            last_first, _ = _name_level(a.last_name_key, b.first_name_key)
             if levels is not None:
                 # Learnt as the names agreeing as far as they do, crossed.
                 if first_last:
@@ -359,6 +379,14 @@ def _either(w: Mapping[str, float], level: str) -> float:
     return w["first_name." + level] + w["last_name." + level]
 
 
+def _crossed_best(weights: Weights) -> float:
+    """The most ``_either`` gives a crossed name pair under these weights (0: missing)."""
+    return weights.best_of(
+        "names.crossed",
+        lambda: max(0.0, *(_either(weights.values, lv) for lv in COMPARISONS["first_name"])),
+    )
+
+
 def _say(reasons: list[str], w: Mapping[str, float], level: str, **values: object) -> None:
     """The reason for one level, unless its weight is 0 (no evidence either way)."""
     weight = w[level]
@@ -374,50 +402,78 @@ def _address(
     reasons: list[str] | None,
 ) -> float:
     total = 0.0
-    found: list[tuple[str, dict[str, object]]] = []
+    # (level, values for its reason), when there are reasons to give: scoring without them
+    # is every pair learning compares, and building them was half of this function's time.
+    said: list[tuple[str, dict[str, object]]] | None = [] if reasons is not None else None
     if a.postcode_key and b.postcode_key:
         if a.postcode_key == b.postcode_key:
-            found.append(("postcode.same", {"a": a.postcode_key}))
+            level = "same"
         elif Levenshtein.distance(a.postcode_key, b.postcode_key) == 1:
-            found.append(("postcode.typo", {}))
+            level = "typo"
         else:
-            found.append(("postcode.differ", {}))
+            level = "differ"
+        total += w[_POSTCODE[level]]
+        if levels is not None:
+            levels["postcode"] = level
+        if said is not None:
+            said.append((_POSTCODE[level], {"a": a.postcode_key} if level == "same" else {}))
     if a.street_number_key and b.street_number_key:
         if a.street_number_key == b.street_number_key:
-            found.append(("street_number.same", {}))
+            level = "same"
         elif Levenshtein.distance(a.street_number_key, b.street_number_key) == 1:
-            found.append(("street_number.typo", {}))
+            level = "typo"
         else:
-            found.append(("street_number.differ", {}))
+            level = "differ"
+        total += w[_STREET_NUMBER[level]]
+        if levels is not None:
+            levels["street_number"] = level
+        if said is not None:
+            said.append((_STREET_NUMBER[level], {}))
     if a.street and b.street:
-        ratio = fuzz.token_set_ratio(keys.fold(a.street), keys.fold(b.street)) / 100
+        # Below 50 the ratio is not worked out (0): every such pair is "differ".
+        ratio = fuzz.token_set_ratio(keys.fold(a.street), keys.fold(b.street), score_cutoff=50)
+        ratio /= 100
         if ratio >= 0.9:
-            found.append(("street.same", {"s": ratio}))
+            level = "same"
         elif ratio >= 0.75:
-            found.append(("street.similar", {"s": ratio}))
+            level = "similar"
         elif ratio < 0.5:
-            found.append(("street.differ", {}))
+            level = "differ"
         else:
-            found.append(("street.partial", {"s": ratio}))
+            level = "partial"
+        total += w[_STREET[level]]
+        if levels is not None:
+            levels["street"] = level
+        if said is not None:
+            said.append((_STREET[level], {} if level == "differ" else {"s": ratio}))
     if a.city and b.city:
         x, y = keys.fold(a.city), keys.fold(b.city)
-        similarity = 1.0 if x == y else JaroWinkler.similarity(x, y)
         if x == y:
-            found.append(("city.same", {}))
-        elif similarity >= 0.9:
-            found.append(("city.similar", {}))
-        elif similarity < 0.8:
-            found.append(("city.differ", {}))
+            level = "same"
         else:
-            found.append(("city.partial", {}))
-    for level, values in found:
-        total += w[level]
+            similarity = JaroWinkler.similarity(x, y)
+            if similarity >= 0.9:
+                level = "similar"
+            elif similarity < 0.8:
+                level = "differ"
+            else:
+                level = "partial"
+        total += w[_CITY[level]]
         if levels is not None:
-            comparison, _, name = level.partition(".")
-            levels[comparison] = name
-        if reasons is not None:
+            levels["city"] = level
+        if said is not None:
+            said.append((_CITY[level], {}))
+    if reasons is not None and said:
+        for level, values in said:
             _say(reasons, w, level, **values)
     return total
+
+
+# Each address comparison's levels by name, as the weights name them.
+_POSTCODE, _STREET_NUMBER, _STREET, _CITY = (
+    {level: f"{comparison}.{level}" for level in COMPARISONS[comparison]}
+    for comparison in ("postcode", "street_number", "street", "city")
+)
 
 
 _ADDRESS_COMPARISONS = ("postcode", "street_number", "street", "city")
@@ -499,7 +555,7 @@ def _score(
     # Names before the phone: when both names differ, a shared number is a company's
     # switchboard or a shared desk line more often than the same human.
     name_reasons: list[str] | None = [] if explain else None
-    names, names_differ = _names(a, b, w, levels, name_reasons)
+    names, names_differ = _names(a, b, weights, levels, name_reasons)
     # Phone: E.164, so formatting never differs; a swapped digit is a typo.
     if a.phone and b.phone:
         if a.phone == b.phone:

@@ -38,13 +38,21 @@ _FIELDS = [[f"{c}.{lv}" for lv in levels] for c, levels in COMPARISONS.items()]
 
 def pattern(levels: Mapping[str, str]) -> Pattern:
     """A pair's levels (``domain.compare``) as a pattern that can be counted."""
-    return _pattern(tuple(levels.items()))
+    # Keyed by the comparisons then their levels, in one flat tuple: a tuple of pairs cost
+    # a tuple for each pair, and learning asks this of every pair it compares.
+    return _pattern((*levels, *levels.values()))
 
 
 @functools.lru_cache(maxsize=4096)
-def _pattern(items: tuple[tuple[str, str], ...]) -> Pattern:
+def _pattern(flat: tuple[str, ...]) -> Pattern:
     # Learning counts tens of thousands of pairs with a few hundred patterns between them.
-    return tuple(sorted((f"{c}.{lv}" for c, lv in items), key=_ORDER.__getitem__))
+    half = len(flat) // 2
+    return tuple(
+        sorted(
+            (f"{c}.{lv}" for c, lv in zip(flat[:half], flat[half:], strict=True)),
+            key=_ORDER.__getitem__,
+        )
+    )
 
 
 # The least share of records the prior assumes have a duplicate (see estimate()).

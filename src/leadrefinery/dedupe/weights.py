@@ -19,7 +19,7 @@ attached without a human, whatever the weights.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 # The comparisons, each with its levels in order of agreement, and the hand-set weights.
@@ -141,6 +141,13 @@ class Weights:
         if hit is None:
             hit = max(0.0, *(self.values[f"{comparison}.{lv}"] for lv in COMPARISONS[comparison]))
             self._best[comparison] = hit
+        return hit
+
+    def best_of(self, name: str, work_out: Callable[[], float]) -> float:
+        """A bound of matching's under these weights, worked out once (``work_out``)."""
+        hit = self._best.get(name)
+        if hit is None:
+            hit = self._best[name] = work_out()
         return hit
 
     @property
