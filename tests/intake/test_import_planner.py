@@ -70,9 +70,11 @@ def _write(tmp_path, rows: list[list[str]], name: str = "list.csv"):
 
 
 def _chunks(path, size: int):
+    """The header mapping, and what reads the file's rows in chunks of ``size`` from the top
+    (called by the process that plans)."""
     source = importing._open_source(path)
-    mapping, _, rows = importing._header_and_rows(source, [])
-    return mapping, importing._chunks(iter(rows), size)
+    mapping = importing._header_and_rows(source, [])[0]
+    return mapping, lambda: importing._chunks(iter(importing._header_and_rows(source, [])[2]), size)
 
 
 @pytest.mark.parametrize("start", ["fork", "spawn"])
@@ -84,11 +86,14 @@ def test_the_second_process_decides_what_a_plan_made_first_decides(tmp_path, mon
     path = _write(tmp_path, _rows(300, 2))
 
     mapping, chunks = _chunks(path, 25)
-    here = plan_import(chunks, mapping)
+    here = plan_import(chunks(), mapping)
     mapping, chunks = _chunks(path, 25)
     there = Plan()
+    threads = threading.active_count()
     with import_planner.PlanProcess(mapping, chunks) as process:
         assert process.forked == (start == "fork")
+        if start == "fork":  # it reads the file itself: no thread of this process feeds it
+            assert threading.active_count() == threads
         process.fill(there, 10**9)
 
     assert len(here.rows) == 285 and any(p.review for p in here.rows.values())
@@ -135,7 +140,7 @@ def test_an_import_planned_beside_its_writes_makes_what_its_dry_run_said(tmp_pat
     assert DuplicatePair.objects.count() == len(pairs)
     # Each row is stored as the file has it, whichever process made its payload.
     mapping, chunks = _chunks(path, 1000)
-    expected = {n: scrubbed(mapping.payload(row)) for chunk in chunks for n, row in chunk}
+    expected = {n: scrubbed(mapping.payload(row)) for chunk in chunks() for n, row in chunk}
     stored = IntakeRecord.objects.filter(import_batch_id=report.batch_id)
     assert stored.count() == 400
     for record in stored:

@@ -7,10 +7,11 @@ snapshot transaction begun before the import writes anybody: it sees exactly wha
 first would see, so the people made are the same, while this process writes the rows planned
 so far. Each process has a core of its own.
 
-The two talk over pipes with pickle: this process sends the settings, the header mapping and
-the file's rows chunk by chunk (from a feeder thread, so that neither side can block the
-other), and the child answers each chunk with its decisions. The child is our own code, run
-with our own data, and reads nothing else from its pipe.
+The child reads the file's rows chunk by chunk and answers each chunk with its decisions over
+a pipe, pickled. A fork has the settings and the header mapping already and reads the file
+itself; a new interpreter gets them, and the rows, over its stdin from a feeder thread of this
+process (so that neither side can block the other). The child is our own code, run with our
+own data, and reads nothing else from its pipe.
 
 The child is a fork of this process where it can be (common/forking.py: can_fork; on the
 command line and in the worker): it starts at once with everything loaded, where a new
@@ -36,7 +37,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import IO, Any
@@ -54,6 +55,8 @@ from .import_mapping import HeaderMapping
 from .import_plan import Plan, Planned, Planner
 
 log = logging.getLogger(__name__)
+
+Chunk = Sequence[tuple[int, list[str]]]  # (row number, cells) of some rows of the file
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 # The child's program: Django first (this module's imports need the app registry).
@@ -103,9 +106,19 @@ class PlanProcess:
     """The child process that plans an import's rows; ``fill`` adds its decisions to a Plan
     up to a row."""
 
-    def __init__(self, mapping: HeaderMapping, chunks: Iterator[Sequence[tuple[int, list[str]]]]):
+    def __init__(self, mapping: HeaderMapping, chunks: Callable[[], Iterator[Chunk]]):
+        """``chunks``: reads the file's rows, chunk by chunk, from the top (a fork of this
+        process calls it itself; for a new interpreter a thread of this one does and sends
+        them)."""
+        context = {
+            "database": connection.settings_dict["NAME"],
+            "settings": _settings(),
+            "mapping": mapping,
+        }
         try:
-            self._child: subprocess.Popen[bytes] | _Forked = _Forked() if _can_fork() else _spawn()
+            self._child: subprocess.Popen[bytes] | _Forked = (
+                _Forked(context, chunks) if _can_fork() else _spawn()
+            )
         except OSError as exc:
             raise PlanFailed(f"the matching process could not start: {exc}") from exc
         log.info(
@@ -116,15 +129,12 @@ class PlanProcess:
         self._fed: BaseException | None = None
         self._planned_to = 0  # the last row number the child has answered for
         self._ended = False
-        context = {
-            "database": connection.settings_dict["NAME"],
-            "settings": _settings(),
-            "mapping": mapping,
-        }
-        self._feeder = threading.Thread(
-            target=self._feed, args=(context, chunks), name="import-plan-feed", daemon=True
-        )
-        self._feeder.start()
+        self._feeder: threading.Thread | None = None
+        if not self.forked:
+            self._feeder = threading.Thread(
+                target=self._feed, args=(context, chunks), name="import-plan-feed", daemon=True
+            )
+            self._feeder.start()
         # SQLite: while the child's snapshot holds checkpoints back, each commit's attempt to
         # checkpoint the WAL synced it for nothing (half of the import's commit time); the WAL
         # is checkpointed once, at close.
@@ -139,12 +149,12 @@ class PlanProcess:
         """Whether the child is a fork of this process (not a new interpreter)."""
         return isinstance(self._child, _Forked)
 
-    def _feed(self, context: dict[str, Any], chunks: Iterator[Sequence[Any]]) -> None:
+    def _feed(self, context: dict[str, Any], chunks: Callable[[], Iterator[Chunk]]) -> None:
         stdin = self._child.stdin
         assert stdin is not None
         try:
             pickle.dump(context, stdin, _PROTOCOL)
-            for chunk in chunks:
+            for chunk in chunks():
                 pickle.dump(list(chunk), stdin, _PROTOCOL)
             pickle.dump(None, stdin, _PROTOCOL)
             stdin.flush()
@@ -184,7 +194,8 @@ class PlanProcess:
         self._child.wait()
         if self._child.stdout is not None:
             self._child.stdout.close()
-        self._feeder.join(timeout=10)
+        if self._feeder is not None:
+            self._feeder.join(timeout=10)
         if self._autocheckpoint is not None:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA wal_autocheckpoint={int(self._autocheckpoint)}")
@@ -218,26 +229,24 @@ def _spawn() -> subprocess.Popen[bytes]:
 
 class _Forked:
     """The child as a fork of this process, with what PlanProcess uses of ``Popen``: its
-    pipes (``stdin``, ``stdout``), ``poll``, ``kill`` and ``wait``."""
+    answers (``stdout``), ``poll``, ``kill`` and ``wait``. It has the context and reads the
+    file itself: nothing is sent to it (a thread of this process feeding it rows took the
+    interpreter's lock from the writes, a few milliseconds at a time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: dict[str, Any], chunks: Callable[[], Iterator[Chunk]]) -> None:
         pragmas = _close_connections()
-        to_child, from_parent = os.pipe()[::-1]  # (write end, read end)
         from_child, to_parent = os.pipe()
         try:
-            pid = fork_child(
-                lambda: _forked_main(from_parent, to_parent), close=(to_child, from_child)
-            )
+            pid = fork_child(lambda: _forked_main(context, chunks, to_parent), close=(from_child,))
         except OSError:
-            for fd in (to_child, from_parent, from_child, to_parent):
+            for fd in (from_child, to_parent):
                 os.close(fd)
             _restore(pragmas)
             raise
-        os.close(from_parent)
         os.close(to_parent)
         self.pid = pid
         self.returncode: int | None = None
-        self.stdin: IO[bytes] | None = os.fdopen(to_child, "wb")
+        self.stdin: IO[bytes] | None = None
         self.stdout: IO[bytes] | None = os.fdopen(from_child, "rb")
         _restore(pragmas)
 
@@ -284,10 +293,12 @@ def _restore(pragmas: dict[str, int]) -> None:
                 cursor.execute(f"PRAGMA {name}={int(value)}")
 
 
-def _forked_main(read_fd: int, write_fd: int) -> int:
+def _forked_main(
+    context: dict[str, Any], chunks: Callable[[], Iterator[Chunk]], write_fd: int
+) -> int:
     """The forked child (common/forking.py: fork_child)."""
-    with os.fdopen(read_fd, "rb") as stdin, os.fdopen(write_fd, "wb") as stdout:
-        return _child(stdin, stdout)
+    with os.fdopen(write_fd, "wb") as stdout:
+        return _plan(context, chunks, stdout)
 
 
 # --- the child ------------------------------------------------------------------------------
@@ -320,14 +331,23 @@ def _snapshot() -> Iterator[None]:
 
 
 def _child(stdin: IO[bytes], stdout: IO[bytes]) -> int:
-    context = pickle.load(stdin)
+    """A new interpreter's: the context, then the rows chunk by chunk, come over ``stdin``."""
+    try:
+        context = pickle.load(stdin)
+    except (EOFError, pickle.UnpicklingError, OSError):
+        return 1  # the importing process is gone
+    return _plan(context, lambda: iter(lambda: pickle.load(stdin), None), stdout)
+
+
+def _plan(context: dict[str, Any], chunks: Callable[[], Iterator[Chunk]], stdout: IO[bytes]) -> int:
+    """Answer each chunk of rows with its decisions on ``stdout``, then ("end",)."""
     for name, value in context["settings"].items():
         setattr(settings, name, value)
     connection.settings_dict["NAME"] = context["database"]
     try:
         with _snapshot(), fewer_collections():
             planner = Planner(context["mapping"], keep_normalized=True)
-            while (chunk := pickle.load(stdin)) is not None:
+            for chunk in chunks():
                 decisions: list[tuple[int, Planned]] = planner.chunk(chunk) if chunk else []
                 last = chunk[-1][0] if chunk else 0
                 pickle.dump(("plan", last, decisions), stdout, _PROTOCOL)

@@ -514,7 +514,9 @@ def _match_and_write(
         try:
             # Its first chunk is the write pass's first: the writes start as soon as that is
             # matched (the first reads into a large database are the slowest).
-            planner = PlanProcess(mapping, chunks(_PLAN_CHUNK, first=min(chunk_size, _PLAN_CHUNK)))
+            planner = PlanProcess(
+                mapping, lambda: chunks(_PLAN_CHUNK, first=min(chunk_size, _PLAN_CHUNK))
+            )
             planner.fill(plan, 1)  # its first answer, before anything is written
         except PlanFailed as exc:  # nothing written yet: match first, here
             log.warning("batch %s: %s; matching in the importing process instead", batch.pk, exc)
