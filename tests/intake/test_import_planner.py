@@ -331,3 +331,53 @@ def test_the_import_and_scan_commands_start_no_thread_beside_their_progress_bars
 
     assert [t.name for t in threading.enumerate() if t.ident not in before] == []
     assert IntakeRecord.objects.count() == 30
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "upload", "latin-1"])
+def test_a_forked_plan_reads_each_kind_of_file_as_the_writes_do(
+    tmp_path, settings, monkeypatch, kind
+):
+    """The forked matching process reads the file itself: a workbook, an upload held in
+    memory and a Latin-1 file with semicolons each import what their dry run (planned here,
+    from the whole file) says, every row stored as the file has it."""
+    import io
+
+    from openpyxl import Workbook
+
+    settings.REFINERY_IMPORT_PLAN_PROCESS_ROWS = 100
+    _start(monkeypatch, "fork")
+    rows = _rows(150, 6)
+    rows[3][0] = "Zoë"  # a letter outside ASCII, as each file writes it
+    if kind == "xlsx":
+        book = Workbook()
+        for row in [HEADER, *rows]:
+            book.active.append(row)
+        path = tmp_path / "list.xlsx"
+        book.save(path)
+
+        def source():
+            return path
+    elif kind == "upload":
+        data = "\n".join(",".join(row) for row in [HEADER, *rows]).encode()
+
+        def source():
+            return io.BytesIO(data)
+    else:
+        path = tmp_path / "list.csv"
+        path.write_bytes("\n".join(";".join(row) for row in [HEADER, *rows]).encode("latin-1"))
+
+        def source():
+            return path
+
+    dry = import_csv(source(), source_name="Expo", actor=SYSTEM, dry_run=True)
+    phases: list[str] = []
+    report = import_csv(
+        source(), source_name="Expo", actor=SYSTEM, chunk_size=40, phase=phases.append
+    )
+
+    assert phases == [import_planner.MATCHING_AND_IMPORTING]  # planned beside the writes
+    assert _counts(report) == _counts(dry) and report.imported > 100 and report.review
+    stored = IntakeRecord.objects.filter(import_batch_id=report.batch_id).order_by("row_number")
+    assert [(r.payload.get("email", ""), r.payload.get("first_name", "")) for r in stored] == [
+        (row[2].lower(), row[0]) for row in rows
+    ]
