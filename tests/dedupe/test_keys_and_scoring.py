@@ -181,6 +181,24 @@ places = st.sampled_from(["", "10 Main St", "12 Main Street", "1 High Rd", "10 M
 codes = st.sampled_from(["", "94110", "94111", "10115"])
 
 
+def record(values: tuple[str, ...]) -> Record:
+    """A record of (first, last, company, mailbox, phone, street, postcode); a street comes
+    with its city."""
+    first, last, company, mailbox, phone, street, postcode = values
+    return Record.of(
+        {
+            "first_name": first,
+            "last_name": last,
+            "company_name": company,
+            "email": f"{mailbox}@acme.example" if mailbox else "",
+            "phone": phone,
+            "street": street,
+            "postcode": postcode,
+            "city": "Springfield" if street else "",
+        }
+    )
+
+
 @given(
     st.tuples(small, small, small, small, phones, places, codes),
     st.tuples(small, small, small, small, phones, places, codes),
@@ -188,21 +206,6 @@ codes = st.sampled_from(["", "94110", "94111", "10115"])
 def test_a_score_without_its_reasons_is_the_same_score(left, right):
     """Matching scores every candidate without writing out its reasons, then explains the
     pairs it keeps: the decision must be the one the explained score gives."""
-
-    def record(values: tuple[str, ...]) -> Record:
-        first, last, company, mailbox, phone, street, postcode = values
-        return Record.of(
-            {
-                "first_name": first,
-                "last_name": last,
-                "company_name": company,
-                "email": f"{mailbox}@acme.example" if mailbox else "",
-                "phone": phone,
-                "street": street,
-                "postcode": postcode,
-                "city": "Springfield" if street else "",
-            }
-        )
 
     a, b = record(left), record(right)
     full, quick = domain.score(a, b), domain.score(a, b, explain=False)
@@ -252,20 +255,6 @@ def test_names_crossed_are_scored_as_when_both_crossed_pairs_are_compared(left, 
     weights in use. Under any weights, the score, reasons and levels are those of comparing
     both crossed pairs every time."""
     from unittest import mock
-
-    def record(values: tuple[str, ...]) -> Record:
-        first, last, company, mailbox, phone, street, postcode = values
-        return Record.of(
-            {
-                "first_name": first,
-                "last_name": last,
-                "company_name": company,
-                "email": f"{mailbox}@acme.example" if mailbox else "",
-                "phone": phone,
-                "street": street,
-                "postcode": postcode,
-            }
-        )
 
     weights = Weights.of({**DEFAULT_VALUES, **changed}, prior=-9.0)
     a, b = record(left), record(right)

@@ -404,26 +404,18 @@ def _address(
     total = 0.0
     # (level, values for its reason), when there are reasons to give: scoring without them
     # is every pair learning compares, and building them was half of this function's time.
+    # Each comparison is written out rather than looped over: a loop over (comparison,
+    # level) tuples cost a sixth more per pair.
     said: list[tuple[str, dict[str, object]]] | None = [] if reasons is not None else None
     if a.postcode_key and b.postcode_key:
-        if a.postcode_key == b.postcode_key:
-            level = "same"
-        elif Levenshtein.distance(a.postcode_key, b.postcode_key) == 1:
-            level = "typo"
-        else:
-            level = "differ"
+        level = _edit_level(a.postcode_key, b.postcode_key)
         total += w[_POSTCODE[level]]
         if levels is not None:
             levels["postcode"] = level
         if said is not None:
             said.append((_POSTCODE[level], {"a": a.postcode_key} if level == "same" else {}))
     if a.street_number_key and b.street_number_key:
-        if a.street_number_key == b.street_number_key:
-            level = "same"
-        elif Levenshtein.distance(a.street_number_key, b.street_number_key) == 1:
-            level = "typo"
-        else:
-            level = "differ"
+        level = _edit_level(a.street_number_key, b.street_number_key)
         total += w[_STREET_NUMBER[level]]
         if levels is not None:
             levels["street_number"] = level
@@ -467,6 +459,13 @@ def _address(
         for level, values in said:
             _say(reasons, w, level, **values)
     return total
+
+
+def _edit_level(x: str, y: str) -> str:
+    """A code's level: "same", one edit apart ("typo"), or "differ"."""
+    if x == y:
+        return "same"
+    return "typo" if Levenshtein.distance(x, y) == 1 else "differ"
 
 
 # Each address comparison's levels by name, as the weights name them.
