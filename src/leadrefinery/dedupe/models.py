@@ -73,7 +73,9 @@ class PersonVariant(models.Model):
     company). A person's match keys are the union of its own and its variants', so a later
     record like this one is found; each variant is scored as its own record."""
 
-    person = models.ForeignKey("leads.Person", on_delete=models.PROTECT, related_name="variants")
+    person = models.ForeignKey(  # found by variant_once (person, signature)
+        "leads.Person", on_delete=models.PROTECT, related_name="variants", db_index=False
+    )
     signature = models.CharField(max_length=40, help_text="SHA-1 of the block keys")
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=32, blank=True)

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from leadrefinery.common.models import index_where_set
+
 from . import custom_fields, domain
 
 STAGE_CHOICES = [(s.value, s.label) for s in domain.Stage]
@@ -78,7 +80,7 @@ class Person(models.Model):
     # The company's own fields about the person (CustomField applies to person).
     custom = models.JSONField(default=dict, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # Match keys (dedupe/keys.py computes them; intake, import and the backfill store them).
     email_key = models.CharField(max_length=254, blank=True, help_text="provider rules applied")
@@ -97,7 +99,12 @@ class Person(models.Model):
     )
     merged_at = models.DateTimeField(null=True, blank=True)
     merged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     merge_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
@@ -152,6 +159,8 @@ class Person(models.Model):
                 name="person_block_last_number",
                 condition=~Q(last_name_key=""),
             ),
+            index_where_set("merged_into", "person_merged_into"),
+            index_where_set("merged_by", "person_merged_by"),
         ]
 
     def __str__(self) -> str:
@@ -415,12 +424,16 @@ class IntakeRecord(models.Model):
     payload = models.JSONField()
     payload_hash = models.CharField(max_length=64)
     source = models.ForeignKey(Source, on_delete=models.PROTECT)
-    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT)
-    form = models.ForeignKey("leads.WebForm", null=True, blank=True, on_delete=models.PROTECT)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
+    form = models.ForeignKey(
+        "leads.WebForm", null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     idempotency_scope = models.CharField(max_length=64, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_index=False
     )
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
@@ -451,7 +464,15 @@ class IntakeRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "received_at"], name="intake_status_due"),
-            models.Index(fields=["ip", "received_at"], name="intake_ip_recent"),
+            # Rows with an address only: an imported or API row has none.
+            models.Index(
+                fields=["ip", "received_at"],
+                name="intake_ip_recent",
+                condition=Q(ip__isnull=False),
+            ),
+            index_where_set("campaign", "intake_campaign"),
+            index_where_set("form", "intake_form"),
+            index_where_set("submitted_by", "intake_submitted_by"),
         ]
 
     def __str__(self) -> str:
@@ -489,7 +510,10 @@ class WebForm(models.Model):
 
 
 class Lead(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="leads")
+    # Found by lead_person_stage (person, stage), as the owners by their own (owner, stage).
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="leads", db_index=False
+    )
     account = models.ForeignKey(
         Account, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
     )
@@ -500,9 +524,10 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="owned_leads",
+        db_index=False,
     )
     owner_queue = models.ForeignKey(
-        Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+        Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="leads", db_index=False
     )
     next_action = models.CharField(max_length=200, blank=True)
     next_action_due_at = models.DateTimeField(null=True, blank=True)
@@ -546,7 +571,7 @@ class Lead(models.Model):
     disposition_note = models.TextField(blank=True)
     disposed_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     temperature = models.CharField(
         max_length=8,
@@ -600,6 +625,7 @@ class Lead(models.Model):
             models.Index(fields=["next_action_due_at"], name="lead_next_action_due"),
             models.Index(fields=["sla_due_at"], name="lead_sla_due"),
             models.Index(fields=["person", "stage"], name="lead_person_stage"),
+            index_where_set("merged_into", "lead_merged_into"),
         ]
 
     def __str__(self) -> str:
@@ -652,8 +678,13 @@ class Touch(models.Model):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="touches")
-    lead = models.ForeignKey(
-        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="touches"
+    lead = models.ForeignKey(  # found by touch_lead_time (lead, occurred_at)
+        Lead,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="touches",
+        db_index=False,
     )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     direction = models.CharField(max_length=8, choices=Direction.choices)
@@ -662,7 +693,7 @@ class Touch(models.Model):
         default=False, help_text="an outbound touch by sales (counts for persistence)"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_index=False
     )
     occurred_at = models.DateTimeField()
     note = models.TextField(blank=True)
@@ -678,7 +709,10 @@ class Touch(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["lead", "occurred_at"], name="touch_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"], name="touch_lead_time"),
+            index_where_set("actor", "touch_actor"),  # an inbound touch has none
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.get_channel_display().lower()} at {self.occurred_at:%Y-%m-%d %H:%M}"
@@ -711,11 +745,13 @@ class LeadEvent(models.Model):
         QUALIFIED = "qualified", "Qualification updated"
         AMOUNT = "amount", "Amount changed"
 
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
+    lead = models.ForeignKey(  # found by event_lead_time (lead, occurred_at)
+        Lead, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     occurred_at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_index=False
     )
     actor_label = models.CharField(max_length=120, help_text="user name or system component")
     from_stage = models.CharField(max_length=32, blank=True)
@@ -726,7 +762,10 @@ class LeadEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["lead", "occurred_at"], name="event_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"], name="event_lead_time"),
+            index_where_set("actor", "event_actor"),  # a system event has none
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on lead {self.lead_id} by {self.actor_label}"

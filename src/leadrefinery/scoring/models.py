@@ -195,7 +195,9 @@ class ScoreLog(models.Model):
         FIT = "fit", "Fit"
         ENGAGEMENT = "engagement", "Engagement"
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="score_log")
+    lead = models.ForeignKey(  # found by scorelog_lead_time (lead, occurred_at)
+        "leads.Lead", on_delete=models.PROTECT, related_name="score_log", db_index=False
+    )
     axis = models.CharField(max_length=12, choices=Axis.choices)
     delta = models.IntegerField()
     rule = models.ForeignKey(
