@@ -381,3 +381,52 @@ def test_a_forked_plan_reads_each_kind_of_file_as_the_writes_do(
     assert [(r.payload.get("email", ""), r.payload.get("first_name", "")) for r in stored] == [
         (row[2].lower(), row[0]) for row in rows
     ]
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_after_the_last_chunk_the_matching_process_ends_on_its_own(
+    tmp_path, monkeypatch, settings, start
+):
+    """An import that wrote every chunk lets its matching process finish (it copies the WAL
+    back meanwhile) instead of stopping it; one that failed does not wait for it."""
+    settings.REFINERY_IMPORT_PLAN_PROCESS_ROWS = 100
+    _start(monkeypatch, start)
+    ended: list[tuple[bool, int | None]] = []
+    close = import_planner.PlanProcess.close
+
+    def closing(self, *, finished=False):
+        close(self, finished=finished)
+        ended.append((finished, self._child.returncode))
+
+    monkeypatch.setattr(import_planner.PlanProcess, "close", closing)
+    import_csv(_write(tmp_path, _rows(200, 11)), source_name="Expo", actor=SYSTEM, chunk_size=50)
+    assert ended == [(True, 0)]  # ended by itself (a stopped one says -9)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importing, "process_records", fail)
+    with pytest.raises(ImportFailed):
+        import_csv(_write(tmp_path, _rows(200, 12), "b.csv"), source_name="Expo", actor=SYSTEM)
+    assert ended[1][0] is False
+
+
+def test_the_matching_process_copies_the_wal_back_once_its_snapshot_is_given_back():
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL has no WAL file to copy back")
+    database = Path(connection.settings_dict["NAME"])
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute("CREATE TABLE wal_probe (id INTEGER PRIMARY KEY, body TEXT)")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO wal_probe (body) VALUES (%s)", [("x" * 2048,)] * 500)
+        before = database.stat().st_size
+
+        import_planner._copy_back()
+
+        assert database.stat().st_size > before + 500 * 2048  # the rows are in the file now
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE wal_probe")
+            cursor.execute("PRAGMA wal_autocheckpoint=1000")

@@ -36,6 +36,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -59,6 +60,10 @@ log = logging.getLogger(__name__)
 Chunk = Sequence[tuple[int, list[str]]]  # (row number, cells) of some rows of the file
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+# How long an import that wrote every chunk waits for its matching process to end on its own
+# (copying the WAL back, _copy_back: bounded by the disk, it never waits for a lock) before
+# stopping it.
+_COPY_BACK_WAIT = 600.0
 # The child's program: Django first (this module's imports need the app registry).
 _CHILD = (
     "import django; django.setup(); "
@@ -188,10 +193,17 @@ class PlanProcess:
             raise PlanFailed(f"the matching process failed: {message[1]}")
         return message
 
-    def close(self) -> None:
-        if self._child.poll() is None:
-            self._child.kill()
-        self._child.wait()
+    def close(self, *, finished: bool = False) -> None:
+        """Stop the child; ``finished``: every chunk is written, and the child may end on its
+        own first (it copies the WAL back, see ``_plan``), for at most ``_COPY_BACK_WAIT``
+        seconds."""
+        try:
+            if finished:
+                self._let_finish()
+        finally:  # Ctrl-C while it finishes stops it too
+            if self._child.poll() is None:
+                self._child.kill()
+            self._child.wait()
         if self._child.stdout is not None:
             self._child.stdout.close()
         if self._feeder is not None:
@@ -204,6 +216,16 @@ class PlanProcess:
         if not connection.in_atomic_block:
             truncate_wal()
 
+    def _let_finish(self) -> None:
+        try:
+            while not self._ended:
+                self._ended = self._next()[0] == "end"
+        except PlanFailed:
+            return  # it failed after its last answer: nothing to wait for
+        deadline = time.monotonic() + _COPY_BACK_WAIT
+        while self._child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+
     def __enter__(self) -> PlanProcess:
         return self
 
@@ -213,7 +235,7 @@ class PlanProcess:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(finished=kind is None)
 
 
 def _spawn() -> subprocess.Popen[bytes]:
@@ -330,6 +352,22 @@ def _snapshot() -> Iterator[None]:
                 cursor.execute("ROLLBACK")
 
 
+def _copy_back() -> None:
+    """SQLite: with this process's snapshot given back, copy the WAL written meanwhile back
+    into the database (a passive checkpoint: it waits for no one), on this core, while the
+    importing process writes its last chunks; at close it has only those left to copy.
+    It was 0.4 s at the end of a 10,000-row import, the WAL at 80 MB."""
+    if connection.vendor != "sqlite":
+        return
+    from django.db import DatabaseError
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except DatabaseError as exc:  # best effort: the importing process copies it all at close
+        log.info("WAL copy-back skipped: %s", exc)
+
+
 def _child(stdin: IO[bytes], stdout: IO[bytes]) -> int:
     """A new interpreter's: the context, then the rows chunk by chunk, come over ``stdin``."""
     try:
@@ -355,6 +393,7 @@ def _plan(context: dict[str, Any], chunks: Callable[[], Iterator[Chunk]], stdout
 
         pickle.dump(("end",), stdout, _PROTOCOL)
         stdout.flush()
+        _copy_back()
     except BrokenPipeError:
         return 1  # the importing process is gone
     except BaseException as exc:
