@@ -430,3 +430,26 @@ def test_the_matching_process_copies_the_wal_back_once_its_snapshot_is_given_bac
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE wal_probe")
             cursor.execute("PRAGMA wal_autocheckpoint=1000")
+
+
+def test_a_failure_before_the_first_answer_stops_the_matching_process(
+    tmp_path, monkeypatch, settings
+):
+    settings.REFINERY_IMPORT_PLAN_PROCESS_ROWS = 100
+    _start(monkeypatch, "fork")
+    ended: list[int | None] = []
+    close = import_planner.PlanProcess.close
+
+    def closing(self, *, finished=False):
+        close(self, finished=finished)
+        ended.append(self._child.returncode)
+
+    def fail() -> None:
+        raise RuntimeError("the configuration could not be read")
+
+    monkeypatch.setattr(import_planner.PlanProcess, "close", closing)
+    monkeypatch.setattr(importing, "materialize_ready", fail)
+    with pytest.raises(RuntimeError, match="could not be read"):
+        import_csv(_write(tmp_path, _rows(200, 13)), source_name="Expo", actor=SYSTEM)
+    assert len(ended) == 1 and ended[0] is not None  # stopped and waited for
+    assert IntakeRecord.objects.count() == 0

@@ -65,3 +65,30 @@ def test_new_leads_of_stored_people_read_their_accounts_once_per_chunk(tmp_path)
     small, large = _again_for(tmp_path, 10, "c"), _again_for(tmp_path, 80, "d")
     assert Lead.objects.filter(account__isnull=False, product_interest="Gadgets").count() == 90
     assert large <= small + 2  # SQLite's cap on one statement's parameters: a batch more
+
+
+def test_what_a_first_batch_reads_first_is_read_while_the_matching_process_starts(
+    tmp_path, submit_inquiry
+):
+    """``materialize_ready`` (called by an import while its matching process matches the
+    first chunk) reads the configuration a batch reads: the batch after it reads none."""
+    from leadrefinery.intake.materialize import materialize_ready
+
+    configuration = (
+        "leads_stagedefinition", "leads_queue", "routing_routingrule", "scoring_scoringrule",
+        "scoring_scoringsettings", "sla_slapolicy", "notifications_webhookendpoint",
+    )  # fmt: skip
+
+    def read(sql: str) -> list[str]:
+        return [t for t in configuration if f'"{t}"' in sql and sql.lstrip().startswith("SELECT")]
+
+    config.clear()
+    with CaptureQueriesContext(connection) as ready:
+        materialize_ready()
+    with CaptureQueriesContext(connection) as batch:
+        submit_inquiry(email="ready@example.org", first_name="Ready")
+    assert {t for q in ready.captured_queries for t in read(q["sql"])} >= {
+        "leads_stagedefinition", "leads_queue", "routing_routingrule", "scoring_scoringrule",
+        "sla_slapolicy", "notifications_webhookendpoint",
+    }  # fmt: skip
+    assert [t for q in batch.captured_queries for t in read(q["sql"])] == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.db import migrations
@@ -11,10 +10,10 @@ from django.db import migrations
 def without_index(
     app_label: str, model_name: str, name: str, field: Any
 ) -> migrations.SeparateDatabaseAndState:
-    """``AlterField`` of ``name`` to ``field`` (a foreign key now with ``db_index=False``), done in the
-    database as one ``DROP INDEX`` of the key's own index. Django's ``AlterField`` would copy
-    the whole table on SQLite to drop an index (a lead table of a million rows, and its
-    timeline of several millions)."""
+    """``AlterField`` of ``name`` to ``field`` (a foreign key now with ``db_index=False``),
+    done in the database as one ``DROP INDEX`` of the key's own index. Django's
+    ``AlterField`` would copy the whole table on SQLite to drop an index (a lead table of a
+    million rows, and its timeline of several millions)."""
     return migrations.SeparateDatabaseAndState(
         state_operations=[migrations.AlterField(model_name=model_name, name=name, field=field)],
         database_operations=[_index_of(app_label, model_name, name)],
@@ -40,4 +39,4 @@ def _index_of(app_label: str, model_name: str, field_name: str) -> migrations.Ru
     return migrations.RunPython(drop, create, elidable=False)
 
 
-__all__: Sequence[str] = ["without_index"]
+__all__ = ["without_index"]

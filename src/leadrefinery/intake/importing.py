@@ -69,6 +69,7 @@ from .import_source import (  # ImportFailed is re-exported: callers import it f
     _Source,
 )
 from .importing_undo import UNDO_REASON, UndoReport, import_batch_undo  # the undo, re-exported
+from .materialize import materialize_ready
 from .services import OUTCOME_ATTACHED, payload_hash, process_records, scrubbed
 
 _DELIMITERS = ",;\t|"
@@ -510,18 +511,20 @@ def _match_and_write(
         # Who each row is, decided in a second process while this one writes (a new import
         # only: a resume's done rows must be known before the plan is used).
         plan = Plan()
-        planner: PlanProcess | None = None
         try:
             # Its first chunk is the write pass's first: the writes start as soon as that is
             # matched (the first reads into a large database are the slowest).
             planner = PlanProcess(
                 mapping, lambda: chunks(_PLAN_CHUNK, first=min(chunk_size, _PLAN_CHUNK))
             )
-            planner.fill(plan, 1)  # its first answer, before anything is written
+            try:
+                materialize_ready()  # meanwhile, what the first chunk would read first
+                planner.fill(plan, 1)  # its first answer, before anything is written
+            except BaseException:
+                planner.close()  # whatever failed, the matching process is not left running
+                raise
         except PlanFailed as exc:  # nothing written yet: match first, here
             log.warning("batch %s: %s; matching in the importing process instead", batch.pk, exc)
-            if planner is not None:
-                planner.close()
         else:
             with planner:
                 if phase:

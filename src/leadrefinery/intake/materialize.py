@@ -26,7 +26,7 @@ from leadrefinery.dedupe.services import (
 )
 from leadrefinery.leads import custom_fields, domain
 from leadrefinery.leads.actors import Actor
-from leadrefinery.leads.events import events_insert
+from leadrefinery.leads.events import events_insert, subscribers_ready
 from leadrefinery.leads.models import (
     Account,
     Consent,
@@ -42,7 +42,8 @@ from leadrefinery.leads.services import amount_event_details
 from leadrefinery.notifications.services import active_endpoints, build_messages, enqueue
 from leadrefinery.routing import domain as routing_domain
 from leadrefinery.routing.selectors import account_routing_fields
-from leadrefinery.routing.services import Router
+from leadrefinery.routing.services import Router, routing_ready
+from leadrefinery.scoring.selectors import load as scoring_rules_load
 from leadrefinery.scoring.services import IntakeScorer, intake_scorer
 from leadrefinery.sla.services import active_policies, sla_apply_start
 from leadrefinery.tracking.services import intake_identify
@@ -87,6 +88,20 @@ def _stage_defaults() -> dict[str, tuple[str, int]]:
 
 def _queues() -> dict[int, Queue]:
     return config.get("leads:queues", lambda: {q.pk: q for q in Queue.objects.all()})
+
+
+def materialize_ready() -> None:
+    """Read now what a first batch reads before it can write: the configuration (stages,
+    queues, routing, scoring, SLA policies, webhooks, into the per-process cache) and the
+    modules of the lead-event subscribers. An import calls it while its matching process
+    matches the first chunk."""
+    _stage_defaults()
+    _queues()
+    routing_ready()
+    scoring_rules_load()
+    active_policies()
+    active_endpoints()
+    subscribers_ready()
 
 
 @dataclass

@@ -104,6 +104,13 @@ def _sections() -> tuple[LeadSection, ...]:
     return tuple(found)
 
 
+def subscribers_ready() -> None:
+    """Import every subscriber's handler now rather than at the first ``publish`` (an import
+    does it while its matching process matches the first chunk)."""
+    for subscriber in _subscribers():
+        _handler(subscriber.handler)
+
+
 @cache
 def _handler(path: str) -> Callable[[Any], Any]:
     return import_string(path)  # type: ignore[no-any-return]

@@ -36,6 +36,12 @@ from .selectors import _load_static, calendars_on, lead_routing_fields
 _rng = random.SystemRandom()
 
 
+def routing_ready() -> None:
+    """Read the routing configuration (rules, reps, teams) into the per-process cache now
+    rather than at the first batch's routing."""
+    config.get("routing:static", _load_static)
+
+
 class Router:
     """Routes many leads in one transaction with a constant number of queries."""
 
