@@ -68,7 +68,7 @@ def test_new_leads_of_stored_people_read_their_accounts_once_per_chunk(tmp_path)
 
 
 def test_what_a_first_batch_reads_first_is_read_while_the_matching_process_starts(
-    tmp_path, submit_inquiry
+    submit_inquiry,
 ):
     """``materialize_ready`` (called by an import while its matching process matches the
     first chunk) reads the configuration a batch reads: the batch after it reads none."""
